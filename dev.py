@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Set up and run Wootric Desk from a fresh clone with nothing but Python 3.11+.
+
+    python3 dev.py demo          # the app on its embedded emulator with sample end users
+    python3 dev.py test [ARGS]   # the whole test suite, headless (ARGS go to pytest)
+    python3 dev.py run ARGS      # any `wootric-desk` command, e.g. `run sync`
+
+The first call creates `.venv/` and installs the locked dependencies (`uv.lock`) into it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _venv_python() -> Path:
+    return BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_environment() -> None:
+    """Create the virtual environment and sync it with the lock file (fast when up to date)."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Wootric Desk needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not _venv_python().exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    uv = BIN / ("uv.exe" if os.name == "nt" else "uv")
+    if not uv.exists():
+        subprocess.run([str(_venv_python()), "-m", "pip", "install", "-q", "uv"], check=True)
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV))
+    subprocess.run(
+        [str(uv), "sync", "--frozen", "--quiet", "--python", str(_venv_python())],
+        cwd=ROOT, env=env, check=True,
+    )
+
+
+def _keyring_wrapped(command: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Run `command` on a private D-Bus session with an unlocked gnome-keyring, when present.
+
+    That gives the tests a real Secret Service; without one the keyring tests say why they skip.
+    """
+    env = dict(os.environ)
+    if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
+        return command, env
+    runtime = tempfile.mkdtemp(prefix="wootric-desk-xdg-")
+    os.chmod(runtime, 0o700)
+    env["XDG_RUNTIME_DIR"] = runtime
+    env["XDG_DATA_HOME"] = os.path.join(runtime, "data")  # the test keyring file lives here
+    env["WOOTRIC_DESK_SECRET_SERVICE"] = "1"
+    quoted = " ".join("'" + part.replace("'", "'\\''") + "'" for part in command)
+    script = (
+        "printf 'ci-keyring' | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; "
+        f"exec {quoted}"
+    )
+    return ["dbus-run-session", "--", "sh", "-c", script], env
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "run"}:
+        print(__doc__.strip())
+        return 2
+    ensure_environment()
+    verb, rest = argv[0], argv[1:]
+    if verb == "demo":
+        return subprocess.call([str(BIN / "wootric-desk"), "--demo", *rest])
+    if verb == "run":
+        return subprocess.call([str(BIN / "wootric-desk"), *rest])
+    command = [str(_venv_python()), "-m", "pytest", *rest]
+    command, env = _keyring_wrapped(command)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Tests must never read or write the person's own data directory.
+    env["WOOTRIC_DESK_HOME"] = tempfile.mkdtemp(prefix="wootric-desk-test-home-")
+    return subprocess.call(command, cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
