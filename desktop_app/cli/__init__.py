@@ -1,0 +1,130 @@
+"""`wootric-desk`: the app (no verb), or a command-line verb over the same Qt-free core."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from desktop_app import __version__
+from desktop_app.cli.session import EXIT_USAGE, CommandError, apply_data_dir
+
+EDIT_VERBS = {
+    "set-property": "set a property on end users (KEY VALUE)",
+    "unset-property": "remove a property from end users (KEY)",
+    "disable-surveys": "turn surveys off (an admin's switch)",
+    "enable-surveys": "turn surveys back on (not for end users who opted out themselves)",
+    "set-email": "fix an end user's email (--id N EMAIL)",
+    "set-external-id": "set an end user's external id (--id N VALUE)",
+    "delete": "delete end users (pending until the service confirms)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wootric-desk",
+        description="Manage Wootric end users offline. With no verb, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", help="where accounts and caches live (or WOOTRIC_DESK_HOME)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the app on the embedded emulator with sample end users")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    login = verbs.add_parser("login", help="sign in; the secret goes to the OS keyring")
+    login.add_argument("--region", choices=["US", "EU", "AU"], default="US")
+    login.add_argument("--base-url", help="API base URL (overrides --region)")
+    login.add_argument("--client-id")
+    login.add_argument("--username", help="account email, for the password grant")
+    login.add_argument("--account-token", help="NPS-… token, to pick one of several accounts")
+    verbs.add_parser("logout", help="forget the account and remove its secret from the keyring")
+    verbs.add_parser("status", help="account, cache, pending edits, conflicts, recent syncs")
+
+    sync = verbs.add_parser("sync", help="push local edits and pull changes now")
+    sync.add_argument("--reconcile", action="store_true",
+                      help="also look for end users deleted on the service")
+    sync.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    listing = verbs.add_parser("list", help="list cached end users matching a filter")
+    _filter_args(listing)
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--format", choices=["table", "json", "ids"], default="table")
+    listing.add_argument("--columns", help="extra property columns, comma-separated")
+    listing.add_argument("--count", action="store_true", help="print only the number of matches")
+
+    for verb, help_text in EDIT_VERBS.items():
+        edit = verbs.add_parser(verb, help=help_text)
+        edit.add_argument("--id", type=int, action="append", help="an end user id (repeatable)")
+        edit.add_argument("--filter", help="every end user the filter matches")
+        edit.add_argument("--yes", action="store_true", help="confirm an edit of many end users")
+        if verb == "set-property":
+            edit.add_argument("key")
+            edit.add_argument("value")
+        elif verb == "unset-property":
+            edit.add_argument("key")
+        elif verb == "set-email":
+            edit.add_argument("email")
+        elif verb == "set-external-id":
+            edit.add_argument("external_id")
+
+    conflicts = verbs.add_parser("conflicts", help="list conflicts and rejected edits, or resolve one")
+    conflicts.add_argument("--resolve", type=int, metavar="ID")
+    conflicts.add_argument("--choice", choices=["mine", "theirs", "value"])
+    conflicts.add_argument("--value")
+
+    export = verbs.add_parser("export", help="export the filtered list to CSV (- for stdout)")
+    _filter_args(export)
+    export.add_argument("--columns", help="comma-separated columns (prop:KEY for a property)")
+    export.add_argument("--unix-timestamps", action="store_true", help="unix seconds, not ISO 8601")
+    export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (for Excel)")
+    export.add_argument("--keep-formulas", action="store_true",
+                        help="do not neutralize cells a spreadsheet would run as formulas")
+    export.add_argument("output")
+
+    verbs.add_parser("emulator", help="run the Wootric API emulator (see --help after it)",
+                     add_help=False)
+    return parser
+
+
+def _filter_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--filter", default="", help="the filter language (see README)")
+    parser.add_argument("--sort", default="email", help="a column, or prop:KEY")
+    parser.add_argument("--desc", action="store_true", help="sort descending")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        from desktop_app.emulator.__main__ import main as emulator_main
+
+        return emulator_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    apply_data_dir(args.data_dir)
+    from desktop_app.logs import setup_logging
+
+    if args.verb is None:
+        from desktop_app.ui.app import run_gui
+
+        return run_gui(argv, demo=args.demo, data_dir=None)
+    setup_logging()
+    from desktop_app.cli import verbs
+
+    handlers = {
+        "login": verbs.cmd_login, "logout": verbs.cmd_logout, "status": verbs.cmd_status,
+        "sync": verbs.cmd_sync, "list": verbs.cmd_list, "conflicts": verbs.cmd_conflicts,
+        "export": verbs.cmd_export,
+        **{verb: verbs.cmd_edit(verb) for verb in EDIT_VERBS},
+    }
+    try:
+        return handlers[args.verb](args)
+    except CommandError as error:
+        print(f"wootric-desk: {error}", file=sys.stderr)
+        return error.exit_code
+    except Exception as error:
+        if isinstance(error, verbs.usage_errors()):
+            print(f"wootric-desk: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    except KeyboardInterrupt:
+        print("wootric-desk: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,324 @@
+"""The command-line verbs over the Qt-free core: list, edit, sync, conflicts, status, export."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from desktop_app import accounts
+from desktop_app.api import AuthError, REGIONS, WootricClient, WootricError
+from desktop_app.cache import EditRejected
+from desktop_app.cli.session import (
+    EXIT_ATTENTION,
+    EXIT_OFFLINE,
+    EXIT_OK,
+    EXIT_SIGN_IN,
+    EXIT_USAGE,
+    CommandError,
+    Session,
+    open_session,
+)
+from desktop_app.credentials import open_credential_store
+from desktop_app.property_types import parse_property_text
+from desktop_app.sync import SyncService, SyncState, SyncStatus
+from desktop_app.timestamps import iso_utc
+
+if TYPE_CHECKING:
+    from desktop_app.cache.query import ResultRow, SortSpec
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- account ---------------------------------------------------------------------------------
+
+def cmd_login(args: argparse.Namespace) -> int:
+    base = args.base_url or REGIONS[args.region]
+    password_grant = bool(args.username)
+    identity = args.username or args.client_id or os.environ.get(accounts.ENV_CLIENT_ID, "")
+    if not identity:
+        raise CommandError("Give --client-id (or --username for the password grant).", EXIT_USAGE)
+    secret = os.environ.get(accounts.ENV_CLIENT_SECRET, "")
+    if not secret:
+        if not sys.stdin.isatty():
+            raise CommandError("No secret: set WOOTRIC_CLIENT_SECRET or run in a terminal.", EXIT_USAGE)
+        secret = getpass.getpass("Password: " if password_grant else "Client secret: ")
+    profile = accounts.AccountProfile(
+        base_url=accounts.normalize_base_url(base),
+        auth_method=accounts.AuthMethod.PASSWORD if password_grant else accounts.AuthMethod.CLIENT_CREDENTIALS,
+        client_id="" if password_grant else identity,
+        username=identity if password_grant else "",
+        account_token=args.account_token or "",
+        region=args.region if not args.base_url else "custom",
+    )
+    candidate = accounts.SignedInAccount(profile, secret, "prompt")
+    with WootricClient(candidate.credentials()) as client:
+        try:
+            client.authenticate()
+        except AuthError as error:
+            raise CommandError(f"Sign-in refused: {error}", EXIT_SIGN_IN) from None
+        except WootricError as error:
+            raise CommandError(f"Could not reach the service: {error}", EXIT_OFFLINE) from None
+    store = open_credential_store()
+    status = store.status()
+    if not status.available:
+        raise CommandError(
+            f"No system keyring ({status.reason}). The command line cannot keep a secret in "
+            "memory between runs: use WOOTRIC_CLIENT_ID / WOOTRIC_CLIENT_SECRET instead.",
+            EXIT_SIGN_IN)
+    accounts.sign_in(profile, secret, store)
+    print(f"Signed in as {profile.display_name}; the secret is in the {status.backend}.")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    profile = accounts.sign_out(open_credential_store())
+    print(f"Signed out of {profile.display_name}." if profile else "Nobody was signed in.")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    session = open_session()
+    try:
+        cache = session.cache
+        print(f"Account:   {session.profile.display_name}")
+        print(f"Cache:     {cache.path}")
+        print(f"End users: {cache.count_all():,}")
+        print(f"Pending:   {cache.pending_count():,} edits")
+        print(f"Conflicts: {cache.conflict_count():,}")
+        print(f"Rejected:  {len(cache.rejected_edits()):,}")
+        last = cache.last_successful_sync()
+        print(f"Last sync: {iso_utc(last) if last else 'never'}")
+        for run in cache.last_sync_runs(5):
+            print(f"  {run}")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _sort(args: argparse.Namespace) -> SortSpec:
+    from desktop_app.cache.query import SortSpec
+
+    return SortSpec(args.sort, descending=args.desc)
+
+
+def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
+    out = []
+    for column in columns:
+        if column.startswith("prop:"):
+            value = row.properties.get(column[5:])
+            out.append("" if value is None else (", ".join(value) if isinstance(value, list) else str(value)))
+        elif column == "surveys":
+            out.append(f"off ({row.disabled_by})" if row.surveys_disabled else "on")
+        elif column == "state":
+            out.append(("conflict " if row.has_conflict else "") + ("pending" if row.pending_count else ""))
+        else:
+            value = getattr(row, column)
+            out.append(iso_utc(value) if column.endswith(("_at", "surveyed")) and value else
+                       "" if value is None else str(value))
+    return out
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from desktop_app.cache.query import EndUserQuery
+
+    session = open_session()
+    try:
+        query = EndUserQuery(session.cache.engine)
+        if args.count:
+            print(query.count(args.filter))
+            return EXIT_OK
+        rows = query.page(args.filter, _sort(args), 0, args.limit)
+        if args.format == "ids":
+            for row in rows:
+                print(row.id)
+        elif args.format == "json":
+            for row in rows:
+                print(json.dumps({"id": row.id, "email": row.email, "external_id": row.external_id,
+                                  "surveys_disabled": row.surveys_disabled,
+                                  "disabled_by": str(row.disabled_by), "updated_at": row.updated_at,
+                                  "last_surveyed": row.last_surveyed, "properties": row.properties,
+                                  "pending": row.pending_count, "conflict": row.has_conflict},
+                                 ensure_ascii=False))
+        else:
+            columns = ["id", "email", "external_id", "surveys", "state"]
+            columns += [f"prop:{c}" for c in args.columns.split(",")] if args.columns else []
+            table = [[c.removeprefix("prop:") for c in columns]] + [_format_row(r, columns) for r in rows]
+            widths = [min(40, max(len(line[i]) for line in table)) for i in range(len(columns))]
+            for line in table:
+                print("  ".join(cell[:40].ljust(w) for cell, w in zip(line, widths)).rstrip())
+            total = query.count(args.filter)
+            _err(f"{len(rows):,} of {total:,} matching end users shown")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+# --- editing ---------------------------------------------------------------------------------
+
+def _targets(session: Session, args: argparse.Namespace) -> list[int]:
+    """The end users an edit verb applies to: --id, or everything --filter matches."""
+    if args.id:
+        missing = [i for i in args.id if session.cache.get(i) is None]
+        if missing:
+            raise CommandError(f"No end user with id {', '.join(map(str, missing))} in the cache.",
+                               EXIT_USAGE)
+        return list(args.id)
+    if args.filter is None:
+        raise CommandError("Say which end users: --id N (repeatable) or --filter QUERY.", EXIT_USAGE)
+    from desktop_app.cache.query import EndUserQuery, SortSpec
+
+    ids = list(EndUserQuery(session.cache.engine).ids(args.filter, SortSpec("id")))
+    if len(ids) > 1 and not args.yes:
+        raise CommandError(f"The filter matches {len(ids):,} end users: add --yes to change them all.",
+                           EXIT_USAGE)
+    return ids
+
+
+def _edit(args: argparse.Namespace, action: str) -> int:
+    session = open_session()
+    try:
+        cache = session.cache
+        ids = _targets(session, args)
+        if not ids:
+            print("No end user matches; nothing changed.")
+            return EXIT_OK
+        if action == "set-property":
+            cache.set_property(ids, args.key, parse_property_text(args.key, args.value))
+        elif action == "unset-property":
+            cache.unset_property(ids, args.key)
+        elif action in ("disable-surveys", "enable-surveys"):
+            cache.set_surveys_enabled(ids, action == "enable-surveys")
+        elif action == "set-email":
+            cache.set_email(ids[0], args.email)
+        elif action == "set-external-id":
+            cache.set_external_id(ids[0], args.external_id or None)
+        elif action == "delete":
+            cache.delete_end_users(ids)
+        print(f"{action}: {len(ids):,} end user(s) changed locally; "
+              f"{cache.pending_count():,} edits wait for the next sync.")
+    except ValueError as error:  # EditRejected and bad property text alike
+        raise CommandError(str(error), EXIT_USAGE) from None
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def cmd_edit(action: str):  # noqa: ANN201 - argparse handler factory
+    return lambda args: _edit(args, action)
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    session = open_session()
+    try:
+        cache = session.cache
+        if args.resolve is not None:
+            if args.choice not in ("mine", "theirs", "value"):
+                raise CommandError("--choice is mine, theirs or value", EXIT_USAGE)
+            value = None
+            if args.choice == "value":
+                if args.value is None:
+                    raise CommandError("--choice value needs --value", EXIT_USAGE)
+                value = args.value
+            cache.resolve_conflict(args.resolve, args.choice, value)
+            print(f"Conflict {args.resolve} resolved ({args.choice}).")
+            return EXIT_OK
+        conflicts = cache.conflicts()
+        for c in conflicts:
+            what = f"{c.field}[{c.key}]" if c.key else c.field
+            print(f"#{c.id}  {c.email}  {what}: base={c.base!r} mine={c.mine!r} theirs={c.theirs!r}")
+        for edit in cache.rejected_edits():
+            print(f"rejected edit #{edit.id} of end user {edit.end_user_id}: {edit.message}")
+        if not conflicts:
+            _err("No conflicts.")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+# --- sync ------------------------------------------------------------------------------------
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    session = open_session(need_account=True)
+    try:
+        service = SyncService(session.cache, session.client_factory())
+        last_line = [0.0]
+
+        def show(status: SyncStatus) -> None:
+            now = time.monotonic()
+            if args.quiet or (status.state is SyncState.SYNCING and now - last_line[0] < 1.0):
+                return
+            last_line[0] = now
+            bits = [status.phase or status.state.value, f"{status.done:,} done"]
+            if status.rate_per_s:
+                bits.append(f"{status.rate_per_s:,.0f}/s")
+            if status.eta_s is not None:
+                bits.append(f"ETA {status.eta_s:,.0f}s")
+            _err("  ".join(bits))
+
+        service.subscribe(show)
+        try:
+            status = service.run_once(reconcile=True if args.reconcile else None)
+        except KeyboardInterrupt:
+            service.cancel()
+            raise
+        finally:
+            service.stop()
+        print(status.message)
+        if status.state is SyncState.OFFLINE:
+            return EXIT_OFFLINE
+        if status.state is SyncState.AUTH_FAILED:
+            return EXIT_SIGN_IN
+        if status.state is SyncState.FAILED:
+            return 1
+        if status.conflicts or status.rejected:
+            _err(f"{status.conflicts} conflicts and {status.rejected} rejected edits need you: "
+                 "`wootric-desk conflicts`.")
+            return EXIT_ATTENTION
+        return EXIT_OK
+    finally:
+        session.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.export import ExportOptions, export_csv
+
+    session = open_session()
+    try:
+        query = EndUserQuery(session.cache.engine)
+        options = ExportOptions(
+            columns=args.columns.split(",") if args.columns else None,
+            timestamps="unix" if args.unix_timestamps else "iso",
+            bom=args.bom,
+            neutralize_formulas=not args.keep_formulas,
+            sort=_sort(args),
+        )
+        destination = sys.stdout if args.output == "-" else args.output
+
+        def progress(done: int, total: int) -> None:
+            if args.output != "-" and total and (done == total or done % 50_000 == 0):
+                _err(f"exported {done:,} of {total:,}")
+
+        result = export_csv(query, args.filter, destination, options, progress=progress)
+        if args.output != "-":
+            print(f"Exported {result.rows:,} end users to {args.output}")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def usage_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean the person asked for something malformed (exit 2)."""
+    from desktop_app.cache.filters import FilterError
+
+    return (FilterError, EditRejected)

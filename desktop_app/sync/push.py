@@ -1,0 +1,142 @@
+"""Pushing queued local edits: per end user, read the latest row, merge three ways, send."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from desktop_app.api import NotFoundError, ValidationError, WootricClient
+from desktop_app.cache import Cache, EditState, PendingEdit
+from desktop_app.domain import EndUser
+from desktop_app.sync.merge import MergePlan, plan_push
+
+log = logging.getLogger(__name__)
+
+GONE_MESSAGE = "This end user no longer exists on the service."
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    end_users: int = 0
+    edits_done: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+
+
+def push_all(
+    client: WootricClient,
+    cache: Cache,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[int], None] = lambda done: None,
+) -> PushResult:
+    """Push every end user with queued edits, oldest edit first, until the queue is empty.
+
+    Network errors propagate (the service retries the whole run later); an edit the service
+    rejects is marked and never blocks the rest.
+    """
+    totals = PushResult()
+    attempted: set[int] = set()
+    while not cancelled():
+        batch = [i for i in cache.end_users_with_pending(limit=100) if i not in attempted]
+        if not batch:
+            break
+        for end_user_id in batch:
+            if cancelled():
+                break
+            attempted.add(end_user_id)
+            result = push_end_user(client, cache, end_user_id)
+            totals = PushResult(
+                totals.end_users + 1,
+                totals.edits_done + result.edits_done,
+                totals.conflicts + result.conflicts,
+                totals.rejected + result.rejected,
+            )
+            progress(totals.end_users)
+    return totals
+
+
+def push_end_user(client: WootricClient, cache: Cache, end_user_id: int) -> PushResult:
+    """Merge and send one end user's queued edits; every outcome is stored before returning."""
+    edits = [e for e in cache.pending_for(end_user_id) if e.state is EditState.QUEUED]
+    if not edits:
+        return PushResult()
+    try:
+        theirs = client.get_end_user(end_user_id)
+    except NotFoundError:
+        plan = plan_push(edits, _placeholder(end_user_id))
+        if plan.delete:  # deleting what is already gone is success
+            cache.complete_push(end_user_id, [e.id for e in edits], None)
+            return PushResult(1, len(edits))
+        cache.reject_push(end_user_id, [e.id for e in edits], GONE_MESSAGE, None)
+        return PushResult(1, rejected=len(edits))
+
+    plan = plan_push(edits, theirs)
+    rejected = 0
+    if plan.rejected:
+        for edit_id, why in plan.rejected:
+            cache.reject_push(end_user_id, [edit_id], why, theirs)
+        rejected += len(plan.rejected)
+
+    if plan.delete:
+        try:
+            client.delete_end_user(end_user_id)
+        except NotFoundError:
+            pass
+        cache.complete_push(end_user_id, list(plan.done), None)
+        return PushResult(1, len(plan.done), rejected=rejected)
+
+    try:
+        server, done, refused = _send(client, plan, theirs, edits)
+    except NotFoundError:  # deleted on the service between our read and our write
+        ids = [*plan.done, *(i for i, _ in plan.conflicts)]
+        cache.reject_push(end_user_id, ids, GONE_MESSAGE, None)
+        return PushResult(1, rejected=rejected + len(ids))
+    for edit_ids, message in refused:
+        cache.reject_push(end_user_id, edit_ids, message, server)
+        rejected += len(edit_ids)
+    if plan.conflicts:
+        cache.record_conflicts(end_user_id, list(plan.conflicts), server)
+    cache.complete_push(end_user_id, done, server)
+    return PushResult(1, len(done), len(plan.conflicts), rejected)
+
+
+def _send(
+    client: WootricClient, plan: MergePlan, theirs: EndUser, edits: list[PendingEdit]
+) -> tuple[EndUser, list[int], list[tuple[list[int], str]]]:
+    """Send the plan; returns the server's row afterwards, edits done, and refused edits."""
+    done = list(plan.done)
+    refused: list[tuple[list[int], str]] = []
+    server = theirs
+    fields = dict(plan.fields)
+    properties = plan.properties
+    # A validation error names a field: refuse the edits of that field, send the rest again.
+    for _ in range(4):
+        if not fields and properties is None:
+            break
+        kwargs: dict[str, object] = dict(fields)
+        if properties is not None:
+            kwargs["properties"] = properties
+        try:
+            server = client.update_end_user(plan.end_user_id, **kwargs)  # type: ignore[arg-type]
+            break
+        except ValidationError as error:
+            culprit = error.field if error.field in fields or error.field == "properties" else None
+            names = [culprit] if culprit else [*fields, *(["properties"] if properties else [])]
+            ids = [i for name in names for i in plan.edits_for_field(name, edits)]
+            refused.append((ids, str(error.message or error)))
+            done = [i for i in done if i not in ids]
+            for name in names:
+                if name == "properties":
+                    properties = None
+                else:
+                    fields.pop(name, None)
+    if plan.surveys_enabled is not None:
+        client.set_surveys_enabled(plan.end_user_id, plan.surveys_enabled)
+        server = client.get_end_user(plan.end_user_id)  # settings bump updated_at
+    return server, done, refused
+
+
+def _placeholder(end_user_id: int) -> EndUser:
+    return EndUser(id=end_user_id, email="", created_at=0, updated_at=0)

@@ -1,0 +1,44 @@
+"""Finding end users deleted on the service: their deletion never shows in an updated_at walk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from desktop_app.api import NotFoundError, WootricClient
+from desktop_app.cache import Cache
+
+LAST_RECONCILE_KEY = "reconcile.completed_at"
+
+
+def reconcile_deletions(
+    client: WootricClient,
+    cache: Cache,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[int], None] = lambda seen: None,
+) -> int | None:
+    """Compare the id sets and remove locally what the service no longer has.
+
+    Returns how many were removed, or None when cancelled (nothing is removed from a partial
+    id set: a partial walk would make live end users look deleted).
+    """
+    live: set[int] = set()
+    for chunk in client.iter_all_ids():
+        live.update(chunk)
+        progress(len(live))
+        if cancelled():
+            return None
+    missing = sorted(cache.all_ids() - live)
+    # Confirm each one by id: deletions are rare, and a row the list walk could not reach
+    # must never be mistaken for a deleted one.
+    gone = []
+    for end_user_id in missing:
+        if cancelled():
+            break
+        try:
+            client.get_end_user(end_user_id)
+        except NotFoundError:
+            gone.append(end_user_id)
+    if gone:
+        cache.remove_end_users(gone)
+    return len(gone)

@@ -1,0 +1,283 @@
+"""The single-flight, cancellable sync service the app and the command line share."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from desktop_app.api import AuthError, NetworkError, WootricClient, WootricError
+from desktop_app.cache import Cache
+from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.clock import Clock, SystemClock
+from desktop_app.sync.pull import PullProgress, pull_changes
+from desktop_app.sync.push import push_all
+from desktop_app.sync.reconcile import LAST_RECONCILE_KEY, reconcile_deletions
+from desktop_app.sync.run_lock import RunLock
+from desktop_app.sync.status import SyncState, SyncStatus
+
+log = logging.getLogger(__name__)
+
+StatusCallback = Callable[[SyncStatus], None]
+
+
+class SyncCancelled(Exception):
+    """The person (or shutdown) cancelled the run; silent by design."""
+
+
+class SyncService:
+    """Runs sync on its own thread: push queued edits, pull changes, reconcile deletions.
+
+    One run at a time (a lock file guards against the command line running beside the app);
+    every run is recorded in the cache with its outcome. Offline, it backs off and retries by
+    itself; local edits wake it so they go out promptly.
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        client_factory: Callable[[], WootricClient],
+        *,
+        clock: Clock | None = None,
+        interval: float = 60.0,
+        reconcile_every: float = 6 * 3600,
+        backoff_max: float = 120.0,
+        edit_delay: float = 1.0,
+    ) -> None:
+        self.cache = cache
+        self._client_factory = client_factory
+        self._client: WootricClient | None = None
+        self.clock = clock or SystemClock()
+        self.interval = interval
+        self.reconcile_every = reconcile_every
+        self.backoff_max = backoff_max
+        self.edit_delay = edit_delay
+        self._lock_path = cache.path.with_name(cache.path.name + ".sync-lock")
+        self._subscribers: list[StatusCallback] = []
+        self._status_lock = threading.Lock()
+        self._status = SyncStatus()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+        self._work_offline = False
+        self._failures = 0
+        self._thread: threading.Thread | None = None
+        self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
+        self._publish(self._counts(SyncStatus(last_success_at=cache.last_successful_sync())))
+
+    # --- control -------------------------------------------------------------------------
+
+    @property
+    def status(self) -> SyncStatus:
+        with self._status_lock:
+            return self._status
+
+    def subscribe(self, callback: StatusCallback) -> Callable[[], None]:
+        """`callback` runs on the sync thread; the UI hands it to the GUI thread by signal."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="wootric-sync", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._cancel.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._unsubscribe_cache()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def sync_now(self) -> None:
+        self._failures = 0
+        self._wake.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def set_work_offline(self, offline: bool) -> None:
+        self._work_offline = offline
+        if offline:
+            self._cancel.set()
+            self._publish(replace(self.status, state=SyncState.WORKING_OFFLINE, phase="",
+                                  next_retry_at=None, message="Working offline: nothing is sent."))
+        else:
+            self.sync_now()
+
+    # --- one run ---------------------------------------------------------------------------
+
+    def run_once(self, *, reconcile: bool | None = None) -> SyncStatus:
+        """One full run in the calling thread (the CLI and tests use this directly)."""
+        self._cancel.clear()
+        lock = RunLock(self._lock_path)
+        if not lock.acquire():
+            self._publish(replace(self.status, message="Another sync of this account is running."))
+            return self.status
+        with lock:
+            run_id = self.cache.start_sync_run("sync")
+            counts: dict[str, int] = {}
+            try:
+                self._run(run_id, counts, reconcile)
+            except SyncCancelled:
+                self.cache.finish_sync_run(run_id, "cancelled", "cancelled", counts)
+                self._publish(self._counts(replace(self.status, state=SyncState.IDLE, phase="",
+                                                   message="Sync cancelled.")))
+            except NetworkError as error:
+                self._failures += 1
+                delay = self._backoff()
+                self.cache.finish_sync_run(run_id, "offline", str(error), counts)
+                self._publish(self._counts(replace(
+                    self.status, state=SyncState.OFFLINE, phase="",
+                    next_retry_at=self.clock.now() + delay,
+                    message=f"Offline: {error}. Retrying by itself.")))
+            except AuthError as error:
+                self.cache.finish_sync_run(run_id, "auth_failed", str(error), counts)
+                self._drop_client()
+                self._publish(self._counts(replace(
+                    self.status, state=SyncState.AUTH_FAILED, phase="", next_retry_at=None,
+                    message=f"Sign-in needed: {error}")))
+            except (WootricError, Exception) as error:  # recorded and shown; never a crash
+                log.exception("sync run failed")
+                self._failures += 1
+                self.cache.finish_sync_run(run_id, "failed", str(error), counts)
+                self._publish(self._counts(replace(
+                    self.status, state=SyncState.FAILED, phase="",
+                    next_retry_at=self.clock.now() + self._backoff(),
+                    message=f"Sync failed: {error}")))
+        return self.status
+
+    def _run(self, run_id: int, counts: dict[str, int], reconcile: bool | None) -> None:
+        client = self._get_client()
+        self._publish(self._counts(replace(self.status, state=SyncState.SYNCING, phase="push",
+                                           done=0, total=None, rate_per_s=None, eta_s=None,
+                                           next_retry_at=None, message="Sending local edits…")))
+        pushed = push_all(client, self.cache, cancelled=self._cancelled,
+                          progress=lambda n: self._phase("push", n))
+        self._check_cancel()
+        self._publish(replace(self.status, phase="pull", done=0, message="Receiving changes…"))
+        pulled = pull_changes(client, self.cache, server_now=self.clock.now,
+                              cancelled=self._cancelled, progress=self._pull_progress)
+        self._check_cancel()
+        # Edits made while the pull ran go out now rather than a whole interval later.
+        pushed_late = push_all(client, self.cache, cancelled=self._cancelled)
+        removed = 0
+        if self._reconcile_due(reconcile):
+            self._publish(replace(self.status, phase="reconcile", done=0,
+                                  message="Checking for end users deleted on the service…"))
+            result = reconcile_deletions(client, self.cache, cancelled=self._cancelled,
+                                         progress=lambda n: self._phase("reconcile", n))
+            self._check_cancel()
+            removed = result or 0
+            self.cache.set_cursor(LAST_RECONCILE_KEY, int(self.clock.now()))
+        counts.update(
+            pushed_end_users=pushed.end_users + pushed_late.end_users,
+            edits_done=pushed.edits_done + pushed_late.edits_done,
+            conflicts=pushed.conflicts + pushed_late.conflicts,
+            rejected=pushed.rejected + pushed_late.rejected,
+            pulled=pulled.rows, requests=pulled.requests, unreachable=pulled.unreachable,
+            removed=removed,
+        )
+        note = ""
+        if pulled.unreachable:
+            note = (f" {pulled.unreachable} groups of end users could not be fully read from "
+                    "the service; see the log.")
+            for line in pulled.notes:
+                log.warning("pull: %s", line)
+        self.cache.finish_sync_run(run_id, "completed", note.strip(), counts)
+        self._failures = 0
+        self._publish(self._counts(replace(
+            self.status, state=SyncState.IDLE, phase="", rate_per_s=None, eta_s=None,
+            last_success_at=int(self.clock.now()), next_retry_at=None,
+            message=f"Synced: {pulled.rows} received, {counts['edits_done']} edits sent.{note}")))
+
+    # --- the thread ------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self._work_offline:
+                self.run_once()
+            state = self.status.state
+            if state is SyncState.AUTH_FAILED or self._work_offline:
+                timeout: float | None = None  # wait for the person
+            elif state in (SyncState.OFFLINE, SyncState.FAILED):
+                retry_at = self.status.next_retry_at or self.clock.now()
+                timeout = max(0.05, retry_at - self.clock.now())
+            else:
+                timeout = self.interval
+            self._wait(timeout)
+
+    def _wait(self, timeout: float | None) -> None:
+        # Wall-clock wait: a ScaledClock in tests shortens it through `interval` instead.
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    def _on_cache_change(self, changes: CacheChanges) -> None:
+        if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
+            self._publish(self._counts(self.status))
+            if self._thread is not None and not self._work_offline:
+                threading.Timer(self.edit_delay, self._wake.set).start()
+        elif changes.outbox_changed or changes.conflicts_changed:
+            self._publish(self._counts(self.status))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _get_client(self) -> WootricClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def _cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise SyncCancelled()
+
+    def _backoff(self) -> float:
+        base = min(self.backoff_max, 2.0 * 2 ** min(self._failures, 10))
+        return random.uniform(base / 2, base)
+
+    def _reconcile_due(self, forced: bool | None) -> bool:
+        if forced is not None:
+            return forced
+        last = self.cache.cursor(LAST_RECONCILE_KEY)
+        return last is None or self.clock.now() - last >= self.reconcile_every
+
+    def _phase(self, phase: str, done: int) -> None:
+        self._publish(replace(self.status, phase=phase, done=done))
+
+    def _pull_progress(self, p: PullProgress) -> None:
+        total = None
+        if p.eta_s is not None and p.rate_per_s:
+            total = p.rows + int(p.eta_s * p.rate_per_s)
+        self._publish(replace(self.status, phase="pull", done=p.rows, total=total,
+                              rate_per_s=p.rate_per_s, eta_s=p.eta_s))
+
+    def _counts(self, status: SyncStatus) -> SyncStatus:
+        return replace(status, pending=self.cache.pending_count(),
+                       conflicts=self.cache.conflict_count(),
+                       rejected=len(self.cache.rejected_edits()))
+
+    def _publish(self, status: SyncStatus) -> None:
+        with self._status_lock:
+            self._status = status
+        for callback in list(self._subscribers):
+            try:
+                callback(status)
+            except Exception:  # a broken subscriber must not stop syncing
+                log.exception("sync status subscriber failed")

@@ -1,0 +1,92 @@
+"""Crash safety: a `wootric-desk sync` process SIGKILLed at random points loses nothing.
+
+Trials: WOOTRIC_CRASH_TRIALS (default 8 here; `benchmarks/soak_crash.py` runs many more).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_app import accounts
+from desktop_app.cache import Cache
+from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+
+from .conftest import cache_view, server_view
+
+TRIALS = int(os.environ.get("WOOTRIC_CRASH_TRIALS", "8"))
+
+
+def _env(emu: Emulator, home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        accounts.ENV_CLIENT_ID: DEFAULT_CLIENT_ID,
+        accounts.ENV_CLIENT_SECRET: DEFAULT_CLIENT_SECRET,
+        accounts.ENV_API_BASE: emu.base_url,
+        accounts.ENV_HOME: str(home),
+    })
+    return env
+
+
+def _sync_command(quiet: bool = False) -> list[str]:
+    return [sys.executable, "-m", "desktop_app", "sync", *(["--quiet"] if quiet else [])]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
+def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
+    rng = random.Random(int(os.environ.get("WOOTRIC_CRASH_SEED", "20261126")))
+    with Emulator(users=1500, seed=11) as emu:
+        emu.faults.latency(0.002)  # a sync takes long enough to be hit mid-way
+        env = _env(emu, tmp_path)
+        account = accounts.account_from_env(env)
+        assert account is not None
+        db_path = account.profile.cache_path(tmp_path)
+        ids = sorted(emu.store.all_ids())
+        expected_plan: dict[int, str] = {}
+        expected_region: dict[int, str] = {}
+        kills = 0
+        for trial in range(TRIALS):
+            if db_path.exists():  # local edits, as the person makes them between syncs
+                with Cache.open(db_path) as cache:
+                    for end_user_id in rng.sample(ids, 5):
+                        value = f"plan-{trial}-{end_user_id}"
+                        cache.set_property([end_user_id], "plan", value)
+                        expected_plan[end_user_id] = value
+            for end_user_id in rng.sample(ids, 5):  # a colleague edits other keys meanwhile
+                value = f"region-{trial}-{end_user_id}"
+                emu.store.set_property(end_user_id, "region", value)
+                expected_region[end_user_id] = value
+            process = subprocess.Popen(_sync_command(), env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True)
+            assert process.stderr is not None
+            process.stderr.readline()  # the first progress line: the run has started
+            time.sleep(rng.uniform(0.0, 1.2))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+            process.wait(30)
+        assert kills >= TRIALS // 2, "the kills should mostly land mid-sync"
+
+        emu.faults.clear()
+        final = subprocess.run(_sync_command(quiet=True), env=env, capture_output=True, text=True, timeout=120)
+        assert final.returncode == 0, final.stderr
+        with Cache.open(db_path) as cache:
+            assert cache.pending_count() == 0
+            assert cache.conflict_count() == 0
+            assert cache.rejected_edits() == []
+            assert cache_view(cache) == server_view(emu)
+            runs = cache.last_sync_runs(TRIALS + 5)
+            interrupted = [r for r in runs if r.outcome == "interrupted"]
+            assert len(interrupted) >= TRIALS // 3, "kills should land inside sync runs"
+        server = server_view(emu)
+        for end_user_id, value in expected_plan.items():
+            assert server[end_user_id]["properties"]["plan"] == value
+        for end_user_id, value in expected_region.items():
+            assert server[end_user_id]["properties"]["region"] == value

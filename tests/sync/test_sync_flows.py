@@ -1,0 +1,180 @@
+"""Pull, push, merge, conflicts, rejections and deletions against the real emulator."""
+
+from __future__ import annotations
+
+import time
+
+from desktop_app.cache import Cache, EditState
+from desktop_app.emulator import Emulator
+from desktop_app.sync import SyncService, SyncState
+
+from .conftest import cache_view, server_view
+
+
+def test_first_sync_mirrors_the_server(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    status = service.run_once()
+    assert status.state is SyncState.IDLE, status.message
+    assert cache_view(cache) == server_view(emu)
+    runs = cache.last_sync_runs(1)
+    assert runs and runs[0].outcome == "completed"
+
+
+def test_second_sync_pulls_only_changes(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    some = sorted(emu.store.all_ids())[:3]
+    for end_user_id in some:
+        emu.store.set_property(end_user_id, "plan", "Enterprise")
+    service.run_once()
+    assert cache_view(cache) == server_view(emu)
+    last = cache.last_sync_runs(1)[0]
+    assert last.counts["pulled"] < 20  # the overlap re-reads a few rows, not the account
+
+
+def test_local_edits_reach_the_server(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    a, b, c = sorted(emu.store.all_ids())[:3]
+    cache.set_property([a, b], "plan", "Pro")
+    cache.unset_property([c], "company")
+    cache.set_email(a, "fixed.address@example.org")
+    cache.set_external_id(b, "crm-42")
+    cache.set_surveys_enabled([c], False)
+    assert cache.pending_count() > 0
+    status = service.run_once()
+    assert status.state is SyncState.IDLE, status.message
+    assert cache.pending_count() == 0
+    server = server_view(emu)
+    assert server[a]["properties"]["plan"] == "Pro" and server[b]["properties"]["plan"] == "Pro"
+    assert "company" not in server[c]["properties"]
+    assert server[a]["email"] == "fixed.address@example.org"
+    assert server[b]["external_id"] == "crm-42"
+    assert server[c]["surveys_disabled"] is True
+    assert emu.store.get(c)["settings"]["email_nps"] is False  # type: ignore[index]
+    assert cache_view(cache) == server
+
+
+def test_disjoint_changes_merge(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    target = sorted(emu.store.all_ids())[5]
+    cache.set_property([target], "plan", "Mine")
+    emu.store.set_property(target, "region", "Theirs")  # a colleague, same end user, other key
+    service.run_once()
+    props = server_view(emu)[target]["properties"]
+    assert props["plan"] == "Mine" and props["region"] == "Theirs"
+    assert cache.conflict_count() == 0
+    assert cache_view(cache) == server_view(emu)
+
+
+def test_same_key_changed_on_both_sides_is_a_conflict(
+    emu: Emulator, cache: Cache, service: SyncService
+) -> None:
+    service.run_once()
+    target = sorted(emu.store.all_ids())[7]
+    cache.set_property([target], "plan", "Mine")
+    emu.store.set_property(target, "plan", "Theirs")
+    status = service.run_once()
+    assert status.conflicts == 1
+    assert server_view(emu)[target]["properties"]["plan"] == "Theirs"  # nothing overwritten
+    [conflict] = cache.conflicts()
+    assert (conflict.key, conflict.mine, conflict.theirs) == ("plan", "Mine", "Theirs")
+    cache.resolve_conflict(conflict.id, "mine")
+    service.run_once()
+    assert server_view(emu)[target]["properties"]["plan"] == "Mine"
+    assert cache.conflict_count() == 0 and cache.pending_count() == 0
+    assert cache_view(cache) == server_view(emu)
+
+
+def test_take_theirs_discards_mine(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    target = sorted(emu.store.all_ids())[8]
+    cache.set_email(target, "mine@example.com")
+    emu.store.update(target, email="theirs@example.com")
+    service.run_once()
+    [conflict] = cache.conflicts()
+    cache.resolve_conflict(conflict.id, "theirs")
+    service.run_once()
+    assert server_view(emu)[target]["email"] == "theirs@example.com"
+    assert cache_view(cache) == server_view(emu)
+
+
+def test_rejected_edit_is_kept_and_does_not_block_the_queue(
+    emu: Emulator, cache: Cache, service: SyncService
+) -> None:
+    service.run_once()
+    a, b = sorted(emu.store.all_ids())[:2]
+    taken = emu.store.get(b)["email"]  # type: ignore[index]
+    cache.set_email(a, str(taken))  # the service refuses a duplicate email
+    cache.set_property([b], "plan", "Still goes out")
+    status = service.run_once()
+    assert status.rejected == 1, status
+    [rejected] = cache.rejected_edits()
+    assert rejected.state is EditState.REJECTED and rejected.message
+    assert server_view(emu)[b]["properties"]["plan"] == "Still goes out"
+    assert server_view(emu)[a]["email"] != taken
+
+
+def test_deletions_both_ways(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    gone_on_server, deleted_here = sorted(emu.store.all_ids())[:2]
+    emu.store.delete(gone_on_server)
+    cache.delete_end_users([deleted_here])
+    assert cache.get(deleted_here).pending_delete  # type: ignore[union-attr]
+    service.run_once(reconcile=True)
+    assert deleted_here not in emu.store.all_ids()
+    assert cache.get(gone_on_server) is None and cache.get(deleted_here) is None
+    assert cache_view(cache) == server_view(emu)
+
+
+def test_offline_edits_go_out_when_the_service_returns(
+    emu: Emulator, cache: Cache, service: SyncService
+) -> None:
+    service.run_once()
+    target = sorted(emu.store.all_ids())[3]
+    emu.faults.offline()
+    cache.set_property([target], "plan", "Written on a train")
+    service.start()
+    deadline = time.monotonic() + 10
+    while service.status.state is not SyncState.OFFLINE and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert service.status.state is SyncState.OFFLINE
+    assert not service.status.is_healthy  # offline never looks like success
+    assert service.status.pending == 1
+    emu.faults.online()
+    while cache.pending_count() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server_view(emu)[target]["properties"]["plan"] == "Written on a train"
+    while service.status.state is not SyncState.IDLE and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert service.status.state is SyncState.IDLE
+
+
+def test_work_offline_sends_nothing(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    target = sorted(emu.store.all_ids())[4]
+    service.set_work_offline(True)
+    service.start()
+    cache.set_property([target], "plan", "Later")
+    time.sleep(0.3)
+    assert service.status.state is SyncState.WORKING_OFFLINE
+    assert "plan" not in server_view(emu)[target]["properties"] or (
+        server_view(emu)[target]["properties"]["plan"] != "Later")
+    service.set_work_offline(False)
+    deadline = time.monotonic() + 10
+    while cache.pending_count() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server_view(emu)[target]["properties"]["plan"] == "Later"
+
+
+def test_pull_never_clobbers_a_pending_edit(emu: Emulator, cache: Cache, service: SyncService) -> None:
+    service.run_once()
+    target = sorted(emu.store.all_ids())[9]
+    emu.faults.fail(1.0, kinds={"500"}, path_prefix="/v1/end_users/")  # pushes fail, lists work
+    cache.set_property([target], "plan", "Mine")
+    emu.store.set_property(target, "seats_count", 99)
+    service.run_once()
+    cached = cache.get(target)
+    assert cached is not None
+    assert cached.end_user.properties["plan"] == "Mine"
+    emu.faults.clear()
+    service.run_once()
+    props = server_view(emu)[target]["properties"]
+    assert props["plan"] == "Mine" and props["seats_count"] == "99"
