@@ -18,26 +18,31 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+VENV = ROOT / ".venv"  # the app's environment, exactly what uv.lock says
+TOOLS = ROOT / ".venv-tools"  # holds uv only; `uv sync` would remove it from VENV
+_SCRIPTS = "Scripts" if os.name == "nt" else "bin"
+BIN = VENV / _SCRIPTS
+
+
+def _exe(folder: Path, name: str) -> Path:
+    return folder / _SCRIPTS / (f"{name}.exe" if os.name == "nt" else name)
 
 
 def _venv_python() -> Path:
-    return BIN / ("python.exe" if os.name == "nt" else "python")
+    return _exe(VENV, "python")
 
 
 def ensure_environment() -> None:
-    """Create the virtual environment and sync it with the lock file (fast when up to date)."""
+    """Create the environment and sync it with the lock file (a second or two when up to date)."""
     if sys.version_info < (3, 11):
         sys.exit(f"Wootric Desk needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    if not _venv_python().exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    uv = BIN / ("uv.exe" if os.name == "nt" else "uv")
+    uv = _exe(TOOLS, "uv")
     if not uv.exists():
-        subprocess.run([str(_venv_python()), "-m", "pip", "install", "-q", "uv"], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS)], check=True)
+        subprocess.run([str(_exe(TOOLS, "python")), "-m", "pip", "install", "-q", "uv"], check=True)
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV))
     subprocess.run(
-        [str(uv), "sync", "--frozen", "--quiet", "--python", str(_venv_python())],
+        [str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable],
         cwd=ROOT, env=env, check=True,
     )
 

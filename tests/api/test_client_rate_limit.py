@@ -1,0 +1,94 @@
+"""The service's per-minute rate limit, honoured on a ScaledClock shared with the emulator."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from desktop_app.api import RateLimitedError, RateLimitWait, WaitReason
+from desktop_app.api.transport import MAX_RATE_LIMIT_WAITS
+from desktop_app.clock import ScaledClock
+
+
+def test_client_waits_out_an_exhausted_window_instead_of_hitting_429(
+    make_emulator: Any, client_for: Any,
+) -> None:
+    clock = ScaledClock(speed=600)
+    emu = make_emulator(users=30, clock=clock, rate_limit=10)
+    client = client_for(emu, clock=clock)
+    waits: list[RateLimitWait] = []
+    client.on_rate_limit = waits.append
+    ids = [u.id for u in client.list_end_users([("per_page", "30"), ("sort_key", "created_at")])]
+    started_virtual, started_real = clock.now(), time.monotonic()
+    for end_user_id in ids:
+        assert client.get_end_user(end_user_id).id == end_user_id
+    assert waits and all(w.reason is WaitReason.EXHAUSTED for w in waits)  # never refused
+    assert all(w.limit == 10 for w in waits) and all(1 <= w.seconds <= 60 for w in waits)
+    assert client.request_count == 1 + 1 + len(ids)  # no 429 round trips
+    assert clock.now() - started_virtual >= 60 * (len(waits) - 1)  # minutes really passed...
+    assert time.monotonic() - started_real < 10  # ...in about a second of wall time
+
+
+def test_a_429_is_waited_out_and_does_not_use_up_attempts(
+    make_emulator: Any, client_for: Any,
+) -> None:
+    clock = ScaledClock(speed=600)
+    emu = make_emulator(users=10, clock=clock)
+    client = client_for(emu, clock=clock, max_attempts=1)  # any counted retry would fail
+    waits: list[RateLimitWait] = []
+    client.on_rate_limit = waits.append
+    ids = [u.id for u in client.list_end_users([("per_page", "10"), ("sort_key", "created_at")])]
+    emu.faults.fail(0.5, {"429"})
+    for end_user_id in ids:
+        assert client.get_end_user(end_user_id).id == end_user_id
+    refused = [w for w in waits if w.reason is WaitReason.REFUSED]
+    assert refused and all(1 <= w.seconds <= 120 for w in refused)
+
+
+def test_real_limit_429s_are_survived_by_a_second_client(
+    make_emulator: Any, client_for: Any,
+) -> None:
+    """Two clients share one account's budget: the one that did not see Remaining hit 0 gets
+    429s and must wait until Reset, then finish."""
+    clock = ScaledClock(speed=600)
+    emu = make_emulator(users=10, clock=clock, rate_limit=8)
+    first = client_for(emu, clock=clock)
+    second = client_for(emu, clock=clock)
+    waits: list[RateLimitWait] = []
+    second.on_rate_limit = waits.append
+    ids = [u.id for u in second.list_end_users([("per_page", "10"), ("sort_key", "created_at")])]
+    for end_user_id in ids:
+        first.get_end_user(end_user_id)
+        assert second.get_end_user(end_user_id).id == end_user_id
+    assert any(w.reason is WaitReason.REFUSED for w in waits)
+
+
+def test_a_walk_is_paced_by_a_tight_budget_and_misses_nothing(
+    make_emulator: Any, client_for: Any,
+) -> None:
+    clock = ScaledClock(speed=600)  # a virtual minute is 0.1 s: five requests fill it
+    emu = make_emulator(users=1_000, seed=4, profile="bursty", clock=clock, rate_limit=5)
+    client = client_for(emu, clock=clock)
+    waits: list[RateLimitWait] = []
+    client.on_rate_limit = waits.append
+    started = clock.now()
+    ids = [u.id for page in client.walk_updated(0) for u in page.end_users]
+    assert sorted(ids) == sorted(emu.store.all_ids()) and len(ids) == len(set(ids))
+    exhausted = [w for w in waits if w.reason is WaitReason.EXHAUSTED]
+    assert len(exhausted) >= client.request_count // 5 - 1
+    assert clock.now() - started >= 60 * (client.request_count // 5 - 1)
+
+
+def test_endless_429s_end_in_rate_limited_error(make_emulator: Any, client_for: Any) -> None:
+    clock = ScaledClock(speed=6_000)
+    emu = make_emulator(users=3, clock=clock)
+    client = client_for(emu, clock=clock)
+    client.authenticate()
+    emu.faults.fail(1.0, {"429"})
+    before = client.request_count
+    with pytest.raises(RateLimitedError) as caught:
+        client.get_end_user(1)
+    assert client.request_count - before == MAX_RATE_LIMIT_WAITS + 1
+    assert caught.value.status == 429 and caught.value.retry_after is not None

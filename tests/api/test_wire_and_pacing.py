@@ -1,0 +1,185 @@
+"""Pieces without a network: form encoding, wire mapping, rate-limit arithmetic, URL safety."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from desktop_app.api import (
+    REGIONS,
+    ConfigurationError,
+    Credentials,
+    ProtocolError,
+    WootricClient,
+    check_base_url,
+    encode_form,
+)
+from desktop_app.api.throttle import Backoff, RateLimitGate, WaitReason
+from desktop_app.api.wire import end_user_from_wire, error_details, settings_from_wire
+from desktop_app.domain import DisabledBy
+
+
+class FrozenClock:
+    """A clock that only moves when slept on (records the sleeps)."""
+
+    def __init__(self, now: float) -> None:
+        self.t = now
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += max(0.0, seconds)
+
+
+def test_rails_bracket_form_encoding() -> None:
+    pairs = encode_form({
+        "email": "a+b@x.example",
+        "properties": {"plan": "Pro", "seats": 3, "ratio": 2.0, "trial": True,
+                       "features_array": ["sso", "api"], "gone": None},
+    })
+    assert pairs == [
+        ("email", "a+b@x.example"),
+        ("properties[plan]", "Pro"),
+        ("properties[seats]", "3"),
+        ("properties[ratio]", "2"),
+        ("properties[trial]", "true"),
+        ("properties[features_array][]", "sso"),
+        ("properties[features_array][]", "api"),
+        ("properties[gone]", ""),
+    ]
+    assert encode_form({"properties": {}}) == [("properties", "")]  # clears the hash
+    assert encode_form({"properties": {"tags": []}}) == [("properties[tags]", "")]
+
+
+def test_wire_end_user_honours_offsets_and_maps_settings() -> None:
+    user = end_user_from_wire({
+        "id": 7, "email": "x@y.example",
+        "created_at": "2022-08-10 11:39:50 -0700", "updated_at": "2022-08-10 18:39:51 +0000",
+        "external_created_at": 1_600_000_000, "last_surveyed": None, "external_id": 42,
+        "properties": {"plan": "Pro", "features": ["a", 1]},
+        "settings": {"email_nps": False, "mobile_nps": False, "web_nps": False,
+                     "surveys_disabled_by_end_user": None},
+    })
+    assert (user.created_at, user.updated_at) == (1_660_156_790, 1_660_156_791)
+    assert user.external_id == "42" and user.external_created_at == 1_600_000_000
+    assert user.properties == {"plan": "Pro", "features": ["a", "1"]}
+    assert user.disabled_by is DisabledBy.ADMIN
+    opted_out = settings_from_wire({"surveys_disabled_by_end_user": True})
+    assert opted_out.disabled_by is DisabledBy.END_USER
+    with pytest.raises(ProtocolError):
+        end_user_from_wire({"id": 1, "email": "x", "created_at": "yesterday", "updated_at": 1})
+    with pytest.raises(ProtocolError):
+        end_user_from_wire(["not", "an", "object"])
+
+
+def test_error_bodies_of_both_shapes() -> None:
+    grape = {"type": "error_list", "errors": [
+        {"status": "invalid_parameter", "message": "page does not have a valid value",
+         "field": "page"}]}
+    assert error_details(grape) == ("page does not have a valid value", "page", "invalid_parameter")
+    assert error_details({"error": "invalid_grant", "error_description": "nope"}) == (
+        "nope", None, "invalid_grant")
+    assert error_details("<html>") == (None, None, None)
+
+
+def _http_date(unix: float) -> str:
+    return format_datetime(datetime.fromtimestamp(unix, tz=UTC), usegmt=True)
+
+
+def test_refusal_wait_uses_reset_minus_date_not_the_skewed_local_clock() -> None:
+    clock = FrozenClock(1_000_000_000.0)  # local clock 10 minutes behind the server
+    gate = RateLimitGate(clock, wait_max=120.0)
+    server_now = clock.t + 600
+    wait = gate.refusal_wait({"x-rate-limit-reset": str(int(server_now) + 42),
+                              "date": _http_date(server_now), "x-rate-limit-limit": "100"})
+    assert (wait.seconds, wait.reason, wait.limit) == (42, WaitReason.REFUSED, 100)
+    # without Date: Reset - local now (here 642 s), clamped to the maximum
+    assert gate.refusal_wait({"x-rate-limit-reset": str(int(server_now) + 42)}).seconds == 120.0
+    # a Reset already past: still one second, never a busy loop
+    assert gate.refusal_wait({"x-rate-limit-reset": str(int(server_now) - 5),
+                              "date": _http_date(server_now)}).seconds == 1.0
+    # no headers at all: the documented minute
+    assert gate.refusal_wait({}).seconds == 60.0
+
+
+def test_exhausted_window_is_waited_out_before_the_next_request() -> None:
+    clock = FrozenClock(2_000_000_000.0)
+    gate = RateLimitGate(clock, wait_max=120.0)
+    gate.observe({"x-rate-limit-remaining": "3", "x-rate-limit-reset": str(int(clock.t) + 30)})
+    assert gate.pending_wait() is None
+    gate.observe({"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(clock.t) + 30),
+                  "date": _http_date(clock.t)})
+    clock.t += 10  # ten seconds pass before the next request
+    wait = gate.pending_wait()
+    assert wait is not None and wait.reason is WaitReason.EXHAUSTED and wait.seconds == 20
+    assert gate.pending_wait() is None  # owed once
+
+
+def test_backoff_is_capped_exponential_with_full_jitter() -> None:
+    clock = FrozenClock(0.0)
+    backoff = Backoff(clock, base=0.5, cap=8.0, rng=random.Random(1))
+    for attempt, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (5, 8.0), (9, 8.0)):
+        delays = [backoff.delay(attempt) for _ in range(200)]
+        assert min(delays) >= 0.0 and max(delays) <= ceiling
+        assert max(delays) > ceiling * 0.8  # really spread over the whole range
+    backoff.sleep(3)
+    assert len(clock.slept) == 1 and clock.slept[0] <= 2.0
+
+
+@pytest.mark.parametrize("url", [
+    "http://api.wootric.com", "http://10.0.0.5:8080", "http://127.0.0.1.nip.io", "ftp://x",
+    "https://user:pw@api.wootric.com", "https://api.wootric.com/?access_token=x",
+])
+def test_unsafe_base_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        WootricClient(Credentials(url, client_id="i", client_secret="s"))
+    assert "pw" not in str(caught.value) and "access_token" not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080", "http://127.3.4.5", "http://localhost:1/", "http://[::1]:9",
+    "https://api.wootric.com/",
+])
+def test_loopback_http_and_any_https_are_accepted(url: str) -> None:
+    assert not check_base_url(url).endswith("/")
+
+
+def test_credentials_repr_hides_secrets_and_regions_are_known() -> None:
+    creds = Credentials("https://api.wootric.com", client_id="id1", client_secret="s3cr3t",
+                        username="u@x", password="hunter2")
+    assert "s3cr3t" not in repr(creds) and "hunter2" not in repr(creds)
+    assert "s3cr3t" not in str(creds) and "id1" in repr(creds)
+    assert REGIONS["US"] == "https://api.wootric.com"
+    assert {"EU", "AU"} <= REGIONS.keys()
+    with pytest.raises(ConfigurationError):
+        _ = Credentials("https://api.wootric.com").grant
+
+
+@given(moment=st.integers(0, 4_102_444_800), minutes=st.integers(-14 * 60, 14 * 60))
+def test_the_fast_timestamp_path_agrees_with_parse_wire_time(moment: int, minutes: int) -> None:
+    from datetime import timedelta, timezone
+
+    from desktop_app.api.wire import _canonical_time
+    from desktop_app.timestamps import WIRE_FORMAT, parse_wire_time
+
+    zone = timezone(timedelta(minutes=minutes))
+    text = datetime.fromtimestamp(moment, tz=zone).strftime(WIRE_FORMAT)
+    assert _canonical_time(text) == parse_wire_time(text) == moment
+
+
+@pytest.mark.parametrize("text", [
+    "2022-08-10 11:39:50-07:00", "2022-08-10T11:39:50 -0700", "2022-13-10 11:39:50 -0700",
+    "2022-08-10 11:39:50 -07x0", "2022-08-10 11:39:5a -0700", "2022-08-10 11:39:50 +-700",
+])
+def test_the_fast_timestamp_path_leaves_other_forms_to_the_general_parser(text: str) -> None:
+    from desktop_app.api.wire import _canonical_time
+
+    assert _canonical_time(text) is None
