@@ -1,0 +1,363 @@
+"""The always-visible sync status bar: state, progress, last sync, pending edits, conflicts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QStatusBar,
+    QToolButton,
+    QWidget,
+)
+
+from desktop_app.sync.status import SyncState, SyncStatus
+from desktop_app.ui.theme import marker_icon
+
+if TYPE_CHECKING:
+    from desktop_app.ui.services import AppServices
+
+_ICON = 16
+_AGE_REFRESH_MS = 15_000  # "3 min ago" stays true without a repaint per second
+
+
+class _StatusRelay(QObject):
+    """Carries the newest SyncStatus from the sync thread to the GUI thread, coalesced."""
+
+    arrived = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._latest: SyncStatus | None = None
+        self._queued = False
+
+    def push(self, status: SyncStatus) -> None:
+        """Any thread: keep only the newest snapshot; one queued signal per GUI-thread turn."""
+        with self._lock:
+            self._latest = status
+            if self._queued:
+                return
+            self._queued = True
+        self.arrived.emit()
+
+    def take(self) -> SyncStatus | None:
+        with self._lock:
+            status, self._latest, self._queued = self._latest, None, False
+        return status
+
+
+# --- state icons: shapes from the palette, so the state never rests on colour alone -----------
+
+def _palette_key() -> tuple[str, str]:
+    pal = QGuiApplication.palette()
+    return pal.color(QPalette.ColorRole.WindowText).name(), pal.color(QPalette.ColorRole.Highlight).name()
+
+
+@lru_cache(maxsize=32)
+def _state_icon(state: SyncState, palette: tuple[str, str]) -> QIcon:
+    fg, accent = QColor(palette[0]), QColor(palette[1])
+    screen = QGuiApplication.primaryScreen()
+    ratio = max(1.0, screen.devicePixelRatio()) if screen else 1.0
+    pixmap = QPixmap(int(_ICON * ratio), int(_ICON * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(fg, 1.5))
+    ring = QRectF(1.5, 1.5, 13, 13)
+    if state is SyncState.IDLE:  # a tick in a ring: in step with the service
+        p.drawEllipse(ring)
+        p.setPen(QPen(accent, 1.8))
+        p.drawPolyline([QPointF(4.5, 8.2), QPointF(7, 10.8), QPointF(11.5, 5.2)])
+    elif state is SyncState.SYNCING:  # two arcs chasing each other
+        p.setPen(QPen(accent, 1.8))
+        p.drawArc(ring, 30 * 16, 140 * 16)
+        p.drawArc(ring, 210 * 16, 140 * 16)
+        p.drawLine(QPointF(14.5, 4.5), QPointF(14.4, 8.2))
+        p.drawLine(QPointF(1.5, 11.5), QPointF(1.6, 7.8))
+    elif state is SyncState.OFFLINE:  # a broken link: two half rings apart, a slash between
+        p.drawArc(QRectF(0.5, 4.5, 7, 7), 90 * 16, 180 * 16)
+        p.drawArc(QRectF(8.5, 4.5, 7, 7), -90 * 16, 180 * 16)
+        p.drawLine(QPointF(5.5, 13.5), QPointF(10.5, 2.5))
+    elif state is SyncState.WORKING_OFFLINE:  # pause bars in a ring: chosen, not broken
+        p.drawEllipse(ring)
+        p.drawLine(QPointF(6.3, 5), QPointF(6.3, 11))
+        p.drawLine(QPointF(9.7, 5), QPointF(9.7, 11))
+    else:  # FAILED, AUTH_FAILED: a warning triangle
+        p.drawPolygon([QPointF(8, 1.5), QPointF(15, 14.5), QPointF(1, 14.5)])
+        p.setPen(QPen(fg, 1.8))
+        p.drawLine(QPointF(8, 5.5), QPointF(8, 10))
+        p.drawPoint(QPointF(8, 12.4))
+    p.end()
+    return QIcon(pixmap)
+
+
+def state_icon(state: SyncState) -> QIcon:
+    return _state_icon(state, _palette_key())
+
+
+class SyncStatusBar(QStatusBar):
+    """Sync at a glance, always visible; "Sync now" and "Work offline" on the right.
+
+    Offline and failure states read as such in words and in the icon's shape, never only in
+    colour, and never as "Synced".
+    """
+
+    conflicts_requested = Signal()  # the conflicts / rejected-edits counter was clicked
+    sign_in_requested = Signal()  # the "Sign in again" button of AUTH_FAILED was clicked
+    work_offline_toggled = Signal(bool)  # the person flipped "Work offline" here (menus mirror it)
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SyncStatusBar")
+        self.setAccessibleName(self.tr("Sync status"))
+        self._services = services
+        self._sync = services.sync
+        self._status = self._sync.status if self._sync is not None else SyncStatus()
+
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(10)
+        self.icon_label = QLabel(row)
+        self.icon_label.setFixedSize(_ICON, _ICON)
+        self.state_label = QLabel(row)
+        self.state_label.setObjectName("syncState")
+        self.state_label.setAccessibleName(self.tr("Sync state"))
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar(row)
+        self.progress.setAccessibleName(self.tr("Sync progress"))
+        self.progress.setMaximumWidth(180)
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        self.last_sync_label = QLabel(row)
+        self.last_sync_label.setAccessibleName(self.tr("Last successful sync"))
+        self.pending_label = QLabel(row)
+        self.pending_label.setAccessibleName(self.tr("Edits waiting to be sent"))
+        self.conflicts_button = QToolButton(row)
+        self.conflicts_button.setAutoRaise(True)
+        self.conflicts_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.conflicts_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.conflicts_button.setAccessibleName(self.tr("Open conflicts and rejected edits"))
+        self.conflicts_button.clicked.connect(self.conflicts_requested)
+        self.sign_in_button = QToolButton(row)
+        self.sign_in_button.setText(self.tr("Sign in again…"))
+        self.sign_in_button.setAccessibleName(self.tr("Sign in again"))
+        self.sign_in_button.clicked.connect(self.sign_in_requested)
+        self.sync_now_button = QToolButton(row)
+        self.sync_now_button.setText(self.tr("Sync now"))
+        self.sync_now_button.setAccessibleName(self.tr("Sync now"))
+        self.sync_now_button.setToolTip(self.tr("Send local edits and fetch changes now (F5)"))
+        self.sync_now_button.clicked.connect(self.sync_now)
+        self.offline_button = QToolButton(row)
+        self.offline_button.setText(self.tr("Work offline"))
+        self.offline_button.setAccessibleName(self.tr("Work offline"))
+        self.offline_button.setToolTip(self.tr("Stop all network traffic; edits wait locally"))
+        self.offline_button.setCheckable(True)
+        self.offline_button.toggled.connect(self.set_work_offline)
+
+        layout.addWidget(self.icon_label)
+        layout.addWidget(self.state_label, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.last_sync_label)
+        layout.addWidget(self.pending_label)
+        layout.addWidget(self.conflicts_button)
+        layout.addWidget(self.sign_in_button)
+        layout.addWidget(self.sync_now_button)
+        layout.addWidget(self.offline_button)
+        # Permanent: a transient showMessage() from the window never hides the sync state.
+        self.addPermanentWidget(row, 1)
+
+        self._relay = _StatusRelay()
+        self._relay.arrived.connect(self._apply_latest, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe = self._sync.subscribe(self._relay.push) if self._sync is not None else None
+        if self._unsubscribe is not None:  # never leave the sync thread calling a dead widget
+            unsubscribe = self._unsubscribe
+            self.destroyed.connect(lambda *_: unsubscribe())
+        # Ticks "3 min ago" slowly, and a retry countdown every second while one is scheduled.
+        self._age_timer = QTimer(self)
+        self._age_timer.setInterval(_AGE_REFRESH_MS)
+        self._age_timer.timeout.connect(self._tick)
+        self._age_timer.start()
+        self.render(self._status)
+
+    # --- the person's controls ------------------------------------------------------------
+
+    @Slot()
+    def sync_now(self) -> None:
+        if self._sync is not None and not self.offline_button.isChecked():
+            self._sync.sync_now()
+
+    @Slot(bool)
+    def set_work_offline(self, offline: bool) -> None:
+        if self._sync is not None:
+            self._sync.set_work_offline(offline)
+        self.sync_now_button.setEnabled(not offline and self._sync is not None)
+        self.work_offline_toggled.emit(offline)
+
+    def detach(self) -> None:
+        """Stop listening to the sync service (the window calls this before it goes away)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._age_timer.stop()
+
+    @property
+    def status(self) -> SyncStatus:
+        return self._status
+
+    # --- rendering --------------------------------------------------------------------------
+
+    @Slot()
+    def _apply_latest(self) -> None:
+        status = self._relay.take()
+        if status is not None:
+            self.render(status)
+
+    def render(self, status: SyncStatus) -> None:
+        """Show one snapshot (GUI thread only)."""
+        self._status = status
+        self.icon_label.setPixmap(state_icon(status.state).pixmap(_ICON, _ICON))
+        self._render_state_text()
+        self._age_timer.setInterval(1000 if status.next_retry_at is not None else _AGE_REFRESH_MS)
+        self._render_progress(status)
+        self._render_age()
+        if status.pending:
+            self.pending_label.setText(self._plural("1 edit waiting", "%n edits waiting", status.pending))
+            self.pending_label.show()
+        else:
+            self.pending_label.hide()
+        issues = []
+        if status.conflicts:
+            issues.append(self._plural("1 conflict", "%n conflicts", status.conflicts))
+        if status.rejected:
+            issues.append(self._plural("1 rejected edit", "%n rejected edits", status.rejected))
+        self.conflicts_button.setText(" · ".join(issues))
+        self.conflicts_button.setIcon(marker_icon(pending=False, conflict=True, deleted=False) or QIcon())
+        self.conflicts_button.setVisible(bool(issues))
+        self.sign_in_button.setVisible(status.state is SyncState.AUTH_FAILED)
+        working_offline = status.state is SyncState.WORKING_OFFLINE
+        if self.offline_button.isChecked() != working_offline and self._sync is not None:
+            self.offline_button.blockSignals(True)
+            self.offline_button.setChecked(working_offline)
+            self.offline_button.blockSignals(False)
+        self.sync_now_button.setEnabled(
+            self._sync is not None and not working_offline and status.state is not SyncState.SYNCING
+        )
+        self.offline_button.setEnabled(self._sync is not None)
+
+    @Slot()
+    def _tick(self) -> None:
+        if self._status.next_retry_at is not None:
+            self._render_state_text()
+        self._render_age()
+
+    def _render_state_text(self) -> None:
+        text, tip = self._state_text(self._status)
+        self.state_label.setText(text)
+        self.state_label.setToolTip(tip)
+        self.icon_label.setToolTip(tip)
+        self.icon_label.setAccessibleName(text)
+
+    def _state_text(self, status: SyncStatus) -> tuple[str, str]:
+        state = status.state
+        message = status.message
+        if self._sync is None:
+            return self.tr("Not connected: local data only"), self.tr("No account is signed in.")
+        if state is SyncState.SYNCING:
+            return self._syncing_text(status), message
+        if state is SyncState.IDLE:
+            if status.last_success_at is None:
+                return self.tr("Not synced yet"), message
+            return self.tr("Up to date"), message
+        if state is SyncState.OFFLINE:
+            retry = self._retry_text(status.next_retry_at)
+            return self.tr("Offline: the service cannot be reached") + retry, message
+        if state is SyncState.WORKING_OFFLINE:
+            return self.tr("Working offline: nothing is sent or received"), message
+        if state is SyncState.AUTH_FAILED:
+            return self.tr("Sign-in needed: the service refused the credentials"), message
+        retry = self._retry_text(status.next_retry_at)
+        return self.tr("Sync failed") + retry, message
+
+    def _syncing_text(self, status: SyncStatus) -> str:
+        phase = {
+            "push": self.tr("Sending edits"),
+            "pull": self.tr("Receiving end users"),
+            "reconcile": self.tr("Checking for deletions"),
+        }.get(status.phase, self.tr("Syncing"))
+        parts = [phase]
+        if status.total:
+            parts.append(self.tr("{done} of {total}").format(
+                done=f"{status.done:,}", total=f"{status.total:,}"))
+        elif status.done:
+            parts.append(f"{status.done:,}")
+        if status.rate_per_s:
+            parts.append(self.tr("{rate}/s").format(rate=f"{status.rate_per_s:,.0f}"))
+        if status.eta_s is not None and status.eta_s >= 1:
+            parts.append(self.tr("about {eta} left").format(eta=self._duration(status.eta_s)))
+        return " · ".join(parts) + "…"
+
+    def _retry_text(self, retry_at: float | None) -> str:
+        if retry_at is None:
+            return ""
+        wait = max(0, int(retry_at - self._now()))
+        return self.tr(" (retrying in {when})").format(when=self._duration(wait))
+
+    def _render_progress(self, status: SyncStatus) -> None:
+        if status.state is not SyncState.SYNCING:
+            self.progress.hide()
+            return
+        self.progress.show()
+        if status.total:
+            self.progress.setRange(0, max(status.total, status.done, 1))
+            self.progress.setValue(min(status.done, self.progress.maximum()))
+        else:
+            self.progress.setRange(0, 0)  # busy: no count to promise
+
+    @Slot()
+    def _render_age(self) -> None:
+        last = self._status.last_success_at
+        if last is None:
+            self.last_sync_label.setText(self.tr("Never synced"))
+            self.last_sync_label.setToolTip("")
+            return
+        self.last_sync_label.setText(self.tr("Last synced {age}").format(age=self._age(last)))
+        self.last_sync_label.setToolTip(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)))
+
+    def _age(self, when: float) -> str:
+        seconds = max(0, int(self._now() - when))
+        if seconds < 60:
+            return self.tr("just now")
+        minutes = seconds // 60
+        if minutes < 60:
+            return self.tr("%n min ago", "", minutes)
+        hours = minutes // 60
+        if hours < 24:
+            return self._plural("1 hour ago", "%n hours ago", hours)
+        return self._plural("1 day ago", "%n days ago", hours // 24)
+
+    def _duration(self, seconds: float) -> str:
+        s = int(round(seconds))
+        if s < 60:
+            return self.tr("%n s", "", s)
+        if s < 3600:
+            return self.tr("%n min", "", (s + 30) // 60)
+        return self.tr("{h} h {m} min").format(h=s // 3600, m=(s % 3600) // 60)
+
+    def _plural(self, one: str, many: str, n: int) -> str:
+        # English plural forms without a translator loaded; translators get both strings.
+        return self.tr(one) if n == 1 else self.tr(many, "", n)
+
+    def _now(self) -> float:
+        clock = getattr(self._sync, "clock", None)
+        return clock.now() if clock is not None else time.time()

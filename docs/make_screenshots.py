@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Screenshots for the docs: runs the real app in demo mode under Xvfb and saves PNGs to docs/.
+
+    python3 docs/make_screenshots.py            # re-runs itself under xvfb-run when no display
+
+Writes sign-in.png, sync-progress.png, main-window.png, editor.png and conflicts.png. Everything
+runs on loopback against the embedded emulator, in a throwaway data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+SCREEN = "1440x900x24"
+
+
+def _under_xvfb() -> int:
+    """Run this script again inside a private X server at a fixed screen size."""
+    xvfb = shutil.which("xvfb-run")
+    if xvfb is None:
+        sys.exit("xvfb-run is needed (apt-get install xvfb xauth)")
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", WOOTRIC_SCREENSHOTS_INNER="1")
+    return subprocess.call([xvfb, "-a", "-s", f"-screen 0 {SCREEN}", sys.executable, __file__],
+                           env=env, cwd=ROOT)
+
+
+def main() -> int:
+    if os.environ.get("WOOTRIC_SCREENSHOTS_INNER") != "1":
+        return _under_xvfb()
+    home = Path(tempfile.mkdtemp(prefix="wootric-desk-shots-"))
+    os.environ["WOOTRIC_DESK_HOME"] = str(home)
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")  # QSettings: never the person's own
+    sys.path.insert(0, str(ROOT))
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QWidget
+
+    from desktop_app.credentials import MemoryOnly
+    from desktop_app.sync.status import SyncState
+    from desktop_app.ui.app import DemoSettings, DeskApp, build_application
+
+    app = build_application([])
+    QCoreApplication.setOrganizationName("Wootric Desk screenshots")
+
+    def settle(seconds: float = 0.4) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+
+    def wait_until(what: str, predicate: Callable[[], bool], timeout: float = 120.0) -> None:
+        end = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > end:
+                raise SystemExit(f"timed out waiting for {what}")
+            app.processEvents()
+            time.sleep(0.02)
+
+    def save(widget: QWidget, name: str) -> None:
+        settle()
+        path = DOCS / name
+        widget.window().grab().save(str(path))
+        print(f"wrote {path.relative_to(ROOT)}")
+
+    try:
+        import desktop_app.cache.query  # noqa: F401 - the main window needs it
+    except ImportError:
+        print("desktop_app.cache.query is missing: shooting the sync status and conflicts only")
+        return _own_parts(app, home, settle, wait_until, save)
+
+    # A rate limit that makes the first sync of 5,000 end users take a while, as it would.
+    desk = DeskApp(app, home, MemoryOnly("screenshots"),
+                   demo_settings=DemoSettings(users=5000, rate_limit=240))
+    try:
+        # 1. Sign-in, as a person without an account sees it first.
+        desk.ask_sign_in()
+        dialog = desk._dialog
+        assert dialog is not None
+        dialog.resize(560, dialog.sizeHint().height())
+        dialog.move(440, 200)
+        save(dialog, "sign-in.png")
+        dialog.region.setCurrentIndex(dialog.region.findData("demo"))
+        dialog.sign_in_button.click()
+        wait_until("the demo session", lambda: desk.session is not None, 30)
+        session = desk.session
+        assert session is not None
+        window = session.window
+        window.setGeometry(0, 0, 1440, 900)
+
+        # 2. The first sync in progress, with counts and an ETA.
+        def syncing_with_total() -> bool:
+            s = session.sync.status
+            return s.state is SyncState.SYNCING and s.phase == "pull" and bool(s.total) and s.done > 600
+
+        wait_until("sync progress", syncing_with_total, 120)
+        save(window, "sync-progress.png")
+
+        # 3. The main window with data, once the sync is done.
+        wait_until("the first sync", lambda: session.sync.status.last_success_at is not None, 300)
+        settle(1.0)
+        save(window, "main-window.png")
+
+        # 4. The editor: an end user selected, the detail panel ready to edit.
+        window.table.selectRow(2)
+        settle(0.6)
+        focus = getattr(window.detail, "focus_editor", None)
+        if callable(focus):
+            focus()
+        save(window, "editor.png")
+
+        # 5. Conflicts: the same property changed here and "by a colleague" on the service.
+        emulator = desk.emulator
+        assert emulator is not None
+        ids = sorted(emulator.store.all_ids())[:4]
+        for n, end_user_id in enumerate(ids):
+            session.cache.set_property([end_user_id], "plan", ["Growth", "Enterprise", "Pro", "Team"][n])
+            emulator.store.set_property(end_user_id, "plan", ["Starter", "Business", "Basic", "Solo"][n])
+        session.sync.sync_now()
+        wait_until("conflicts", lambda: session.cache.conflict_count() >= 3, 60)
+        window.open_conflicts()
+        settle(1.0)
+        conflicts = next(w for w in app.topLevelWidgets() if w.objectName() == "ConflictsView")
+        conflicts.resize(1100, 600)
+        save(conflicts, "conflicts.png")
+    finally:
+        desk.shutdown()
+    return 0
+
+
+def _own_parts(app: object, home: Path, settle: Callable[..., None],
+               wait_until: Callable[..., None], save: Callable[..., None]) -> int:
+    """The sign-in dialog, status bar and conflicts view over a real sync, without the main window."""
+    from dataclasses import dataclass
+
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from desktop_app.api import Credentials, WootricClient
+    from desktop_app.cache import Cache
+    from desktop_app.credentials import MemoryOnly
+    from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+    from desktop_app.sync import SyncService
+    from desktop_app.sync.status import SyncState
+    from desktop_app.ui.conflicts import ConflictsView
+    from desktop_app.ui.sign_in import SignInDialog
+    from desktop_app.ui.sync_status import SyncStatusBar
+    from desktop_app.ui.tasks import TaskRunner
+
+    @dataclass(frozen=True)
+    class Parts:
+        cache: Cache
+        sync: SyncService
+        tasks: TaskRunner
+
+    tasks = TaskRunner()
+    dialog = SignInDialog(MemoryOnly("screenshots"), tasks, lambda c: None)
+    dialog.show()
+    save(dialog, "sign-in.png")
+    dialog.close()
+    emu = Emulator(port=0, users=5000, seed=20240611, rate_limit=240).start()
+    cache = Cache.open(home / "cache" / "demo.sqlite3")
+    creds = Credentials(emu.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
+    sync = SyncService(cache, lambda: WootricClient(creds))
+    parts = Parts(cache, sync, tasks)
+    window = QMainWindow()
+    placeholder = QLabel("(the end-user table goes here)")
+    window.setCentralWidget(placeholder)
+    window.setStatusBar(SyncStatusBar(parts))  # type: ignore[arg-type]
+    window.setGeometry(0, 0, 1440, 300)
+    window.show()
+    try:
+        sync.start()
+        wait_until("sync progress", lambda: sync.status.state is SyncState.SYNCING
+                   and bool(sync.status.total) and sync.status.done > 600, 120)
+        save(window, "sync-progress.png")
+        wait_until("the first sync", lambda: sync.status.last_success_at is not None, 300)
+        ids = sorted(emu.store.all_ids())[:4]
+        for n, end_user_id in enumerate(ids):
+            cache.set_property([end_user_id], "plan", ["Growth", "Enterprise", "Pro", "Team"][n])
+            emu.store.set_property(end_user_id, "plan", ["Starter", "Business", "Basic", "Solo"][n])
+        sync.sync_now()
+        wait_until("conflicts", lambda: cache.conflict_count() >= 3, 60)
+        view = ConflictsView(parts)  # type: ignore[arg-type]
+        view.resize(1100, 600)
+        view.show()
+        settle(1.0)
+        save(view, "conflicts.png")
+        view.close()
+    finally:
+        sync.stop()
+        tasks.shutdown()
+        cache.close()
+        emu.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The sign-in dialog against the real emulator, with the real keyring or memory only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_app import accounts, logs
+from desktop_app.accounts import AuthMethod
+from desktop_app.api import WootricClient
+from desktop_app.credentials import KeyringStore, MemoryOnly, open_credential_store
+from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from desktop_app.ui.sign_in import SignInDialog, SignInOutcome
+from desktop_app.ui.tasks import TaskRunner
+
+
+def _fast_client(credentials: object) -> WootricClient:
+    return WootricClient(credentials, max_attempts=1, timeout=5.0)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator(port=0, users=5, seed=7).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def secret_service() -> Iterator[KeyringStore]:
+    """The real Secret Service under a per-test service name; skipped (or failed) if absent."""
+    store = open_credential_store(service=f"wootric-desk-test-{uuid.uuid4().hex[:8]}")
+    status = store.status()
+    if not (isinstance(store, KeyringStore) and "SecretService" in status.backend and not status.locked):
+        why = f"no unlocked Secret Service reachable ({status.backend}: {status.reason or 'locked'})"
+        if os.environ.get("WOOTRIC_REQUIRE_KEYRING") == "1":
+            pytest.fail(f"WOOTRIC_REQUIRE_KEYRING=1 but {why}")
+        pytest.skip(f"{why}; run `python3 dev.py test tests/ui -k sign_in` for a private one")
+    yield store
+    for key in ("acct-demo", *_keys(store.service)):
+        store.delete(key)
+
+
+def _keys(service: str) -> list[str]:
+    import secretstorage
+
+    connection = secretstorage.dbus_init()
+    try:
+        items = secretstorage.get_default_collection(connection).search_items({"service": service})
+        return [item.get_attributes()["username"] for item in items]
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def log_file(isolated_settings: Path) -> Iterator[Path]:
+    setup = logs.setup_logging(isolated_settings / "logs", level=logging.DEBUG)
+    yield setup.path
+    logs.shutdown_logging()
+
+
+def _dialog(qtbot: QtBot, store: object, tasks: TaskRunner, root: Path) -> SignInDialog:
+    dialog = SignInDialog(store, tasks, _fast_client, data_dir=root)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _choose_custom(dialog: SignInDialog, url: str) -> None:
+    dialog.region.setCurrentIndex(dialog.region.findData("custom"))
+    dialog.base_url.setText(url)
+
+
+def _grep(roots: list[Path], needle: str) -> list[Path]:
+    hits = []
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file() and needle.encode() in path.read_bytes():
+                hits.append(path)
+    return hits
+
+
+@pytest.mark.keyring
+def test_sign_in_stores_the_secret_in_the_secret_service_only(
+    qtbot: QtBot, tasks: TaskRunner, emulator: Emulator, secret_service: KeyringStore,
+    isolated_settings: Path, log_file: Path, tmp_path: Path,
+) -> None:
+    dialog = _dialog(qtbot, secret_service, tasks, isolated_settings)
+    assert "system keyring" in dialog.keyring_notice.text()
+    _choose_custom(dialog, emulator.base_url)
+    qtbot.keyClicks(dialog.client_id, DEFAULT_CLIENT_ID)
+    qtbot.keyClicks(dialog.client_secret, DEFAULT_CLIENT_SECRET)
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.keyClick(dialog.client_secret, Qt.Key.Key_Return)  # Enter signs in
+
+    result = dialog.result_value
+    assert result is not None and result.outcome is SignInOutcome.SIGNED_IN and result.account
+    profile = result.account.profile
+    assert profile.auth_method is AuthMethod.CLIENT_CREDENTIALS and profile.base_url == emulator.base_url
+    assert result.account.source == "keyring"
+    assert dialog.client_secret.text() == ""  # not left lying in a widget
+
+    # In the Secret Service, as the OS tool sees it ...
+    tool = shutil.which("secret-tool")
+    assert tool is not None
+    found = subprocess.run([tool, "lookup", "service", secret_service.service, "username", profile.key],
+                           capture_output=True, text=True, timeout=20, check=False)
+    assert found.stdout == DEFAULT_CLIENT_SECRET
+    # ... and nowhere on disk: data dir (profile), QSettings, log file.
+    QSettings().setValue("probe", "written")  # make sure the settings file exists to be searched
+    QSettings().sync()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert log_file.stat().st_size > 0 and accounts.profile_path(isolated_settings).exists()
+    assert _grep([isolated_settings, tmp_path / "qsettings"], DEFAULT_CLIENT_SECRET) == []
+
+    # The app's next start finds the account; sign-out takes the secret out of the keyring.
+    again = accounts.resolve_account(secret_service, isolated_settings, env={})
+    assert again is not None and again.secret == DEFAULT_CLIENT_SECRET
+    accounts.sign_out(secret_service, isolated_settings)
+    gone = subprocess.run([tool, "lookup", "service", secret_service.service, "username", profile.key],
+                          capture_output=True, text=True, timeout=20, check=False)
+    assert gone.stdout == "" and secret_service.get(profile.key) is None
+
+
+def test_wrong_secret_shows_the_service_error_and_stores_nothing(
+    qtbot: QtBot, tasks: TaskRunner, emulator: Emulator, isolated_settings: Path
+) -> None:
+    store = MemoryOnly("test")
+    dialog = _dialog(qtbot, store, tasks, isolated_settings)
+    _choose_custom(dialog, emulator.base_url + "/")
+    dialog.client_id.setText(DEFAULT_CLIENT_ID)
+    wrong = "0" * 64
+    dialog.client_secret.setText(wrong)
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=10_000)
+    text = dialog.error_label.text()
+    assert text.startswith("The service did not accept the sign-in")
+    assert wrong not in text and DEFAULT_CLIENT_SECRET not in text
+    assert dialog.isVisible() and dialog.result_value is None
+    assert dialog.client_id.isEnabled() and dialog.sign_in_button.isEnabled()
+    assert accounts.load_profile(isolated_settings) is None
+    assert store.get(accounts.account_key(emulator.base_url, DEFAULT_CLIENT_ID)) is None
+
+
+def test_unreachable_service_is_said_plainly(
+    qtbot: QtBot, tasks: TaskRunner, emulator: Emulator, isolated_settings: Path
+) -> None:
+    emulator.faults.offline()
+    dialog = _dialog(qtbot, MemoryOnly("test"), tasks, isolated_settings)
+    _choose_custom(dialog, emulator.base_url)
+    dialog.client_id.setText(DEFAULT_CLIENT_ID)
+    dialog.client_secret.setText(DEFAULT_CLIENT_SECRET)
+    dialog.submit()
+    assert not dialog.client_id.isEnabled() and dialog.busy.isVisible()  # checking, not frozen
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=15_000)
+    assert dialog.error_label.text().startswith("The service could not be reached")
+
+
+def test_without_keyring_the_dialog_says_memory_only_before_saving(
+    qtbot: QtBot, tasks: TaskRunner, emulator: Emulator, isolated_settings: Path
+) -> None:
+    store = MemoryOnly("No system keyring (test).")
+    dialog = _dialog(qtbot, store, tasks, isolated_settings)
+    assert dialog.keyring_notice.text() == (
+        "No system keyring found: your secret will be kept in memory until you quit.")
+    assert dialog.keyring_notice.isVisible()
+    dialog.use_password.setChecked(True)
+    assert dialog.username.isVisible() and not dialog.client_id.isVisible()
+    dialog.use_client.setChecked(True)
+    _choose_custom(dialog, emulator.base_url)
+    dialog.client_id.setText(DEFAULT_CLIENT_ID)
+    dialog.client_secret.setText(DEFAULT_CLIENT_SECRET)
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        dialog.sign_in_button.click()
+    account = dialog.result_value.account  # type: ignore[union-attr]
+    assert account is not None and account.source == "memory"
+    assert store.get(account.profile.key) == DEFAULT_CLIENT_SECRET
+    assert _grep([isolated_settings], DEFAULT_CLIENT_SECRET) == []
+
+
+def test_missing_fields_and_plain_http_are_refused_before_any_request(
+    qtbot: QtBot, tasks: TaskRunner, isolated_settings: Path
+) -> None:
+    dialog = _dialog(qtbot, MemoryOnly(), tasks, isolated_settings)
+    dialog.submit()
+    assert dialog.error_label.text() == "Enter the client ID from Settings → API in Wootric."
+    dialog.client_id.setText("abc")
+    dialog.submit()
+    assert dialog.error_label.text() == "Enter the client secret."
+    _choose_custom(dialog, "http://api.example.com")
+    dialog.client_secret.setText("s")
+    dialog.submit()
+    assert "refusing plain http://" in dialog.error_label.text()
+    assert not dialog.busy_checking and tasks.pending_count() == 0
+
+
+def test_demo_choice_returns_demo(qtbot: QtBot, tasks: TaskRunner, isolated_settings: Path) -> None:
+    dialog = _dialog(qtbot, MemoryOnly(), tasks, isolated_settings)
+    dialog.region.setCurrentIndex(dialog.region.findData("demo"))
+    assert not dialog.client_id.isVisible() and dialog.sign_in_button.text() == "Open the demo"
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        dialog.sign_in_button.click()
+    assert dialog.result_value is not None and dialog.result_value.outcome is SignInOutcome.DEMO
