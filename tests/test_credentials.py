@@ -17,6 +17,7 @@ from keyring.backends import chainer, fail
 
 from desktop_app import accounts, logs
 from desktop_app.accounts import AccountProfile, AuthMethod
+from tests.conftest import secret_service_keys
 from desktop_app.credentials import (
     CredentialError,
     KeyringStore,
@@ -30,39 +31,6 @@ PASSWORD = "correct horse battery staple"
 
 
 # --- a real Secret Service, or a clear skip -----------------------------------------------------
-
-def _secret_service_store(service: str) -> KeyringStore:
-    store = open_credential_store(service=service)
-    status = store.status()
-    usable = isinstance(store, KeyringStore) and "SecretService" in status.backend and not status.locked
-    if not usable:
-        why = f"no unlocked Secret Service reachable ({status.backend}: {status.reason or 'locked'})"
-        if os.environ.get("WOOTRIC_REQUIRE_KEYRING") == "1":
-            pytest.fail(f"WOOTRIC_REQUIRE_KEYRING=1 but {why}")
-        pytest.skip(f"{why}; run `python3 dev.py test tests/test_credentials.py` for a private one")
-    assert isinstance(store, KeyringStore)
-    return store
-
-
-@pytest.fixture
-def secret_service() -> Iterator[KeyringStore]:
-    """The real Secret Service under a per-test service name, emptied afterwards."""
-    store = _secret_service_store(f"wootric-desk-test-{uuid.uuid4().hex[:8]}")
-    yield store
-    for key in _lookup_keys(store.service):
-        store.delete(key)
-
-
-def _lookup_keys(service: str) -> list[str]:
-    import secretstorage
-
-    connection = secretstorage.dbus_init()
-    try:
-        items = secretstorage.get_default_collection(connection).search_items({"service": service})
-        return [item.get_attributes()["username"] for item in items]
-    finally:
-        connection.close()
-
 
 def _secret_tool_lookup(service: str, key: str) -> str | None:
     """What the OS tool (not our code) finds in the Secret Service."""
@@ -150,7 +118,7 @@ def test_keyring_store_round_trip_and_idempotent_delete(secret_service: KeyringS
     secret_service.delete("acct-1")
     secret_service.delete("acct-1")  # already gone: no error
     assert secret_service.get("acct-1") is None
-    assert sorted(_lookup_keys(secret_service.service)) == ["acct-2"]
+    assert sorted(secret_service_keys(secret_service.service)) == ["acct-2"]
 
 
 # --- no keyring: memory only, said plainly ------------------------------------------------------

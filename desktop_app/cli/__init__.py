@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="where accounts and caches live (or WOOTRIC_DESK_HOME)")
     parser.add_argument("--demo", action="store_true",
                         help="open the app on the embedded emulator with sample end users")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation end to end against the embedded emulator "
+                             "(headless; touches no keyring or data) and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
     login = verbs.add_parser("login", help="sign in; the secret goes to the OS keyring")
@@ -102,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_data_dir(args.data_dir)
     from desktop_app.logs import setup_logging
 
+    if args.self_test:
+        from desktop_app.self_test import run_self_test
+
+        return run_self_test()
     if args.verb is None:
         from desktop_app.ui.app import run_gui
 

@@ -97,7 +97,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         last = cache.last_successful_sync()
         print(f"Last sync: {iso_utc(last) if last else 'never'}")
         for run in cache.last_sync_runs(5):
-            print(f"  {run}")
+            counts = ", ".join(f"{k} {v:,}" for k, v in run.counts.items() if v)
+            reason = f" ({run.reason})" if run.reason else ""
+            print(f"  {iso_utc(run.started_at)}  {run.kind} {run.outcome}{reason}  {counts}")
     finally:
         session.close()
     return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_app.api import NotFoundError, ValidationError, WootricClient
 from desktop_app.cache import Cache, EditState, PendingEdit
@@ -133,8 +133,10 @@ def _send(
                 else:
                     fields.pop(name, None)
     if plan.surveys_enabled is not None:
-        client.set_surveys_enabled(plan.end_user_id, plan.surveys_enabled)
-        server = client.get_end_user(plan.end_user_id)  # settings bump updated_at
+        settings = client.set_surveys_enabled(plan.end_user_id, plan.surveys_enabled)
+        # The settings PUT bumps updated_at, so the next pull brings the exact row back;
+        # not reading it again here saves a request per end user against the rate limit.
+        server = replace(server, settings=settings)
     return server, done, refused
 
 

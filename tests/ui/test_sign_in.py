@@ -34,30 +34,6 @@ def emulator() -> Iterator[Emulator]:
     emu.stop()
 
 
-@pytest.fixture
-def secret_service() -> Iterator[KeyringStore]:
-    """The real Secret Service under a per-test service name; skipped (or failed) if absent."""
-    store = open_credential_store(service=f"wootric-desk-test-{uuid.uuid4().hex[:8]}")
-    status = store.status()
-    if not (isinstance(store, KeyringStore) and "SecretService" in status.backend and not status.locked):
-        why = f"no unlocked Secret Service reachable ({status.backend}: {status.reason or 'locked'})"
-        if os.environ.get("WOOTRIC_REQUIRE_KEYRING") == "1":
-            pytest.fail(f"WOOTRIC_REQUIRE_KEYRING=1 but {why}")
-        pytest.skip(f"{why}; run `python3 dev.py test tests/ui -k sign_in` for a private one")
-    yield store
-    for key in ("acct-demo", *_keys(store.service)):
-        store.delete(key)
-
-
-def _keys(service: str) -> list[str]:
-    import secretstorage
-
-    connection = secretstorage.dbus_init()
-    try:
-        items = secretstorage.get_default_collection(connection).search_items({"service": service})
-        return [item.get_attributes()["username"] for item in items]
-    finally:
-        connection.close()
 
 
 @pytest.fixture

@@ -1,0 +1,142 @@
+"""The command line over the real core: emulator on loopback, a real cache file, real keyring."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app import accounts
+from desktop_app.cli import main
+from desktop_app.cli.session import EXIT_ATTENTION, EXIT_OFFLINE, EXIT_SIGN_IN, EXIT_USAGE
+from desktop_app.credentials import KeyringStore
+from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from tests.conftest import secret_service_keys
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(users=400, seed=5) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def env_account(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Automation's way in: the account comes from environment variables."""
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    monkeypatch.setenv(accounts.ENV_API_BASE, emu.base_url)
+    monkeypatch.setenv(accounts.ENV_CLIENT_ID, DEFAULT_CLIENT_ID)
+    monkeypatch.setenv(accounts.ENV_CLIENT_SECRET, DEFAULT_CLIENT_SECRET)
+    return tmp_path
+
+
+def test_sync_list_edit_sync(emu: Emulator, env_account: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["list", "--count", "--filter", "surveys:enabled"]) == 0
+    enabled = int(capsys.readouterr().out)
+    live = [emu.store.get(i) for i in emu.store.all_ids()]
+    assert enabled == sum(1 for u in live if not u["surveys_disabled"])  # type: ignore[index]
+
+    target = min(emu.store.all_ids())
+    assert main(["set-property", "--id", str(target), "seats_count", "12"]) == 0
+    assert main(["disable-surveys", "--id", str(target)]) == 0
+    assert main(["list", "--format", "ids", "--filter", "is:pending"]) == 0
+    assert capsys.readouterr().out.split()[-1] == str(target)
+    assert main(["sync", "--quiet"]) == 0
+    server = emu.store.get(target)
+    assert server is not None
+    assert str(server["properties"]["seats_count"]) == "12"  # type: ignore[index]
+    assert server["surveys_disabled"] is True
+
+
+def test_bad_input_is_refused_and_writes_nothing(
+    env_account: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    assert main(["list", "--filter", "revenue_amount:=>5"]) == EXIT_USAGE
+    assert main(["disable-surveys", "--filter", "surveys:enabled"]) == EXIT_USAGE  # needs --yes
+    assert main(["set-property", "--id", "1000001", "revenue_amount", "lots"]) == EXIT_USAGE
+    assert main(["set-email", "--id", "1000001", "no-at-sign"]) == EXIT_USAGE
+    assert main(["set-property", "--id", "999", "plan", "Pro"]) == EXIT_USAGE  # no such end user
+    capsys.readouterr()
+    assert main(["list", "--count", "--filter", "is:pending"]) == 0
+    assert capsys.readouterr().out.strip() == "0"
+
+
+def test_offline_sync_says_so(emu: Emulator, env_account: Path) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    emu.faults.offline()
+    assert main(["sync", "--quiet"]) == EXIT_OFFLINE
+    emu.faults.online()
+    assert main(["sync", "--quiet"]) == 0
+
+
+def test_conflict_needs_attention_then_resolves(
+    emu: Emulator, env_account: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    target = min(emu.store.all_ids())
+    assert main(["set-property", "--id", str(target), "plan", "Mine"]) == 0
+    emu.store.set_property(target, "plan", "Theirs")
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION
+    capsys.readouterr()
+    assert main(["conflicts"]) == 0
+    listing = capsys.readouterr().out
+    assert "'Mine'" in listing and "'Theirs'" in listing
+    conflict_id = int(listing.split()[0].lstrip("#"))
+    assert main(["conflicts", "--resolve", str(conflict_id), "--choice", "mine"]) == 0
+    assert main(["sync", "--quiet"]) == 0
+    assert emu.store.get(target)["properties"]["plan"] == "Mine"  # type: ignore[index]
+
+
+def test_export_to_stdout_and_file(
+    emu: Emulator, env_account: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--filter", "surveys:disabled", "--columns", "id,email", "-"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    disabled = {i for i in emu.store.all_ids() if emu.store.get(i)["surveys_disabled"]}  # type: ignore[index]
+    assert rows[0] == ["id", "email"]
+    assert {int(r[0]) for r in rows[1:]} == disabled
+    out = tmp_path / "disabled.csv"
+    assert main(["export", "--filter", "surveys:disabled", str(out)]) == 0
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert len(list(csv.reader(handle))) == len(disabled) + 1
+
+
+def test_no_account_says_how_to_sign_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET, accounts.ENV_API_BASE):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["sync"]) == EXIT_SIGN_IN
+    assert "wootric-desk login" in capsys.readouterr().err
+
+
+@pytest.mark.keyring
+def test_login_keeps_the_secret_in_the_keyring_only(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret_service: KeyringStore,
+) -> None:
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    monkeypatch.setattr("desktop_app.cli.verbs.open_credential_store",
+                        lambda: secret_service)
+    monkeypatch.setattr("desktop_app.cli.session.open_credential_store", lambda: secret_service)
+    monkeypatch.delenv(accounts.ENV_CLIENT_ID, raising=False)
+    monkeypatch.setenv(accounts.ENV_CLIENT_SECRET, "wrong" * 10)
+    assert main(["login", "--base-url", emu.base_url, "--client-id", DEFAULT_CLIENT_ID]) == EXIT_SIGN_IN
+    monkeypatch.setenv(accounts.ENV_CLIENT_SECRET, DEFAULT_CLIENT_SECRET)
+    assert main(["login", "--base-url", emu.base_url, "--client-id", DEFAULT_CLIENT_ID]) == 0
+    monkeypatch.delenv(accounts.ENV_CLIENT_SECRET)  # from now on only the keyring has it
+    assert main(["sync", "--quiet"]) == 0
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert DEFAULT_CLIENT_SECRET.encode() not in path.read_bytes(), path
+    assert main(["logout"]) == 0
+    assert secret_service_keys(secret_service.service) == []  # the secret left the keyring
+    assert main(["sync", "--quiet"]) == EXIT_SIGN_IN
