@@ -65,6 +65,7 @@ class SyncService:
         self._work_offline = False
         self._failures = 0
         self._thread: threading.Thread | None = None
+        self._edit_timer: threading.Timer | None = None
         self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
         self._publish(self._counts(SyncStatus(last_success_at=cache.last_successful_sync())))
 
@@ -225,9 +226,18 @@ class SyncService:
         if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
             self._publish(self._counts(self.status))
             if self._thread is not None and not self._work_offline:
-                threading.Timer(self.edit_delay, self._wake.set).start()
+                self._wake_soon()
         elif changes.outbox_changed or changes.conflicts_changed:
             self._publish(self._counts(self.status))
+
+    def _wake_soon(self) -> None:
+        """Wake the thread `edit_delay` after an edit; a burst of edits shares one timer."""
+        with self._status_lock:
+            if self._edit_timer is not None and self._edit_timer.is_alive():
+                return
+            self._edit_timer = threading.Timer(self.edit_delay, self._wake.set)
+            self._edit_timer.daemon = True
+            self._edit_timer.start()
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ def cache(tmp_path: Path) -> Iterator[Cache]:
 
 @pytest.fixture
 def service(emu: Emulator, cache: Cache) -> Iterator[SyncService]:
-    svc = SyncService(cache, lambda: WootricClient(credentials(emu), max_attempts=2), backoff_max=0.4,
+    svc = SyncService(cache, lambda: WootricClient(credentials(emu)), backoff_max=0.4,
                       interval=30.0, edit_delay=0.05)
     yield svc
     svc.stop()
