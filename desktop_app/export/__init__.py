@@ -1,0 +1,50 @@
+"""Streaming CSV export of the filtered end users from the offline cache (Qt-free).
+
+RFC 4180 via the csv module (CRLF line ends, minimal quoting), UTF-8 with an optional BOM,
+ISO 8601 UTC or unix-seconds timestamps, one column per property key (arrays joined with
+"; "), formula neutralization on by default (exactly which cells: `cells` module docstring).
+"""
+
+from __future__ import annotations
+
+from desktop_app.export.cells import ARRAY_SEPARATOR, FORMULA_TRIGGERS, neutralize
+from desktop_app.export.columns import (
+    ALL_PROPERTIES,
+    BASE_COLUMNS,
+    DEFAULT_COLUMNS,
+    PROPERTY_PREFIX,
+    ColumnError,
+    ColumnKind,
+    ExportColumn,
+    ExportOptions,
+    TimestampFormat,
+    available_columns,
+)
+from desktop_app.export.csv_export import (
+    ExportCancelled,
+    ExportResult,
+    export_csv,
+    result_property_keys,
+)
+from desktop_app.export.destination import ExportError
+
+__all__ = [
+    "ALL_PROPERTIES",
+    "ARRAY_SEPARATOR",
+    "BASE_COLUMNS",
+    "DEFAULT_COLUMNS",
+    "FORMULA_TRIGGERS",
+    "PROPERTY_PREFIX",
+    "ColumnError",
+    "ColumnKind",
+    "ExportCancelled",
+    "ExportColumn",
+    "ExportError",
+    "ExportOptions",
+    "ExportResult",
+    "TimestampFormat",
+    "available_columns",
+    "export_csv",
+    "neutralize",
+    "result_property_keys",
+]
