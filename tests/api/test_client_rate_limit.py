@@ -68,8 +68,10 @@ def test_real_limit_429s_are_survived_by_a_second_client(
 def test_a_walk_is_paced_by_a_tight_budget_and_misses_nothing(
     make_emulator: Any, client_for: Any,
 ) -> None:
-    clock = ScaledClock(speed=600)  # a virtual minute is 0.1 s: five requests fill it
-    emu = make_emulator(users=1_000, seed=4, profile="bursty", clock=clock, rate_limit=5)
+    # A virtual minute is one real second: five requests fill it even on a loaded machine
+    # (at 0.1 s a minute, slow requests never ran the budget out and the test flaked).
+    clock = ScaledClock(speed=60)
+    emu = make_emulator(users=400, seed=4, profile="bursty", clock=clock, rate_limit=5)
     client = client_for(emu, clock=clock)
     waits: list[RateLimitWait] = []
     client.on_rate_limit = waits.append
