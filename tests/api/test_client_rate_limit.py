@@ -71,7 +71,7 @@ def test_a_walk_is_paced_by_a_tight_budget_and_misses_nothing(
     # A virtual minute is one real second: five requests fill it even on a loaded machine
     # (at 0.1 s a minute, slow requests never ran the budget out and the test flaked).
     clock = ScaledClock(speed=60)
-    emu = make_emulator(users=400, seed=4, profile="bursty", clock=clock, rate_limit=5)
+    emu = make_emulator(users=1_000, seed=4, profile="bursty", clock=clock, rate_limit=5)
     client = client_for(emu, clock=clock)
     waits: list[RateLimitWait] = []
     client.on_rate_limit = waits.append
@@ -80,7 +80,8 @@ def test_a_walk_is_paced_by_a_tight_budget_and_misses_nothing(
     assert sorted(ids) == sorted(emu.store.all_ids()) and len(ids) == len(set(ids))
     exhausted = [w for w in waits if w.reason is WaitReason.EXHAUSTED]
     assert len(exhausted) >= client.request_count // 5 - 1
-    assert clock.now() - started >= 60 * (client.request_count // 5 - 1)
+    # Windows are whole emulator minutes, so the first one may be partly gone already.
+    assert clock.now() - started >= 60 * (client.request_count // 5 - 2)
 
 
 def test_endless_429s_end_in_rate_limited_error(make_emulator: Any, client_for: Any) -> None:
