@@ -1,0 +1,403 @@
+"""Main window at a million cached end users: cold start, filter keystroke, sort, memory.
+
+    python benchmarks/bench_ui.py                  # 1,000,000 rows, 3 runs (offscreen)
+    python benchmarks/bench_ui.py --rows 200000 --runs 5 --db /tmp/ui-bench.db --keep
+    python benchmarks/bench_ui.py --sync-users 20000   # also: longest GUI stall during a sync
+
+Every run is a fresh process (so "cold start" is cold for Python and Qt, warm for the OS file
+cache); medians are printed. Targets: first painted table <= 1.0 s, filter keystroke to updated
+view <= 100 ms, sort <= 300 ms, peak memory <= 400 MB.
+"""
+
+from __future__ import annotations
+
+import time
+
+_T0 = time.perf_counter()  # before any app or Qt import: the child's cold start begins here
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# (what is typed before, the keystroke measured): the last key of a typical filter.
+FILTERS = (
+    ("acm", "e"),
+    ("plan:pr", "o"),
+    ("surveys:disable", "d"),
+    ("revenue_amount:>=100", "0"),
+    ("last_surveyed:<30", "d"),
+    ("is:pendin", "g"),
+    ("plan:pro surveys:enable", "d"),
+)
+SORTS = (("email", True), ("created_at", False), ("last_surveyed", True), ("email", False))
+PLANS = ("free", "starter", "pro", "team", "enterprise")
+COMPANIES = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka")
+
+
+# --- building the cache (parent process) ---------------------------------------------------------
+
+
+def build_cache(path: Path, rows: int, seed: int = 7) -> float:
+    """A real cache file (Cache.open: schema, indexes) filled by executemany; returns seconds."""
+    from desktop_app.cache import Cache
+
+    started = time.perf_counter()
+    Cache.open(path).close()
+    now = 1_764_000_000
+    rnd = random.Random(seed)
+    columns = (
+        "id, email, external_id, external_created_at, last_surveyed, phone_number, created_at, "
+        "updated_at, surveys_disabled, disabled_by, settings_json, properties_json, pending_count, "
+        "has_conflict, pending_delete"
+    )
+    on = json.dumps({"email_nps": True, "mobile_nps": True, "web_nps": True})
+    off = json.dumps({"email_nps": False, "mobile_nps": False, "web_nps": False})
+    opted = json.dumps({"email_nps": True, "mobile_nps": True, "web_nps": True, "surveys_disabled_by_end_user": True})
+
+    def generate() -> Any:
+        for i in range(1, rows + 1):
+            company = COMPANIES[rnd.randrange(len(COMPANIES))]
+            props: dict[str, Any] = {
+                "plan": PLANS[rnd.randrange(len(PLANS))],
+                "company": company,
+                "revenue_amount": rnd.randrange(0, 50_000),
+                "signup_date": now - rnd.randrange(0, 3 * 365 * 86_400),
+            }
+            if i % 3 == 0:
+                props["seats_count"] = rnd.randrange(1, 500)
+            if i % 4 == 0:
+                props["features_array"] = ["sso", "api"][: rnd.randrange(1, 3)]
+            roll = rnd.random()
+            disabled, by, settings = (False, "", on)
+            if roll < 0.02:
+                disabled, by, settings = (True, "end_user", opted)
+            elif roll < 0.08:
+                disabled, by, settings = (True, "admin", off)
+            created = now - rnd.randrange(0, 5 * 365 * 86_400)
+            surveyed = now - rnd.randrange(0, 400 * 86_400) if rnd.random() < 0.8 else None
+            yield (
+                i, f"user{i:07d}@{company}.example", f"crm-{i}" if i % 2 else None, None, surveyed, None,
+                created, created + rnd.randrange(0, 86_400 * 30), disabled, by, settings, json.dumps(props),
+                1 if i % 5000 == 0 else 0, False, False,
+            )
+
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.executemany(f"INSERT INTO end_user ({columns}) VALUES ({','.join('?' * 15)})", generate())
+    connection.commit()
+    connection.close()
+    prepare_query_indexes(path)
+    return time.perf_counter() - started
+
+
+def prepare_query_indexes(path: Path) -> None:
+    """The query indexes Cache.open makes (idempotent; builds them in bulk after the insert)."""
+    from desktop_app.cache.indexes import ensure_query_indexes
+
+    connection = sqlite3.connect(path)
+    try:
+        ensure_query_indexes(connection)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+# --- one measured run (child process) ---------------------------------------------------------------
+
+
+def _wait(app: Any, condition: Any, timeout_s: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.0005)
+
+
+def run_child(db: Path, sync_users: int) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    home = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    os.environ["WOOTRIC_DESK_HOME"] = str(home)
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName("wootric-desk-bench")
+    QCoreApplication.setApplicationName("bench-ui")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home))
+    app = QApplication.instance() or QApplication([])
+
+    from desktop_app.cache import Cache
+    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.services import AppServices
+    from desktop_app.ui.tasks import TaskRunner
+
+    window_started = time.perf_counter()
+    cache = Cache.open(db)
+    tasks = TaskRunner()
+    services = AppServices(cache, EndUserQuery(cache.engine), None, tasks, None, "Benchmark", None)
+    window = MainWindow(services)
+    if os.environ.get("BENCH_UI_NO_FACETS"):
+        window.show_facets_action.setChecked(False)  # isolate the table path from facet counts
+    window.resize(1440, 900)
+    window.show()
+    model, viewport = window.model, window.table.viewport()
+    _wait(app, lambda: model.loaded and model.rowCount() > 0)
+    viewport.repaint()  # the first painted table: rows fetched and drawn
+    first_paint = time.perf_counter()
+    _wait(app, lambda: model.complete)
+    all_ids = time.perf_counter()
+    result: dict[str, Any] = {
+        "rows": model.rowCount(),
+        "cold_start_s": first_paint - _T0,
+        "window_to_paint_s": first_paint - window_started,
+        "all_ids_s": all_ids - _T0,
+    }
+
+    applied: list[int] = []  # first screens shown (a new filter or sort)
+    model.first_rows_shown.connect(lambda: applied.append(1))
+    counted: list[int] = []
+    model.ids_applied.connect(counted.append)
+    edit = window.filter_bar.edit
+    keystrokes: dict[str, float] = {}
+    for prefix, key in FILTERS:
+        text = prefix + key
+        edit.blockSignals(True)
+        edit.setText(prefix)
+        edit.blockSignals(False)
+        window.filter_bar._emitted = prefix
+        window.filter_bar._last_key = 0.0
+        edit.setFocus()
+        applied.clear()
+        started = time.perf_counter()
+        QTest.keyClick(edit, key)
+        _wait(app, lambda t=text: model.filter_text == t and bool(applied))
+        viewport.repaint()
+        keystrokes[text] = time.perf_counter() - started
+        counted.clear()
+        _wait(app, lambda: bool(counted) or model.complete)
+        keystrokes[text + " (count)"] = time.perf_counter() - started
+        keystrokes[text + " (rows)"] = model.rowCount()
+        _wait(app, lambda: model.complete)  # the whole id list, for scrolling anywhere
+        keystrokes[text + " (all ids)"] = time.perf_counter() - started
+    result["filter_keystroke_s"] = keystrokes
+
+    window.filter_bar.set_text("")
+    _wait(app, lambda: model.filter_text == "" and model.rowCount() == result["rows"])
+    header = window.table.horizontalHeader()
+    sorts: dict[str, float] = {}
+    for column, descending in SORTS:
+        keys = [c.key for c in model.columns]
+        if column not in keys:
+            window.set_column_visible(column, True)
+            keys = [c.key for c in model.columns]
+        applied.clear()
+        started = time.perf_counter()
+        header.setSortIndicator(keys.index(column), Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        _wait(app, lambda c=column, d=descending: model.sort_spec.column == c and model.sort_spec.descending == d and bool(applied))
+        viewport.repaint()
+        name = f"{column} {'desc' if descending else 'asc'}"
+        sorts[name] = time.perf_counter() - started
+        _wait(app, lambda: model.complete)
+        sorts[name + " (all ids)"] = time.perf_counter() - started
+    result["sort_s"] = sorts
+
+    # Scrolling: a page down in the middle of a million rows (lazy rows, uniform heights).
+    scrollbar = window.table.verticalScrollBar()
+    steps: list[float] = []
+    for fraction in (0.5, 0.25, 0.75, 0.9):
+        started = time.perf_counter()
+        scrollbar.setValue(int(scrollbar.maximum() * fraction))
+        viewport.repaint()
+        steps.append(time.perf_counter() - started)
+    result["scroll_jump_s"] = statistics.median(steps)
+
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # RSS also counts the cache file's pages the query layer memory-maps (shared, file-backed,
+    # once per pooled connection); the process's own memory is the anonymous part.
+    result["anon_mb"] = _status_mb("RssAnon")
+    result["file_mapped_mb"] = _status_mb("RssFile")
+    window.close()
+    tasks.shutdown(10_000)
+    cache.close()
+    if sync_users:  # after the peak-memory reading: it has its own window and cache
+        result["sync_stall"] = measure_sync_stall(app, sync_users)
+    return result
+
+
+def _status_mb(field: str) -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
+    """Longest GUI stall while a first sync pulls `users` end users into a fresh cache.
+
+    A 5 ms timer scrolls the table and records its worst gap: what a person scrolling during
+    the sync would feel. Skipped (with the reason) when the sync stack is not available.
+    """
+    try:
+        from desktop_app.api import Credentials, WootricClient
+        from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+        from desktop_app.sync import SyncService, SyncState
+    except ImportError as exc:
+        return {"skipped": f"sync stack not available: {exc}"}
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.cache import Cache
+    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.services import AppServices
+    from desktop_app.ui.tasks import TaskRunner
+
+    emulator = Emulator(port=0, users=users, seed=3).start()
+    credentials = Credentials(emulator.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    cache = Cache.open(Path(tempfile.mkdtemp(prefix="bench-ui-sync-")) / "cache.db")
+    tasks = TaskRunner()
+    sync = SyncService(cache, lambda: WootricClient(credentials), interval=3600.0)
+    services = AppServices(cache, EndUserQuery(cache.engine), sync, tasks, None, "Benchmark", emulator)
+    window = MainWindow(services)
+    window.resize(1440, 900)
+    window.show()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+        bar = window.table.verticalScrollBar()
+        bar.setValue((bar.value() + 37) % max(1, bar.maximum()))
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    started = time.perf_counter()
+    try:
+        sync.start()
+        sync.sync_now()
+        timer.start()
+        _wait(app, lambda: cache.count_all() >= users or time.perf_counter() - started > 900, 1000)
+        _wait(app, lambda: sync.status.state is not SyncState.SYNCING, 300)
+        _wait(app, lambda: window.model.complete and window.model.rowCount() >= users, 120)
+    finally:
+        timer.stop()
+        sync.stop()
+        emulator.stop()
+        window.close()
+        tasks.shutdown(10_000)
+        cache.close()
+    ordered = sorted(gaps)
+    return {
+        "users": users,
+        "rows_shown": window.model.rowCount(),
+        "seconds": time.perf_counter() - started,
+        "longest_stall_ms": (ordered[-1] if ordered else 0.0) * 1000,
+        "p99_gap_ms": (ordered[int(len(ordered) * 0.99)] if ordered else 0.0) * 1000,
+        "final_state": str(sync.status.state),
+    }
+
+
+# --- driver -----------------------------------------------------------------------------------------
+
+
+def _median_of(runs: list[dict[str, Any]], *path: str) -> float:
+    values = []
+    for run in runs:
+        value: Any = run
+        for key in path:
+            value = value[key]
+        values.append(float(value))
+    return statistics.median(values)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", type=Path, help="reuse (or create and keep) this cache file")
+    parser.add_argument("--keep", action="store_true", help="keep the generated cache file")
+    parser.add_argument("--sync-users", type=int, default=0, help="also measure the GUI during a sync")
+    parser.add_argument("--no-facets", action="store_true", help="hide the facet panel (table path alone)")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_child(args.child, args.sync_users)))
+        return 0
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ui-db-"))
+    db = args.db or workdir / "cache.db"
+    if not db.exists():
+        seconds = build_cache(db, args.rows)
+        print(f"built {args.rows:,} end users in {seconds:.1f} s -> {db}")
+    else:
+        prepare_query_indexes(db)
+    runs: list[dict[str, Any]] = []
+    for i in range(args.runs):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(db), "--sync-users", str(args.sync_users if i == 0 else 0)],
+            capture_output=True, text=True, timeout=1800,
+            env=dict(os.environ, QT_QPA_PLATFORM="offscreen", **({"BENCH_UI_NO_FACETS": "1"} if args.no_facets else {})),
+        )
+        if out.returncode != 0:
+            print(out.stderr[-4000:], file=sys.stderr)
+            return 1
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    rows = runs[0]["rows"]
+    print(f"\nmain window over {rows:,} cached end users, median of {len(runs)} fresh processes (offscreen)"
+          f"{', facet panel hidden' if args.no_facets else ''}; load average {os.getloadavg()[0]:.1f}")
+    print(f"  cold start to first painted table   {_median_of(runs, 'cold_start_s') * 1000:8.0f} ms   (target <= 1000)")
+    print(f"    of which window + first query     {_median_of(runs, 'window_to_paint_s') * 1000:8.0f} ms")
+    print(f"    every id known (scroll anywhere)  {_median_of(runs, 'all_ids_s') * 1000:8.0f} ms")
+    print("  filter keystroke to updated view (first screen painted)   (target <= 100 ms)")
+    for prefix, key in FILTERS:
+        text = prefix + key
+        print(f"    {text:<32} {_median_of(runs, 'filter_keystroke_s', text) * 1000:8.0f} ms"
+              f"   {int(runs[0]['filter_keystroke_s'][text + ' (rows)']):>9,} rows"
+              f"   (count {_median_of(runs, 'filter_keystroke_s', text + ' (count)') * 1000:.0f} ms,"
+              f" all ids {_median_of(runs, 'filter_keystroke_s', text + ' (all ids)') * 1000:.0f} ms)")
+    print("  sort by header click (first screen painted)               (target <= 300 ms)")
+    for column, descending in SORTS:
+        name = f"{column} {'desc' if descending else 'asc'}"
+        print(f"    {name:<32} {_median_of(runs, 'sort_s', name) * 1000:8.0f} ms"
+              f"   (all ids {_median_of(runs, 'sort_s', name + ' (all ids)') * 1000:.0f} ms)")
+    print(f"  scroll jump + repaint               {_median_of(runs, 'scroll_jump_s') * 1000:8.1f} ms")
+    print(f"  peak memory (RSS)                   {_median_of(runs, 'peak_rss_mb'):8.0f} MB   (target <= 400)")
+    print(f"    at the end: own (anonymous)       {_median_of(runs, 'anon_mb'):8.0f} MB,"
+          f" mapped cache file {_median_of(runs, 'file_mapped_mb'):.0f} MB")
+    stall = runs[0].get("sync_stall")
+    if stall:
+        if "skipped" in stall:
+            print(f"  GUI stall during sync               skipped: {stall['skipped']}")
+        else:
+            print(f"  GUI while a first sync pulls {stall['users']:,} end users into a fresh cache:"
+                  f" longest stall {stall['longest_stall_ms']:.0f} ms, p99 timer gap {stall['p99_gap_ms']:.0f} ms"
+                  f" ({stall['seconds']:.1f} s, {stall['rows_shown']:,} rows shown, {stall['final_state']})")
+    if not args.keep and args.db is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,503 @@
+"""The detail panel: every field of the selected end user, editable where the service allows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.cache.changes import CacheChanges
+from desktop_app.domain import DisabledBy
+from desktop_app.ui import theme
+from desktop_app.ui.columns import format_datetime
+from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
+from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
+from desktop_app.ui.tasks import WRITE_QUEUE
+
+if TYPE_CHECKING:
+    from desktop_app.ui.services import AppServices
+
+log = logging.getLogger(__name__)
+
+_OFFLINE_STATES = {"offline", "working_offline", "auth_failed"}
+
+
+def edit_message(exc: BaseException) -> str:
+    """What a person reads when an edit is refused: the validation message, never a trace."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return str(message)
+
+
+def _edit_kind(edit: Any) -> str:
+    kind = getattr(edit, "kind", "")
+    return str(getattr(kind, "value", kind)).lower()
+
+
+def _edit_state(edit: Any) -> str:
+    state = getattr(edit, "state", "")
+    return str(getattr(state, "value", state)).lower()
+
+
+class DetailPanel(QWidget):
+    """Shows one end user; edits go through the cache on the serial write queue."""
+
+    edit_done = Signal(str)  # the name of the edit, for "Undo <name>"
+    conflicts_requested = Signal()
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("End user details"))
+        self._services = services
+        self._id: int | None = None
+        self._cached: Any = None
+        self._responses_for: int | None = None
+
+        self.stack = QStackedWidget(self)
+        self.empty_label = QLabel(self.tr("Select an end user to see the details."), self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.stack.addWidget(self.empty_label)
+
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget(scroll)
+        scroll.setWidget(body)
+        self.stack.addWidget(scroll)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        layout = QVBoxLayout(body)
+        self.title = QLabel(body)
+        title_font = self.title.font()
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.25)
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setAccessibleName(self.tr("End user"))
+        layout.addWidget(self.title)
+
+        banner_row = QHBoxLayout()
+        self.banner_icon = QLabel(body)
+        self.banner = QLabel(body)
+        self.banner.setWordWrap(True)
+        self.banner.setAccessibleName(self.tr("Sync state of this end user"))
+        self.resolve_button = QPushButton(self.tr("Resolve conflict…"), body)
+        self.resolve_button.setAccessibleName(self.tr("Resolve conflict"))
+        self.resolve_button.clicked.connect(self.conflicts_requested)
+        banner_row.addWidget(self.banner_icon)
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.resolve_button)
+        layout.addLayout(banner_row)
+        self.message = QLabel(body)
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(self.tr("Last problem"))
+        self.message.hide()
+        layout.addWidget(self.message)
+
+        # --- fields ---
+        fields = QGroupBox(self.tr("Details"), body)
+        form = QFormLayout(fields)
+        self.email_edit, self.email_save, self.email_error = self._editable_field(
+            fields, self.tr("Email"), self._save_email
+        )
+        form.addRow(self.tr("&Email:"), self._field_row(self.email_edit, self.email_save))
+        form.addRow("", self.email_error)
+        self.external_id_edit, self.external_id_save, self.external_id_error = self._editable_field(
+            fields, self.tr("External ID"), self._save_external_id
+        )
+        form.addRow(self.tr("E&xternal ID:"), self._field_row(self.external_id_edit, self.external_id_save))
+        form.addRow("", self.external_id_error)
+        self.readonly_labels: dict[str, QLabel] = {}
+        for key, title in (
+            ("id", self.tr("ID:")),
+            ("phone_number", self.tr("Phone:")),
+            ("created_at", self.tr("Created:")),
+            ("updated_at", self.tr("Updated:")),
+            ("last_surveyed", self.tr("Last surveyed:")),
+            ("external_created_at", self.tr("External created:")),
+        ):
+            label = QLabel(fields)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setAccessibleName(title.rstrip(":"))
+            self.readonly_labels[key] = label
+            form.addRow(title, label)
+        layout.addWidget(fields)
+
+        # --- surveys ---
+        surveys = QGroupBox(self.tr("Surveys"), body)
+        surveys_layout = QHBoxLayout(surveys)
+        self.surveys_icon = QLabel(surveys)
+        self.surveys_label = QLabel(surveys)
+        self.surveys_label.setWordWrap(True)
+        self.surveys_label.setAccessibleName(self.tr("Surveys"))
+        self.surveys_button = QPushButton(surveys)
+        self.surveys_button.setAccessibleName(self.tr("Turn surveys on or off"))
+        self.surveys_button.clicked.connect(self._toggle_surveys)
+        surveys_layout.addWidget(self.surveys_icon)
+        surveys_layout.addWidget(self.surveys_label, 1)
+        surveys_layout.addWidget(self.surveys_button)
+        layout.addWidget(surveys)
+
+        # --- properties ---
+        props = QGroupBox(self.tr("Properties"), body)
+        props_layout = QVBoxLayout(props)
+        self.properties = PropertiesModel(self)
+        self.properties.edit_requested.connect(self._set_property)
+        self.properties.input_rejected.connect(self._show_message)
+        self.properties_view = QTableView(props)
+        self.properties_view.setModel(self.properties)
+        self.properties_view.setItemDelegateForColumn(PropertiesModel.VALUE, PropertyValueDelegate(self.properties_view))
+        self.properties_view.setAccessibleName(self.tr("Properties"))
+        self.properties_view.verticalHeader().hide()
+        self.properties_view.horizontalHeader().setStretchLastSection(True)
+        self.properties_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.properties_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.properties_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.properties_view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.properties_view.setMinimumHeight(140)
+        props_layout.addWidget(self.properties_view)
+        buttons = QHBoxLayout()
+        self.add_property_button = QPushButton(self.tr("&Add property…"), props)
+        self.add_property_button.clicked.connect(self.add_property)
+        self.remove_property_button = QPushButton(self.tr("&Remove property"), props)
+        self.remove_property_button.clicked.connect(self.remove_selected_property)
+        buttons.addWidget(self.add_property_button)
+        buttons.addWidget(self.remove_property_button)
+        buttons.addStretch(1)
+        props_layout.addLayout(buttons)
+        layout.addWidget(props)
+
+        # --- responses ---
+        responses = QGroupBox(self.tr("Recent survey responses"), body)
+        responses_layout = QVBoxLayout(responses)
+        self.responses_status = QLabel(responses)
+        self.responses_status.setAccessibleName(self.tr("Survey responses status"))
+        self.responses = ResponsesModel(self)
+        self.responses_view = QTableView(responses)
+        self.responses_view.setModel(self.responses)
+        self.responses_view.setAccessibleName(self.tr("Survey responses"))
+        self.responses_view.verticalHeader().hide()
+        self.responses_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.responses_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.responses_view.setWordWrap(False)
+        self.responses_view.setMinimumHeight(110)
+        responses_layout.addWidget(self.responses_status)
+        responses_layout.addWidget(self.responses_view)
+        layout.addWidget(responses)
+        layout.addStretch(1)
+        self.stack.setCurrentIndex(0)
+
+    # --- public ---------------------------------------------------------------------------------
+
+    @property
+    def end_user_id(self) -> int | None:
+        return self._id
+
+    @property
+    def cached(self) -> Any:
+        """The CachedEndUser on show (None while nothing is selected or still loading)."""
+        return self._cached
+
+    def show_end_user(self, end_user_id: int | None) -> None:
+        if end_user_id == self._id and self._cached is not None:
+            return
+        self._id = end_user_id
+        self._cached = None
+        self.message.hide()
+        for button, error in ((self.email_save, self.email_error), (self.external_id_save, self.external_id_error)):
+            button.setEnabled(False)  # unsaved typing belongs to the previous end user
+            error.hide()
+        if end_user_id is None:
+            self.stack.setCurrentIndex(0)
+            return
+        self._load()
+
+    def apply_cache_changes(self, changes: CacheChanges) -> None:
+        if self._id is None:
+            return
+        if changes.end_user_ids is None or self._id in changes.end_user_ids:
+            self._load()
+
+    def focus_editor(self) -> None:
+        """Enter on the table: start editing the email of the shown end user."""
+        if self._cached is not None:
+            self.email_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.email_edit.selectAll()
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        end_user_id = self._id
+        cache = self._services.cache
+        self._services.tasks.run(
+            lambda: cache.get(end_user_id),
+            lambda cached: self._loaded(end_user_id, cached),
+            self._load_failed,
+            latest=f"detail-{id(self)}",
+            name="load end user",
+        )
+
+    def _loaded(self, end_user_id: int | None, cached: Any) -> None:
+        if end_user_id != self._id:
+            return
+        if cached is None:
+            self._cached = None
+            self.empty_label.setText(self.tr("This end user is no longer in the cache."))
+            self.stack.setCurrentIndex(0)
+            return
+        self._cached = cached
+        self._render(cached)
+        self.stack.setCurrentIndex(1)
+        if self._responses_for != end_user_id:
+            self._load_responses(end_user_id)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        log.warning("could not load end user %s: %s", self._id, exc)
+        self._show_message(self.tr("Could not read this end user from the cache: %1").replace("%1", edit_message(exc)))
+
+    def _render(self, cached: Any) -> None:
+        user = cached.end_user
+        pending = tuple(getattr(cached, "pending", ()) or ())
+        queued = [e for e in pending if _edit_state(e) not in ("rejected",)]
+        conflicted = [e for e in pending if _edit_state(e) == "conflicted"]
+        has_conflict = bool(getattr(cached, "has_conflict", False)) or bool(conflicted)
+        deleted = bool(getattr(cached, "pending_delete", False))
+        self.title.setText(user.email)
+
+        notes: list[str] = []
+        if has_conflict:
+            notes.append(self.tr("This end user has a conflict: the service changed a value you edited."))
+        if queued:
+            notes.append(
+                self.tr("1 edit is waiting to sync.") if len(queued) == 1
+                else self.tr("%1 edits are waiting to sync.").replace("%1", str(len(queued)))
+            )
+        if deleted:
+            notes.append(self.tr("Deleted here; the service has not confirmed it yet."))
+        icon = theme.marker_icon(bool(queued), has_conflict, deleted)
+        self.banner_icon.setPixmap(icon.pixmap(48, 16) if icon else QPixmap())
+        self.banner.setText(" ".join(notes) or self.tr("In sync with the last pull."))
+        self.resolve_button.setVisible(has_conflict)
+
+        self._set_field(self.email_edit, self.email_save, self.email_error, user.email)
+        self._set_field(self.external_id_edit, self.external_id_save, self.external_id_error, user.external_id or "")
+        self.readonly_labels["id"].setText(str(user.id))
+        self.readonly_labels["phone_number"].setText(user.phone_number or self.tr("—"))
+        for key in ("created_at", "updated_at", "last_surveyed", "external_created_at"):
+            self.readonly_labels[key].setText(format_datetime(getattr(user, key)) or self.tr("—"))
+
+        disabled_by = user.disabled_by
+        self.surveys_icon.setPixmap(theme.surveys_icon(disabled_by is DisabledBy.NOBODY).pixmap(16, 16))
+        if disabled_by is DisabledBy.END_USER:
+            self.surveys_label.setText(
+                self.tr("Off — the end user opted out themself. Only they can turn surveys back on.")
+            )
+            self.surveys_button.setText(self.tr("Enable surveys"))
+            self.surveys_button.setEnabled(False)
+            self.surveys_button.setToolTip(self.tr("Read-only: this end user opted out of surveys themself."))
+        elif disabled_by is DisabledBy.ADMIN:
+            self.surveys_label.setText(self.tr("Off — turned off by an admin (every channel)."))
+            self.surveys_button.setText(self.tr("Enable surveys"))
+            self.surveys_button.setEnabled(not deleted)
+            self.surveys_button.setToolTip("")
+        else:
+            self.surveys_label.setText(self.tr("On — this end user can be surveyed."))
+            self.surveys_button.setText(self.tr("Disable surveys"))
+            self.surveys_button.setEnabled(not deleted)
+            self.surveys_button.setToolTip("")
+
+        property_keys = {e.key for e in queued if _edit_kind(e) in ("set_property", "unset_property") and e.key}
+        conflict_keys = {e.key for e in conflicted if e.key}
+        self.properties.set_properties(
+            dict(user.properties), frozenset(property_keys), frozenset(conflict_keys), read_only=deleted
+        )
+        for widget in (self.email_edit, self.external_id_edit, self.add_property_button, self.remove_property_button):
+            widget.setEnabled(not deleted)
+
+    def _load_responses(self, end_user_id: int | None) -> None:
+        self._responses_for = end_user_id
+        self.responses.set_responses([])
+        fetch = self._services.responses
+        sync = self._services.sync
+        state = str(getattr(getattr(sync, "status", None), "state", "")) if sync is not None else ""
+        if fetch is None or end_user_id is None or state in _OFFLINE_STATES:
+            self.responses_status.setText(self.tr("Not available offline."))
+            return
+        self.responses_status.setText(self.tr("Loading responses…"))
+        self._services.tasks.run(
+            lambda: fetch(end_user_id),
+            lambda found: self._responses_loaded(end_user_id, found),
+            lambda exc: self._responses_failed(end_user_id, exc),
+            latest=f"responses-{id(self)}",
+            name="load survey responses",
+        )
+
+    def _responses_loaded(self, end_user_id: int | None, found: list[Any]) -> None:
+        if end_user_id != self._id:
+            return
+        self.responses.set_responses(found[:50])
+        self.responses_status.setText(
+            self.tr("No survey responses yet.") if not found
+            else self.tr("%1 responses").replace("%1", f"{len(found):,}") if len(found) != 1
+            else self.tr("1 response")
+        )
+
+    def _responses_failed(self, end_user_id: int | None, exc: BaseException) -> None:
+        if end_user_id != self._id:
+            return
+        self._responses_for = None  # try again next time this end user is shown
+        name = type(exc).__name__
+        if name in ("NetworkError", "RateLimitedError", "ServerError", "AuthError") or isinstance(exc, OSError):
+            self.responses_status.setText(self.tr("Not available offline."))
+        else:
+            self.responses_status.setText(self.tr("Could not load responses: %1").replace("%1", edit_message(exc)))
+
+    # --- editing --------------------------------------------------------------------------------
+
+    def _write(self, label: str, fn: Callable[[], Any], on_error: Callable[[str], None] | None = None) -> None:
+        """Run one cache write on the serial write queue; refusals show where they belong."""
+        report = on_error or self._show_message
+
+        def failed(exc: BaseException) -> None:
+            report(edit_message(exc))
+
+        def done(_changes: Any) -> None:
+            self.message.hide()
+            self.edit_done.emit(label)
+
+        self._services.tasks.run(fn, done, failed, serial=WRITE_QUEUE, name=label)
+
+    def _save_email(self) -> None:
+        if self._cached is None:
+            return
+        email = self.email_edit.text().strip()
+        if email == self._cached.end_user.email:
+            return
+        end_user_id, cache = self._cached.end_user.id, self._services.cache
+        self.email_error.hide()
+        self.email_save.setEnabled(False)
+        self._write(self.tr("Edit email"), lambda: cache.set_email(end_user_id, email),
+                    lambda m: self._field_error(self.email_error, m, self.email_save))
+
+    def _save_external_id(self) -> None:
+        if self._cached is None:
+            return
+        value = self.external_id_edit.text().strip() or None
+        if value == self._cached.end_user.external_id:
+            return
+        end_user_id, cache = self._cached.end_user.id, self._services.cache
+        self.external_id_error.hide()
+        self.external_id_save.setEnabled(False)
+        self._write(self.tr("Edit external ID"), lambda: cache.set_external_id(end_user_id, value),
+                    lambda m: self._field_error(self.external_id_error, m, self.external_id_save))
+
+    def _toggle_surveys(self) -> None:
+        if self._cached is None:
+            return
+        user = self._cached.end_user
+        enable = user.surveys_disabled
+        cache = self._services.cache
+        label = self.tr("Enable surveys") if enable else self.tr("Disable surveys")
+        self._write(label, lambda: cache.set_surveys_enabled([user.id], enable))
+
+    def _set_property(self, key: str, value: Any) -> None:
+        if self._cached is None:
+            return
+        end_user_id, cache = self._cached.end_user.id, self._services.cache
+        self._write(self.tr("Set %1").replace("%1", key), lambda: cache.set_property([end_user_id], key, value))
+
+    def add_property(self) -> None:
+        if self._cached is None:
+            return
+        known = self._known_property_keys()
+        dialog = PropertyValueDialog(self.tr("Add property"), known, self)
+        if dialog.exec() != PropertyValueDialog.DialogCode.Accepted:
+            return
+        self._set_property(dialog.result_key, dialog.result_value)
+
+    def remove_selected_property(self) -> None:
+        if self._cached is None:
+            return
+        index = self.properties_view.currentIndex()
+        line = self.properties.line(index.row()) if index.isValid() else None
+        if line is None:
+            self._show_message(self.tr("Select a property to remove."))
+            return
+        end_user_id, cache, key = self._cached.end_user.id, self._services.cache, line.key
+        self._write(self.tr("Remove %1").replace("%1", key), lambda: cache.unset_property([end_user_id], key))
+
+    # --- small pieces ---------------------------------------------------------------------------
+
+    def _known_property_keys(self) -> list[str]:
+        keys = set(self._cached.end_user.properties) if self._cached is not None else set()
+        try:
+            keys |= set(self._services.cache.property_keys())
+        except Exception:  # completion only: a failure here must not block adding a key
+            log.debug("property keys unavailable", exc_info=True)
+        return sorted(keys)
+
+    def _editable_field(self, parent: QWidget, name: str, save: Callable[[], None]) -> tuple[QLineEdit, QPushButton, QLabel]:
+        edit = QLineEdit(parent)
+        edit.setAccessibleName(name)
+        edit.returnPressed.connect(save)
+        button = QPushButton(self.tr("Save"), parent)
+        button.setAccessibleName(self.tr("Save %1").replace("%1", name))
+        button.setEnabled(False)
+        button.clicked.connect(save)
+        error = QLabel(parent)
+        error.setWordWrap(True)
+        error.setAccessibleName(self.tr("%1 problem").replace("%1", name))
+        error.hide()
+        edit.textEdited.connect(lambda _t: (button.setEnabled(True), error.hide()))
+        return edit, button, error
+
+    @staticmethod
+    def _field_row(edit: QLineEdit, button: QPushButton) -> QWidget:
+        row = QWidget(edit.parentWidget())
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(edit, 1)
+        layout.addWidget(button)
+        return row
+
+    @staticmethod
+    def _set_field(edit: QLineEdit, button: QPushButton, error: QLabel, value: str) -> None:
+        if button.isEnabled() and error.isVisible():
+            return  # a refused value is still being fixed: keep what was typed
+        if not button.isEnabled():
+            edit.setText(value)
+            edit.setCursorPosition(0)  # show the start of a long address, not its end
+            error.hide()
+
+    def _field_error(self, label: QLabel, message: str, button: QPushButton) -> None:
+        label.setText("⚠ " + message)
+        label.show()
+        button.setEnabled(True)  # the typed text stays, so it can be fixed and saved again
+
+    def _show_message(self, message: str) -> None:
+        self.message.setText("⚠ " + message)
+        self.message.show()

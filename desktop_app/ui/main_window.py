@@ -1,0 +1,587 @@
+"""The main window: filter bar, facets, the end-user table and the detail panel, with menus."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStatusBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.cache.changes import CacheChanges
+from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope
+from desktop_app.ui.detail_panel import DetailPanel, edit_message
+from desktop_app.ui.end_user_model import EndUserTableModel
+from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
+from desktop_app.ui.facets import FacetPanel, toggle_term
+from desktop_app.ui.filter_bar import FilterBar
+from desktop_app.ui.services import AppServices, CacheChangesRelay
+from desktop_app.ui.tasks import WRITE_QUEUE
+
+log = logging.getLogger(__name__)
+
+PROPERTY_KEYS_EVERY_S = 60.0
+FACETS_AFTER_TYPING_MS = 400
+FACETS_AFTER_DATA_MS = 2000
+_EXCLUSIVE_FACET_KEYS = ("surveys", "disabled_by")
+
+
+def _optional(module: str, name: str) -> Any | None:
+    """A widget class of the other UI helper, or None while its module does not exist yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        log.debug("%s.%s not available", module, name, exc_info=True)
+        return None
+
+
+class MainWindow(QMainWindow):
+    """What a survey-ops person works in: browse, filter, edit and bulk-edit end users."""
+
+    sign_in_requested = Signal()
+    sign_out_requested = Signal()
+    sync_now_requested = Signal()
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setObjectName("MainWindow")
+        self.setWindowTitle(self.tr("Wootric Desk — %1").replace("%1", services.account_label or self.tr("local")))
+        settings = QSettings()
+        self._undo_labels: list[str] = []
+        self._redo_labels: list[str] = []
+        self._total: int | None = None
+        self._property_keys: list[str] = []
+        self._keys_read_at = -PROPERTY_KEYS_EVERY_S
+        self._child_windows: dict[str, QWidget] = {}
+
+        # --- parts ---
+        self.relay = CacheChangesRelay(services.cache, self)
+        self.model = EndUserTableModel(services.query, services.tasks, [], self)
+        sort_column = str(settings.value("main_window/sort_column", "email"))
+        sort_desc = str(settings.value("main_window/sort_descending", "false")).lower() == "true"
+        self.model.restore_sort(sort_column, sort_desc)
+        self.table = EndUserTable(self.model, self)
+        self.filter_bar = FilterBar(parent=self)
+        self.activity = QLabel(self)
+        self.activity.setAccessibleName(self.tr("Activity"))
+        self.facets = FacetPanel(self)
+        self.detail = DetailPanel(services, self)
+        self.bulk = BulkActionRunner(services, self, lambda: self.model.sort_spec)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.filter_bar)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter.addWidget(self.facets)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([220, 760, 420])
+        self.splitter.setChildrenCollapsible(True)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.activity)
+        self.setCentralWidget(central)
+        self._install_status_bar()
+        self._build_menus()
+
+        # --- wiring ---
+        self.relay.changed.connect(self._on_cache_changes)
+        self.filter_bar.filter_changed.connect(self._filter_changed)
+        self.filter_bar.values_wanted.connect(self._load_completion_values)
+        self.facets.term_activated.connect(self._facet_clicked)
+        self.facets.facets.values_wanted.connect(self._load_facet_values)
+        self.model.ids_applied.connect(self._ids_applied)
+        self.model.query_failed.connect(self._show_activity)
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.activated.connect(lambda _index: self.detail.focus_editor())
+        self.table.current_lost.connect(lambda: self.detail.show_end_user(None))
+        self.table.customContextMenuRequested.connect(self._table_menu)
+        self.detail.edit_done.connect(self._edit_done)
+        self.detail.conflicts_requested.connect(self.open_conflicts)
+        self.bulk.started.connect(self._show_activity)
+        self.bulk.finished.connect(self._bulk_finished)
+        self.bulk.failed.connect(self._bulk_failed)
+        self.bulk.cancelled.connect(lambda: self._show_activity(""))
+        services.tasks.unhandled_failure.connect(self._task_failed)
+
+        self.table.sync_sort_indicator()
+        self._restore_window_state(settings)
+        # The id query goes first and alone: counts, completion keys and facets follow once
+        # the table has rows, so they never compete with the first paint for the two cores.
+        self.model.refresh()
+        self._first_ids = True
+        self._facets_for: str | None = None
+        self._facet_timer = QTimer(self)
+        self._facet_timer.setSingleShot(True)
+        self._facet_timer.timeout.connect(self._refresh_facets)
+
+    # --- building ---------------------------------------------------------------------------------
+
+    def _install_status_bar(self) -> None:
+        bar_class = _optional("desktop_app.ui.sync_status", "SyncStatusBar")
+        bar: QStatusBar
+        if bar_class is not None:
+            try:
+                bar = bar_class(self.services, self)
+            except Exception:  # the other helper's widget failing must not stop the window
+                log.exception("SyncStatusBar could not be created")
+                bar = QStatusBar(self)
+        else:
+            bar = QStatusBar(self)
+        self.sync_bar = bar
+        self.setStatusBar(bar)
+        for signal_name, slot in (
+            ("sync_now_requested", self.sync_now),
+            ("conflicts_requested", self.open_conflicts),
+            ("sign_in_requested", self.sign_in_requested.emit),
+        ):
+            signal = getattr(bar, signal_name, None)
+            if signal is not None:
+                signal.connect(slot)
+        toggled = getattr(bar, "work_offline_toggled", None)
+        if toggled is not None:
+            toggled.connect(self._work_offline)
+
+    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, *, context: Qt.ShortcutContext | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if context is not None:
+            action.setShortcutContext(context)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.sign_in_action = self._action(file_menu, self.tr("Sign &in…"), self.sign_in_requested.emit)
+        self.sign_out_action = self._action(file_menu, self.tr("Sign &out"), self.sign_out_requested.emit)
+        file_menu.addSeparator()
+        self._action(file_menu, self.tr("&Close window"), self.close, QKeySequence.StandardKey.Close)
+
+        edit = bar.addMenu(self.tr("&Edit"))
+        self.undo_action = self._action(edit, self.tr("&Undo"), self.undo, [QKeySequence.StandardKey.Undo])
+        self.redo_action = self._action(
+            edit, self.tr("&Redo"), self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo]
+        )
+        edit.addSeparator()
+        self.find_action = self._action(edit, self.tr("&Find…"), self.filter_bar.focus_filter, QKeySequence.StandardKey.Find)
+        self.clear_filter_action = self._action(edit, self.tr("C&lear filter"), self._escape, QKeySequence(Qt.Key.Key_Escape))
+        self._action(edit, self.tr("Select &all"), self.table.selectAll, QKeySequence.StandardKey.SelectAll,
+                     context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(edit.actions()[-1])
+        self.table.addAction(edit.actions()[-1])
+        edit.addSeparator()
+        self.edit_action = self._action(edit, self.tr("&Edit end user"), self.detail.focus_editor)
+        self.delete_action = self._action(edit, self.tr("&Delete end users…"), self.delete_selected,
+                                          QKeySequence.StandardKey.Delete,
+                                          context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(self.delete_action)  # Delete acts on the table only, never in a text field
+
+        view = bar.addMenu(self.tr("&View"))
+        self.columns_menu = view.addMenu(self.tr("&Columns"))
+        self.columns_menu.aboutToShow.connect(lambda: self.table.fill_columns_menu(self.columns_menu))
+        self.show_facets_action = QAction(self.tr("&Facets"), self, checkable=True, checked=True)
+        self.show_facets_action.toggled.connect(self.facets.setVisible)
+        view.addAction(self.show_facets_action)
+        self.show_detail_action = QAction(self.tr("&Details"), self, checkable=True, checked=True)
+        self.show_detail_action.toggled.connect(self.detail.setVisible)
+        view.addAction(self.show_detail_action)
+
+        users = bar.addMenu(self.tr("End &users"))
+        self.bulk_selected_menu = users.addMenu(self.tr("&Selected end users"))
+        self.bulk_matching_menu = users.addMenu(self.tr("All end users &matching the filter"))
+        for menu, matching in ((self.bulk_selected_menu, False), (self.bulk_matching_menu, True)):
+            self._fill_bulk_menu(menu, matching)
+        users.aboutToShow.connect(self._update_bulk_menu_titles)
+
+        sync = bar.addMenu(self.tr("&Sync"))
+        self.sync_now_action = self._action(sync, self.tr("Sync &now"), self.sync_now, QKeySequence(Qt.Key.Key_F5))
+        self.work_offline_action = QAction(self.tr("Work &offline"), self, checkable=True)
+        self.work_offline_action.toggled.connect(self._work_offline)
+        sync.addAction(self.work_offline_action)
+        sync.addSeparator()
+        self.conflicts_action = self._action(sync, self.tr("&Conflicts…"), self.open_conflicts)
+        has_sync = self.services.sync is not None
+        self.sync_now_action.setEnabled(has_sync)
+        self.work_offline_action.setEnabled(has_sync)
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self._action(help_menu, self.tr("&Filter syntax"), self.filter_bar.show_help,
+                     QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.log_action = self._action(help_menu, self.tr("&Log"), self.open_log)
+
+    def _fill_bulk_menu(self, menu: QMenu, matching: bool) -> None:
+        for kind, text in (
+            (BulkKind.DISABLE_SURVEYS, self.tr("&Disable surveys…")),
+            (BulkKind.ENABLE_SURVEYS, self.tr("&Enable surveys…")),
+            (BulkKind.SET_PROPERTY, self.tr("&Set property…")),
+            (BulkKind.REMOVE_PROPERTY, self.tr("&Remove property…")),
+        ):
+            self._action(menu, text, lambda k=kind, m=matching: self.start_bulk(k, matching=m))
+
+    def _update_bulk_menu_titles(self) -> None:
+        selected = self.selected_count()
+        self.bulk_selected_menu.setTitle(self.tr("&Selected end users (%1)").replace("%1", f"{selected:,}"))
+        self.bulk_selected_menu.setEnabled(selected > 0)
+        self.bulk_matching_menu.setTitle(
+            self.tr("All end users &matching the filter (%1)").replace("%1", f"{self.model.rowCount():,}")
+        )
+
+    # --- selection (the table keeps it across refreshes) -----------------------------------------
+
+    def selected_ids(self, limit: int | None = KEEP_SELECTION_LIMIT) -> list[int]:
+        return self.table.selected_ids(limit)
+
+    def selected_count(self) -> int:
+        return self.table.selected_count()
+
+    def current_id(self) -> int | None:
+        return self.table.current_id()
+
+    def select_ids(self, ids: list[int]) -> None:
+        self.table.select_ids(ids)
+
+    def set_column_visible(self, key: str, visible: bool) -> None:
+        self.table.set_column_visible(key, visible)
+
+    def reset_columns(self) -> None:
+        self.table.reset_columns()
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid() and self.table.relocating:
+            return  # a refresh is under way; the same end user comes back with the full ids
+        self.detail.show_end_user(self.model.id_at(current.row()) if current.isValid() else None)
+
+    def _selection_changed(self, *_args: Any) -> None:
+        self.delete_action.setEnabled(self.selected_count() > 0)
+
+    # --- filter, counts, facets -------------------------------------------------------------------
+
+    def _filter_changed(self, text: str) -> None:
+        self.filter_bar.set_count(None, self._total)
+        self.model.set_filter(text)
+
+    def _escape(self) -> None:
+        if self.filter_bar.text():
+            self.filter_bar.clear()
+
+    def _facet_clicked(self, term: str) -> None:
+        self.filter_bar.set_text(toggle_term(self.filter_bar.text(), term, _EXCLUSIVE_FACET_KEYS))
+
+    def _ids_applied(self, count: int) -> None:
+        if not self.model.filter_text.strip():
+            self._total = count  # the unfiltered result is everyone: no count query needed
+        self.filter_bar.set_count(count, self._total)
+        if self._first_ids:
+            self._first_ids = False
+            self._refresh_counts()
+            self._refresh_undo_state()
+        # Facets count the whole result several ways: after a pause in typing, and calmly when
+        # only the data changed (a sync), so they never compete with the table for the cores.
+        if self.model.filter_text != self._facets_for:
+            self._facet_timer.start(FACETS_AFTER_TYPING_MS)
+        elif not self._facet_timer.isActive():
+            self._facet_timer.start(FACETS_AFTER_DATA_MS)
+        if not self.table.currentIndex().isValid() and count and not self.table.relocating:
+            # First rows on screen: make the top one current so the detail panel has something.
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+
+    def _refresh_counts(self) -> None:
+        """The "of N" total (only needed while a filter is on) and, now and then, property keys.
+
+        Property keys come from sampling rows in Python: during a sync, reading them after
+        every batch would hog the interpreter lock and stall the window, so at most once a
+        minute.
+        """
+        query = self.services.query
+        need_total = bool(self.model.filter_text.strip()) or not self.model.loaded
+        now = time.monotonic()
+        need_keys = now - self._keys_read_at >= PROPERTY_KEYS_EVERY_S
+        if not (need_total or need_keys):
+            return
+        if need_keys:
+            self._keys_read_at = now
+
+        def work() -> tuple[int | None, list[str] | None]:
+            total = query.count("") if need_total else None
+            return total, (list(query.property_keys()) if need_keys else None)
+
+        self.services.tasks.run(work, self._counts_loaded, self._log_failure, latest=f"total-{id(self)}",
+                                name="count end users")
+
+    def _counts_loaded(self, result: tuple[int | None, list[str] | None]) -> None:
+        total, keys = result
+        if keys is not None:
+            self._property_keys = keys
+            self.table.property_keys = keys
+            self.filter_bar.set_property_keys(keys)
+        if total is not None:
+            self._total = total
+        if self.model.loaded:
+            self.filter_bar.set_count(self.model.rowCount(), self._total)
+
+    def _refresh_facets(self) -> None:
+        if not self.facets.isVisible() and self.model.loaded:
+            return
+        query, text = self.services.query, self.model.filter_text
+        keys = list(self._property_keys)
+        loaded = self.facets.facets.loaded_property_keys()
+
+        def work() -> tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]:
+            counts = dict(query.facet_counts(text))
+            values = {k: list(query.property_values(k, 8, text)) for k in loaded}
+            return counts, keys, values
+
+        def done(result: tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]) -> None:
+            counts, all_keys, values = result
+            self.facets.facets.update_counts(counts, all_keys)
+            for key, found in values.items():
+                self.facets.facets.set_values(key, found)
+            self.facets._expand_fixed_groups()
+
+        self._facets_for = text
+        # One facet computation at a time: counting a million rows several ways cannot be
+        # interrupted, so a newer request waits for it instead of running beside it.
+        key = f"facets-{id(self)}"
+        self.services.tasks.run(work, done, self._log_failure, latest=key, serial=key, name="facet counts")
+
+    def _load_facet_values(self, key: str) -> None:
+        query, text = self.services.query, self.model.filter_text
+        self.services.tasks.run(
+            lambda: list(query.property_values(key, 8, text)),
+            lambda found: self.facets.facets.set_values(key, found),
+            self._log_failure,
+            name="facet values",
+        )
+
+    def _load_completion_values(self, key: str) -> None:
+        query = self.services.query
+        self.services.tasks.run(
+            lambda: [value for value, _count in query.property_values(key, 20, "")],
+            lambda values: self.filter_bar.set_values(key, values),
+            self._log_failure,
+            name="completion values",
+        )
+
+    # --- cache changes, undo ------------------------------------------------------------------------
+
+    def _on_cache_changes(self, changes: CacheChanges) -> None:
+        self.model.apply_cache_changes(changes)
+        self.detail.apply_cache_changes(changes)
+        if changes.rows_added_or_removed or changes.end_user_ids is None:
+            self._refresh_counts()
+        self._refresh_undo_state()
+
+    def _edit_done(self, label: str) -> None:
+        self._undo_labels.append(label)
+        self._redo_labels.clear()
+        self._refresh_undo_state()
+
+    def _refresh_undo_state(self) -> None:
+        cache = self.services.cache
+        self.services.tasks.run(
+            lambda: (bool(cache.can_undo()), bool(cache.can_redo())),
+            self._undo_state_loaded,
+            self._log_failure,
+            latest=f"undo-{id(self)}",
+            name="undo state",
+        )
+
+    def _undo_state_loaded(self, state: tuple[bool, bool]) -> None:
+        can_undo, can_redo = state
+        if not can_undo:
+            self._undo_labels.clear()  # pushed edits cannot be undone: forget their names
+        if not can_redo:
+            self._redo_labels.clear()
+        self.undo_action.setEnabled(can_undo)
+        self.redo_action.setEnabled(can_redo)
+        self.undo_action.setText(
+            self.tr("&Undo %1").replace("%1", self._undo_labels[-1]) if can_undo and self._undo_labels else self.tr("&Undo")
+        )
+        self.redo_action.setText(
+            self.tr("&Redo %1").replace("%1", self._redo_labels[-1]) if can_redo and self._redo_labels else self.tr("&Redo")
+        )
+
+    def undo(self) -> None:
+        cache = self.services.cache
+        self.services.tasks.run(cache.undo, lambda result: self._undone(result, True), self._edit_failed,
+                                serial=WRITE_QUEUE, name="undo")
+
+    def redo(self) -> None:
+        cache = self.services.cache
+        self.services.tasks.run(cache.redo, lambda result: self._undone(result, False), self._edit_failed,
+                                serial=WRITE_QUEUE, name="redo")
+
+    def _undone(self, result: Any, was_undo: bool) -> None:
+        if result is not None:
+            source, target = (self._undo_labels, self._redo_labels) if was_undo else (self._redo_labels, self._undo_labels)
+            if source:
+                target.append(source.pop())
+            self._show_activity(self.tr("Undone.") if was_undo else self.tr("Redone."))
+        self._refresh_undo_state()
+
+    # --- bulk actions -----------------------------------------------------------------------------
+
+    def start_bulk(self, kind: BulkKind, *, matching: bool) -> None:
+        """A bulk action over the selection, or over everything the filter matches."""
+        # A selection may reach below the first screen: wait for every id of the result.
+        self.model.when_complete(lambda: self._start_bulk(kind, matching))
+
+    def _start_bulk(self, kind: BulkKind, matching: bool) -> None:
+        if matching:
+            scope = BulkScope(filter_text=self.model.filter_text)
+        else:
+            count = self.selected_count()
+            if count == 0:
+                self._show_activity(self.tr("Select end users first."))
+                return
+            if count >= self.model.rowCount():
+                scope = BulkScope(filter_text=self.model.filter_text)  # everything selected
+            else:
+                scope = BulkScope(ids=tuple(self.selected_ids(limit=None)))
+        request = self.bulk.ask_request(kind, self._property_keys)
+        if request is not None:
+            self.bulk.run(request, scope)
+
+    def run_bulk(self, request: BulkRequest, scope: BulkScope) -> None:
+        """Skip the question dialogs (tests, scripts): preview, confirm, apply."""
+        self.bulk.run(request, scope)
+
+    def delete_selected(self) -> None:
+        if self.selected_count() == 0:
+            return
+        self.model.when_complete(
+            lambda: self.bulk.run(BulkRequest(BulkKind.DELETE), BulkScope(ids=tuple(self.selected_ids(limit=None))))
+        )
+
+    def _bulk_finished(self, label: str) -> None:
+        self._show_activity(self.tr("Done: %1. Waiting to sync.").replace("%1", label))
+        self._edit_done(label)
+
+    def _bulk_failed(self, message: str) -> None:
+        self._show_activity("⚠ " + message)
+
+    # --- sync and the other helper's windows -------------------------------------------------------
+
+    def sync_now(self) -> None:
+        self.sync_now_requested.emit()
+        bar_sync = getattr(self.sync_bar, "sync_now", None)
+        if callable(bar_sync):
+            bar_sync()
+        elif self.services.sync is not None:
+            self.services.sync.sync_now()
+
+    def _work_offline(self, offline: bool) -> None:
+        if self.services.sync is not None:
+            self.services.sync.set_work_offline(offline)
+        if self.work_offline_action.isChecked() != offline:
+            self.work_offline_action.blockSignals(True)
+            self.work_offline_action.setChecked(offline)
+            self.work_offline_action.blockSignals(False)
+
+    def open_conflicts(self) -> None:
+        self._open_child("conflicts", "desktop_app.ui.conflicts", "ConflictsView", with_services=True)
+
+    def open_log(self) -> None:
+        self._open_child("log", "desktop_app.ui.log_viewer", "LogViewer", with_services=False)
+
+    def _open_child(self, key: str, module: str, name: str, *, with_services: bool) -> None:
+        window = self._child_windows.get(key)
+        if window is None:
+            widget_class = _optional(module, name)
+            if widget_class is None:
+                QMessageBox.information(self, self.windowTitle(), self.tr("This view is not available in this build."))
+                return
+            try:
+                window = widget_class(self.services) if with_services else widget_class()
+            except Exception as exc:
+                log.exception("%s could not be opened", name)
+                QMessageBox.warning(self, self.windowTitle(), edit_message(exc))
+                return
+            window.setParent(self, Qt.WindowType.Window)
+            self._child_windows[key] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    def _table_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        count = self.selected_count()
+        if count:
+            section = menu.addMenu(self.tr("Selected end users (%1)").replace("%1", f"{count:,}"))
+            self._fill_bulk_menu(section, False)
+        section = menu.addMenu(self.tr("All matching the filter (%1)").replace("%1", f"{self.model.rowCount():,}"))
+        self._fill_bulk_menu(section, True)
+        if count:
+            menu.addSeparator()
+            menu.addAction(self.delete_action)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # --- window state, messages ---------------------------------------------------------------------
+
+    def _restore_window_state(self, settings: QSettings) -> None:
+        geometry = settings.value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 820)
+        splitter = settings.value("main_window/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+        facets = str(settings.value("main_window/show_facets", "true")).lower() != "false"
+        detail = str(settings.value("main_window/show_detail", "true")).lower() != "false"
+        self.show_facets_action.setChecked(facets)
+        self.show_detail_action.setChecked(detail)
+
+    def save_window_state(self) -> None:
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/splitter", self.splitter.saveState())
+        settings.setValue("main_window/show_facets", "true" if self.show_facets_action.isChecked() else "false")
+        settings.setValue("main_window/show_detail", "true" if self.show_detail_action.isChecked() else "false")
+        settings.setValue("main_window/sort_column", self.model.sort_spec.column)
+        settings.setValue("main_window/sort_descending", "true" if self.model.sort_spec.descending else "false")
+        self.table.save_columns()
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_window_state()
+        self.relay.detach()
+        for window in self._child_windows.values():
+            window.close()
+        super().closeEvent(event)
+
+    def _show_activity(self, message: str) -> None:
+        self.activity.setText(message)
+
+    def _edit_failed(self, exc: BaseException) -> None:
+        self._show_activity("⚠ " + edit_message(exc))
+
+    def _task_failed(self, name: str, exc: object) -> None:
+        self._show_activity("⚠ " + self.tr("%1 failed: %2").replace("%1", name or self.tr("A background task"))
+                            .replace("%2", edit_message(exc) if isinstance(exc, BaseException) else str(exc)))
+
+    def _log_failure(self, exc: BaseException) -> None:
+        log.warning("background query failed: %s", exc)

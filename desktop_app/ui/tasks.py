@@ -1,0 +1,210 @@
+"""The one background-work primitive of the UI: run a callable off the GUI thread, get the
+result or the exception back on the GUI thread.
+
+Views never create threads. They hand a zero-argument callable to `TaskRunner.run` with typed
+callbacks; `serial="db-write"` queues work that must not overlap (database writes), and
+`latest="count"` makes a newer task of the same key supersede an older one, whose result is
+then dropped (an old filter's count must never overwrite a newer one).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WRITE_QUEUE = "db-write"  # the serial key every database write shares
+
+
+class TaskHandle(Generic[T]):
+    """A submitted task: cancel it to drop its result (it may still run to completion)."""
+
+    def __init__(self, task_id: int, name: str) -> None:
+        self.task_id = task_id
+        self.name = name
+        self._cancelled = threading.Event()
+        self._done = threading.Event()
+
+    def cancel(self) -> None:
+        """Never call this task's callbacks; skip the work if it has not started yet."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def done(self) -> bool:
+        """The task ran (or was skipped) and its outcome was handled on the GUI thread."""
+        return self._done.is_set()
+
+
+@dataclass(slots=True)
+class _Job:
+    handle: TaskHandle[Any]
+    fn: Callable[[], Any]
+    on_success: Callable[[Any], None]
+    on_failure: Callable[[BaseException], None] | None
+    serial: str | None
+    latest: str | None
+    outcome: tuple[bool, Any] = field(default=(False, None))
+
+
+class _Relay(QObject):
+    """Carries a finished job id from a pool thread to the GUI thread (queued connection)."""
+
+    finished = Signal(int)
+
+
+class _JobRunnable(QRunnable):
+    def __init__(self, job: _Job, relay: _Relay) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._job = job
+        self._relay = relay
+
+    def run(self) -> None:
+        job = self._job
+        if not job.handle.cancelled:
+            try:
+                job.outcome = (True, job.fn())
+            except BaseException as exc:  # noqa: BLE001 - every failure goes to on_failure
+                job.outcome = (False, exc)
+        try:
+            self._relay.finished.emit(job.handle.task_id)
+        except RuntimeError:  # the runner was destroyed while we worked: nobody to tell
+            pass
+
+
+class TaskRunner(QObject):
+    """Runs callables on a private QThreadPool; callbacks always run on the GUI thread."""
+
+    busy_changed = Signal(bool)
+    # A failure nobody handled (no on_failure, or a callback that raised): the window shows it.
+    unhandled_failure = Signal(str, object)
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 3) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._relay = _Relay()
+        self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._ids = itertools.count(1)
+        self._jobs: dict[int, _Job] = {}
+        self._serial_busy: set[str] = set()
+        self._serial_waiting: dict[str, deque[_Job]] = {}
+        self._latest: dict[str, TaskHandle[Any]] = {}
+        self._closed = False
+
+    def run(
+        self,
+        fn: Callable[[], T],
+        on_success: Callable[[T], None],
+        on_failure: Callable[[BaseException], None] | None = None,
+        *,
+        serial: str | None = None,
+        latest: str | None = None,
+        name: str = "",
+    ) -> TaskHandle[T]:
+        """Run `fn()` in the background and hand its result to `on_success` on the GUI thread.
+
+        `serial`: tasks with the same key run one after another, in submission order.
+        `latest`: a new task with the same key cancels the previous one's delivery.
+        """
+        handle: TaskHandle[T] = TaskHandle(next(self._ids), name or getattr(fn, "__name__", ""))
+        if self._closed:
+            handle.cancel()
+            handle._done.set()
+            return handle
+        if latest is not None:
+            previous = self._latest.get(latest)
+            if previous is not None:
+                previous.cancel()
+            self._latest[latest] = handle
+        job = _Job(handle, fn, on_success, on_failure, serial, latest)
+        was_idle = not self._jobs
+        self._jobs[handle.task_id] = job
+        if serial is not None and serial in self._serial_busy:
+            self._serial_waiting.setdefault(serial, deque()).append(job)
+        else:
+            self._start(job)
+        if was_idle:
+            self.busy_changed.emit(True)
+        return handle
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def pending_count(self, serial: str | None = None) -> int:
+        """Tasks not yet delivered, optionally only those of one serial queue."""
+        return sum(1 for j in self._jobs.values() if serial is None or j.serial == serial)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything queued, wait for running work; True if the pool drained in time."""
+        self._closed = True
+        for job in self._jobs.values():
+            job.handle.cancel()
+        self._serial_waiting.clear()
+        return self._pool.waitForDone(timeout_ms)
+
+    def _start(self, job: _Job) -> None:
+        if job.serial is not None:
+            self._serial_busy.add(job.serial)
+        self._pool.start(_JobRunnable(job, self._relay))
+
+    @Slot(int)
+    def _deliver(self, task_id: int) -> None:
+        job = self._jobs.pop(task_id, None)
+        if job is None:
+            return
+        if job.serial is not None:
+            self._serial_busy.discard(job.serial)
+            waiting = self._serial_waiting.get(job.serial)
+            # Start the next write before running callbacks, so the queue never stalls on a
+            # callback that raises and callbacks that enqueue more work keep their order.
+            while waiting:
+                nxt = waiting.popleft()
+                if nxt.handle.cancelled:
+                    self._finish_skipped(nxt)
+                    continue
+                self._start(nxt)
+                break
+        if job.latest is not None and self._latest.get(job.latest) is job.handle:
+            del self._latest[job.latest]
+        try:
+            if not job.handle.cancelled:
+                ok, payload = job.outcome
+                self._call(job, ok, payload)
+        finally:
+            job.handle._done.set()
+            if not self._jobs:
+                self.busy_changed.emit(False)
+
+    def _finish_skipped(self, job: _Job) -> None:
+        self._jobs.pop(job.handle.task_id, None)
+        job.handle._done.set()
+
+    def _call(self, job: _Job, ok: bool, payload: Any) -> None:
+        try:
+            if ok:
+                job.on_success(payload)
+                return
+            if job.on_failure is not None:
+                job.on_failure(payload)
+                return
+            log.error("background task %r failed", job.handle.name, exc_info=payload)
+            self.unhandled_failure.emit(job.handle.name, payload)
+        except Exception as exc:  # a callback bug must not take the GUI thread down
+            log.exception("callback of background task %r raised", job.handle.name)
+            self.unhandled_failure.emit(job.handle.name, exc)
