@@ -61,7 +61,7 @@ def _qt_message(mode: QtMsgType, _context: object, message: str) -> None:
 
 
 def _app_icon() -> QIcon | None:
-    for name in ("wootric-desk.svg", "wootric-desk.png", "icon.svg", "icon.png"):
+    for name in ("icons/wootric-desk.svg", "icons/wootric-desk-256.png"):
         path = _RESOURCES / name
         if path.exists():
             return QIcon(str(path))

@@ -139,6 +139,11 @@ class SyncStatusBar(QStatusBar):
         self.progress.setMaximumWidth(180)
         self.progress.setMaximumHeight(14)
         self.progress.setTextVisible(False)
+        # Showing and hiding must not resize the window: that repainted the whole table on
+        # every progress step of a sync and stalled the GUI thread for hundreds of ms.
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(policy)
         self.last_sync_label = QLabel(row)
         self.last_sync_label.setAccessibleName(self.tr("Last successful sync"))
         self.pending_label = QLabel(row)
