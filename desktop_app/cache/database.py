@@ -1,0 +1,200 @@
+"""Opening a cache file: private permissions, the SQLAlchemy engine and its pragmas, migrations.
+
+Durability: the database runs in WAL mode. Local edits commit with `synchronous=FULL` (the
+WAL is fsynced before the edit call returns: a person's edit exists nowhere else, so it must
+survive a power cut, and it costs about 0.2 ms here). Pulls and push outcomes commit with
+`synchronous=NORMAL`: in WAL mode that is still safe against a crash of the app, and after a
+power cut the worst case is re-pulling a page or re-merging an edit the service already has.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+from desktop_app.cache.records import CacheError
+from desktop_app.cache.state_tables import ALL_TABLES
+
+log = logging.getLogger(__name__)
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+BUSY_TIMEOUT_MS = 10_000  # another process (the CLI beside the GUI) may hold the write lock
+BEGIN_OPTION = "wootric_begin"  # execution option: DEFERRED (readers) or IMMEDIATE (writers)
+SYNC_OPTION = "wootric_synchronous"  # execution option: NORMAL or FULL for this transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step from `version - 1` to `version`; runs inside the upgrade transaction."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+# The schema a fresh file gets is the current models (`create_all`); existing files walk these
+# steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
+SCHEMA_VERSION = 1
+MIGRATIONS: tuple[Migration, ...] = ()
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create `directory` and missing parents user-only (0700); existing ones are left alone."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            continue
+        if os.name == "posix":
+            os.chmod(path, PRIVATE_DIR)  # mkdir's mode is filtered by the umask; be exact
+
+
+def make_private_file(path: Path) -> None:
+    """Create the database file user-only (0600) before SQLite touches it; tighten if loose.
+
+    SQLite gives its -wal and -shm files the main file's permissions.
+    """
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE)
+        os.close(fd)
+    if os.name == "posix":
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if candidate.exists() and candidate.stat().st_mode & 0o077:
+                os.chmod(candidate, PRIVATE_FILE)
+
+
+def create_cache_engine(path: Path) -> Engine:
+    """An engine whose connections run WAL, foreign keys, and real BEGIN statements.
+
+    pysqlite's own transaction handling is switched off (it would not BEGIN before a SELECT),
+    so every SQLAlchemy transaction is an SQLite transaction: readers see one snapshot, and
+    writers take the write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade.
+    """
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+        for pragma in (
+            "journal_mode = WAL",
+            "foreign_keys = ON",
+            f"busy_timeout = {BUSY_TIMEOUT_MS}",
+            "temp_store = MEMORY",
+            "cache_size = -32000",
+            "journal_size_limit = 67108864",  # a 100k-row edit grows the WAL; shrink it after
+        ):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        synchronous = options.get(SYNC_OPTION, "NORMAL")
+        begin = options.get(BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"PRAGMA synchronous = {synchronous}")
+        connection.exec_driver_sql(f"BEGIN {begin}")
+
+    return engine
+
+
+def schema_version(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def _has_tables(connection: Connection) -> bool:
+    found = connection.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).scalar_one()
+    return bool(found)
+
+
+def backup_beside(path: Path, version: int) -> Path:
+    """A consistent copy of the database (WAL included) next to it, user-only."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.v{version}-{stamp}-{counter}.bak")
+        counter += 1
+    make_private_file(target)
+    source = sqlite3.connect(path)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    return target
+
+
+def prepare_schema(engine: Engine, path: Path) -> Path | None:
+    """Create a fresh schema or upgrade an old one; returns the backup made, if any.
+
+    An upgrade copies the file beside itself first, then runs every step in one transaction:
+    a failure rolls everything back and raises CacheError naming the untouched copy.
+    """
+    target = SCHEMA_VERSION
+    try:
+        with engine.connect() as connection:
+            # IMMEDIATE: two processes opening a new file at once must not both create it.
+            connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                current = schema_version(connection)
+                if current == 0:
+                    if _has_tables(connection):
+                        raise CacheError(f"{path} is an SQLite file but not a Wootric Desk cache.")
+                    for table in ALL_TABLES:
+                        table.create(connection)
+                    connection.exec_driver_sql(f"PRAGMA user_version = {target}")
+                    return None
+    except DBAPIError as error:
+        raise CacheError(f"Cannot open the cache {path}: {error.orig}") from error
+    if current == target:
+        return None
+    if current > target:
+        raise CacheError(
+            f"The cache {path} was written by a newer Wootric Desk (schema {current}; "
+            f"this version knows {target}). Update the app to open it."
+        )
+
+    backup = backup_beside(path, current)
+    log.info("cache schema %s -> %s; copy saved at %s", current, target, backup)
+    steps = sorted((m for m in MIGRATIONS if current < m.version <= target),
+                   key=lambda m: m.version)
+    if [m.version for m in steps] != list(range(current + 1, target + 1)):
+        raise CacheError(f"No upgrade path for the cache {path} from schema {current} to "
+                         f"{target}. Your data is unchanged; a copy is at {backup}.")
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                if schema_version(connection) != current:
+                    return backup  # another process upgraded it meanwhile
+                for step in steps:
+                    log.info("cache migration %s: %s", step.version, step.description)
+                    step.apply(connection)
+                connection.exec_driver_sql(f"PRAGMA user_version = {target}")
+    except Exception as error:
+        raise CacheError(
+            f"Upgrading the cache {path} from schema {current} to {target} failed ({error}). "
+            f"Nothing was changed; a copy made before the upgrade is at {backup}."
+        ) from error
+    return backup

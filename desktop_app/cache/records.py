@@ -1,0 +1,160 @@
+"""The cache's public value types: edits, conflicts, audit entries, sync runs (frozen, Qt-free)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from desktop_app.domain import EndUser
+
+
+class EditKind(enum.StrEnum):
+    """What one local edit changes."""
+
+    SET_PROPERTY = "set_property"
+    UNSET_PROPERTY = "unset_property"
+    SET_EMAIL = "set_email"
+    SET_EXTERNAL_ID = "set_external_id"
+    SET_SURVEYS = "set_surveys"  # value: True = every channel on, False = every channel off
+    DELETE = "delete"
+
+    @property
+    def field(self) -> str:
+        """The target an edit of this kind changes, as the push merge names it."""
+        return _FIELD_OF_KIND[self]
+
+
+_FIELD_OF_KIND = {
+    EditKind.SET_PROPERTY: "properties",
+    EditKind.UNSET_PROPERTY: "properties",
+    EditKind.SET_EMAIL: "email",
+    EditKind.SET_EXTERNAL_ID: "external_id",
+    EditKind.SET_SURVEYS: "surveys",
+    EditKind.DELETE: "delete",
+}
+
+
+class EditState(enum.StrEnum):
+    """Where an outbox entry stands."""
+
+    QUEUED = "queued"  # waiting to be pushed; laid over the effective row
+    REJECTED = "rejected"  # the service refused it; no longer laid over the row
+    CONFLICTED = "conflicted"  # the server changed the same thing; still laid over the row
+
+
+class AuditOutcome(enum.StrEnum):
+    """What finally became of an audited edit."""
+
+    QUEUED = "queued"
+    PUSHED = "pushed"
+    REJECTED = "rejected"
+    CONFLICTED = "conflicted"
+    UNDONE = "undone"
+    SUPERSEDED = "superseded"  # replaced by a newer edit of the same target
+    DISCARDED = "discarded"  # dropped: theirs kept, or the end user is gone
+
+
+class EditRejected(ValueError):
+    """An edit that fails validation; nothing was written. `message` is fit to show a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CacheError(RuntimeError):
+    """The cache file cannot be opened or upgraded; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEdit:
+    """One outbox entry: a local edit of one end user not yet confirmed by the service.
+
+    `base` is the value on the server when the edit was made (for the three-way merge), not
+    the previous local value. Property values keep their JSON type; SET_SURVEYS values and
+    bases are "enabled" booleans; a DELETE has value True and base None.
+    """
+
+    id: int
+    end_user_id: int
+    batch_id: int
+    kind: EditKind
+    key: str | None
+    base: object
+    value: object
+    created_at: int
+    state: EditState = EditState.QUEUED
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CachedEndUser:
+    """An end user as the cache holds it: the effective row, its outbox and the server's row."""
+
+    end_user: EndUser  # effective: the server row with queued and conflicted edits laid over
+    pending: tuple[PendingEdit, ...]  # every outbox entry, oldest first, whatever its state
+    has_conflict: bool
+    pending_delete: bool
+    server: EndUser | None  # the last pulled (or pushed) server row
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """A local edit the server contradicted: base, mine and theirs, nothing overwritten."""
+
+    id: int
+    end_user_id: int
+    edit_id: int
+    email: str
+    field: str  # "properties", "email", "external_id", "surveys", "delete"
+    key: str | None  # the property key for "properties"
+    base: object
+    mine: object
+    theirs: object
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited change: what, before, after, when, and whether it reached the service."""
+
+    id: int
+    edit_id: int
+    batch_id: int
+    end_user_id: int
+    kind: EditKind
+    key: str | None
+    before: object  # the effective (local) value before the edit
+    after: object
+    created_at: int
+    outcome: AuditOutcome
+    outcome_at: int | None
+    message: str | None
+
+    @property
+    def pushed(self) -> bool:
+        return self.outcome is AuditOutcome.PUSHED
+
+
+class SyncOutcome(enum.StrEnum):
+    """Well-known sync run outcomes; the sync engine may record others (e.g. "offline")."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # the process ended while the run was going
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRunRecord:
+    """One recorded sync run."""
+
+    id: int
+    kind: str
+    outcome: str
+    reason: str
+    started_at: int
+    finished_at: int | None
+    counts: Mapping[str, int]

@@ -1,0 +1,152 @@
+"""The tables beside `end_user`: server rows under edits, outbox, audit, conflicts, sync state.
+
+Values of edits (bases, values, before/after, theirs) are JSON text so a property keeps its
+type (1000 stays a number, ["a"] a list). Ids of outbox, audit and batches never repeat
+(AUTOINCREMENT): the sync engine and the audit refer to edits by id after they left.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from desktop_app.cache.tables import EndUserRow
+
+
+class ServerEndUserRow(SQLModel, table=True):
+    """The last pulled server row of an end user whose effective row carries local edits.
+
+    Present exactly while the end user has queued or conflicted edits; otherwise the
+    `end_user` row *is* the server row and no copy is kept (so a 1M-row pull writes once).
+    """
+
+    __tablename__ = "server_end_user"
+
+    id: int = Field(primary_key=True, foreign_key="end_user.id", ondelete="CASCADE")
+    email: str
+    external_id: str | None = None
+    external_created_at: int | None = None
+    last_surveyed: int | None = None
+    phone_number: str | None = None
+    created_at: int
+    updated_at: int
+    surveys_disabled: bool = False
+    disabled_by: str = ""
+    settings_json: str = "{}"
+    properties_json: str = "{}"
+
+
+class EditBatchRow(SQLModel, table=True):
+    """One person-level action (one undo step), however many end users it touched."""
+
+    __tablename__ = "edit_batch"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str | None = None
+    value_json: str = "null"
+    created_at: int
+    undoable: bool = True
+    state: str = Field(default="done", index=True)  # done, undone, discarded
+    pushed: bool = False  # some edit of it reached the service: it can no longer be undone
+
+
+class PendingEditRow(SQLModel, table=True):
+    """The outbox: edits not yet confirmed by the service, oldest first by id."""
+
+    __tablename__ = "pending_edit"
+    __table_args__ = (
+        Index("ix_pending_edit_state_id", "state", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    end_user_id: int = Field(foreign_key="end_user.id", ondelete="CASCADE", index=True)
+    batch_id: int = Field(index=True)
+    kind: str
+    key: str | None = None
+    base_json: str = "null"
+    value_json: str = "null"
+    created_at: int
+    state: str = "queued"
+    message: str | None = None
+
+
+class AuditEntryRow(SQLModel, table=True):
+    """Every local edit ever made and what became of it; outlives the outbox entry."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    edit_id: int = Field(index=True)
+    batch_id: int = Field(index=True)
+    end_user_id: int = Field(index=True)
+    kind: str
+    key: str | None = None
+    before_json: str = "null"
+    after_json: str = "null"
+    created_at: int
+    outcome: str = "queued"
+    outcome_at: int | None = None
+    message: str | None = None
+
+
+class ConflictRow(SQLModel, table=True):
+    """A conflicted outbox entry's three values; leaves with the entry."""
+
+    __tablename__ = "edit_conflict"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    edit_id: int = Field(foreign_key="pending_edit.id", ondelete="CASCADE", unique=True)
+    end_user_id: int = Field(foreign_key="end_user.id", ondelete="CASCADE", index=True)
+    field: str
+    key: str | None = None
+    base_json: str = "null"
+    mine_json: str = "null"
+    theirs_json: str = "null"
+    created_at: int
+
+
+class SyncCursorRow(SQLModel, table=True):
+    """Named sync checkpoints (e.g. the updated_at the next pull starts from)."""
+
+    __tablename__ = "sync_cursor"
+
+    key: str = Field(primary_key=True)
+    value: int | None = None
+
+
+class SyncRunRow(SQLModel, table=True):
+    """One sync run; `running` rows whose process is gone are marked interrupted on open."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    outcome: str = Field(default="running", index=True)
+    reason: str = ""
+    started_at: int
+    finished_at: int | None = None
+    counts_json: str = "{}"
+    pid: int | None = None
+
+
+class PropertyKeyRow(SQLModel, table=True):
+    """Property keys seen in the cache, for completion and columns without a 1M-row scan."""
+
+    __tablename__ = "property_key"
+
+    key: str = Field(primary_key=True)
+
+
+ALL_TABLES = tuple(
+    model.__table__  # type: ignore[attr-defined]
+    for model in (
+        EndUserRow, ServerEndUserRow, EditBatchRow, PendingEditRow, AuditEntryRow, ConflictRow,
+        SyncCursorRow, SyncRunRow, PropertyKeyRow,
+    )
+)

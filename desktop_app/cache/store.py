@@ -1,0 +1,377 @@
+"""The Cache: one account's SQLite database of effective end users, outbox and sync state.
+
+Writes are serialized by a lock, run in one `BEGIN IMMEDIATE` transaction each, and are
+announced to subscribers (from the writing thread) only after they committed. Reads use the
+shared engine and may run on any thread while a write is going (WAL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from desktop_app.cache import local_edits, sync_writes
+from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.database import (
+    BEGIN_OPTION,
+    SYNC_OPTION,
+    create_cache_engine,
+    make_private_dirs,
+    make_private_file,
+    prepare_schema,
+)
+from desktop_app.cache.local_edits import EditOp
+from desktop_app.cache.reads import CacheReads
+from desktop_app.cache.records import CacheError, EditKind
+from desktop_app.cache.rows import dump_json
+from desktop_app.cache.validation import (
+    check_email,
+    check_enabled,
+    check_external_id,
+    check_ids,
+    check_property_key,
+    check_property_value,
+)
+from desktop_app.clock import Clock, SystemClock
+from desktop_app.domain import EndUser, PropertyValue
+
+log = logging.getLogger(__name__)
+
+LISTED_IDS_LIMIT = 10_000  # above this a CacheChanges says "refresh all" (end_user_ids=None)
+INTERRUPTED_REASON = "The app stopped while this sync was running."
+
+ChangeCallback = Callable[[CacheChanges], None]
+
+
+def _listed(ids: Sequence[int]) -> frozenset[int] | None:
+    return frozenset(ids) if len(ids) <= LISTED_IDS_LIMIT else None
+
+
+def _edit_changes(initiator: Initiator, applied: local_edits.AppliedEdit) -> CacheChanges:
+    return CacheChanges(
+        initiator, applied.end_user_ids,
+        rows_added_or_removed=applied.kind is EditKind.DELETE and applied.count > 0,
+        outbox_changed=applied.count > 0, conflicts_changed=applied.conflicts_changed)
+
+
+def _process_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True  # another Cache in this very process owns the run
+    if os.name != "posix":
+        return False  # no cheap, safe probe: treat the run as orphaned
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Cache(CacheReads):
+    """One account's cache. Build it with `Cache.open(path)`; close it (or use `with`)."""
+
+    def __init__(self, path: Path, engine: Engine, clock: Clock) -> None:
+        self._path = path
+        self._engine = engine
+        self._clock = clock
+        self._write_lock = threading.RLock()
+        self._subscribers: list[ChangeCallback] = []
+        self._closed = False
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, clock: Clock | None = None) -> Cache:
+        """Open (creating or upgrading) the cache at `path`; raises CacheError with advice.
+
+        The directory is created 0700 and the file 0600; an upgrade copies the file beside
+        itself first. Sync runs left "running" by a process that is gone become "interrupted".
+        """
+        path = Path(path).expanduser().resolve()
+        make_private_dirs(path.parent)
+        make_private_file(path)
+        engine = create_cache_engine(path)
+        try:
+            prepare_schema(engine, path)
+            make_private_file(path)  # the -wal / -shm files now exist: check them too
+            cache = cls(path, engine, clock or SystemClock())
+            cache._mark_interrupted_runs()
+        except BaseException:
+            engine.dispose()
+            raise
+        return cache
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine; readers (queries, export, UI) share it."""
+        return self._engine
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                with self._engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA optimize")
+            finally:
+                self._engine.dispose()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def subscribe(self, callback: ChangeCallback) -> Callable[[], None]:
+        """Call `callback(changes)` after every committed write, on the writing thread.
+
+        Writes that change nothing a view shows (cursors, sync-run bookkeeping, edits that
+        were no-ops) are not announced. A callback that raises is logged and skipped.
+        """
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # --- the write path -----------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self._clock.now())
+
+    def _write(self, work: Callable[[Connection], CacheChanges], *, durable: bool) -> CacheChanges:
+        """Run `work` in one write transaction; announce its changes once committed."""
+        with self._write_lock:
+            if self._closed:
+                raise CacheError(f"The cache {self._path} is closed.")
+            with self._engine.connect() as connection:
+                connection.execution_options(**{
+                    BEGIN_OPTION: "IMMEDIATE", SYNC_OPTION: "FULL" if durable else "NORMAL"})
+                with connection.begin():
+                    changes = work(connection)
+        if (changes.end_user_ids is None or changes.end_user_ids or changes.rows_added_or_removed
+                or changes.outbox_changed or changes.conflicts_changed):
+            for callback in list(self._subscribers):
+                try:
+                    callback(changes)
+                except Exception:  # a broken view must not undo or block a committed write
+                    log.exception("a cache subscriber failed")
+        return changes
+
+    def _edit(self, op: EditOp, ids: Sequence[int]) -> CacheChanges:
+        targets = check_ids(ids)
+
+        def work(connection: Connection) -> CacheChanges:
+            return _edit_changes(Initiator.EDIT, local_edits.apply_edit(
+                connection, op, targets, self._now(), listed_limit=LISTED_IDS_LIMIT))
+
+        return self._write(work, durable=True)
+
+    # --- local edits --------------------------------------------------------------------
+
+    def set_property(self, ids: Sequence[int], key: str, value: PropertyValue) -> CacheChanges:
+        op = EditOp(EditKind.SET_PROPERTY, check_property_key(key), check_property_value(value))
+        return self._edit(op, ids)
+
+    def unset_property(self, ids: Sequence[int], key: str) -> CacheChanges:
+        return self._edit(EditOp(EditKind.UNSET_PROPERTY, check_property_key(key)), ids)
+
+    def set_email(self, id: int, email: str) -> CacheChanges:  # noqa: A002 - the API's name
+        return self._edit(EditOp(EditKind.SET_EMAIL, None, check_email(email)), [id])
+
+    def set_external_id(self, id: int, external_id: str | None) -> CacheChanges:  # noqa: A002
+        return self._edit(EditOp(EditKind.SET_EXTERNAL_ID, None, check_external_id(external_id)),
+                          [id])
+
+    def set_surveys_enabled(self, ids: Sequence[int], enabled: bool) -> CacheChanges:
+        """All channels on or off. End users who opted out themselves stay read-only:
+        enabling them is rejected (only they can opt back in), disabling them is a no-op."""
+        return self._edit(EditOp(EditKind.SET_SURVEYS, None, check_enabled(enabled)), ids)
+
+    def delete_end_users(self, ids: Sequence[int]) -> CacheChanges:
+        """Queue deletions; rows stay (flagged pending_delete) until the service confirms."""
+        return self._edit(EditOp(EditKind.DELETE, None, True), ids)
+
+    def can_undo(self) -> bool:
+        with self._engine.connect() as connection:
+            return local_edits.undoable_batch(connection) is not None
+
+    def can_redo(self) -> bool:
+        with self._engine.connect() as connection:
+            return local_edits.redoable_batch(connection) is not None
+
+    def undo(self) -> CacheChanges | None:
+        """Revert the newest action if none of it was pushed; None when there is nothing."""
+        return self._step_history(local_edits.undoable_batch, local_edits.undo_batch)
+
+    def redo(self) -> CacheChanges | None:
+        """Re-apply the most recently undone action; None when there is nothing to redo."""
+        return self._step_history(local_edits.redoable_batch, local_edits.redo_batch)
+
+    def _step_history(
+        self,
+        find: Callable[[Connection], int | None],
+        step: Callable[..., local_edits.AppliedEdit],
+    ) -> CacheChanges | None:
+        found: list[int] = []
+
+        def work(connection: Connection) -> CacheChanges:
+            batch = find(connection)
+            if batch is None:
+                return CacheChanges(Initiator.UNDO)
+            found.append(batch)
+            return _edit_changes(Initiator.UNDO, step(connection, batch, self._now(),
+                                                      listed_limit=LISTED_IDS_LIMIT))
+
+        changes = self._write(work, durable=True)
+        return changes if found else None
+
+    # --- the sync engine's side ---------------------------------------------------------
+
+    def ingest_pulled(self, end_users: Sequence[EndUser], cursor_key: str,
+                      cursor_value: int | None) -> CacheChanges:
+        """Store pulled server rows and the cursor in one transaction; never clobbers edits."""
+        def work(connection: Connection) -> CacheChanges:
+            done = sync_writes.ingest(connection, end_users, cursor_key, cursor_value)
+            return CacheChanges(Initiator.PULL, _listed(done.end_user_ids),
+                                rows_added_or_removed=done.added)
+
+        return self._write(work, durable=False)
+
+    def set_cursor(self, key: str, value: int | None) -> None:
+        def work(connection: Connection) -> CacheChanges:
+            sync_writes.set_cursor(connection, key, value)
+            return CacheChanges(Initiator.PULL)
+
+        self._write(work, durable=False)
+
+    def complete_push(self, end_user_id: int, edit_ids: Sequence[int],
+                      server_row: EndUser | None) -> CacheChanges:
+        """The service took `edit_ids`: they leave the outbox, the audit says pushed, and the
+        server's row (None: the end user is gone after a delete) is stored under what remains."""
+        def work(connection: Connection) -> CacheChanges:
+            removed, conflicts = sync_writes.complete_push(
+                connection, end_user_id, list(edit_ids), server_row, self._now())
+            return CacheChanges(Initiator.PUSH, frozenset({end_user_id}),
+                                rows_added_or_removed=removed, outbox_changed=True,
+                                conflicts_changed=conflicts)
+
+        return self._write(work, durable=False)
+
+    def reject_push(self, end_user_id: int, edit_ids: Sequence[int], message: str,
+                    server_row: EndUser | None) -> CacheChanges:
+        """The service refused `edit_ids` with `message`; they stay listed as REJECTED."""
+        def work(connection: Connection) -> CacheChanges:
+            conflicts = sync_writes.reject_push(connection, end_user_id, list(edit_ids), message,
+                                                server_row, self._now())
+            return CacheChanges(Initiator.PUSH, frozenset({end_user_id}), outbox_changed=True,
+                                conflicts_changed=conflicts)
+
+        return self._write(work, durable=False)
+
+    def record_conflicts(self, end_user_id: int, conflicts: Sequence[tuple[int, object]],
+                         server_row: EndUser) -> CacheChanges:
+        """(edit id, their value) pairs become CONFLICTED with base, mine and theirs kept."""
+        def work(connection: Connection) -> CacheChanges:
+            count = sync_writes.record_conflicts(connection, end_user_id, list(conflicts),
+                                                 server_row, self._now())
+            return CacheChanges(Initiator.PUSH, frozenset({end_user_id}),
+                                outbox_changed=count > 0, conflicts_changed=count > 0)
+
+        return self._write(work, durable=False)
+
+    def resolve_conflict(self, conflict_id: int, choice: str, value: object = None) -> CacheChanges:
+        """choice "theirs": keep the server's value; "mine" or "value" (with `value`): queue
+        it afresh, based on theirs. Raises EditRejected for a bad choice or value."""
+        def work(connection: Connection) -> CacheChanges:
+            end_user_id = sync_writes.resolve_conflict(connection, conflict_id, choice, value,
+                                                       self._now())
+            return CacheChanges(Initiator.RESOLVE, frozenset({end_user_id}), outbox_changed=True,
+                                conflicts_changed=True)
+
+        return self._write(work, durable=True)
+
+    def dismiss_rejected(self, edit_id: int) -> CacheChanges:
+        def work(connection: Connection) -> CacheChanges:
+            end_user_id = sync_writes.dismiss_rejected(connection, edit_id)
+            if end_user_id is None:
+                return CacheChanges(Initiator.EDIT)
+            return CacheChanges(Initiator.EDIT, frozenset({end_user_id}), outbox_changed=True)
+
+        return self._write(work, durable=True)
+
+    def remove_end_users(self, ids: Sequence[int]) -> CacheChanges:
+        """End users deleted on the service (found by reconcile) leave the cache."""
+        targets = list(dict.fromkeys(ids))
+
+        def work(connection: Connection) -> CacheChanges:
+            removed, outbox, conflicts = sync_writes.remove_end_users(connection, targets,
+                                                                      self._now())
+            return CacheChanges(Initiator.RECONCILE, _listed(targets),
+                                rows_added_or_removed=removed > 0, outbox_changed=outbox,
+                                conflicts_changed=conflicts)
+
+        return self._write(work, durable=False) if targets else CacheChanges(Initiator.RECONCILE)
+
+    # --- sync runs ----------------------------------------------------------------------
+
+    def start_sync_run(self, kind: str) -> int:
+        run_id: list[int] = []
+
+        def work(connection: Connection) -> CacheChanges:
+            run_id.append(int(connection.exec_driver_sql(
+                "INSERT INTO sync_run (kind, outcome, reason, started_at, counts_json, pid)"
+                " VALUES (?, 'running', '', ?, '{}', ?)", (kind, self._now(), os.getpid())
+            ).lastrowid))
+            return CacheChanges(Initiator.PULL)
+
+        self._write(work, durable=False)
+        return run_id[0]
+
+    def finish_sync_run(self, run_id: int, outcome: str, reason: str,
+                        counts: Mapping[str, int]) -> None:
+        def work(connection: Connection) -> CacheChanges:
+            connection.exec_driver_sql(
+                "UPDATE sync_run SET outcome = ?, reason = ?, finished_at = ?, counts_json = ?"
+                " WHERE id = ?",
+                (str(outcome), reason, self._now(), dump_json({k: int(v) for k, v in counts.items()}),
+                 run_id))
+            return CacheChanges(Initiator.PULL)
+
+        self._write(work, durable=False)
+
+    def _mark_interrupted_runs(self) -> None:
+        with self._engine.connect() as connection:
+            running = connection.exec_driver_sql(
+                "SELECT id, pid FROM sync_run WHERE outcome = 'running'").all()
+        orphans = [(run_id,) for run_id, pid in running if not _process_alive(pid)]
+        if not orphans:
+            return
+
+        def work(connection: Connection) -> CacheChanges:
+            connection.exec_driver_sql(
+                "UPDATE sync_run SET outcome = 'interrupted', reason = ?, finished_at = ?"
+                " WHERE id = ? AND outcome = 'running'",
+                [(INTERRUPTED_REASON, self._now(), run_id) for (run_id,) in orphans])
+            return CacheChanges(Initiator.PULL)
+
+        self._write(work, durable=False)
+        log.warning("%d sync run(s) were interrupted by an earlier exit", len(orphans))
+

@@ -1,0 +1,251 @@
+"""Opening a cache: private files, WAL, versioned schema, backup before upgrade, crash marks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from desktop_app.cache import Cache, CacheError, account_db_path, default_data_dir
+from desktop_app.cache import database
+from desktop_app.cache.database import Migration
+from desktop_app.domain import EndUser
+
+REPO = Path(__file__).resolve().parents[2]
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions and signals")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def user_version(path: Path) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return int(connection.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def columns(path: Path, table: str) -> list[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+    finally:
+        connection.close()
+
+
+@posix_only
+def test_a_new_cache_is_user_only_even_with_an_open_umask(tmp_path: Path) -> None:
+    path = tmp_path / "home" / "wootric-desk" / "cache" / "a.sqlite3"
+    previous = os.umask(0)
+    try:
+        with Cache.open(path) as cache:
+            cache.set_cursor("probe", 1)  # a write, so the -wal and -shm files exist
+            for directory in (path.parent, path.parent.parent, tmp_path / "home"):
+                assert mode(directory) == 0o700, directory
+            for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                assert mode(file) == 0o600, file
+            with cache.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        os.umask(previous)
+    assert user_version(path) == database.SCHEMA_VERSION
+
+
+@posix_only
+def test_a_loose_existing_file_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "loose.sqlite3"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    with Cache.open(path):
+        assert mode(path) == 0o600
+
+
+def test_reopening_keeps_data_and_makes_no_backup(cache_path: Path,
+                                                  make_user: Callable[..., EndUser]) -> None:
+    with Cache.open(cache_path) as cache:
+        cache.ingest_pulled([make_user(1), make_user(2)], "end_users", 99)
+    with Cache.open(cache_path) as cache:
+        assert cache.count_all() == 2
+        assert cache.cursor("end_users") == 99
+    assert not list(cache_path.parent.glob("*.bak"))
+
+
+def _add_segment(connection: object) -> None:
+    connection.exec_driver_sql("ALTER TABLE end_user ADD COLUMN nps_segment TEXT")  # type: ignore[attr-defined]
+    connection.exec_driver_sql("UPDATE end_user SET nps_segment = 'promoter'")  # type: ignore[attr-defined]
+
+
+def test_an_upgrade_copies_the_file_first_then_migrates(
+        cache_path: Path, make_user: Callable[..., EndUser], monkeypatch: pytest.MonkeyPatch) -> None:
+    with Cache.open(cache_path) as cache:
+        cache.ingest_pulled([make_user(i) for i in range(1, 4)], "end_users", 5)
+    monkeypatch.setattr(database, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(database, "MIGRATIONS", (Migration(2, "add nps_segment", _add_segment),))
+
+    with Cache.open(cache_path) as cache:
+        assert cache.count_all() == 3
+    assert user_version(cache_path) == 2
+    assert "nps_segment" in columns(cache_path, "end_user")
+    [backup] = cache_path.parent.glob("*.bak")
+    assert backup.name.startswith(f"{cache_path.name}.v1-")
+    assert user_version(backup) == 1  # the copy is the old file, WAL content included
+    assert "nps_segment" not in columns(backup, "end_user")
+    copy = sqlite3.connect(backup)
+    assert copy.execute("SELECT count(*) FROM end_user").fetchone()[0] == 3
+    copy.close()
+    if os.name == "posix":
+        assert mode(backup) == 0o600
+
+
+def test_a_failed_upgrade_rolls_back_and_names_the_copy(
+        cache_path: Path, make_user: Callable[..., EndUser], monkeypatch: pytest.MonkeyPatch) -> None:
+    with Cache.open(cache_path) as cache:
+        cache.ingest_pulled([make_user(1)], "end_users", 5)
+
+    def half_then_fail(connection: object) -> None:
+        _add_segment(connection)
+        raise RuntimeError("disk says no")
+
+    monkeypatch.setattr(database, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(database, "MIGRATIONS", (Migration(2, "breaks", half_then_fail),))
+    with pytest.raises(CacheError) as raised:
+        Cache.open(cache_path)
+    [backup] = cache_path.parent.glob("*.bak")
+    assert str(backup) in str(raised.value) and "Nothing was changed" in str(raised.value)
+    assert user_version(cache_path) == 1
+    assert "nps_segment" not in columns(cache_path, "end_user")  # the ALTER was rolled back
+
+    monkeypatch.setattr(database, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(database, "MIGRATIONS", ())
+    with Cache.open(cache_path) as cache:
+        assert cache.count_all() == 1
+
+
+def test_a_cache_from_a_newer_app_is_refused(cache_path: Path) -> None:
+    Cache.open(cache_path).close()
+    connection = sqlite3.connect(cache_path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    with pytest.raises(CacheError, match="newer Wootric Desk"):
+        Cache.open(cache_path)
+
+
+def test_files_that_are_not_a_cache_are_refused_clearly(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite3"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.close()
+    with pytest.raises(CacheError, match="not a Wootric Desk cache"):
+        Cache.open(other)
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(CacheError, match="Cannot open the cache"):
+        Cache.open(garbage)
+
+
+RUN_AND_HANG = textwrap.dedent("""
+    import sys, time
+    from desktop_app.cache import Cache
+    cache = Cache.open(sys.argv[1])
+    print(cache.start_sync_run("sync"), flush=True)
+    time.sleep(60)
+""")
+
+
+@posix_only
+def test_runs_left_running_by_a_killed_process_become_interrupted(cache_path: Path) -> None:
+    with Cache.open(cache_path) as cache:
+        mine = cache.start_sync_run("sync")  # this process lives on: its run stays running
+    child = subprocess.Popen([sys.executable, "-c", RUN_AND_HANG, str(cache_path)],
+                             stdout=subprocess.PIPE, text=True, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        theirs = int(child.stdout.readline())  # type: ignore[union-attr]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        child.stdout.close()  # type: ignore[union-attr]
+    with Cache.open(cache_path) as cache:
+        runs = {run.id: run for run in cache.last_sync_runs(5)}
+        assert runs[theirs].outcome == "interrupted"
+        assert runs[theirs].finished_at is not None and "stopped" in runs[theirs].reason
+        assert runs[mine].outcome == "running"
+        cache.finish_sync_run(mine, "completed", "", {"pulled": 3})
+        assert {r.id: r for r in cache.last_sync_runs(5)}[mine].counts == {"pulled": 3}
+        assert cache.last_successful_sync() is not None
+
+
+def test_sync_runs_are_recorded_newest_first(cache: Cache, clock: object) -> None:
+    first = cache.start_sync_run("sync")
+    cache.finish_sync_run(first, "offline", "The service cannot be reached.", {})
+    assert cache.last_successful_sync() is None
+    second = cache.start_sync_run("sync")
+    clock.value += 30  # type: ignore[attr-defined]
+    cache.finish_sync_run(second, "completed", "", {"pulled": 10, "pushed": 2})
+    runs = cache.last_sync_runs(5)
+    assert [r.id for r in runs] == [second, first]
+    assert runs[1].outcome == "offline" and runs[1].reason == "The service cannot be reached."
+    assert runs[0].counts == {"pulled": 10, "pushed": 2}
+    assert cache.last_successful_sync() == runs[0].finished_at == clock.value  # type: ignore[attr-defined]
+
+
+def test_readers_on_other_threads_run_while_a_pull_writes(
+        cache: Cache, make_user: Callable[..., EndUser]) -> None:
+    errors: list[BaseException] = []
+    done = threading.Event()
+    reads = [0]
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                cache.count_all()
+                cache.get(1)
+                reads[0] += 1
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for page in range(40):
+            cache.ingest_pulled([make_user(page * 50 + i + 1) for i in range(50)], "c", page)
+    finally:
+        done.set()
+        reader.join(timeout=10)
+    assert not errors
+    assert reads[0] > 0
+    assert cache.count_all() == 2000
+
+
+def test_data_dir_and_per_account_paths(tmp_path: Path) -> None:
+    assert default_data_dir({"WOOTRIC_DESK_HOME": str(tmp_path)}) == tmp_path
+    if sys.platform.startswith("linux"):
+        assert default_data_dir({}) == Path.home() / ".local" / "share" / "wootric-desk"
+        assert default_data_dir({"XDG_DATA_HOME": "/x"}) == Path("/x/wootric-desk")
+    key = "https://api.wootric.com\nclient-id-1234"
+    path = account_db_path(tmp_path, key)
+    assert path.parent == tmp_path / "cache" and path.suffix == ".sqlite3"
+    assert "wootric" not in path.name and "client" not in path.name
+    assert path == account_db_path(tmp_path, key)
+    assert path != account_db_path(tmp_path, key + "5")
+    assert account_db_path(tmp_path, "acct-0123abcd").name == "acct-0123abcd.sqlite3"
+
+
+def test_the_cache_never_imports_qt() -> None:
+    code = ("import sys, desktop_app.cache, desktop_app.cache.store; "
+            "print(sorted(m for m in sys.modules if m.startswith('PySide6')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

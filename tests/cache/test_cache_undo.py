@@ -1,0 +1,108 @@
+"""Undo and redo: one bulk action is one step, through the outbox, only while unpushed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from desktop_app.cache import AuditOutcome, Cache, Initiator
+from desktop_app.domain import EndUser
+
+Check = Callable[[Cache], None]
+Snapshot = Callable[[Cache], dict[str, list[tuple[object, ...]]]]
+
+
+def effective(cache: Cache) -> dict[int, EndUser]:
+    return {i: cache.get(i).end_user for i in sorted(cache.all_ids())}  # type: ignore[union-attr]
+
+
+def test_undo_and_redo_a_bulk_action_as_one_step(seeded: Cache, invariants: Check) -> None:
+    seeded.set_property([1], "plan", "solo")
+    after_first = effective(seeded)
+    bulk = list(range(1, 21))
+    seeded.set_surveys_enabled(bulk, False)
+    after_bulk = effective(seeded)
+    assert seeded.pending_count() == 1 + 18  # 17 opted out, 18 already off
+
+    changes = seeded.undo()
+    assert changes is not None and changes.initiator is Initiator.UNDO
+    assert changes.end_user_ids == frozenset(bulk) - {17, 18} and changes.outbox_changed
+    assert effective(seeded) == after_first
+    assert seeded.pending_count() == 1 and seeded.can_undo() and seeded.can_redo()
+    assert {a.outcome for a in seeded.audit_log(2)} == {AuditOutcome.UNDONE}
+    invariants(seeded)
+
+    redone = seeded.redo()
+    assert redone is not None and redone.end_user_ids == changes.end_user_ids
+    assert effective(seeded) == after_bulk and seeded.pending_count() == 19
+    assert not seeded.can_redo()
+    invariants(seeded)
+
+    seeded.undo()
+    seeded.undo()  # the single edit before it
+    assert seeded.pending_count() == 0 and not seeded.can_undo()
+    assert seeded.undo() is None
+    assert seeded.get(1).server == seeded.get(1).end_user  # type: ignore[union-attr]
+    invariants(seeded)
+
+
+def test_undo_puts_back_a_local_delete(seeded: Cache, invariants: Check) -> None:
+    seeded.delete_end_users([3, 4])
+    changes = seeded.undo()
+    assert changes is not None and changes.rows_added_or_removed
+    assert not seeded.get(3).pending_delete  # type: ignore[union-attr]
+    invariants(seeded)
+
+
+def test_undo_keeps_other_actions_on_the_same_end_users(seeded: Cache, invariants: Check) -> None:
+    seeded.set_property([2, 3], "plan", "pro")
+    seeded.set_property([2, 3], "plan", "enterprise")
+    seeded.set_email(2, "two@example.com")
+    seeded.undo()  # the email
+    seeded.undo()  # enterprise
+    row = seeded.get(2)
+    assert row is not None and row.end_user.properties["plan"] == "pro"
+    assert row.end_user.email == "user2@example.com" and len(row.pending) == 1
+    invariants(seeded)
+
+
+def test_a_new_action_ends_the_redo_chain(seeded: Cache) -> None:
+    seeded.set_property([1], "plan", "pro")
+    seeded.undo()
+    assert seeded.can_redo()
+    seeded.set_property([2], "plan", "pro")
+    assert not seeded.can_redo() and seeded.redo() is None
+
+
+def test_nothing_pushed_can_be_undone(seeded: Cache, make_user: Callable[..., EndUser],
+                                      snapshot: Snapshot) -> None:
+    seeded.set_property([1, 2], "plan", "pro")
+    [edit] = seeded.pending_for(1)
+    seeded.complete_push(1, [edit.id], make_user(1, properties={"plan": "pro", "seats": 1},
+                                                 updated_at=2_000_000_000))
+    assert not seeded.can_undo()  # half of the action already reached the service
+    before = snapshot(seeded)
+    assert seeded.undo() is None
+    assert snapshot(seeded) == before
+
+
+def test_undo_through_a_conflict_drops_it(seeded: Cache, make_user: Callable[..., EndUser],
+                                          invariants: Check) -> None:
+    seeded.set_property([5], "plan", "pro")
+    [edit] = seeded.pending_for(5)
+    seeded.record_conflicts(5, [(edit.id, "enterprise")],
+                            make_user(5, properties={"plan": "enterprise"}, updated_at=2_000_000_000))
+    changes = seeded.undo()
+    assert changes is not None and changes.conflicts_changed
+    row = seeded.get(5)
+    assert row is not None and row.end_user.properties == {"plan": "enterprise"}
+    assert seeded.conflicts() == [] and not row.has_conflict
+    invariants(seeded)
+
+
+def test_redo_skips_end_users_removed_meanwhile(seeded: Cache, invariants: Check) -> None:
+    seeded.set_property([1, 2, 3], "plan", "pro")
+    seeded.undo()
+    seeded.remove_end_users([2])
+    changes = seeded.redo()
+    assert changes is not None and changes.end_user_ids == frozenset({1, 3})
+    invariants(seeded)
