@@ -1,0 +1,717 @@
+"""Read-only queries over the cached end users: counts, sorted ids, pages, rows, exports, facets.
+
+Every method takes filter text in the filter-bar language (`filters.py`). Reads go through
+plain sqlite3 cursors on connections borrowed from the SQLAlchemy engine (row building through
+the ORM would cost more than the query), and each call borrows its own connection, so one
+`EndUserQuery` serves any number of threads. In WAL mode these reads never block the writer.
+"""
+
+from __future__ import annotations
+
+import array
+import enum
+import json
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import timezone, tzinfo
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from desktop_app.cache.filters import (
+    And,
+    CompileContext,
+    Equals,
+    FilterNode,
+    FreeText,
+    MatchAll,
+    Not,
+    PropertyField,
+    Or,
+    SqlCompiler,
+    State,
+    StateIs,
+    Text,
+    parse_filter,
+)
+from desktop_app.cache.indexes import (
+    EMAIL_INDEX,
+    PropertyCatalog,
+    PropertyKind,
+    number_index_name,
+    property_sql,
+    read_catalog,
+    sample_properties,
+    spread_ids,
+    text_index_name,
+)
+from desktop_app.clock import Clock, SystemClock
+from desktop_app.domain import DisabledBy, EndUser, SurveySettings
+
+PROPERTY_SORT_PREFIX = "prop:"
+WALK_ROWS = 30_000  # walk the sort's index for a page expected within this many index steps
+WALK_ALL_SHARE = 0.3  # ... and for all rows when at least this share of end users match
+FREE_TEXT_INDEX_SHARE = 0.05  # scan the email/external-id index when free text is this rare
+LIST_SHARE_RATIO = 4.0  # a rowid list may be this many times the driver's rows, else re-check rows
+WALK_BUDGET_S = 0.025  # a page's walk along the sort index gives up after this long
+PROGRESS_STEPS = 1000  # SQLite instructions between looks at the clock during a walk
+_SAMPLE_IDS = 1000
+_SAMPLE_TTL = 30.0
+
+
+class ColumnKind(enum.Enum):
+    TEXT = "text"
+    INTEGER = "integer"
+    TIMESTAMP = "timestamp"  # unix seconds
+    BOOLEAN = "boolean"
+    CHOICE = "choice"  # DisabledBy
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A seed column the table view can show and sort by; `key` is the ResultRow attribute."""
+
+    key: str
+    title: str
+    kind: ColumnKind
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("email", "Email", ColumnKind.TEXT),
+    Column("external_id", "External ID", ColumnKind.TEXT),
+    Column("id", "ID", ColumnKind.INTEGER),
+    Column("phone_number", "Phone", ColumnKind.TEXT),
+    Column("created_at", "Created", ColumnKind.TIMESTAMP),
+    Column("updated_at", "Updated", ColumnKind.TIMESTAMP),
+    Column("last_surveyed", "Last surveyed", ColumnKind.TIMESTAMP),
+    Column("external_created_at", "External created", ColumnKind.TIMESTAMP),
+    Column("surveys_disabled", "Surveys off", ColumnKind.BOOLEAN),
+    Column("disabled_by", "Disabled by", ColumnKind.CHOICE),
+    Column("pending_count", "Pending edits", ColumnKind.INTEGER),
+    Column("has_conflict", "Conflict", ColumnKind.BOOLEAN),
+    Column("pending_delete", "Pending delete", ColumnKind.BOOLEAN),
+)
+_COLUMN_KEYS = frozenset(c.key for c in COLUMNS)
+_SORT_ALIASES = {"created": "created_at", "updated": "updated_at", "phone": "phone_number"}
+
+
+@dataclass(frozen=True, slots=True)
+class SortSpec:
+    """Sort order: a seed column or `prop:<key>`; id breaks ties in the same direction.
+
+    Text sorts ignore case (email) or not (ids, phone numbers); empty values come first
+    ascending and last descending. Property sorts put numbers first, in numeric order.
+    """
+
+    column: str = "email"
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        column = _SORT_ALIASES.get(self.column, self.column)
+        if column.startswith(PROPERTY_SORT_PREFIX):
+            if not column[len(PROPERTY_SORT_PREFIX):]:
+                raise ValueError("sort by property needs a key: prop:<key>")
+        elif column not in _COLUMN_KEYS:
+            raise ValueError(f"cannot sort by {self.column!r}")
+        object.__setattr__(self, "column", column)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One effective end user as the cache holds it, decoded."""
+
+    id: int
+    email: str
+    external_id: str | None
+    external_created_at: int | None
+    last_surveyed: int | None
+    phone_number: str | None
+    created_at: int
+    updated_at: int
+    surveys_disabled: bool
+    disabled_by: DisabledBy
+    settings: SurveySettings
+    properties: dict[str, Any] = field(hash=False)
+    pending_count: int = 0
+    has_conflict: bool = False
+    pending_delete: bool = False
+
+    @classmethod
+    def from_sql(cls, row: Sequence[Any]) -> ResultRow:
+        (id_, email, external_id, external_created_at, last_surveyed, phone, created, updated,
+         disabled, disabled_by, settings_json, properties_json, pending, conflict, deleting) = row[:15]
+        return cls(
+            id_, email, external_id, external_created_at, last_surveyed, phone, created, updated,
+            bool(disabled), _disabled_by(disabled_by), _settings(settings_json),
+            _properties(properties_json), pending or 0, bool(conflict), bool(deleting),
+        )
+
+    def to_end_user(self) -> EndUser:
+        return EndUser(
+            id=self.id, email=self.email, created_at=self.created_at, updated_at=self.updated_at,
+            external_id=self.external_id, external_created_at=self.external_created_at,
+            last_surveyed=self.last_surveyed, phone_number=self.phone_number,
+            properties=dict(self.properties), settings=self.settings,
+        )
+
+
+_ROW_SQL = (
+    "id, email, external_id, external_created_at, last_surveyed, phone_number, created_at, "
+    "updated_at, surveys_disabled, disabled_by, settings_json, properties_json, pending_count, "
+    "has_conflict, pending_delete"
+)
+_SETTINGS_FIELDS = frozenset(f.name for f in fields(SurveySettings))
+
+
+def _disabled_by(value: str | None) -> DisabledBy:
+    try:
+        return DisabledBy(value or "")
+    except ValueError:
+        return DisabledBy.NOBODY
+
+
+def _settings(text: str | None) -> SurveySettings:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return SurveySettings()
+    if not isinstance(data, dict):
+        return SurveySettings()
+    return SurveySettings(**{k: v for k, v in data.items() if k in _SETTINGS_FIELDS})
+
+
+def _properties(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """A resolved sort: the ORDER BY expression, its index (if any) and its parameters."""
+
+    expr: str
+    index: str | None  # index name, "rowid" for the table itself, or None
+    descending: bool
+    params: dict[str, Any]
+
+    @property
+    def sql(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        if self.expr == "id":
+            return f"id {direction}"
+        return f"{self.expr} {direction}, id {direction}"
+
+    @property
+    def hidden_sql(self) -> str:
+        """The same order, spelled so that no index can serve it (unary + is a no-op)."""
+        direction = "DESC" if self.descending else "ASC"
+        return f"+{self.expr} {direction}, +id {direction}"
+
+    def source(self) -> str:
+        if self.index == "rowid":
+            return "end_user NOT INDEXED"
+        return f'end_user INDEXED BY "{self.index}"'
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one read runs: FROM clause (with any index hint), WHERE, ORDER BY."""
+
+    source: str
+    where: str
+    params: dict[str, Any]
+    order: str
+    walks_sort_index: bool = False
+
+
+class EndUserQuery:
+    """Filtered, sorted reads over `end_user` (see the module docstring for threading).
+
+    `zone` is where typed dates (created:2024-01) start and end; `clock` says what "now" is
+    for `last_surveyed:<30d`.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock | None = None, zone: tzinfo = timezone.utc,
+                 mmap_bytes: int = 512 * 1024 * 1024) -> None:
+        self._engine = engine
+        self._clock = clock or SystemClock()
+        self._zone = zone
+        self._mmap_bytes = mmap_bytes
+        self._lock = threading.Lock()
+        self._catalog: PropertyCatalog | None = None
+        self._schema_version = -1
+        self._sample: tuple[float, str] | None = None  # (taken at, JSON list of ids)
+        self._used_keys: Counter[str] = Counter()
+
+    # -- public API ----------------------------------------------------------------------------
+    def count(self, filter_text: str = "") -> int:
+        node = self._parse(filter_text)
+        with self._read(snapshot=True) as raw:
+            return self._count(raw, node)
+
+    def ids(self, filter_text: str = "", sort: SortSpec | None = None) -> array.array[int]:
+        """Ids of the matching end users in sort order (8 bytes each; no rows are built)."""
+        node = self._parse(filter_text)
+        with self._read(snapshot=True) as raw:
+            return self._ids(raw, node, self._sort(sort))
+
+    def page(self, filter_text: str = "", sort: SortSpec | None = None, offset: int = 0,
+             limit: int = 50) -> list[ResultRow]:
+        node = self._parse(filter_text)
+        offset, limit = max(0, offset), max(0, limit)
+        with self._read(snapshot=True) as raw:
+            order = self._order(raw, self._sort(sort))
+            plan = self._plan(raw, node, order, offset + limit)
+            extra = {**order.params, "_limit": limit, "_offset": offset}
+            budget = WALK_BUDGET_S if plan.walks_sort_index and not isinstance(node, MatchAll) else None
+            rows = self._page_rows(raw, plan, extra, budget)
+            if rows is None:  # the walk found too few rows in time: find them first instead
+                rows = self._page_rows(raw, self._plan(raw, node, order, offset + limit, walk=False), extra, None)
+        assert rows is not None
+        return [ResultRow.from_sql(r) for r in rows]
+
+    def _page_rows(self, raw: sqlite3.Connection, plan: _Plan, extra: dict[str, Any],
+                   budget: float | None) -> list[Any] | None:
+        sql = (f"SELECT {_ROW_SQL} FROM {plan.source} WHERE {plan.where} ORDER BY {plan.order} "
+               "LIMIT :_limit OFFSET :_offset")
+        if budget is None:
+            return raw.execute(sql, {**plan.params, **extra}).fetchall()
+        deadline = time.perf_counter() + budget
+        raw.set_progress_handler(lambda: int(time.perf_counter() > deadline), PROGRESS_STEPS)
+        try:
+            return raw.execute(sql, {**plan.params, **extra}).fetchall()
+        except sqlite3.OperationalError as error:
+            if "interrupt" not in str(error):
+                raise
+            return None
+        finally:
+            raw.set_progress_handler(None, 0)
+
+    def rows_by_ids(self, ids: Sequence[int]) -> dict[int, ResultRow]:
+        """The rows of these ids that exist (for lazy table models)."""
+        with self._read(snapshot=True) as raw:
+            return self._rows_by_ids(raw, ids)
+
+    def iter_rows(self, filter_text: str = "", sort: SortSpec | None = None, batch_size: int = 2000,
+                  ids: Sequence[int] | None = None) -> Iterator[list[ResultRow]]:
+        """Batches in order from one consistent snapshot, memory flat in the result size.
+
+        When many rows match and an index serves the sort, batches page along that index by
+        (key, id) — keyset pagination, never OFFSET. Otherwise the matching ids are sorted once
+        (8 bytes each) and rows are read by id. With `ids`, rows come in that order.
+        """
+        batch_size = max(1, batch_size)
+        node = self._parse(filter_text) if ids is None else MatchAll()
+        sort = self._sort(sort)
+        with self._read(snapshot=True) as raw:
+            if ids is not None:
+                yield from self._batches_by_id(raw, ids, batch_size)
+                return
+            order = self._order(raw, sort)
+            plan = self._plan(raw, node, order, None)
+            if plan.walks_sort_index:
+                yield from self._keyset(raw, plan, order, batch_size)
+            else:
+                yield from self._batches_by_id(raw, self._ids(raw, node, sort), batch_size)
+
+    def property_keys(self, exhaustive: bool = False) -> list[str]:
+        """Property keys for completion and the column chooser.
+
+        By default the keys of a 5,000-row sample plus every indexed key: fast at any size, but
+        a key that fewer than about 0.1% of end users have may be missing. `exhaustive` reads
+        every row (about a second per 300,000 end users).
+        """
+        with self._read(snapshot=True) as raw:
+            if exhaustive:
+                return [k for (k,) in raw.execute(
+                    "SELECT DISTINCT pj.key FROM end_user, json_each(end_user.properties_json) AS pj "
+                    "ORDER BY pj.key"
+                )]
+            catalog = self._refresh_catalog(raw)
+            keys = set(sample_properties(raw, 5000).presence)
+        return sorted(keys | catalog.text_indexed | catalog.number_indexed)
+
+    def property_values(self, key: str, limit: int = 20, filter_text: str = "") -> list[tuple[str, int]]:
+        """The most common values of a property among the matching end users, with row counts.
+
+        Values group ignoring case; array elements count one by one; numbers show as typed in
+        a filter (1000, not 1000.0). Exact at any size: one pass over the matching rows, or,
+        for an indexed key without a filter, one index lookup per value seen in a sample.
+        """
+        node = self._parse(filter_text)
+        limit = max(0, limit)
+        with self._read(snapshot=True) as raw:
+            catalog = self._refresh_catalog(raw)
+            sql = property_sql(key, "_facet_key")
+            if isinstance(node, MatchAll) and sql.indexable and catalog.index_for(key):
+                return self._values_by_index(raw, key, limit)
+            plan = self._plan(raw, node, None, None)
+            if not sql.indexable:
+                texts = [t for (t,) in raw.execute(
+                    f"SELECT properties_json FROM {plan.source} WHERE {plan.where}", plan.params)]
+                return _tally(texts, key, limit)
+            shown = (
+                "CASE e.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+                "WHEN 'real' THEN CASE WHEN e.value = CAST(e.value AS INTEGER) "
+                "THEN CAST(CAST(e.value AS INTEGER) AS TEXT) ELSE CAST(e.value AS TEXT) END "
+                "ELSE CAST(e.value AS TEXT) END"
+            )
+            rows = raw.execute(
+                f"SELECT max(v), count(DISTINCT rid) AS n FROM (SELECT end_user.id AS rid, {shown} AS v "
+                f"FROM {plan.source}, {sql.elements} AS e WHERE ({plan.where}) "
+                "AND e.type IN ('text', 'integer', 'real', 'true', 'false')) WHERE v <> '' "
+                "GROUP BY lower(v) ORDER BY n DESC, lower(v) LIMIT :_limit",
+                {**plan.params, "_limit": limit},
+            ).fetchall()
+        return [(v, n) for v, n in rows]
+
+    def facet_counts(self, filter_text: str = "") -> dict[str, int]:
+        """Counts among the matching end users, from one snapshot: total, surveys_enabled,
+        surveys_disabled, disabled_by_admin, disabled_by_end_user, pending, conflicts, deleted."""
+        node = self._parse(filter_text)
+        with self._read(snapshot=True) as raw:
+            total = self._count(raw, node)
+            counts = {
+                name: self._count(raw, _and(node, StateIs(state))) if total else 0
+                for name, state in (
+                    ("surveys_disabled", State.SURVEYS_DISABLED),
+                    ("disabled_by_admin", State.DISABLED_BY_ADMIN),
+                    ("disabled_by_end_user", State.DISABLED_BY_END_USER),
+                    ("pending", State.PENDING),
+                    ("conflicts", State.CONFLICT),
+                    ("deleted", State.DELETED),
+                )
+            }
+        return {"total": total, "surveys_enabled": total - counts["surveys_disabled"], **counts}
+
+    def used_property_keys(self) -> list[str]:
+        """Property keys this session filtered or sorted by, most used first: worth passing to
+        `ensure_query_indexes(property_keys=...)` next time the cache opens."""
+        with self._lock:
+            return [key for key, _ in self._used_keys.most_common()]
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _parse(self, filter_text: str) -> FilterNode:
+        node = parse_filter(filter_text)
+        keys = list(_property_keys(node))
+        if keys:
+            with self._lock:
+                self._used_keys.update(keys)
+        return node
+
+    def _sort(self, sort: SortSpec | None) -> SortSpec:
+        sort = sort or SortSpec()
+        if sort.column.startswith(PROPERTY_SORT_PREFIX):
+            with self._lock:
+                self._used_keys[sort.column[len(PROPERTY_SORT_PREFIX):]] += 1
+        return sort
+
+    @contextmanager
+    def _read(self, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+        with self._engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            if not isinstance(raw, sqlite3.Connection):
+                raise TypeError("EndUserQuery needs an engine on SQLite")
+            if self._mmap_bytes and raw.execute("PRAGMA mmap_size").fetchone()[0] == 0:
+                # Reading rows in index order is random access; mapped pages skip a copy each.
+                raw.execute(f"PRAGMA mmap_size = {int(self._mmap_bytes)}")
+            began = False
+            if snapshot and not raw.in_transaction:
+                raw.execute("BEGIN")  # one read snapshot across several statements (WAL)
+                began = True
+            try:
+                yield raw
+            finally:
+                if began and raw.in_transaction:
+                    raw.execute("ROLLBACK")
+
+    def _refresh_catalog(self, raw: sqlite3.Connection) -> PropertyCatalog:
+        version = raw.execute("PRAGMA schema_version").fetchone()[0]
+        with self._lock:
+            if self._catalog is not None and version == self._schema_version:
+                return self._catalog
+        catalog = read_catalog(raw, sample_properties(raw, 500))
+        with self._lock:
+            self._catalog, self._schema_version = catalog, version
+        return catalog
+
+    def _context(self, raw: sqlite3.Connection) -> CompileContext:
+        return CompileContext(self._clock.now(), self._zone, self._refresh_catalog(raw))
+
+    def _order(self, raw: sqlite3.Connection, sort: SortSpec) -> _Order:
+        catalog = self._refresh_catalog(raw)
+        column, desc = sort.column, sort.descending
+        if column == "id":
+            return _Order("id", "rowid", desc, {})
+        if column == "email":
+            return _Order("email COLLATE NOCASE", _known(catalog, EMAIL_INDEX), desc, {})
+        if not column.startswith(PROPERTY_SORT_PREFIX):
+            return _Order(column, _known(catalog, f"ix_end_user_{column}"), desc, {})
+        key = column[len(PROPERTY_SORT_PREFIX):]
+        sql = property_sql(key, "_sort_key")
+        index = catalog.index_for(key) if sql.indexable else None
+        if index is PropertyKind.NUMBER:
+            return _Order(sql.number, _known(catalog, number_index_name(key)), desc, sql.params)
+        if index is PropertyKind.TEXT:
+            return _Order(f"{sql.value} COLLATE NOCASE", _known(catalog, text_index_name(key)), desc, sql.params)
+        if catalog.kind(key) is PropertyKind.NUMBER:
+            return _Order(sql.number, None, desc, sql.params)
+        return _Order(f"{sql.value} COLLATE NOCASE", None, desc, sql.params)
+
+    def _sample_ids(self, raw: sqlite3.Connection) -> str:
+        """About 1,000 ids spread over the id range, as JSON (refreshed every 30 s)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._sample and now - self._sample[0] < _SAMPLE_TTL:
+                return self._sample[1]
+        ids = spread_ids(raw, _SAMPLE_IDS)
+        sample = json.dumps(ids)
+        with self._lock:
+            self._sample = (now, sample)
+        return sample
+
+    def _shares(self, raw: sqlite3.Connection, pieces: list[str], params: dict[str, Any]) -> list[float]:
+        """The share of a sample of end users each piece of SQL matches, in one pass."""
+        sums = ", ".join(f"total(({piece}) IS 1)" for piece in pieces)
+        row = raw.execute(
+            f"SELECT count(*), {sums} FROM end_user NOT INDEXED "
+            "WHERE id IN (SELECT value FROM json_each(:_sample))",
+            {**params, "_sample": self._sample_ids(raw)},
+        ).fetchone()
+        return [hits / row[0] if row[0] else 0.0 for hits in row[1:]]
+
+    def _index_served(self, raw: sqlite3.Connection, where: str, params: dict[str, Any],
+                      hint: str | None = None) -> bool:
+        """Whether SQLite finds the rows of `where` through an index (the hinted one, if any)."""
+        source = f'end_user INDEXED BY "{hint}"' if hint else "end_user"
+        try:
+            plan = raw.execute(f"EXPLAIN QUERY PLAN SELECT 1 FROM {source} WHERE {where}", params).fetchall()
+        except sqlite3.OperationalError:  # "no query solution": the hinted index cannot help
+            return False
+        return any(str(row[3]).startswith(("SEARCH end_user", "MULTI-INDEX OR")) for row in plan)
+
+    def _plan(self, raw: sqlite3.Connection, node: FilterNode, order: _Order | None,
+              wanted: int | None, walk: bool | None = None) -> _Plan:
+        """Choose how to read a filter's rows; `wanted` rows from the start of the order (a
+        page), or None for all of them. Shares come from a ~1,000-row sample (a few ms).
+
+        - Walk the sort's index when the wanted rows are expected close to its start, or when
+          nothing but a full scan would find them anyway (`page` bounds a walk's time).
+        - Otherwise find the rows first. Of the AND-ed parts an index serves, the rarest
+          drives; others become rowid lists (`+id IN (SELECT id ...)`) when building the list
+          costs less than reading the driver's rows. SQLite's planner never picks a property
+          index for a range (it has no statistics for it), so property indexes are named.
+          Rare free text scans the small email index instead of the table. The sort index is
+          kept out of reach (`+key`) so SQLite does not walk it looking for rare rows.
+        """
+        compiler = SqlCompiler(self._context(raw))
+        params = compiler.params
+        sortable = order is not None and order.index is not None
+        natural = order.sql if order else ""
+        if isinstance(node, MatchAll):
+            return _Plan(order.source() if sortable else "end_user", "1", params, natural, sortable)
+        catalog = self._refresh_catalog(raw)
+        conjuncts = list(node.children) if isinstance(node, And) else [node]
+        inner = [compiler.node(c.child if isinstance(c, Not) else c) for c in conjuncts]
+        pieces = [f"({sql}) IS NOT 1" if isinstance(c, Not) else sql for c, sql in zip(conjuncts, inner)]
+        whole = " AND ".join(f"({p})" for p in pieces)
+        shares = self._shares(raw, [*pieces, whole], params)
+        share = shares[-1]
+        hints = [_index_hint(c.child if isinstance(c, Not) else c, catalog) for c in conjuncts]
+        served: list[str | None] = []  # "" = the planner finds an index itself; a name = hint it
+        for sql, hint in zip(inner, hints):
+            if self._index_served(raw, sql, params):
+                served.append("")
+            elif hint and self._index_served(raw, sql, params, hint):
+                served.append(hint)
+            else:
+                served.append(None)
+        driver = min((i for i, c in enumerate(conjuncts) if served[i] is not None and not isinstance(c, Not)),
+                     key=lambda i: shares[i], default=None)
+        if walk is None:
+            near = wanted is not None and share > 0 and wanted / share <= WALK_ROWS
+            walk = sortable and (share >= WALK_ALL_SHARE or near or (wanted is not None and driver is None))
+        if walk and sortable:
+            return _Plan(order.source(), whole, params, natural, True)
+        terms = []
+        for i, conjunct in enumerate(conjuncts):
+            negated = isinstance(conjunct, Not)
+            listed = served[i] is not None and i != driver and (
+                driver is None or shares[i] <= LIST_SHARE_RATIO * max(shares[driver], 1 / _SAMPLE_IDS))
+            if listed:
+                hint = f' INDEXED BY "{served[i]}"' if served[i] else ""
+                terms.append(f"+id {'NOT ' if negated else ''}IN (SELECT id FROM end_user{hint} WHERE {inner[i]})")
+            else:
+                terms.append(f"({pieces[i]})")
+        source = "end_user"
+        if driver is not None and served[driver]:
+            source = f'end_user INDEXED BY "{served[driver]}"'
+        elif driver is None and EMAIL_INDEX in catalog.indexes and any(
+                isinstance(c, FreeText) and shares[i] <= FREE_TEXT_INDEX_SHARE for i, c in enumerate(conjuncts)):
+            source = f"end_user INDEXED BY {EMAIL_INDEX}"  # covers email and external_id
+        return _Plan(source, " AND ".join(terms), params, order.hidden_sql if sortable else natural)
+
+    def _count(self, raw: sqlite3.Connection, node: FilterNode) -> int:
+        if isinstance(node, MatchAll):
+            return raw.execute("SELECT count(*) FROM end_user").fetchone()[0]
+        if isinstance(node, Not):
+            # "everything but X" counts as total minus X: X usually has an index, NOT X never.
+            return self._count(raw, MatchAll()) - self._count(raw, node.child)
+        plan = self._plan(raw, node, None, None)
+        return raw.execute(f"SELECT count(*) FROM {plan.source} WHERE {plan.where}", plan.params).fetchone()[0]
+
+    def _ids(self, raw: sqlite3.Connection, node: FilterNode, sort: SortSpec) -> array.array[int]:
+        order = self._order(raw, sort)
+        plan = self._plan(raw, node, order, None)
+        cursor = raw.execute(f"SELECT id FROM {plan.source} WHERE {plan.where} ORDER BY {plan.order}",
+                             {**plan.params, **order.params})
+        out = array.array("q")
+        while chunk := cursor.fetchmany(50_000):
+            out.extend([i for (i,) in chunk])
+        return out
+
+    def _rows_by_ids(self, raw: sqlite3.Connection, ids: Sequence[int]) -> dict[int, ResultRow]:
+        out: dict[int, ResultRow] = {}
+        for start in range(0, len(ids), 5000):
+            chunk = json.dumps([int(i) for i in ids[start:start + 5000]])
+            for row in raw.execute(
+                f"SELECT {_ROW_SQL} FROM end_user WHERE id IN (SELECT value FROM json_each(?))", (chunk,)
+            ):
+                out[row[0]] = ResultRow.from_sql(row)
+        return out
+
+    def _batches_by_id(self, raw: sqlite3.Connection, ids: Sequence[int],
+                       batch_size: int) -> Iterator[list[ResultRow]]:
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start:start + batch_size]
+            rows = self._rows_by_ids(raw, chunk)
+            batch = [rows[i] for i in chunk if i in rows]
+            if batch:
+                yield batch
+
+    def _keyset(self, raw: sqlite3.Connection, plan: _Plan, order: _Order,
+                batch_size: int) -> Iterator[list[ResultRow]]:
+        """Page along the sort's index by (key, id): each batch starts where the last ended.
+
+        Empty keys (NULL) form their own run — first ascending, last descending — paged by id.
+        """
+        key, after = order.expr, "<" if order.descending else ">"
+        runs = ["all"] if key == "id" else (["set", "null"] if order.descending else ["null", "set"])
+        base = {**plan.params, **order.params, "_limit": batch_size}
+        for run in runs:
+            last: tuple[Any, int] | None = None
+            while True:
+                terms = [f"({plan.where})"]
+                if run != "all":
+                    terms.append(f"{key} IS {'NOT ' if run == 'set' else ''}NULL")
+                params = dict(base)
+                if last is not None:
+                    params["_key"], params["_id"] = last
+                    terms.append(
+                        f"{key} {after}= :_key AND ({key} {after} :_key OR id {after} :_id)"
+                        if run == "set" else f"id {after} :_id"
+                    )
+                rows = raw.execute(
+                    f"SELECT {_ROW_SQL}, {key} FROM {plan.source} WHERE {' AND '.join(terms)} "
+                    f"ORDER BY {order.sql} LIMIT :_limit", params,
+                ).fetchall()
+                if not rows:
+                    break
+                yield [ResultRow.from_sql(r) for r in rows]
+                if len(rows) < batch_size:
+                    break
+                last = (rows[-1][15], rows[-1][0])
+
+    def _values_by_index(self, raw: sqlite3.Connection, key: str, limit: int) -> list[tuple[str, int]]:
+        sample = self._sample_ids(raw)
+        texts = [t for (t,) in raw.execute(
+            "SELECT properties_json FROM end_user WHERE id IN (SELECT value FROM json_each(?))", (sample,))]
+        counted = []
+        for value, _ in _tally(texts, key, max(limit * 2, 20)):
+            node = Equals(PropertyField(key), (Text((value,)),))
+            counted.append((value, self._count(raw, node)))
+        counted.sort(key=lambda pair: (-pair[1], _ascii_lower(pair[0])))
+        return [pair for pair in counted if pair[1] > 0][:limit]
+
+
+def _index_hint(node: FilterNode, catalog: PropertyCatalog) -> str | None:
+    """The property index that could find a node's rows, if it has one."""
+    target = getattr(node, "target", None)
+    if isinstance(node, Or):
+        hints = {_index_hint(child, catalog) for child in node.children}
+        return hints.pop() if len(hints) == 1 else None
+    if not isinstance(target, PropertyField):
+        return None
+    kind = catalog.index_for(target.key)
+    if kind is PropertyKind.NUMBER:
+        return number_index_name(target.key)
+    return text_index_name(target.key) if kind is PropertyKind.TEXT else None
+
+
+def _known(catalog: PropertyCatalog, index: str) -> str | None:
+    return index if index in catalog.indexes else None
+
+
+def _and(node: FilterNode, extra: FilterNode) -> FilterNode:
+    if isinstance(node, MatchAll):
+        return extra
+    return And((*node.children, extra) if isinstance(node, And) else (node, extra))
+
+
+def _property_keys(node: FilterNode) -> Iterator[str]:
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from _property_keys(child)
+    elif isinstance(node, Not):
+        yield from _property_keys(node.child)
+    else:
+        target = getattr(node, "target", None)
+        if isinstance(target, PropertyField):
+            yield target.key
+
+
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower case the way SQLite's NOCASE and LIKE see it: A-Z only."""
+    return text.translate(_LOWER)
+
+
+def _display(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return None
+
+
+def _tally(texts: list[str], key: str, limit: int) -> list[tuple[str, int]]:
+    """Rows per value of one property, ignoring case; array elements one by one."""
+    counts: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for text in texts:
+        value = _properties(text).get(key)
+        items = value if isinstance(value, list) else [value]
+        seen: set[str] = set()
+        for item in items:
+            shown = _display(item)
+            if not shown:
+                continue
+            folded = _ascii_lower(shown)
+            if folded not in seen:
+                seen.add(folded)
+                counts[folded] += 1
+                spelling[folded] = max(spelling.get(folded, shown), shown)
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+    return [(spelling[folded], n) for folded, n in ranked]
