@@ -51,7 +51,7 @@ def test_demo_syncs_from_the_emulator_and_shuts_down_cleanly(
         ).cache_path(isolated_settings)
         assert _count(session.cache.path) == DEMO_USERS
         bar = window.statusBar()
-        qtbot.waitUntil(lambda: bar.state_label.text() == "Up to date", timeout=5000)
+        qtbot.waitUntil(lambda: bar.state_label.text() == "Up to date", timeout=10_000)
         menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
         assert "Simulate network" in menus
 
@@ -59,7 +59,7 @@ def test_demo_syncs_from_the_emulator_and_shuts_down_cleanly(
         desk.simulate_menu.actions()[0].trigger()
         session.sync.sync_now()
         qtbot.waitUntil(lambda: session.sync.status.state is SyncState.OFFLINE, timeout=30_000)
-        qtbot.waitUntil(lambda: bar.state_label.text().startswith("Offline"), timeout=5000)
+        qtbot.waitUntil(lambda: bar.state_label.text().startswith("Offline"), timeout=10_000)
         desk.simulate_menu.actions()[1].trigger()  # come back: a sync runs by itself
         qtbot.waitUntil(lambda: session.sync.status.state is SyncState.IDLE, timeout=30_000)
 
@@ -85,13 +85,13 @@ def test_without_an_account_the_sign_in_dialog_opens(
         desk.start()
         dialog = desk._dialog
         assert isinstance(dialog, SignInDialog)
-        qtbot.waitUntil(dialog.isVisible, timeout=2000)
+        qtbot.waitUntil(dialog.isVisible, timeout=10_000)
         assert desk.session is None
         # choosing the demo in the dialog opens it like --demo does
         desk.demo_settings = DemoSettings(users=20, rate_limit=None)
         dialog.region.setCurrentIndex(dialog.region.findData("demo"))
         dialog.sign_in_button.click()
-        qtbot.waitUntil(lambda: desk.session is not None, timeout=5000)
+        qtbot.waitUntil(lambda: desk.session is not None, timeout=10_000)
         assert desk.session is not None and desk.session.account.profile.is_demo
     finally:
         desk.shutdown()

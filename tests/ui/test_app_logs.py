@@ -56,7 +56,7 @@ def test_log_viewer_filters_by_level_copies_and_follows(qtbot: QtBot, log_file: 
     viewer.search.clear()
     logger.info("a new line while the viewer is open")
     _flush()
-    qtbot.waitUntil(lambda: "a new line while the viewer is open" in viewer.visible_text(), timeout=5000)
+    qtbot.waitUntil(lambda: "a new line while the viewer is open" in viewer.visible_text(), timeout=10_000)
 
 
 def test_errors_from_threads_and_tasks_show_one_redacted_non_modal_notice(
@@ -73,7 +73,7 @@ def test_errors_from_threads_and_tasks_show_one_redacted_non_modal_notice(
         worker = threading.Thread(target=crash, name="pull-worker")
         worker.start()
         worker.join(5)
-        qtbot.waitUntil(lambda: presenter.notice is not None and presenter.notice.isVisible(), timeout=3000)
+        qtbot.waitUntil(lambda: presenter.notice is not None and presenter.notice.isVisible(), timeout=10_000)
         notice = presenter.notice
         assert notice is not None and not notice.isModal()
         assert notice.title_label.text() == "Something went wrong"
@@ -90,9 +90,9 @@ def test_errors_from_threads_and_tasks_show_one_redacted_non_modal_notice(
             raise CancelledError("stopped by the person")
 
         handle = tasks.run(cancelled, lambda _r: None, name="cancel me")
-        qtbot.waitUntil(lambda: handle.done, timeout=3000)
+        qtbot.waitUntil(lambda: handle.done, timeout=10_000)
         tasks.run(lambda: 1 / 0, lambda _r: None, name="divide")
-        qtbot.waitUntil(lambda: len(notice.reports) == 2, timeout=3000)
+        qtbot.waitUntil(lambda: len(notice.reports) == 2, timeout=10_000)
         qtbot.wait(50)
         assert [r.context for r in notice.reports] == ["pull-worker", "divide"]  # cancel: silent
         assert "1 earlier error" in notice.more_label.text()

@@ -76,7 +76,7 @@ def _select(qtbot: QtBot, view: ConflictsView, end_user_id: int) -> None:
     for row in range(view.conflicts.rowCount()):
         if view.conflicts.record(row).end_user_id == end_user_id:
             view.conflict_table.selectRow(row)
-            qtbot.waitUntil(lambda: view.current_conflict().end_user_id == end_user_id, timeout=2000)
+            qtbot.waitUntil(lambda: view.current_conflict().end_user_id == end_user_id, timeout=10_000)
             return
     raise AssertionError(f"no conflict for {end_user_id}")
 
@@ -89,7 +89,7 @@ def test_keep_mine_take_theirs_and_new_value_update_the_cache(
     view = ConflictsView(_Services(world.cache, world.sync, tasks))  # type: ignore[arg-type]
     qtbot.addWidget(view)
     view.show()
-    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 3 and view.rejected.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 3 and view.rejected.rowCount() == 1, timeout=10_000)
     qtmodeltester.check(view.conflicts)  # type: ignore[attr-defined]
     qtmodeltester.check(view.rejected)  # type: ignore[attr-defined]
     assert view.tabs.tabText(0) == "Conflicts (3)" and view.tabs.tabText(1) == "Rejected edits (1)"
@@ -102,13 +102,13 @@ def test_keep_mine_take_theirs_and_new_value_update_the_cache(
     assert _plan(world, first) == "Mine-0" and world.cache.conflict_count() == 3
 
     view.keep_mine_button.click()
-    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 2, timeout=10_000)
     assert _plan(world, first) == "Mine-0" and world.cache.pending_count() == 1
     assert "Kept your value" in view.status_label.text()
 
     _select(qtbot, view, second)
     view.take_theirs_button.click()
-    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 1, timeout=10_000)
     assert _plan(world, second) == "Theirs-1"
     assert world.cache.pending_count() == 1  # theirs: nothing to send
 
@@ -116,7 +116,7 @@ def test_keep_mine_take_theirs_and_new_value_update_the_cache(
     view.new_value.clear()
     qtbot.keyClicks(view.new_value, "Agreed")
     view.use_value_button.click()
-    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 0, timeout=10_000)
     assert _plan(world, third) == "Agreed" and world.cache.conflict_count() == 0
     assert view.conflict_title.text() == "No conflicts" and not view.keep_mine_button.isEnabled()
 
@@ -132,7 +132,7 @@ def test_rejected_edit_shows_the_service_message_and_can_be_dismissed(
     _make_conflicts(world)
     view = ConflictsView(_Services(world.cache, world.sync, tasks))  # type: ignore[arg-type]
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.rejected.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: view.rejected.rowCount() == 1, timeout=10_000)
     said = view.rejected.data(view.rejected.index(0, 3))
     assert said == world.cache.rejected_edits()[0].message and "email" in said.lower()
     assert view.rejected.data(view.rejected.index(0, 1)) == "Email"
@@ -141,15 +141,15 @@ def test_rejected_edit_shows_the_service_message_and_can_be_dismissed(
     view.rejected_table.selectRow(0)
     assert view.dismiss_button.isEnabled()
     view.dismiss_button.click()
-    qtbot.waitUntil(lambda: view.rejected.rowCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: view.rejected.rowCount() == 0, timeout=10_000)
     assert world.cache.rejected_edits() == []
 
 
 def test_view_follows_new_conflicts_by_itself(qtbot: QtBot, tasks: TaskRunner, world: _World) -> None:
     view = ConflictsView(_Services(world.cache, world.sync, tasks))  # type: ignore[arg-type]
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.tabs.tabText(0) == "Conflicts (0)", timeout=5000)
+    qtbot.waitUntil(lambda: view.tabs.tabText(0) == "Conflicts (0)", timeout=10_000)
     _make_conflicts(world)  # a sync elsewhere records conflicts: the broadcast reaches the view
-    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 3, timeout=5000)
+    qtbot.waitUntil(lambda: view.conflicts.rowCount() == 3, timeout=10_000)
     assert view.current_conflict() is not None  # the first one is selected, not resolved
     assert world.cache.conflict_count() == 3

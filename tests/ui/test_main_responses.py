@@ -80,6 +80,6 @@ def test_without_a_client_responses_are_not_available_offline(qtbot: QtBot, serv
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
     win.select_ids([sample_end_users()[0].id])
-    qtbot.waitUntil(lambda: win.detail.cached is not None, timeout=5000)
+    qtbot.waitUntil(lambda: win.detail.cached is not None, timeout=10_000)
     assert win.detail.responses_status.text() == "Not available offline."
     win.close()

@@ -44,12 +44,12 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
     services.sync.start()  # type: ignore[union-attr]
     win.sync_now_action.trigger()  # F5
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
-    qtbot.waitUntil(lambda: win.filter_bar.count_label.text() == f"{SAMPLE_SIZE:,} end users", timeout=5000)
+    qtbot.waitUntil(lambda: win.filter_bar.count_label.text() == f"{SAMPLE_SIZE:,} end users", timeout=10_000)
 
     # An edit made here is queued, shown as pending, then pushed by the running sync.
     target = sample_end_users()[9].id
     win.select_ids([target])
-    qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=5000)
+    qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=10_000)
     win.detail._set_property("plan", "platinum")
     qtbot.waitUntil(lambda: _server_plan(emulator, target) == "platinum", timeout=30_000)
     qtbot.waitUntil(lambda: not services.cache.get(target).pending, timeout=10_000)

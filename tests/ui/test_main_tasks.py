@@ -17,7 +17,7 @@ def test_success_is_delivered_on_the_gui_thread(qtbot: QtBot, tasks: TaskRunner)
         return threading.get_ident()
 
     tasks.run(work, lambda worker: seen.append((worker, threading.get_ident(), 1)))
-    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
     worker, callback_thread, _ = seen[0]
     assert worker != gui
     assert callback_thread == gui
@@ -30,7 +30,7 @@ def test_failure_goes_to_on_failure_with_the_exception(qtbot: QtBot, tasks: Task
         raise ValueError("bad filter")
 
     handle = tasks.run(boom, lambda _: None, errors.append)
-    qtbot.waitUntil(lambda: handle.done, timeout=5000)
+    qtbot.waitUntil(lambda: handle.done, timeout=10_000)
     assert len(errors) == 1 and isinstance(errors[0], ValueError)
     assert str(errors[0]) == "bad filter"
 
@@ -39,7 +39,7 @@ def test_unhandled_failure_is_signalled_not_raised(qtbot: QtBot, tasks: TaskRunn
     def boom() -> None:
         raise RuntimeError("nobody listens")
 
-    with qtbot.waitSignal(tasks.unhandled_failure, timeout=5000) as blocker:
+    with qtbot.waitSignal(tasks.unhandled_failure, timeout=10_000) as blocker:
         tasks.run(boom, lambda _: None, name="boom")
     assert blocker.args[0] == "boom"
     assert isinstance(blocker.args[1], RuntimeError)
@@ -84,9 +84,9 @@ def test_latest_key_drops_the_superseded_result(qtbot: QtBot, tasks: TaskRunner)
 
     first = tasks.run(slow, results.append, latest="count")
     second = tasks.run(lambda: "new", results.append, latest="count")
-    qtbot.waitUntil(lambda: second.done, timeout=5000)
+    qtbot.waitUntil(lambda: second.done, timeout=10_000)
     gate.set()
-    qtbot.waitUntil(lambda: first.done, timeout=5000)
+    qtbot.waitUntil(lambda: first.done, timeout=10_000)
     assert first.cancelled
     assert results == ["new"]
     assert not tasks.busy
@@ -99,7 +99,7 @@ def test_cancel_before_start_skips_the_work(qtbot: QtBot, tasks: TaskRunner) -> 
     queued = tasks.run(lambda: ran.append("queued-work"), lambda _: ran.append("queued"), serial="w")
     queued.cancel()
     gate.set()
-    qtbot.waitUntil(lambda: blocker.done and queued.done, timeout=5000)
+    qtbot.waitUntil(lambda: blocker.done and queued.done, timeout=10_000)
     assert ran == ["blocker"]
 
 
@@ -108,5 +108,5 @@ def test_busy_changed_reports_idle_after_the_last_task(qtbot: QtBot, tasks: Task
     tasks.busy_changed.connect(states.append)
     tasks.run(lambda: 1, lambda _: None)
     tasks.run(lambda: 2, lambda _: None)
-    qtbot.waitUntil(lambda: not tasks.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=10_000)
     assert states == [True, False]

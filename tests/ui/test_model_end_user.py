@@ -127,7 +127,7 @@ def test_rows_that_fail_to_load_are_placeholders(qtbot: QtBot, services: AppServ
 
 def test_full_refresh_change_repaints_everything(qtbot: QtBot, services: AppServices) -> None:
     model = _model(qtbot, services)
-    with qtbot.waitSignal(model.dataChanged, timeout=1000) as blocker:
+    with qtbot.waitSignal(model.dataChanged, timeout=10_000) as blocker:
         model.apply_cache_changes(CacheChanges(Initiator.PULL, None, rows_added_or_removed=False))
     top_left, bottom_right = blocker.args[0], blocker.args[1]
     assert (top_left.row(), bottom_right.row()) == (0, SAMPLE_SIZE - 1)

@@ -183,6 +183,6 @@ def test_demo_choice_returns_demo(qtbot: QtBot, tasks: TaskRunner, isolated_sett
     dialog = _dialog(qtbot, MemoryOnly(), tasks, isolated_settings)
     dialog.region.setCurrentIndex(dialog.region.findData("demo"))
     assert not dialog.client_id.isVisible() and dialog.sign_in_button.text() == "Open the demo"
-    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         dialog.sign_in_button.click()
     assert dialog.result_value is not None and dialog.result_value.outcome is SignInOutcome.DEMO

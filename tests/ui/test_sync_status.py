@@ -85,7 +85,7 @@ def test_each_state_renders_in_words(
 ) -> None:
     widget, sync = bar
     _publish_from_worker(sync, status)
-    qtbot.waitUntil(lambda: widget.status == status, timeout=2000)
+    qtbot.waitUntil(lambda: widget.status == status, timeout=10_000)
     text = widget.state_label.text()
     assert expected in text
     if status.state is not SyncState.IDLE:
@@ -100,7 +100,7 @@ def test_syncing_shows_counts_rate_and_eta(qtbot: QtBot, bar: tuple[SyncStatusBa
     status = SyncStatus(SyncState.SYNCING, phase="pull", done=1200, total=5000,
                         rate_per_s=400.0, eta_s=95)
     _publish_from_worker(sync, status)
-    qtbot.waitUntil(lambda: widget.status == status, timeout=2000)
+    qtbot.waitUntil(lambda: widget.status == status, timeout=10_000)
     assert widget.state_label.text() == "Receiving end users · 1,200 of 5,000 · 400/s · about 2 min left…"
     assert (widget.progress.minimum(), widget.progress.maximum(), widget.progress.value()) == (0, 5000, 1200)
     assert not widget.sync_now_button.isEnabled()  # single-flight: no second run from here
@@ -122,13 +122,13 @@ def test_offline_icon_differs_from_synced_in_shape_not_just_colour(qapp: object)
 
 def test_counts_last_sync_and_controls(qtbot: QtBot, bar: tuple[SyncStatusBar, _ScriptedSync]) -> None:
     widget, sync = bar
-    status = SyncStatus(SyncState.IDLE, last_success_at=NOW - 185, pending=3, conflicts=2, rejected=1)
+    status = SyncStatus(SyncState.IDLE, last_success_at=int(time.time()) - 185, pending=3, conflicts=2, rejected=1)
     _publish_from_worker(sync, status)
-    qtbot.waitUntil(lambda: widget.status == status, timeout=2000)
+    qtbot.waitUntil(lambda: widget.status == status, timeout=10_000)
     assert widget.last_sync_label.text() == "Last synced 3 min ago"
     assert widget.pending_label.text() == "3 edits waiting"
     assert widget.conflicts_button.text() == "2 conflicts · 1 rejected edit"
-    with qtbot.waitSignal(widget.conflicts_requested, timeout=1000):
+    with qtbot.waitSignal(widget.conflicts_requested, timeout=10_000):
         widget.conflicts_button.click()
     widget.sync_now_button.click()
     assert sync.sync_now_calls == 1
@@ -137,10 +137,10 @@ def test_counts_last_sync_and_controls(qtbot: QtBot, bar: tuple[SyncStatusBar, _
     assert not widget.sync_now_button.isEnabled()
     # the service confirms; a later IDLE (back online) unchecks the button without a new call
     _publish_from_worker(sync, SyncStatus(SyncState.WORKING_OFFLINE, last_success_at=NOW))
-    qtbot.waitUntil(lambda: widget.status.state is SyncState.WORKING_OFFLINE, timeout=2000)
+    qtbot.waitUntil(lambda: widget.status.state is SyncState.WORKING_OFFLINE, timeout=10_000)
     assert widget.offline_button.isChecked()
     _publish_from_worker(sync, SyncStatus(SyncState.IDLE, last_success_at=NOW))
-    qtbot.waitUntil(lambda: widget.status.state is SyncState.IDLE, timeout=2000)
+    qtbot.waitUntil(lambda: widget.status.state is SyncState.IDLE, timeout=10_000)
     assert not widget.offline_button.isChecked() and sync.offline_calls == [True]
     assert widget.pending_label.isHidden() and widget.conflicts_button.isHidden()
 
@@ -158,7 +158,7 @@ def test_bursts_of_snapshots_are_coalesced(qtbot: QtBot, bar: tuple[SyncStatusBa
     worker = threading.Thread(target=burst)
     worker.start()
     worker.join(10)
-    qtbot.waitUntil(lambda: widget.status.done == 499, timeout=3000)
+    qtbot.waitUntil(lambda: widget.status.done == 499, timeout=10_000)
     assert len(renders) < 100  # the GUI thread drew the newest, not every page
 
 
