@@ -244,6 +244,7 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _AGE = re.compile(r"^(\d{1,5})([A-Za-z]+)$")
 _UNIX = re.compile(r"^\d{5,}$")
+_UNIT_NAMES = {"h": "hours", "d": "days", "w": "weeks", "m": "months", "y": "years"}
 _KEYWORDS = {"OR", "AND", "NOT"}
 
 
@@ -269,11 +270,19 @@ def parse_filter(text: str) -> FilterNode:
     return _Parser(text).parse()
 
 
+MAX_CONDITIONS = 200  # SQLite's expression depth limit is 1000; nobody types more than this
+MAX_NESTING = 50
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = self._lex()
         self.index = 0
+        self.depth = 0
+        terms = [t for t in self.tokens if t.kind == "TERM"]
+        if len(terms) > MAX_CONDITIONS:
+            raise FilterError(f"Too many conditions — at most {MAX_CONDITIONS}", terms[MAX_CONDITIONS].position)
 
     # -- lexing --------------------------------------------------------------------------------
     def _lex(self) -> list[_Token]:
@@ -384,6 +393,15 @@ class _Parser:
 
     def _unary(self) -> FilterNode:
         token = self.current
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise FilterError(f"Nested too deeply — at most {MAX_NESTING} levels", token.position)
+            return self._unary_inner(token)
+        finally:
+            self.depth -= 1
+
+    def _unary_inner(self, token: _Token) -> FilterNode:
         if token.kind == "NOT":
             self.index += 1
             if self.current.kind in ("END", ")", "OR", "AND"):
@@ -424,7 +442,7 @@ class _Parser:
             states = [self._state(lowered, alt, pos) for alt, pos in alternatives]
             return _any_of([StateIs(s) for s in states])
         if not explicit and lowered == "has":
-            return _any_of([Has(_target(_plain(alt, pos, "has"), pos)) for alt, pos in alternatives])
+            return _any_of([Has(_target(_plain(alt, pos, "has"))) for alt, pos in alternatives])
         target: Target = (
             PropertyField(name) if explicit or lowered not in _SEED_FIELDS else _SEED_FIELDS[lowered]
         )
@@ -508,7 +526,7 @@ def _plain(alt: list[_Piece], position: int, field_name: str) -> str:
     return word
 
 
-def _target(name: str, position: int) -> Target:
+def _target(name: str) -> Target:
     if name.lower().startswith(PROPERTY_PREFIX):
         return PropertyField(name[len(PROPERTY_PREFIX):])
     return _SEED_FIELDS.get(name.lower()) or PropertyField(name)
@@ -561,9 +579,9 @@ def _value_node(target: Target, label: str, alt: list[_Piece], position: int) ->
     if age and not integer and (dates or op is not None):
         bound = _age(age, where)
         if op is None:
+            span = f"{bound.amount} {_UNIT_NAMES[bound.unit]}"
             raise FilterError(
-                f"Say {label}:<{raw} for within the last {raw}, or {label}:>{raw} for longer ago",
-                where,
+                f"Say {label}:<{raw} for within the last {span}, or {label}:>{raw} for longer ago", where
             )
         return Compare(target, op, bound)
     span = None if integer else _span(raw, where, dash_only=not dates)
@@ -595,7 +613,7 @@ def _range_end(target: Target, label: str, raw: str, position: int) -> Number | 
         return _seed_number(target, label, raw, position)
     if _NUMBER.match(raw):
         return Number(float(raw))
-    raise FilterError(f"'{raw}' is not a number or a date", position)
+    raise FilterError(f"'{raw}' is not a number or a date (quote text that contains '..')", position)
 
 
 def _seed_number(target: SeedField, label: str, raw: str, position: int) -> Number:
@@ -665,6 +683,9 @@ class CompileContext:
     now: float
     zone: tzinfo = timezone.utc
     catalog: PropertyCatalog = field(default_factory=PropertyCatalog)
+    # Keys no end user holds an array under, as checked in the reading snapshot: their
+    # equality needs no array branch (which would turn one index lookup into an OR).
+    array_free: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -849,6 +870,8 @@ class SqlCompiler:
             pattern = self.bind(like_pattern(wildcard))
             branches.append(f"({t} = 'text' AND {v} LIKE {pattern} {_ESC})")
             element.append(f"(e.type = 'text' AND e.value LIKE {pattern} {_ESC})")
+        if key in self.context.array_free:
+            return "(" + " OR ".join(branches) + ")" if branches else "0"
         if index is PropertyKind.NUMBER:
             guard = f"{n} IS NULL AND {t} = 'array'"
         elif sql.indexable:

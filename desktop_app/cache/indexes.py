@@ -1,11 +1,10 @@
 """Query indexes on `end_user` and the SQL expressions they index (shared with the filter compiler).
 
-Property values live in `properties_json`; SQLite can only use an index on an expression when a
-query spells the very same expression, so `property_value_sql` and `property_number_sql` are the
-single source of both the index definitions and the filter SQL. A key goes into SQL text only
-when it matches `SAFE_KEY` (no quotes, no backslash: nothing can break out of the literal); any
-other key is passed as a bound parameter through `json_each`, which no index serves but is
-always correct.
+Property values live in `properties_json`; SQLite uses an index on an expression only when a
+query spells the very same expression, so `property_sql` is the single source of both the index
+definitions and the filter SQL. A key goes into SQL text only when it matches `SAFE_KEY` (no
+quotes, no backslash: nothing can break out of the literal); any other key is a bound parameter
+read through `json_each`, which no index serves but which is always correct.
 """
 
 from __future__ import annotations
@@ -316,26 +315,26 @@ def ensure_query_indexes(
         if name not in before.indexes:
             raw.execute(statement)
             created.append(name)
-    sample = sample_properties(raw)
     existing = sorted(before.text_indexed | before.number_indexed)
-    if property_keys is not None:
-        wanted = [k for k in property_keys if SAFE_KEY.match(k)]
-    else:
-        wanted = choose_property_keys(sample, max_property_indexes, existing)
-    numeric = sample.numeric_keys()
-    for key in wanted:
-        if key in before.text_indexed or key in before.number_indexed:
-            continue
-        if sample.presence.get(key, 0) == 0 and property_keys is None:
-            continue
-        sql = property_sql(key)
-        if key in numeric:
-            name = number_index_name(key)
-            raw.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON end_user({sql.number})')
-        else:
-            name = text_index_name(key)
-            raw.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON end_user({sql.value} COLLATE NOCASE)')
-        created.append(name)
+    wanted = [k for k in property_keys if SAFE_KEY.match(k)] if property_keys is not None else None
+    missing = [k for k in wanted if k not in existing] if wanted is not None else None
+    if missing or (wanted is None and len(existing) < max_property_indexes):
+        # Reading a sample costs a few hundred random page reads: only when a key may be added.
+        sample = sample_properties(raw, 1000)
+        if sample.rows:  # an empty cache gets its property indexes after the first pull
+            keys = missing if missing is not None else choose_property_keys(sample, max_property_indexes, existing)
+            numeric = sample.numeric_keys()
+            for key in keys:
+                if key in existing or (wanted is None and not sample.presence.get(key)):
+                    continue
+                sql = property_sql(key)
+                if key in numeric:
+                    name = number_index_name(key)
+                    raw.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON end_user({sql.number})')
+                else:
+                    name = text_index_name(key)
+                    raw.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON end_user({sql.value} COLLATE NOCASE)')
+                created.append(name)
     analyzed = False
     if created or _stats_stale(raw):
         # Cheap approximate statistics: enough for the planner to see that a partial index is

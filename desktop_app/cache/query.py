@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import array
 import enum
+import functools
 import json
 import sqlite3
 import threading
@@ -54,11 +55,12 @@ from desktop_app.clock import Clock, SystemClock
 from desktop_app.domain import DisabledBy, EndUser, SurveySettings
 
 PROPERTY_SORT_PREFIX = "prop:"
-WALK_ROWS = 30_000  # walk the sort's index for a page expected within this many index steps
-WALK_ALL_SHARE = 0.3  # ... and for all rows when at least this share of end users match
+FILTER_FIRST_ROWS = 20_000  # a page finds and sorts its rows first when an index gives this few
+WALK_ALL_SHARE = 0.3  # all rows walk the sort's index when at least this share of them match
 FREE_TEXT_INDEX_SHARE = 0.05  # scan the email/external-id index when free text is this rare
+TEXT_SCAN_SHARE = 0.1  # ... and prefer that scan to an indexed driver matching this share or more
 LIST_SHARE_RATIO = 4.0  # a rowid list may be this many times the driver's rows, else re-check rows
-WALK_BUDGET_S = 0.025  # a page's walk along the sort index gives up after this long
+WALK_BUDGET_S = 0.04  # a page's walk along the sort index gives up after this long
 PROGRESS_STEPS = 1000  # SQLite instructions between looks at the clock during a walk
 _SAMPLE_IDS = 1000
 _SAMPLE_TTL = 30.0
@@ -168,13 +170,17 @@ _ROW_SQL = (
 _SETTINGS_FIELDS = frozenset(f.name for f in fields(SurveySettings))
 
 
+_DISABLED_BY = {member.value: member for member in DisabledBy}
+
+
 def _disabled_by(value: str | None) -> DisabledBy:
-    try:
-        return DisabledBy(value or "")
-    except ValueError:
-        return DisabledBy.NOBODY
+    return _DISABLED_BY.get(value or "", DisabledBy.NOBODY)
 
 
+_decode = json.JSONDecoder().raw_decode  # json.loads minus its whitespace handling: rows are compact
+
+
+@functools.lru_cache(maxsize=256)  # a handful of distinct channel combinations exist
 def _settings(text: str | None) -> SurveySettings:
     try:
         data = json.loads(text or "{}")
@@ -186,10 +192,15 @@ def _settings(text: str | None) -> SurveySettings:
 
 
 def _properties(text: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(text or "{}")
-    except ValueError:
+    if not text or text == "{}":
         return {}
+    try:
+        data = _decode(text)[0]
+    except ValueError:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
     return data if isinstance(data, dict) else {}
 
 
@@ -230,6 +241,7 @@ class _Plan:
     params: dict[str, Any]
     order: str
     walks_sort_index: bool = False
+    share: float = 1.0  # of a sample of end users that match
 
 
 class EndUserQuery:
@@ -249,6 +261,7 @@ class EndUserQuery:
         self._catalog: PropertyCatalog | None = None
         self._schema_version = -1
         self._sample: tuple[float, str] | None = None  # (taken at, JSON list of ids)
+        self._sample_total = 0
         self._used_keys: Counter[str] = Counter()
 
     # -- public API ----------------------------------------------------------------------------
@@ -277,23 +290,6 @@ class EndUserQuery:
                 rows = self._page_rows(raw, self._plan(raw, node, order, offset + limit, walk=False), extra, None)
         assert rows is not None
         return [ResultRow.from_sql(r) for r in rows]
-
-    def _page_rows(self, raw: sqlite3.Connection, plan: _Plan, extra: dict[str, Any],
-                   budget: float | None) -> list[Any] | None:
-        sql = (f"SELECT {_ROW_SQL} FROM {plan.source} WHERE {plan.where} ORDER BY {plan.order} "
-               "LIMIT :_limit OFFSET :_offset")
-        if budget is None:
-            return raw.execute(sql, {**plan.params, **extra}).fetchall()
-        deadline = time.perf_counter() + budget
-        raw.set_progress_handler(lambda: int(time.perf_counter() > deadline), PROGRESS_STEPS)
-        try:
-            return raw.execute(sql, {**plan.params, **extra}).fetchall()
-        except sqlite3.OperationalError as error:
-            if "interrupt" not in str(error):
-                raise
-            return None
-        finally:
-            raw.set_progress_handler(None, 0)
 
     def rows_by_ids(self, ids: Sequence[int]) -> dict[int, ResultRow]:
         """The rows of these ids that exist (for lazy table models)."""
@@ -443,8 +439,19 @@ class EndUserQuery:
             self._catalog, self._schema_version = catalog, version
         return catalog
 
-    def _context(self, raw: sqlite3.Connection) -> CompileContext:
-        return CompileContext(self._clock.now(), self._zone, self._refresh_catalog(raw))
+    def _context(self, raw: sqlite3.Connection, node: FilterNode | None = None) -> CompileContext:
+        catalog = self._refresh_catalog(raw)
+        array_free = set()
+        for key in set(_property_keys(node)) if node is not None else ():
+            if catalog.index_for(key) is PropertyKind.TEXT:
+                # Arrays come back as JSON text starting with '[': one short index range.
+                value = property_sql(key).value
+                if not raw.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM end_user WHERE {value} COLLATE NOCASE >= '[' "
+                    f"AND {value} COLLATE NOCASE < '\\' AND {property_sql(key).type} = 'array')"
+                ).fetchone()[0]:
+                    array_free.add(key)
+        return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free))
 
     def _order(self, raw: sqlite3.Connection, sort: SortSpec) -> _Order:
         catalog = self._refresh_catalog(raw)
@@ -466,6 +473,12 @@ class EndUserQuery:
             return _Order(sql.number, None, desc, sql.params)
         return _Order(f"{sql.value} COLLATE NOCASE", None, desc, sql.params)
 
+    def _total(self, raw: sqlite3.Connection) -> int:
+        """How many end users there are, as of the last sample (refreshed with it)."""
+        self._sample_ids(raw)
+        with self._lock:
+            return self._sample_total
+
     def _sample_ids(self, raw: sqlite3.Connection) -> str:
         """About 1,000 ids spread over the id range, as JSON (refreshed every 30 s)."""
         now = time.monotonic()
@@ -473,9 +486,10 @@ class EndUserQuery:
             if self._sample and now - self._sample[0] < _SAMPLE_TTL:
                 return self._sample[1]
         ids = spread_ids(raw, _SAMPLE_IDS)
+        total = raw.execute("SELECT count(*) FROM end_user").fetchone()[0]
         sample = json.dumps(ids)
         with self._lock:
-            self._sample = (now, sample)
+            self._sample, self._sample_total = (now, sample), total
         return sample
 
     def _shares(self, raw: sqlite3.Connection, pieces: list[str], params: dict[str, Any]) -> list[float]:
@@ -499,12 +513,14 @@ class EndUserQuery:
         return any(str(row[3]).startswith(("SEARCH end_user", "MULTI-INDEX OR")) for row in plan)
 
     def _plan(self, raw: sqlite3.Connection, node: FilterNode, order: _Order | None,
-              wanted: int | None, walk: bool | None = None) -> _Plan:
+              wanted: int | None, walk: bool | None = None, one_statement: bool = False) -> _Plan:
         """Choose how to read a filter's rows; `wanted` rows from the start of the order (a
         page), or None for all of them. Shares come from a ~1,000-row sample (a few ms).
 
-        - Walk the sort's index when the wanted rows are expected close to its start, or when
-          nothing but a full scan would find them anyway (`page` bounds a walk's time).
+        - A page walks the sort's index unless an index finds the matches in a short range;
+          `page` gives the walk WALK_BUDGET_S and then finds the rows first instead. All rows
+          walk when most of them match; a `one_statement` walk turns index-served parts into
+          rowid lists.
         - Otherwise find the rows first. Of the AND-ed parts an index serves, the rarest
           drives; others become rowid lists (`+id IN (SELECT id ...)`) when building the list
           costs less than reading the driver's rows. SQLite's planner never picks a property
@@ -512,7 +528,7 @@ class EndUserQuery:
           Rare free text scans the small email index instead of the table. The sort index is
           kept out of reach (`+key`) so SQLite does not walk it looking for rare rows.
         """
-        compiler = SqlCompiler(self._context(raw))
+        compiler = SqlCompiler(self._context(raw, node))
         params = compiler.params
         sortable = order is not None and order.index is not None
         natural = order.sql if order else ""
@@ -537,27 +553,40 @@ class EndUserQuery:
         driver = min((i for i, c in enumerate(conjuncts) if served[i] is not None and not isinstance(c, Not)),
                      key=lambda i: shares[i], default=None)
         if walk is None:
-            near = wanted is not None and share > 0 and wanted / share <= WALK_ROWS
-            walk = sortable and (share >= WALK_ALL_SHARE or near or (wanted is not None and driver is None))
-        if walk and sortable:
-            return _Plan(order.source(), whole, params, natural, True)
+            if wanted is None:  # every match: walking pays when most rows match anyway
+                walk = sortable and share >= WALK_ALL_SHARE
+            else:  # a page: walk (time-boxed by `page`) unless a small index range has the rows
+                few = driver is not None and shares[driver] * self._total(raw) <= FILTER_FIRST_ROWS
+                walk = sortable and not few
+
+        full_walk = bool(walk and sortable and wanted is None and one_statement)
+        if walk and sortable and not full_walk:
+            return _Plan(order.source(), whole, params, natural, True, share)
         terms = []
         for i, conjunct in enumerate(conjuncts):
             negated = isinstance(conjunct, Not)
-            listed = served[i] is not None and i != driver and (
-                driver is None or shares[i] <= LIST_SHARE_RATIO * max(shares[driver], 1 / _SAMPLE_IDS))
+            listed = served[i] is not None and (full_walk or i != driver and (
+                driver is None or shares[i] <= LIST_SHARE_RATIO * max(shares[driver], 1 / _SAMPLE_IDS)))
             if listed:
                 hint = f' INDEXED BY "{served[i]}"' if served[i] else ""
                 terms.append(f"+id {'NOT ' if negated else ''}IN (SELECT id FROM end_user{hint} WHERE {inner[i]})")
             else:
                 terms.append(f"({pieces[i]})")
+        if full_walk:  # every row of the sort index is visited: probe lists, never read rows
+            return _Plan(order.source(), " AND ".join(terms), params, natural, True, share)
+        hidden = order.hidden_sql if sortable else natural
+        rare_text = any(isinstance(c, FreeText) and shares[i] <= FREE_TEXT_INDEX_SHARE
+                        for i, c in enumerate(conjuncts))
+        if rare_text and EMAIL_INDEX in catalog.indexes and (driver is None or shares[driver] >= TEXT_SCAN_SHARE):
+            # Scanning the small email index (it holds external_id too) beats reading a large
+            # driver's rows; the other parts are checked on the few rows the text leaves.
+            return _Plan(f"end_user INDEXED BY {EMAIL_INDEX}", whole, params, hidden)
         source = "end_user"
-        if driver is not None and served[driver]:
+        if driver is not None and sortable and hints[driver] == order.index:
+            source, hidden = order.source(), natural  # the driver's index is the sort's: in order
+        elif driver is not None and served[driver]:
             source = f'end_user INDEXED BY "{served[driver]}"'
-        elif driver is None and EMAIL_INDEX in catalog.indexes and any(
-                isinstance(c, FreeText) and shares[i] <= FREE_TEXT_INDEX_SHARE for i, c in enumerate(conjuncts)):
-            source = f"end_user INDEXED BY {EMAIL_INDEX}"  # covers email and external_id
-        return _Plan(source, " AND ".join(terms), params, order.hidden_sql if sortable else natural)
+        return _Plan(source, " AND ".join(terms), params, hidden)
 
     def _count(self, raw: sqlite3.Connection, node: FilterNode) -> int:
         if isinstance(node, MatchAll):
@@ -570,13 +599,30 @@ class EndUserQuery:
 
     def _ids(self, raw: sqlite3.Connection, node: FilterNode, sort: SortSpec) -> array.array[int]:
         order = self._order(raw, sort)
-        plan = self._plan(raw, node, order, None)
+        plan = self._plan(raw, node, order, None, one_statement=True)
         cursor = raw.execute(f"SELECT id FROM {plan.source} WHERE {plan.where} ORDER BY {plan.order}",
                              {**plan.params, **order.params})
         out = array.array("q")
         while chunk := cursor.fetchmany(50_000):
             out.extend([i for (i,) in chunk])
         return out
+
+    def _page_rows(self, raw: sqlite3.Connection, plan: _Plan, extra: dict[str, Any],
+                   budget: float | None) -> list[Any] | None:
+        sql = (f"SELECT {_ROW_SQL} FROM {plan.source} WHERE {plan.where} ORDER BY {plan.order} "
+               "LIMIT :_limit OFFSET :_offset")
+        if budget is None:
+            return raw.execute(sql, {**plan.params, **extra}).fetchall()
+        deadline = time.perf_counter() + budget
+        raw.set_progress_handler(lambda: int(time.perf_counter() > deadline), PROGRESS_STEPS)
+        try:
+            return raw.execute(sql, {**plan.params, **extra}).fetchall()
+        except sqlite3.OperationalError as error:
+            if "interrupt" not in str(error):
+                raise
+            return None
+        finally:
+            raw.set_progress_handler(None, 0)
 
     def _rows_by_ids(self, raw: sqlite3.Connection, ids: Sequence[int]) -> dict[int, ResultRow]:
         out: dict[int, ResultRow] = {}

@@ -199,3 +199,14 @@ def test_field_names_and_help() -> None:
                     "is:pending", "surveys:disabled", "disabled_by:admin", "OR", "NOT"):
         assert example in help_text
         parse_filter(example) if ":" in example else None
+
+
+def test_limits_keep_sql_within_sqlite_limits() -> None:
+    parse_filter(" OR ".join(f"plan:v{n}" for n in range(200)))
+    with pytest.raises(FilterError, match="Too many conditions"):
+        parse_filter(" OR ".join(f"plan:v{n}" for n in range(201)))
+    parse_filter("(" * 40 + "a" + ")" * 40)
+    with pytest.raises(FilterError, match="Nested too deeply"):
+        parse_filter("(" * 60 + "a" + ")" * 60)
+    with pytest.raises(FilterError, match="Nested too deeply"):
+        parse_filter("NOT " * 60 + "a")

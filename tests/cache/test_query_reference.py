@@ -462,7 +462,7 @@ def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(query_module, "PROGRESS_STEPS", 1)
     elif request.param == "rowid lists":  # never walk; free text never forces the text index
         monkeypatch.setattr(query_module, "WALK_ALL_SHARE", 2.0)
-        monkeypatch.setattr(query_module, "WALK_ROWS", -1)
+        monkeypatch.setattr(query_module, "FILTER_FIRST_ROWS", 10**12)
         monkeypatch.setattr(query_module, "FREE_TEXT_INDEX_SHARE", 2.0)
         monkeypatch.setattr(query_module, "LIST_SHARE_RATIO", 1e9)
     return request.param
@@ -535,3 +535,28 @@ def test_one_property_agrees_with_the_reference(scenario: Scenario, key: str, se
     wanted = expected_ids(to_rows(raw_rows), node, SortSpec("id"), scenario.kinds)
     assert list(scenario.query.ids(text, SortSpec("id"))) == wanted, text
     assert scenario.query.count(text) == len(wanted), text
+
+
+date_filters = st.one_of(
+    st.tuples(st.sampled_from(["", ">=", "<", ">", "<="]), dates).map("".join),
+    st.tuples(dates, dates).map("..".join),
+    st.tuples(ops, st.sampled_from([1, 7, 30, 365]), units).map(lambda p: f"{p[0]}{p[1]}{p[2]}"),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["created", "last_surveyed", "plan_date"]), seed=st.integers(0, 2**32),
+       value=date_filters)
+def test_dates_agree_with_the_reference_on_the_edges(scenario: Scenario, field: str, seed: int, value: str) -> None:
+    rnd = random.Random(seed)
+    raw_rows = []
+    for row in make_rows(24, seed):  # every value sits on, or a second off, a span's edge
+        moment = rnd.choice(EDGES) + rnd.choice([-1, 0, 1])
+        props = json.loads(row[11])
+        props["plan_date"] = str(moment) if rnd.random() < 0.3 else moment
+        raw_rows.append((*row[:4], moment, row[5], moment, *row[7:11],
+                         json.dumps(props, separators=(",", ":")), *row[12:]))
+    load(scenario, raw_rows)
+    text = f"{field}:{value}"
+    wanted = expected_ids(to_rows(raw_rows), parse_filter(text), SortSpec("id"), scenario.kinds)
+    assert list(scenario.query.ids(text, SortSpec("id"))) == wanted, text
