@@ -105,10 +105,22 @@ class Cache(CacheReads):
             make_private_file(path)  # the -wal / -shm files now exist: check them too
             cache = cls(path, engine, clock or SystemClock())
             cache._mark_interrupted_runs()
+            cache.refresh_query_indexes()
         except BaseException:
             engine.dispose()
             raise
         return cache
+
+    def refresh_query_indexes(self, property_keys: Sequence[str] | None = None) -> None:
+        """Create the filter indexes that are missing (cheap when none are).
+
+        Called on open, and by the sync service after a big pull: property indexes are built
+        in bulk once rows exist, which beats maintaining them row by row during the pull.
+        """
+        from desktop_app.cache.indexes import ensure_query_indexes
+
+        with self._write_lock, self._engine.begin() as connection:
+            ensure_query_indexes(connection, property_keys=property_keys)
 
     @property
     def path(self) -> Path:

@@ -22,6 +22,9 @@ from desktop_app.sync.status import SyncState, SyncStatus
 log = logging.getLogger(__name__)
 
 StatusCallback = Callable[[SyncStatus], None]
+# After a pull this big, the property indexes for filters are (re)considered: building them
+# once in bulk is cheaper than maintaining them row by row during a first sync.
+BIG_PULL_ROWS = 5_000
 
 
 class SyncCancelled(Exception):
@@ -169,6 +172,8 @@ class SyncService:
         pulled = pull_changes(client, self.cache, server_now=self.clock.now,
                               cancelled=self._cancelled, progress=self._pull_progress)
         self._check_cancel()
+        if pulled.rows >= BIG_PULL_ROWS:
+            self.cache.refresh_query_indexes()
         # Edits made while the pull ran go out now rather than a whole interval later.
         pushed_late = push_all(client, self.cache, cancelled=self._cancelled)
         removed = 0
