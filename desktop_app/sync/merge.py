@@ -35,12 +35,6 @@ class MergePlan:
     conflicts: tuple[tuple[int, object], ...] = ()  # (edit id, their value)
     rejected: tuple[tuple[int, str], ...] = ()  # (edit id, why) decided without asking the service
 
-    @property
-    def sends_anything(self) -> bool:
-        return self.delete or bool(self.fields) or self.properties is not None or (
-            self.surveys_enabled is not None
-        )
-
     def edits_for_field(self, name: str, edits: Sequence[PendingEdit]) -> list[int]:
         """Ids of the planned edits that touch `name` (a field, "properties" or "surveys")."""
         return [e.id for e in edits if e.id in self.done and _target(e)[0] == name]

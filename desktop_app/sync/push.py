@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from desktop_app.api import NotFoundError, ValidationError, WootricClient
-from desktop_app.cache import Cache, EditState, PendingEdit
+from desktop_app.cache import Cache, EditKind, EditState, PendingEdit
 from desktop_app.domain import EndUser
 from desktop_app.sync.merge import MergePlan, plan_push
 
@@ -65,8 +65,7 @@ def push_end_user(client: WootricClient, cache: Cache, end_user_id: int) -> Push
     try:
         theirs = client.get_end_user(end_user_id)
     except NotFoundError:
-        plan = plan_push(edits, _placeholder(end_user_id))
-        if plan.delete:  # deleting what is already gone is success
+        if any(e.kind is EditKind.DELETE for e in edits):  # deleting what is gone is success
             cache.complete_push(end_user_id, [e.id for e in edits], None)
             return PushResult(1, len(edits))
         cache.reject_push(end_user_id, [e.id for e in edits], GONE_MESSAGE, None)
@@ -138,7 +137,3 @@ def _send(
         # not reading it again here saves a request per end user against the rate limit.
         server = replace(server, settings=settings)
     return server, done, refused
-
-
-def _placeholder(end_user_id: int) -> EndUser:
-    return EndUser(id=end_user_id, email="", created_at=0, updated_at=0)
