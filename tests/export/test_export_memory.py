@@ -4,31 +4,11 @@ from __future__ import annotations
 
 import tracemalloc
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from desktop_app.cache.query import SortSpec
-from desktop_app.domain import DisabledBy
+from desktop_app.cache.query import ResultRow, SortSpec
+from desktop_app.domain import DisabledBy, SurveySettings
 from desktop_app.export import ExportOptions, export_csv
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    email: str
-    external_id: str | None
-    external_created_at: int | None
-    last_surveyed: int | None
-    phone_number: str | None
-    created_at: int
-    updated_at: int
-    surveys_disabled: bool
-    disabled_by: DisabledBy
-    properties: dict[str, Any] = field(default_factory=dict)
-    pending_count: int = 0
-    has_conflict: bool = False
-    pending_delete: bool = False
 
 
 class GeneratedQuery:
@@ -47,9 +27,10 @@ class GeneratedQuery:
                   ids: Sequence[int] | None = None) -> Iterator[list[_Row]]:
         for start in range(0, self.rows, batch_size):
             yield [
-                _Row(i, f"user{i}@example.com", f"=ext-{i}", None, 1_700_000_000 + i, None,
-                     1_600_000_000 + i * 3600, 1_700_000_000 + i, i % 2 == 0, DisabledBy.NOBODY,
-                     {"plan": "pro", "seats_count": i, "features_array": ["a", "b"], f"k{i % 5}": "-x"})
+                ResultRow(i, f"user{i}@example.com", f"=ext-{i}", None, 1_700_000_000 + i, None,
+                          1_600_000_000 + i * 3600, 1_700_000_000 + i, i % 2 == 0, DisabledBy.NOBODY,
+                          SurveySettings(),
+                          {"plan": "pro", "seats_count": i, "features_array": ["a", "b"], f"k{i % 5}": "-x"})
                 for i in range(start, min(start + batch_size, self.rows))
             ]
 
