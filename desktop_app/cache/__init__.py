@@ -1,26 +1,50 @@
-"""The local SQLite cache: server rows, local edits and their outbox, sync state (Qt-free)."""
+"""The local SQLite cache: server rows, local edits and their outbox, sync state (Qt-free).
+
+Names are resolved on first use (PEP 562): importing a light submodule such as
+`desktop_app.cache.query` must not import SQLModel and SQLAlchemy (about 1.7 s), which only
+the writer side (`Cache`, records) needs.
+"""
 
 from __future__ import annotations
 
-from desktop_app.cache.changes import CacheChanges, Initiator
-from desktop_app.cache.paths import account_db_path, default_data_dir
-from desktop_app.cache.records import (
-    AuditEntry,
-    AuditOutcome,
-    CachedEndUser,
-    CacheError,
-    ConflictRecord,
-    EditKind,
-    EditRejected,
-    EditState,
-    PendingEdit,
-    SyncOutcome,
-    SyncRunRecord,
-)
-from desktop_app.cache.store import Cache
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "AuditEntry", "AuditOutcome", "Cache", "CacheChanges", "CacheError", "CachedEndUser",
-    "ConflictRecord", "EditKind", "EditRejected", "EditState", "Initiator", "PendingEdit",
-    "SyncOutcome", "SyncRunRecord", "account_db_path", "default_data_dir",
-]
+if TYPE_CHECKING:
+    from desktop_app.cache.changes import CacheChanges, Initiator
+    from desktop_app.cache.paths import account_db_path, default_data_dir
+    from desktop_app.cache.records import (
+        AuditEntry,
+        AuditOutcome,
+        CachedEndUser,
+        CacheError,
+        ConflictRecord,
+        EditKind,
+        EditRejected,
+        EditState,
+        PendingEdit,
+        SyncOutcome,
+        SyncRunRecord,
+    )
+    from desktop_app.cache.store import Cache
+
+_HOMES = {
+    "CacheChanges": "changes", "Initiator": "changes",
+    "account_db_path": "paths", "default_data_dir": "paths",
+    "AuditEntry": "records", "AuditOutcome": "records", "CachedEndUser": "records",
+    "CacheError": "records", "ConflictRecord": "records", "EditKind": "records",
+    "EditRejected": "records", "EditState": "records", "PendingEdit": "records",
+    "SyncOutcome": "records", "SyncRunRecord": "records",
+    "Cache": "store",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # once resolved, a plain module attribute
+    return value

@@ -20,9 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import timezone, tzinfo
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.cache.filters import (
     And,
@@ -51,8 +49,12 @@ from desktop_app.cache.indexes import (
     spread_ids,
     text_index_name,
 )
+from desktop_app.cache.read_pool import ReadPool
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.domain import DisabledBy, EndUser, SurveySettings
+
+if TYPE_CHECKING:  # SQLAlchemy is slow to import; the window's first paint reads without it
+    from sqlalchemy.engine import Engine
 
 PROPERTY_SORT_PREFIX = "prop:"
 FILTER_FIRST_ROWS = 20_000  # a page finds and sorts its rows first when an index gives this few
@@ -251,9 +253,9 @@ class EndUserQuery:
     for `last_surveyed:<30d`.
     """
 
-    def __init__(self, engine: Engine, clock: Clock | None = None, zone: tzinfo = timezone.utc,
+    def __init__(self, source: Engine | ReadPool, clock: Clock | None = None, zone: tzinfo = timezone.utc,
                  mmap_bytes: int = 512 * 1024 * 1024) -> None:
-        self._engine = engine
+        self._source = source
         self._clock = clock or SystemClock()
         self._zone = zone
         self._mmap_bytes = mmap_bytes
@@ -412,10 +414,7 @@ class EndUserQuery:
 
     @contextmanager
     def _read(self, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
-        with self._engine.connect() as connection:
-            raw = connection.connection.driver_connection
-            if not isinstance(raw, sqlite3.Connection):
-                raise TypeError("EndUserQuery needs an engine on SQLite")
+        with self._borrow() as raw:
             if self._mmap_bytes and raw.execute("PRAGMA mmap_size").fetchone()[0] == 0:
                 # Reading rows in index order is random access; mapped pages skip a copy each.
                 raw.execute(f"PRAGMA mmap_size = {int(self._mmap_bytes)}")
@@ -428,6 +427,19 @@ class EndUserQuery:
             finally:
                 if began and raw.in_transaction:
                     raw.execute("ROLLBACK")
+
+    @contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        """A plain sqlite3 connection from the read pool or the Cache's engine."""
+        if isinstance(self._source, ReadPool):
+            with self._source.borrow() as raw:
+                yield raw
+            return
+        with self._source.connect() as connection:
+            raw = connection.connection.driver_connection
+            if not isinstance(raw, sqlite3.Connection):
+                raise TypeError("EndUserQuery needs an engine on SQLite")
+            yield raw
 
     def _refresh_catalog(self, raw: sqlite3.Connection) -> PropertyCatalog:
         version = raw.execute("PRAGMA schema_version").fetchone()[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from desktop_app.cache import EditKind, PendingEdit
+from desktop_app.cache.records import EditKind, PendingEdit
 from desktop_app.domain import DisabledBy, EndUser, PropertyValue, canonical_value
 
 # The fields a PUT /v1/end_users/{id} carries, by edit kind.

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+
+if TYPE_CHECKING:  # SQLModel stays unimported until the cache itself opens
+    from desktop_app.cache.store import Cache
 
 CURSOR_KEY = "end_users.updated_at"
 FIRST_ROW_KEY = "end_users.first_updated_at"

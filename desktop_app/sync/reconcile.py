@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from desktop_app.api import NotFoundError, WootricClient
-from desktop_app.cache import Cache
+
+if TYPE_CHECKING:  # SQLModel stays unimported until the cache itself opens
+    from desktop_app.cache.store import Cache
 
 LAST_RECONCILE_KEY = "reconcile.completed_at"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import logging
 import random
 import threading
@@ -10,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from desktop_app.api import AuthError, NetworkError, WootricClient, WootricError
-from desktop_app.cache import Cache
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.pull import PullProgress, pull_changes
@@ -18,6 +19,9 @@ from desktop_app.sync.push import push_all
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY, reconcile_deletions
 from desktop_app.sync.run_lock import RunLock
 from desktop_app.sync.status import SyncState, SyncStatus
+
+if TYPE_CHECKING:  # SQLModel stays unimported until the cache itself opens
+    from desktop_app.cache.store import Cache
 
 log = logging.getLogger(__name__)
 
