@@ -4,8 +4,9 @@
     python benchmarks/bench_ui.py --rows 200000 --runs 5 --db /tmp/ui-bench.db --keep
     python benchmarks/bench_ui.py --sync-users 20000   # also: longest GUI stall during a sync
 
-Every run is a fresh process (so "cold start" is cold for Python and Qt, warm for the OS file
-cache); medians are printed. Targets: first painted table <= 1.0 s, filter keystroke to updated
+Every run is a fresh process started the way a person starts the app (the remembered
+account's window over its cache), so "cold start" is cold for Python and Qt, warm for the OS
+file cache, and counts from the moment the process is spawned; medians are printed. Targets: first painted table <= 1.0 s, filter keystroke to updated
 view <= 100 ms, sort <= 300 ms, peak memory <= 400 MB.
 """
 
@@ -55,7 +56,7 @@ def build_cache(path: Path, rows: int, seed: int = 7) -> float:
 
     started = time.perf_counter()
     Cache.open(path).close()
-    now = 1_764_000_000
+    now = int(time.time())  # "last_surveyed:<30d" must match rows whenever the cache is built
     rnd = random.Random(seed)
     columns = (
         "id, email, external_id, external_created_at, last_surveyed, phone_number, created_at, "
@@ -127,46 +128,65 @@ def _wait(app: Any, condition: Any, timeout_s: float = 60.0) -> None:
         time.sleep(0.0005)
 
 
+BENCH_CLIENT_ID = "bench-client"
+
+
+def account_cache_path(home: Path) -> Path:
+    """Where the app looks for the cache of the benchmark's account (from the environment)."""
+    from desktop_app import accounts
+
+    env = {accounts.ENV_CLIENT_ID: BENCH_CLIENT_ID, accounts.ENV_CLIENT_SECRET: "x",
+           accounts.ENV_API_BASE: "http://127.0.0.1:9"}
+    account = accounts.account_from_env(env)
+    assert account is not None
+    return account.profile.cache_path(home)
+
+
 def run_child(db: Path, sync_users: int) -> dict[str, Any]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    """The app as a person starts it: the remembered account's window over the 1M-row cache.
+
+    The account comes from the environment (WOOTRIC_CLIENT_ID/SECRET) and its service address
+    is a closed loopback port, so sync reports "offline" instead of touching anything.
+    """
     home = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    os.environ["WOOTRIC_DESK_HOME"] = str(home)
-    from PySide6.QtCore import QCoreApplication, QSettings, Qt
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        os.environ[name] = str(home / name.lower())  # QSettings and logs stay out of the real home
+    os.environ.update(QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+                      WOOTRIC_DESK_HOME=str(home), WOOTRIC_CLIENT_ID=BENCH_CLIENT_ID,
+                      WOOTRIC_CLIENT_SECRET="x", WOOTRIC_API_BASE="http://127.0.0.1:9")
+    target = account_cache_path(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(db.resolve())  # SQLite resolves the link: its -wal and -shm sit beside db
 
-    QCoreApplication.setOrganizationName("wootric-desk-bench")
-    QCoreApplication.setApplicationName("bench-ui")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home))
-    app = QApplication.instance() or QApplication([])
+    from desktop_app.ui.app import launch
 
-    from desktop_app.cache import Cache
-    from desktop_app.cache.query import EndUserQuery
-    from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.services import AppServices
-    from desktop_app.ui.tasks import TaskRunner
-
-    window_started = time.perf_counter()
-    cache = Cache.open(db)
-    tasks = TaskRunner()
-    services = AppServices(cache, EndUserQuery(cache.engine), None, tasks, None, "Benchmark", None)
-    window = MainWindow(services)
+    launched = launch([], demo=False, data_dir=None)
+    app, desk = launched.app, launched.desk
+    _wait(app, lambda: desk.session is not None)
+    session = desk.session
+    assert session is not None
+    window = session.window
     if os.environ.get("BENCH_UI_NO_FACETS"):
         window.show_facets_action.setChecked(False)  # isolate the table path from facet counts
     window.resize(1440, 900)
-    window.show()
     model, viewport = window.model, window.table.viewport()
     _wait(app, lambda: model.loaded and model.rowCount() > 0)
     viewport.repaint()  # the first painted table: rows fetched and drawn
     first_paint = time.perf_counter()
+    writer_imported_at_paint = "sqlalchemy" in sys.modules
     _wait(app, lambda: model.complete)
     all_ids = time.perf_counter()
+    _wait(app, lambda: session.cache.is_open)  # edits, undo and sync need the writer side
+    editable = time.perf_counter()
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
     result: dict[str, Any] = {
         "rows": model.rowCount(),
-        "cold_start_s": first_paint - _T0,
-        "window_to_paint_s": first_paint - window_started,
+        # From the parent's spawn of this process: interpreter start-up counts too.
+        "cold_start_s": first_paint - float(os.environ.get("BENCH_UI_SPAWNED_AT", _T0)),
         "all_ids_s": all_ids - _T0,
+        "editable_s": editable - _T0,
+        "writer_imported_at_paint": writer_imported_at_paint,
     }
 
     applied: list[int] = []  # first screens shown (a new filter or sort)
@@ -232,9 +252,7 @@ def run_child(db: Path, sync_users: int) -> dict[str, Any]:
     # once per pooled connection); the process's own memory is the anonymous part.
     result["anon_mb"] = _status_mb("RssAnon")
     result["file_mapped_mb"] = _status_mb("RssFile")
-    window.close()
-    tasks.shutdown(10_000)
-    cache.close()
+    launched.finish()
     if sync_users:  # after the peak-memory reading: it has its own window and cache
         result["sync_stall"] = measure_sync_stall(app, sync_users)
     return result
@@ -354,10 +372,11 @@ def main() -> int:
         prepare_query_indexes(db)
     runs: list[dict[str, Any]] = []
     for i in range(args.runs):
+        spawned_at = time.perf_counter()  # CLOCK_MONOTONIC: the same clock in the child
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(db), "--sync-users", str(args.sync_users if i == 0 else 0)],
             capture_output=True, text=True, timeout=1800,
-            env=dict(os.environ, QT_QPA_PLATFORM="offscreen", **({"BENCH_UI_NO_FACETS": "1"} if args.no_facets else {})),
+            env=dict(os.environ, QT_QPA_PLATFORM="offscreen", BENCH_UI_SPAWNED_AT=repr(spawned_at), **({"BENCH_UI_NO_FACETS": "1"} if args.no_facets else {})),
         )
         if out.returncode != 0:
             print(out.stderr[-4000:], file=sys.stderr)
@@ -367,7 +386,9 @@ def main() -> int:
     print(f"\nmain window over {rows:,} cached end users, median of {len(runs)} fresh processes (offscreen)"
           f"{', facet panel hidden' if args.no_facets else ''}; load average {os.getloadavg()[0]:.1f}")
     print(f"  cold start to first painted table   {_median_of(runs, 'cold_start_s') * 1000:8.0f} ms   (target <= 1000)")
-    print(f"    of which window + first query     {_median_of(runs, 'window_to_paint_s') * 1000:8.0f} ms")
+    print(f"    SQLModel/SQLAlchemy imported yet  {'yes' if any(r['writer_imported_at_paint'] for r in runs) else 'no'}"
+          "   (the writer side opens after the first paint)")
+    print(f"    cache open, edits possible        {_median_of(runs, 'editable_s') * 1000:8.0f} ms")
     print(f"    every id known (scroll anywhere)  {_median_of(runs, 'all_ids_s') * 1000:8.0f} ms")
     print("  filter keystroke to updated view (first screen painted)   (target <= 100 ms)")
     for prefix, key in FILTERS:

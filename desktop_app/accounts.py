@@ -214,15 +214,20 @@ def resolve_account(
     profile = load_profile(root)
     if profile is None:
         return None
+    return stored_account(profile, store)[0]
+
+
+def stored_account(profile: AccountProfile, store: CredentialStore) -> tuple[SignedInAccount | None, str]:
+    """The profile with its secret from the store, or None and why not (never the secret)."""
     try:
         secret = store.get(profile.key)
     except CredentialError as exc:
         log.warning("could not read the secret for %s: %s", profile.key, exc)
-        return None
+        return None, str(exc)
+    status = store.status()
     if not secret:
-        return None
-    source = "keyring" if store.status().available else "memory"
-    return SignedInAccount(profile, secret, source)
+        return None, status.reason or "the secret is not in the keyring"
+    return SignedInAccount(profile, secret, "keyring" if status.available else "memory"), ""
 
 
 def sign_in(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Protocol
-
-import keyring
-import keyring.backend
-import keyring.errors
-from keyring.backends import chainer, fail
+from typing import TYPE_CHECKING, Protocol
 
 from desktop_app import APP_ID
+
+if TYPE_CHECKING:  # keyring is imported on first use: it costs 0.3 s, off the first paint's path
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +54,8 @@ def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
 
 
 def _is_secure(backend: keyring.backend.KeyringBackend) -> bool:
+    from keyring.backends import chainer, fail
+
     module = type(backend).__module__
     if any(module == m or module.startswith(m + ".") for m in _NOT_SECURE_MODULES):
         return False
@@ -71,6 +71,9 @@ def secure_backend(
     backend: keyring.backend.KeyringBackend | None = None,
 ) -> tuple[keyring.backend.KeyringBackend | None, str]:
     """The real keyring backend to use (unwrapping a chainer), or None and the reason why not."""
+    import keyring
+    from keyring.backends import chainer
+
     if backend is None:
         try:
             backend = keyring.get_keyring()
@@ -119,6 +122,8 @@ class KeyringStore:
         return self._service
 
     def get(self, account_key: str) -> str | None:
+        import keyring.errors
+
         try:
             return self._backend.get_password(self._service, account_key)
         except keyring.errors.KeyringLocked:
@@ -127,6 +132,8 @@ class KeyringStore:
             raise CredentialError(f"The system keyring could not be read ({type(exc).__name__}).") from None
 
     def set(self, account_key: str, secret: str) -> None:
+        import keyring.errors
+
         try:
             self._backend.set_password(self._service, account_key, secret)
         except keyring.errors.KeyringLocked:
@@ -138,6 +145,8 @@ class KeyringStore:
         log.info("secret stored in the system keyring for account %s", account_key)
 
     def delete(self, account_key: str) -> None:
+        import keyring.errors
+
         try:
             self._backend.delete_password(self._service, account_key)
         except keyring.errors.PasswordDeleteError:

@@ -7,8 +7,9 @@ the writer side (`Cache`, records) needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from desktop_app.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from desktop_app.cache.changes import CacheChanges, Initiator
@@ -39,12 +40,4 @@ _HOMES = {
 }
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # once resolved, a plain module attribute
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -6,11 +6,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_app import accounts
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
 from desktop_app.credentials import open_credential_store
+
+if TYPE_CHECKING:  # imported where used: `wootric-desk` with no verb starts the GUI without them
+    from desktop_app.api import WootricClient
+    from desktop_app.cache import Cache
 
 
 class CommandError(Exception):
@@ -42,6 +45,8 @@ class Session:
             raise CommandError(
                 "Not signed in: run `wootric-desk login`, or set WOOTRIC_CLIENT_ID and "
                 "WOOTRIC_CLIENT_SECRET.", EXIT_SIGN_IN)
+        from desktop_app.api import WootricClient
+
         return lambda: WootricClient(account.credentials())
 
     def close(self) -> None:
@@ -71,4 +76,6 @@ def open_session(*, need_account: bool = False) -> Session:
             f"The secret for {profile.display_name} is not available "
             f"({store.status().reason or 'not in the keyring'}): run `wootric-desk login` again.",
             EXIT_SIGN_IN)
+    from desktop_app.cache import Cache
+
     return Session(account, profile, Cache.open(profile.cache_path()))

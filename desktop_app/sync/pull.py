@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from desktop_app.api import WootricClient
-
-if TYPE_CHECKING:  # SQLModel stays unimported until the cache itself opens
+if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
+    from desktop_app.api import WootricClient
     from desktop_app.cache.store import Cache
 
 CURSOR_KEY = "end_users.updated_at"

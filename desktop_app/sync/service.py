@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from desktop_app.api import AuthError, NetworkError, WootricClient, WootricError
+from desktop_app.api import AuthError, NetworkError, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.pull import PullProgress, pull_changes
@@ -20,7 +20,8 @@ from desktop_app.sync.reconcile import LAST_RECONCILE_KEY, reconcile_deletions
 from desktop_app.sync.run_lock import RunLock
 from desktop_app.sync.status import SyncState, SyncStatus
 
-if TYPE_CHECKING:  # SQLModel stays unimported until the cache itself opens
+if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
+    from desktop_app.api import WootricClient
     from desktop_app.cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ class SyncService:
         self._thread: threading.Thread | None = None
         self._edit_timer: threading.Timer | None = None
         self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
-        self._publish(self._counts(SyncStatus(last_success_at=cache.last_successful_sync())))
+        if getattr(cache, "is_open", True):  # a CacheOpening is read when the sync thread starts
+            self._publish_counts()
 
     # --- control -------------------------------------------------------------------------
 
@@ -112,6 +114,11 @@ class SyncService:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def hold_for_sign_in(self, reason: str) -> None:
+        """Not started: the account's secret is missing. The bar offers to sign in again."""
+        self._publish(replace(self.status, state=SyncState.AUTH_FAILED, phase="", next_retry_at=None,
+                              message=f"Sign-in needed: {reason}"))
 
     def set_work_offline(self, offline: bool) -> None:
         self._work_offline = offline
@@ -213,6 +220,7 @@ class SyncService:
     # --- the thread ------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        self._publish_counts()  # what the cache says before the first run (read off the GUI thread)
         while not self._stop.is_set():
             if not self._work_offline:
                 self.run_once()
@@ -286,6 +294,9 @@ class SyncService:
             total = p.rows + int(p.eta_s * p.rate_per_s)
         self._publish(replace(self.status, phase="pull", done=p.rows, total=total,
                               rate_per_s=p.rate_per_s, eta_s=p.eta_s))
+
+    def _publish_counts(self) -> None:
+        self._publish(self._counts(replace(self.status, last_success_at=self.cache.last_successful_sync())))
 
     def _counts(self, status: SyncStatus) -> SyncStatus:
         return replace(status, pending=self.cache.pending_count(),

@@ -22,16 +22,15 @@ from desktop_app.accounts import AccountProfile, AuthMethod, SignedInAccount
 from desktop_app.credentials import CredentialError, CredentialStore, open_credential_store
 from desktop_app.logs import ErrorSink, register_secrets, setup_logging, shutdown_logging
 from desktop_app.ui.errors import ErrorPresenter
-from desktop_app.ui.sign_in import SignInDialog, SignInOutcome
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop_app.api import Credentials, WootricClient
-    from desktop_app.cache import Cache
     from desktop_app.domain import SurveyResponse
     from desktop_app.emulator import Emulator
     from desktop_app.sync import SyncService
     from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.sign_in import SignInDialog
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,8 @@ ORGANIZATION = "Wootric Desk"  # QSettings: ~/.config/Wootric Desk/wootric-desk.
 DEMO_USERS = 5000
 DEMO_SEED = 20240611
 DEMO_RATE_LIMIT = 300  # requests per minute: real throttling, a first sync of about 20 s
+OPEN_CACHE_LATEST_MS = 3000  # the cache opens after the first paint, or after this at the latest
+PAINT_GRACE_MS = 50
 _RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
@@ -98,37 +99,103 @@ class _ResponsesReader:
 
 
 class DeskSession:
-    """One signed-in account's parts: cache, queries, sync, and the main window over them."""
+    """One account's parts: the window first, over plain reads; then the cache, then sync.
 
-    def __init__(self, account: SignedInAccount, tasks: TaskRunner, root: Path,
-                 demo: Emulator | None = None, sync_interval: float = 60.0) -> None:
-        from desktop_app.api import WootricClient
-        from desktop_app.cache import Cache
+    Cold start paints the table from a `ReadPool` before SQLModel is even imported. Once the
+    first rows are on screen, `open_in_background` opens the `Cache` (and reads the secret from
+    the keyring when it is not known yet) on a worker thread; `cache_opened` then starts sync.
+    """
+
+    def __init__(self, profile: AccountProfile, tasks: TaskRunner, root: Path, *,
+                 account: SignedInAccount | None = None, demo: Emulator | None = None,
+                 sync_interval: float = 60.0) -> None:
+        from desktop_app.cache.opening import CacheOpening
         from desktop_app.cache.query import EndUserQuery
+        from desktop_app.cache.read_pool import ReadPool
         from desktop_app.sync import SyncService
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.services import AppServices
 
-        self.account = account
-        register_secrets([account.secret])
-        credentials = account.credentials()
-        self.cache: Cache = Cache.open(account.profile.cache_path(root))
-        self.query = EndUserQuery(self.cache.engine)
-
-        def client_factory() -> WootricClient:
-            return WootricClient(credentials)
-
-        self.sync: SyncService = SyncService(self.cache, client_factory, interval=sync_interval)
-        self.responses = _ResponsesReader(client_factory)
+        self.profile = profile
+        self.account: SignedInAccount | None = None
+        path = profile.cache_path(root)
+        self.reads = ReadPool(path)
+        readable = self.reads.readable()
+        self.cache = CacheOpening(path)
+        self.query = EndUserQuery(self.reads)
+        self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval)
+        self.responses = _ResponsesReader(self._client)
         self.services = AppServices(
-            cache=self.cache, query=self.query, sync=self.sync, tasks=tasks,
-            responses=self.responses, account_label=account.profile.display_name, demo=demo,
+            cache=self.cache, query=self.query, sync=self.sync, tasks=tasks, responses=self.responses,
+            account_label=profile.display_name, demo=demo, rows_readable=readable,
         )
         self.window: MainWindow = MainWindow(self.services)
+        self._began = time.perf_counter()
+        self._opening_started = False
         self._closed = False
+        if account is not None:
+            self.set_account(account)
 
-    def start(self) -> None:
-        self.sync.start()
+    def _client(self) -> WootricClient:
+        from desktop_app.api import AuthError, WootricClient
+
+        if self.account is None:
+            raise AuthError("not signed in: the account's secret is not available")
+        return WootricClient(self.account.credentials())
+
+    def set_account(self, account: SignedInAccount) -> None:
+        register_secrets([account.secret])
+        self.account = account
+
+    def open_in_background(
+        self,
+        read_account: Callable[[], tuple[SignedInAccount | None, str]],
+        opened: Callable[[DeskSession, str], None],
+        failed: Callable[[DeskSession, BaseException], None],
+    ) -> None:
+        """Once the first rows are painted (at once for a new cache file), open the cache on a
+        worker and read the secret when it is missing; then `opened(session, why_no_account)`."""
+        model = self.window.model
+
+        def begin() -> None:
+            if self._opening_started or self._closed:
+                return
+            self._opening_started = True
+            log.info("opening the cache %.0f ms after the session began (first rows %s)",
+                     (time.perf_counter() - self._began) * 1000, "shown" if model.loaded else "not shown yet")
+
+            def work() -> tuple[SignedInAccount | None, str]:
+                began = time.perf_counter()
+                self.cache.open()
+                log.info("cache open in %.0f ms", (time.perf_counter() - began) * 1000)
+                return (self.account, "") if self.account is not None else read_account()
+
+            def done(result: tuple[SignedInAccount | None, str]) -> None:
+                if self._closed:
+                    return
+                account, why = result
+                if account is not None and self.account is None:
+                    self.set_account(account)
+                self.window.cache_opened()
+                opened(self, why)
+
+            def fail(exc: BaseException) -> None:
+                if not self._closed:
+                    failed(self, exc)
+
+            self.services.tasks.run(work, done, fail, name="open the cache")
+
+        if not self.services.rows_readable:
+            begin()
+            return
+        # The import competes for the interpreter: let the first screen paint before it starts.
+        model.first_rows_shown.connect(lambda: QTimer.singleShot(PAINT_GRACE_MS, self.window, begin))
+        model.query_failed.connect(lambda _message: begin())
+        QTimer.singleShot(OPEN_CACHE_LATEST_MS, self.window, begin)  # a slow first query never holds it up
+
+    def start_sync(self) -> None:
+        if self.account is not None:
+            self.sync.start()
 
     def close(self) -> None:
         """Stop sync, let the window go, close the cache. Safe to call twice."""
@@ -148,6 +215,7 @@ class DeskSession:
         self.window.deleteLater()
         self.responses.close()
         self.cache.close()
+        self.reads.close()
 
 
 class DeskApp(QObject):
@@ -157,7 +225,7 @@ class DeskApp(QObject):
         self,
         app: QApplication,
         root: Path,
-        store: CredentialStore,
+        store: CredentialStore | None = None,
         *,
         demo: bool = False,
         demo_settings: DemoSettings = DemoSettings(),  # noqa: B008 - frozen, shared safely
@@ -167,7 +235,8 @@ class DeskApp(QObject):
         super().__init__(app)
         self.app = app
         self.root = root
-        self.store = store
+        self._store = store  # opened on first use: the keyring costs 0.3 s, off the first paint's path
+        self._store_lock = threading.Lock()
         self.demo_requested = demo
         self.demo_settings = demo_settings
         self.client_factory = client_factory
@@ -183,25 +252,37 @@ class DeskApp(QObject):
         self._shut_down = False
         app.aboutToQuit.connect(self.shutdown)
 
+    @property
+    def store(self) -> CredentialStore:
+        """The OS keyring (or memory only), opened on first use from whichever thread asks."""
+        with self._store_lock:
+            if self._store is None:
+                self._store = open_credential_store()
+                status = self._store.status()
+                log.info("secrets: %s%s", status.backend, f" ({status.reason})" if status.reason else "")
+            return self._store
+
     # --- starting -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the demo, the remembered account, or ask the person to sign in."""
+        """Open the demo, the remembered account (its secret is read after the first paint),
+        or ask the person to sign in."""
         if self.demo_requested:
             self.open_demo()
             return
-        account = accounts.resolve_account(self.store, self.root)
-        if account is not None:
-            self.open_session(account)
+        from_env = accounts.account_from_env()
+        if from_env is not None:
+            self.open_session(from_env.profile, from_env)
+            return
+        profile = accounts.load_profile(self.root)
+        if profile is not None:
+            self.open_session(profile)
         else:
-            profile = accounts.load_profile(self.root)
-            note = ""
-            if profile is not None:  # a profile without its secret: say why, do not guess
-                note = self.tr("Sign in again to {name}: the secret is not available ({why}).").format(
-                    name=profile.display_name, why=self.store.status().reason or self.tr("not in the keyring"))
-            self.ask_sign_in(initial=profile, message=note)
+            self.ask_sign_in()
 
     def ask_sign_in(self, initial: AccountProfile | None = None, message: str = "") -> None:
+        from desktop_app.ui.sign_in import SignInDialog
+
         parent = self.session.window if self.session is not None else None
         dialog = SignInDialog(self.store, self.tasks, self.client_factory, data_dir=self.root,
                               initial=initial, offer_demo=True, message=message, parent=parent)
@@ -210,6 +291,8 @@ class DeskApp(QObject):
         dialog.open()
 
     def _sign_in_finished(self, dialog: SignInDialog) -> None:
+        from desktop_app.ui.sign_in import SignInOutcome
+
         self._dialog = None
         dialog.deleteLater()
         result = dialog.result_value
@@ -220,7 +303,7 @@ class DeskApp(QObject):
         if result.outcome is SignInOutcome.DEMO:
             self.open_demo()
         elif result.account is not None:
-            self.open_session(result.account)
+            self.open_session(result.account.profile, result.account)
 
     def open_demo(self) -> None:
         """Start the embedded emulator on loopback and sign in to it like to any service."""
@@ -239,7 +322,7 @@ class DeskApp(QObject):
         except CredentialError as exc:  # a locked keyring must not block the demo
             log.warning("demo secret kept in memory: %s", exc)
             source = "memory"
-        self.open_session(SignedInAccount(profile, DEFAULT_CLIENT_SECRET, source))
+        self.open_session(profile, SignedInAccount(profile, DEFAULT_CLIENT_SECRET, source))
 
     def _reset_demo_cache(self, profile: AccountProfile) -> None:
         """The demo service starts fresh each time, so its cache does too."""
@@ -247,28 +330,51 @@ class DeskApp(QObject):
         for candidate in path.parent.glob(path.name + "*"):
             candidate.unlink(missing_ok=True)
 
-    def open_session(self, account: SignedInAccount) -> None:
+    def open_session(self, profile: AccountProfile, account: SignedInAccount | None = None) -> None:
+        """Show the account's window at once; its cache opens and its secret is read after."""
         self.close_session()
         try:
-            session = DeskSession(account, self.tasks, self.root, demo=self.emulator
-                                  if account.profile.is_demo else None,
+            session = DeskSession(profile, self.tasks, self.root, account=account,
+                                  demo=self.emulator if profile.is_demo else None,
                                   sync_interval=self.sync_interval)
-        except Exception as exc:  # a cache that cannot open: say so, offer to sign in again
+        except Exception as exc:  # a cache that cannot be read: say so, offer to sign in again
             log.exception("could not open the account")
             self.errors.report(exc, "opening the account")
-            self.ask_sign_in(initial=account.profile)
+            self.ask_sign_in(initial=profile)
             return
         self.session = session
         window = session.window
         window.sign_in_requested.connect(self._sign_in_again)
         window.sign_out_requested.connect(self.sign_out)
         self.errors.set_window(window)
-        self._add_menus(window, demo=account.profile.is_demo)
-        if account.source == "memory":
-            window.statusBar().showMessage(self.tr(
-                "No system keyring found: your secret will be kept in memory until you quit."), 15000)
+        self._add_menus(window, demo=profile.is_demo)
         window.show()
-        session.start()
+        session.open_in_background(lambda: accounts.stored_account(profile, self.store),
+                                   self._session_opened, self._session_failed)
+
+    def _session_opened(self, session: DeskSession, why_no_account: str) -> None:
+        if session is not self.session:
+            return
+        account = session.account
+        if account is None:  # a profile without its secret: browse and edit offline, ask to sign in
+            reason = why_no_account or self.tr("not in the keyring")
+            session.sync.hold_for_sign_in(reason)
+            self.ask_sign_in(initial=session.profile, message=self.tr(
+                "Sign in again to {name}: the secret is not available ({why}).").format(
+                    name=session.profile.display_name, why=reason))
+            return
+        if account.source == "memory":
+            session.window.statusBar().showMessage(self.tr(
+                "No system keyring found: your secret will be kept in memory until you quit."), 15000)
+        session.start_sync()
+
+    def _session_failed(self, session: DeskSession, exc: BaseException) -> None:
+        if session is not self.session:
+            return
+        log.error("could not open the cache: %s", exc)
+        self.close_session()
+        self.errors.report(exc, "opening the account")
+        self.ask_sign_in(initial=session.profile)
 
     def _add_menus(self, window: MainWindow, demo: bool) -> None:
         bar = window.menuBar()
@@ -300,7 +406,7 @@ class DeskApp(QObject):
 
     @Slot()
     def _sign_in_again(self) -> None:
-        profile = self.session.account.profile if self.session is not None else None
+        profile = self.session.profile if self.session is not None else None
         if profile is not None and profile.is_demo:
             profile = None
         self.ask_sign_in(initial=profile)
@@ -312,7 +418,7 @@ class DeskApp(QObject):
             return
         pending = session.cache.pending_count()
         text = self.tr("Sign out of {name}? The secret is removed from the keyring.").format(
-            name=session.account.profile.display_name)
+            name=session.profile.display_name)
         if pending:
             text += "\n\n" + self.tr(
                 "{n} edits have not been sent yet. They stay in this computer's cache and are "
@@ -326,7 +432,7 @@ class DeskApp(QObject):
     def sign_out_now(self) -> None:
         """Forget the account (secret out of the keyring, profile removed) and ask again."""
         session = self.session
-        profile = session.account.profile if session is not None else None
+        profile = session.profile if session is not None else None
         self.close_session()
         try:
             if profile is not None and profile.is_demo:
@@ -402,26 +508,41 @@ def _quit_on_signals(app: QApplication) -> None:
     heartbeat.start(300)
 
 
-def run_gui(argv: Sequence[str], demo: bool, data_dir: Path | None,
-            *, demo_settings: DemoSettings | None = None) -> int:
-    """Open the app; returns the exit code when the last window closes."""
+@dataclass
+class Launched:
+    """A started app before its event loop runs: `run_gui` runs it; the UI benchmark drives it."""
+
+    app: QApplication
+    desk: DeskApp
+    log_path: Path
+    _previous_handler: Any
+
+    def finish(self) -> None:
+        self.desk.shutdown()
+        qInstallMessageHandler(self._previous_handler)
+        log.info("log file: %s", self.log_path)
+        shutdown_logging()
+
+
+def launch(argv: Sequence[str], demo: bool, data_dir: Path | None,
+           *, demo_settings: DemoSettings | None = None) -> Launched:
+    """Build the application and queue the start: the window opens once events are processed."""
     root = data_dir if data_dir is not None else accounts.data_dir()
     logging_setup = setup_logging(root / "logs" if data_dir is not None else None)
     log.info("%s %s starting (demo=%s)", APP_NAME, __version__, demo)
     previous_handler = qInstallMessageHandler(_qt_message)
     app = build_application([a for a in argv if a not in ("--demo",)])
-    store = open_credential_store()
-    status = store.status()
-    log.info("secrets: %s%s", status.backend, f" ({status.reason})" if status.reason else "")
-    desk = DeskApp(app, root, store, demo=demo, demo_settings=demo_settings or _demo_from_env())
+    desk = DeskApp(app, root, demo=demo, demo_settings=demo_settings or _demo_from_env())
     _quit_on_signals(app)
     QTimer.singleShot(0, desk.start)
-    try:
-        code = app.exec()
-    finally:
-        desk.shutdown()
-        qInstallMessageHandler(previous_handler)
-        log.info("log file: %s", logging_setup.path)
-        shutdown_logging()
-    return code
+    return Launched(app, desk, logging_setup.path, previous_handler)
 
+
+def run_gui(argv: Sequence[str], demo: bool, data_dir: Path | None,
+            *, demo_settings: DemoSettings | None = None) -> int:
+    """Open the app; returns the exit code when the last window closes."""
+    launched = launch(argv, demo, data_dir, demo_settings=demo_settings)
+    try:
+        return launched.app.exec()
+    finally:
+        launched.finish()

@@ -125,7 +125,10 @@ class MainWindow(QMainWindow):
         self._restore_window_state(settings)
         # The id query goes first and alone: counts, completion keys and facets follow once
         # the table has rows, so they never compete with the first paint for the two cores.
-        self.model.refresh()
+        if services.rows_readable:
+            self.model.refresh()
+        else:
+            self._show_activity(self.tr("Opening the local cache…"))
         self._first_ids = True
         self._facets_for: str | None = None
         self._facet_timer = QTimer(self)
@@ -565,6 +568,12 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/sort_descending", "true" if self.model.sort_spec.descending else "false")
         self.table.save_columns()
         settings.sync()
+
+    def cache_opened(self) -> None:
+        """The session has opened the cache: a table that waited for the file loads now."""
+        if not self.services.rows_readable and not self.model.loaded:
+            self._show_activity("")
+            self.model.refresh()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()

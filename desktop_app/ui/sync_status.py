@@ -290,7 +290,7 @@ class SyncStatusBar(QStatusBar):
         if state is SyncState.WORKING_OFFLINE:
             return self.tr("Working offline: nothing is sent or received"), message
         if state is SyncState.AUTH_FAILED:
-            return self.tr("Sign-in needed: the service refused the credentials"), message
+            return self.tr("Sign-in needed"), message or self.tr("The service refused the credentials.")
         retry = self._retry_text(status.next_retry_at)
         return self.tr("Sync failed") + retry, message
 

@@ -26,6 +26,7 @@ from desktop_app.cache.indexes import (
     text_index_name,
 )
 from desktop_app.cache.query import COLUMNS, EndUserQuery, ResultRow, SortSpec
+from desktop_app.cache.read_pool import ReadPool
 from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
 from desktop_app.domain import DisabledBy, SurveySettings
 
@@ -95,9 +96,14 @@ def cache(tmp_path: Path) -> Iterator[tuple[Path, Engine]]:
     engine.dispose()
 
 
-@pytest.fixture()
-def query(cache: tuple[Path, Engine]) -> EndUserQuery:
-    return EndUserQuery(cache[1], clock=FixedClock())
+@pytest.fixture(params=["engine", "read_pool"])
+def query(request: pytest.FixtureRequest, cache: tuple[Path, Engine]) -> EndUserQuery:
+    """Both ways the app reads: the Cache's engine, and the plain pool the first paint uses."""
+    if request.param == "engine":
+        return EndUserQuery(cache[1], clock=FixedClock())
+    pool = ReadPool(cache[0])
+    request.addfinalizer(pool.close)
+    return EndUserQuery(pool, clock=FixedClock())
 
 
 def all_rows(path: Path) -> list[dict[str, Any]]:

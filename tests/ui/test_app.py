@@ -109,9 +109,11 @@ def test_sign_out_forgets_the_account_and_asks_again(
     accounts.sign_in(profile, DEFAULT_CLIENT_SECRET, store, isolated_settings)
     desk = DeskApp(qapp, isolated_settings, store)
     try:
-        desk.start()  # the remembered account opens without asking
+        desk.start()  # the remembered account opens without asking; its secret is read after
         session = desk.session
-        assert session is not None and session.account.profile == profile
+        assert session is not None and session.profile == profile
+        qtbot.waitUntil(lambda: session.account is not None, timeout=10_000)
+        assert session.account is not None and session.account.profile == profile
         qtbot.waitUntil(lambda: session.sync.status.last_success_at is not None, timeout=30_000)
         desk.sign_out_now()
         assert desk.session is None and store.get(profile.key) is None
@@ -164,3 +166,42 @@ def test_run_gui_demo_as_a_process_quits_cleanly_on_sigterm(tmp_path: Path) -> N
     log_text = (home / "logs" / "wootric-desk.log").read_text()
     assert "quit cleanly" in log_text
     assert "Traceback" not in log_text and "Traceback" not in err
+
+
+def test_a_remembered_account_without_its_secret_still_opens_its_cache_and_asks_to_sign_in(
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline-first: the cached end users show and can be edited; sync waits for a sign-in."""
+    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
+        monkeypatch.delenv(name, raising=False)
+    emu = Emulator(port=0, users=25, seed=8).start()
+    store = MemoryOnly("test")
+    profile = accounts.AccountProfile(emu.base_url, accounts.AuthMethod.CLIENT_CREDENTIALS,
+                                      client_id=DEFAULT_CLIENT_ID, label="Acme")
+    accounts.sign_in(profile, DEFAULT_CLIENT_SECRET, store, isolated_settings)
+    desk = DeskApp(qapp, isolated_settings, store)
+    try:
+        desk.start()
+        first = desk.session
+        assert first is not None
+        qtbot.waitUntil(lambda: first.sync.status.last_success_at is not None, timeout=30_000)
+        desk.close_session()
+        store.delete(profile.key)  # e.g. the keyring was reset since the last run
+
+        desk.start()
+        session = desk.session
+        assert session is not None and session.profile == profile
+        model = session.window.model
+        qtbot.waitUntil(lambda: model.loaded and model.rowCount() == 25, timeout=10_000)
+        qtbot.waitUntil(lambda: isinstance(desk._dialog, SignInDialog), timeout=10_000)
+        assert desk._dialog is not None and "secret is not available" in desk._dialog.intro.text()
+        assert session.account is None and session.cache.is_open
+        bar = session.window.statusBar()
+        qtbot.waitUntil(lambda: bar.state_label.text() == "Sign-in needed", timeout=10_000)
+        assert bar.sign_in_button.isVisibleTo(bar)
+        assert not any(t.name == "wootric-sync" for t in threading.enumerate())
+        session.cache.set_email(model.id_at(0), "offline.edit@acme.example")  # edits still queue
+        assert session.cache.pending_count() == 1
+    finally:
+        desk.shutdown()
+        emu.stop()
