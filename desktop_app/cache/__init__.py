@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from desktop_app.cache.records import (
         AuditEntry,
         AuditOutcome,
+        CacheBusy,
         CachedEndUser,
         CacheError,
         ConflictRecord,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "CacheChanges": "changes", "Initiator": "changes",
     "account_db_path": "paths", "default_data_dir": "paths",
-    "AuditEntry": "records", "AuditOutcome": "records", "CachedEndUser": "records",
+    "AuditEntry": "records", "AuditOutcome": "records", "CacheBusy": "records", "CachedEndUser": "records",
     "CacheError": "records", "ConflictRecord": "records", "EditKind": "records",
     "EditRejected": "records", "EditState": "records", "PendingEdit": "records",
     "SyncOutcome": "records", "SyncRunRecord": "records",

@@ -67,6 +67,14 @@ class CacheError(RuntimeError):
     """The cache file cannot be opened or upgraded; the message says what to do."""
 
 
+class CacheBusy(CacheError):
+    """Another process held the cache's write lock past the busy timeout; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__("The cache is busy: another Wootric Desk or a wootric-desk command is "
+                         "writing to it. Nothing was changed; try again in a moment.")
+
+
 @dataclass(frozen=True, slots=True)
 class PendingEdit:
     """One outbox entry: a local edit of one end user not yet confirmed by the service.

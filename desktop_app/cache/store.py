@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from desktop_app.cache import local_edits, sync_writes
 from desktop_app.cache.changes import CacheChanges, Initiator
@@ -28,7 +29,7 @@ from desktop_app.cache.database import (
 )
 from desktop_app.cache.local_edits import EditOp
 from desktop_app.cache.reads import CacheReads
-from desktop_app.cache.records import CacheError, EditKind
+from desktop_app.cache.records import CacheBusy, CacheError, EditKind
 from desktop_app.cache.rows import dump_json
 from desktop_app.cache.validation import (
     check_email,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 LISTED_IDS_LIMIT = 10_000  # above this a CacheChanges says "refresh all" (end_user_ids=None)
 INTERRUPTED_REASON = "The app stopped while this sync was running."
+AUDIT_KEPT_DAYS = 90  # entries of edits the service took are kept this long after it took them
 
 ChangeCallback = Callable[[CacheChanges], None]
 
@@ -105,6 +107,7 @@ class Cache(CacheReads):
             make_private_file(path)  # the -wal / -shm files now exist: check them too
             cache = cls(path, engine, clock or SystemClock())
             cache._mark_interrupted_runs()
+            cache._prune_audit()
             cache.refresh_query_indexes()
         except BaseException:
             engine.dispose()
@@ -173,11 +176,16 @@ class Cache(CacheReads):
         with self._write_lock:
             if self._closed:
                 raise CacheError(f"The cache {self._path} is closed.")
-            with self._engine.connect() as connection:
-                connection.execution_options(**{
-                    BEGIN_OPTION: "IMMEDIATE", SYNC_OPTION: "FULL" if durable else "NORMAL"})
-                with connection.begin():
-                    changes = work(connection)
+            try:
+                with self._engine.connect() as connection:
+                    connection.execution_options(**{
+                        BEGIN_OPTION: "IMMEDIATE", SYNC_OPTION: "FULL" if durable else "NORMAL"})
+                    with connection.begin():
+                        changes = work(connection)
+            except OperationalError as exc:  # the busy timeout ran out: say so in plain words
+                if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                    raise CacheBusy() from None
+                raise
         if (changes.end_user_ids is None or changes.end_user_ids or changes.rows_added_or_removed
                 or changes.outbox_changed or changes.conflicts_changed):
             for callback in list(self._subscribers):
@@ -366,6 +374,23 @@ class Cache(CacheReads):
                 (str(outcome), reason, self._now(), dump_json({k: int(v) for k, v in counts.items()}),
                  run_id))
             return CacheChanges(Initiator.PULL)
+
+        self._write(work, durable=False)
+
+    def _prune_audit(self) -> None:
+        """Forget audit entries of edits that reached the service (or were dropped) long ago.
+
+        A bulk edit audits every end user it touched, so an audit that is never pruned grows by
+        100k rows per bulk action. Entries still in play (queued, conflicted, rejected, undone:
+        redo reads them) are kept whatever their age.
+        """
+        cutoff = self._now() - AUDIT_KEPT_DAYS * 86_400
+
+        def work(connection: Connection) -> CacheChanges:
+            connection.exec_driver_sql(
+                "DELETE FROM audit_entry WHERE outcome IN ('pushed', 'discarded') AND outcome_at < ?",
+                (cutoff,))
+            return CacheChanges(Initiator.PUSH)  # lists no end user: nobody is told
 
         self._write(work, durable=False)
 

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache, CacheError, account_db_path, default_data_dir
+from desktop_app.cache import Cache, CacheBusy, CacheError, account_db_path, default_data_dir
 from desktop_app.cache import database
 from desktop_app.cache.database import Migration
 from desktop_app.domain import EndUser
@@ -249,3 +250,48 @@ def test_the_cache_never_imports_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_edit_while_another_process_holds_the_write_lock_says_busy_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)  # the real 10 s, shortened
+    path = tmp_path / "busy.sqlite3"
+    cache = Cache.open(path)
+    try:
+        cache.ingest_pulled([EndUser(id=1, email="a@acme.example", created_at=1, updated_at=1)],
+                            "end_users.updated_at", 1)
+        other = sqlite3.connect(path, isolation_level=None)  # e.g. the command line, mid-write
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(CacheBusy, match="Nothing was changed"):
+                cache.set_email(1, "b@acme.example")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert cache.pending_count() == 0
+        cache.set_email(1, "b@acme.example")  # free again: the edit goes through
+        assert cache.pending_count() == 1
+    finally:
+        cache.close()
+
+
+def test_opening_forgets_the_audit_of_edits_the_service_took_long_ago(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite3"
+    Cache.open(path).close()
+    now = int(time.time())
+    old, recent = now - 200 * 86_400, now - 5 * 86_400
+    rows = [  # (edit_id, outcome, outcome_at)
+        (1, "pushed", old), (2, "discarded", old), (3, "pushed", recent),
+        (4, "queued", None), (5, "undone", old), (6, "rejected", old), (7, "conflicted", old),
+    ]
+    with sqlite3.connect(path) as raw:
+        raw.executemany(
+            "INSERT INTO audit_entry (edit_id, batch_id, end_user_id, kind, before_json, after_json,"
+            " created_at, outcome, outcome_at)"
+            " VALUES (?, 1, 1, 'set_email', 'null', 'null', ?, ?, ?)",
+            [(edit_id, old, outcome, at) for edit_id, outcome, at in rows])
+    Cache.open(path).close()
+    with sqlite3.connect(path) as raw:
+        kept = [r[0] for r in raw.execute("SELECT edit_id FROM audit_entry ORDER BY edit_id")]
+    assert kept == [3, 4, 5, 6, 7]  # recent, or still in play (redo reads "undone" entries)
