@@ -16,7 +16,7 @@ import math
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,9 +175,12 @@ def _raw(connection: Any) -> sqlite3.Connection:
 
 
 def spread_ids(connection: Any, count: int) -> list[int]:
-    """About `count` existing ids spread evenly over the id range, in one statement."""
+    """About `count` existing ids spread evenly over the id range (a few ms at any size)."""
     raw = _raw(connection)
-    low, high = raw.execute("SELECT min(id), max(id) FROM end_user").fetchone()
+    # Two statements: SQLite answers a lone min() or max() from the end of the rowid tree, but
+    # min() and max() together scan the whole table (170-400 ms at a million rows).
+    low = raw.execute("SELECT min(id) FROM end_user").fetchone()[0]
+    high = raw.execute("SELECT max(id) FROM end_user").fetchone()[0]
     if low is None:
         return []
     step = max(1.0, (high - low + 1) / max(1, count))
@@ -260,6 +263,7 @@ class IndexReport:
     created: tuple[str, ...]
     property_keys: tuple[str, ...]  # keys that have a property index now
     analyzed: bool
+    dropped: tuple[str, ...] = ()  # property indexes given up for keys people filter on instead
 
 
 def choose_property_keys(
@@ -289,24 +293,61 @@ def choose_property_keys(
     return chosen + candidates[: max(0, limit - len(chosen))]
 
 
+def _eligible(sample: PropertySample, key: str) -> bool:
+    """A key an index can serve: seen in the sample, and mostly not arrays."""
+    seen = sample.presence.get(key, 0)
+    return bool(seen) and sample.arrays.get(key, 0) < seen / 2
+
+
+def plan_preferred_keys(existing: Sequence[str], preferred: Sequence[str], limit: int,
+                        sample: Callable[[], PropertySample]) -> tuple[list[str], list[str]]:
+    """(keys to index, indexed keys to drop) when `preferred` keys (most wanted first) come first.
+
+    Up to `limit` keys: the preferred keys an index can serve, then the keys indexed already
+    (no churn while slots are free), then the sample's choice. An indexed key loses its index
+    only to a preferred key. `sample` is called only when a key without an index is considered.
+    """
+    wanted = list(dict.fromkeys(k for k in preferred if SAFE_KEY.match(k)))
+    chosen: list[str] = []
+    taken: PropertySample | None = None
+    for key in wanted:
+        if len(chosen) >= limit:
+            break
+        if key not in existing:
+            taken = taken or sample()
+            if not _eligible(taken, key):
+                continue
+        chosen.append(key)
+    chosen += [k for k in existing if k not in chosen][: max(0, limit - len(chosen))]
+    if len(chosen) < limit:
+        taken = taken or sample()
+        if taken.rows:
+            chosen = choose_property_keys(taken, limit, chosen)
+    return chosen, [k for k in existing if k not in chosen]
+
+
 def ensure_query_indexes(
     connection: Any,
     *,
     max_property_indexes: int = 2,
     property_keys: Sequence[str] | None = None,
+    preferred_keys: Sequence[str] = (),
 ) -> IndexReport:
     """Create the query indexes that are missing; idempotent and cheap when nothing is missing.
 
     `connection` is a SQLAlchemy Connection or a sqlite3 Connection on the cache file. Property
-    indexes go to the `max_property_indexes` most common keys of a sample (or to
-    `property_keys` when given); existing property indexes are kept. Each costs ingest time
-    (see the README's "Filter language"), so the cap is deliberate. With an empty table no
-    property index is made: the first big pull runs without them and the next call builds them
-    in bulk, which is faster than maintaining them row by row.
+    indexes go to at most `max_property_indexes` keys: the `preferred_keys` (what people filter
+    and sort on, most wanted first), then keys indexed already, then the most common keys of a
+    sample; an index is dropped only to make room for a preferred key. `property_keys` instead
+    names exactly which keys get one (keeping all others). Each costs ingest time (see the
+    README's "Filter language"), so the cap is deliberate. With an empty table no property
+    index is made: the first big pull runs without them and the next call builds them in bulk,
+    which is faster than maintaining them row by row.
     """
     raw = _raw(connection)
     before = read_catalog(raw)
     created: list[str] = []
+    dropped: list[str] = []
     for name in _OBSOLETE_INDEXES:
         if name in before.indexes:
             raw.execute(f'DROP INDEX IF EXISTS "{name}"')
@@ -316,16 +357,32 @@ def ensure_query_indexes(
             raw.execute(statement)
             created.append(name)
     existing = sorted(before.text_indexed | before.number_indexed)
+    samples: list[PropertySample] = []
+
+    def sample() -> PropertySample:
+        # A few hundred random page reads: taken only when a key may be added.
+        if not samples:
+            samples.append(sample_properties(raw, 1000))
+        return samples[0]
+
+    if property_keys is None and preferred_keys:
+        chosen, given_up = plan_preferred_keys(existing, preferred_keys, max_property_indexes, sample)
+        for key in given_up:
+            for name in (text_index_name(key), number_index_name(key)):
+                if name in before.indexes:
+                    raw.execute(f'DROP INDEX IF EXISTS "{name}"')
+                    dropped.append(name)
+        existing = [k for k in existing if k not in given_up]
+        property_keys = [k for k in chosen if k not in existing]
     wanted = [k for k in property_keys if SAFE_KEY.match(k)] if property_keys is not None else None
     missing = [k for k in wanted if k not in existing] if wanted is not None else None
     if missing or (wanted is None and len(existing) < max_property_indexes):
-        # Reading a sample costs a few hundred random page reads: only when a key may be added.
-        sample = sample_properties(raw, 1000)
-        if sample.rows:  # an empty cache gets its property indexes after the first pull
-            keys = missing if missing is not None else choose_property_keys(sample, max_property_indexes, existing)
-            numeric = sample.numeric_keys()
+        taken = sample()
+        if taken.rows:  # an empty cache gets its property indexes after the first pull
+            keys = missing if missing is not None else choose_property_keys(taken, max_property_indexes, existing)
+            numeric = taken.numeric_keys()
             for key in keys:
-                if key in existing or (wanted is None and not sample.presence.get(key)):
+                if key in existing or (wanted is None and not taken.presence.get(key)):
                     continue
                 sql = property_sql(key)
                 if key in numeric:
@@ -336,7 +393,7 @@ def ensure_query_indexes(
                     raw.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON end_user({sql.value} COLLATE NOCASE)')
                 created.append(name)
     analyzed = False
-    if created or _stats_stale(raw):
+    if created or dropped or _stats_stale(raw):
         # Cheap approximate statistics: enough for the planner to see that a partial index is
         # small and that a four-valued property index is not selective.
         raw.execute("PRAGMA analysis_limit = 1000")
@@ -344,9 +401,11 @@ def ensure_query_indexes(
         analyzed = True
     if created:
         log.info("created query indexes: %s", ", ".join(created))
+    if dropped:
+        log.info("dropped query indexes no longer filtered on: %s", ", ".join(dropped))
     after = read_catalog(raw)
     return IndexReport(
-        tuple(created), tuple(sorted(after.text_indexed | after.number_indexed)), analyzed
+        tuple(created), tuple(sorted(after.text_indexed | after.number_indexed)), analyzed, tuple(dropped)
     )
 
 

@@ -16,8 +16,8 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import timezone, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,7 @@ from desktop_app.cache.indexes import (
     text_index_name,
 )
 from desktop_app.cache.read_pool import ReadPool
+from desktop_app.cache.read_turns import HOLD_LIMIT_S, ReadTurns, interrupted
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.domain import DisabledBy, EndUser, SurveySettings
 
@@ -63,7 +64,7 @@ FREE_TEXT_INDEX_SHARE = 0.05  # scan the email/external-id index when free text 
 TEXT_SCAN_SHARE = 0.1  # ... and prefer that scan to an indexed driver matching this share or more
 LIST_SHARE_RATIO = 4.0  # a rowid list may be this many times the driver's rows, else re-check rows
 WALK_BUDGET_S = 0.04  # a page's walk along the sort index gives up after this long
-PROGRESS_STEPS = 1000  # SQLite instructions between looks at the clock during a walk
+READ_CACHE_KIB = 8000  # SQLite's page cache per read (KiB); the connection's own size comes back after
 _SAMPLE_IDS = 1000
 _SAMPLE_TTL = 30.0
 
@@ -250,11 +251,13 @@ class EndUserQuery:
     """Filtered, sorted reads over `end_user` (see the module docstring for threading).
 
     `zone` is where typed dates (created:2024-01) start and end; `clock` says what "now" is
-    for `last_surveyed:<30d`.
+    for `last_surveyed:<30d`. `mmap_bytes` maps that much of the file per connection: off by
+    default, since mapped pages count in the process's memory once per pooled connection (1.3 GB
+    at a million rows) and measured no faster than SQLite's own page cache over the OS's.
     """
 
     def __init__(self, source: Engine | ReadPool, clock: Clock | None = None, zone: tzinfo = timezone.utc,
-                 mmap_bytes: int = 512 * 1024 * 1024) -> None:
+                 mmap_bytes: int = 0) -> None:
         self._source = source
         self._clock = clock or SystemClock()
         self._zone = zone
@@ -265,6 +268,7 @@ class EndUserQuery:
         self._sample: tuple[float, str] | None = None  # (taken at, JSON list of ids)
         self._sample_total = 0
         self._used_keys: Counter[str] = Counter()
+        self._turns = ReadTurns()
 
     # -- public API ----------------------------------------------------------------------------
     def count(self, filter_text: str = "") -> int:
@@ -294,8 +298,9 @@ class EndUserQuery:
         return [ResultRow.from_sql(r) for r in rows]
 
     def rows_by_ids(self, ids: Sequence[int]) -> dict[int, ResultRow]:
-        """The rows of these ids that exist (for lazy table models)."""
-        with self._read(snapshot=True) as raw:
+        """The rows of these ids that exist (for lazy table models; never paused by a hold,
+        since a table paints with it on the GUI thread)."""
+        with self._turns.urgent(), self._read(snapshot=True) as raw:
             return self._rows_by_ids(raw, ids)
 
     def iter_rows(self, filter_text: str = "", sort: SortSpec | None = None, batch_size: int = 2000,
@@ -353,8 +358,8 @@ class EndUserQuery:
                 return self._values_by_index(raw, key, limit)
             plan = self._plan(raw, node, None, None)
             if not sql.indexable:
-                texts = [t for (t,) in raw.execute(
-                    f"SELECT properties_json FROM {plan.source} WHERE {plan.where}", plan.params)]
+                texts = (t for (t,) in raw.execute(  # streamed: a million rows' JSON is ~150 MB
+                    f"SELECT properties_json FROM {plan.source} WHERE {plan.where}", plan.params))
                 return _tally(texts, key, limit)
             shown = (
                 "CASE e.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
@@ -396,6 +401,22 @@ class EndUserQuery:
         with self._lock:
             return [key for key, _ in self._used_keys.most_common()]
 
+    # -- who reads first (see read_turns.py) ---------------------------------------------------
+    def hold_reads(self, limit_s: float = HOLD_LIMIT_S) -> Callable[[], None]:
+        """Pause this query's reads on other threads (those not inside `urgent()`) until the
+        returned callable is called, or for at most `limit_s`: the first screen of a new filter
+        then has both cores. Paused reads continue where they were."""
+        return self._turns.hold(limit_s)
+
+    @property
+    def reads_held(self) -> bool:
+        """True while a hold from `hold_reads` is on."""
+        return self._turns.holding
+
+    def urgent(self) -> AbstractContextManager[None]:
+        """Reads on this thread inside the block run even while a hold is on."""
+        return self._turns.urgent()
+
     # -- plumbing ------------------------------------------------------------------------------
     def _parse(self, filter_text: str) -> FilterNode:
         node = parse_filter(filter_text)
@@ -415,18 +436,24 @@ class EndUserQuery:
     @contextmanager
     def _read(self, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
         with self._borrow() as raw:
-            if self._mmap_bytes and raw.execute("PRAGMA mmap_size").fetchone()[0] == 0:
-                # Reading rows in index order is random access; mapped pages skip a copy each.
+            if raw.execute("PRAGMA mmap_size").fetchone()[0] != self._mmap_bytes:
                 raw.execute(f"PRAGMA mmap_size = {int(self._mmap_bytes)}")
+            # Every pooled connection that once counted a million rows would otherwise keep a
+            # full page cache (32 MB on the Cache's engine); reads gain little from it, since
+            # the OS caches the file, so a read runs with a small one and frees the rest.
+            kept = raw.execute("PRAGMA cache_size").fetchone()[0]
+            raw.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
             began = False
             if snapshot and not raw.in_transaction:
                 raw.execute("BEGIN")  # one read snapshot across several statements (WAL)
                 began = True
             try:
-                yield raw
+                with self._turns.checking(raw):  # off again before the clean-up below runs
+                    yield raw
             finally:
                 if began and raw.in_transaction:
                     raw.execute("ROLLBACK")
+                raw.execute(f"PRAGMA cache_size = {int(kept)}")
 
     @contextmanager
     def _borrow(self) -> Iterator[sqlite3.Connection]:
@@ -625,16 +652,13 @@ class EndUserQuery:
                "LIMIT :_limit OFFSET :_offset")
         if budget is None:
             return raw.execute(sql, {**plan.params, **extra}).fetchall()
-        deadline = time.perf_counter() + budget
-        raw.set_progress_handler(lambda: int(time.perf_counter() > deadline), PROGRESS_STEPS)
         try:
-            return raw.execute(sql, {**plan.params, **extra}).fetchall()
+            with self._turns.time_box(raw, budget):
+                return raw.execute(sql, {**plan.params, **extra}).fetchall()
         except sqlite3.OperationalError as error:
-            if "interrupt" not in str(error):
+            if "interrupt" not in str(error) or interrupted():  # a cancel, not the time box
                 raise
             return None
-        finally:
-            raw.set_progress_handler(None, 0)
 
     def _rows_by_ids(self, raw: sqlite3.Connection, ids: Sequence[int]) -> dict[int, ResultRow]:
         out: dict[int, ResultRow] = {}
@@ -754,7 +778,7 @@ def _display(value: Any) -> str | None:
     return None
 
 
-def _tally(texts: list[str], key: str, limit: int) -> list[tuple[str, int]]:
+def _tally(texts: Iterable[str], key: str, limit: int) -> list[tuple[str, int]]:
     """Rows per value of one property, ignoring case; array elements one by one."""
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}

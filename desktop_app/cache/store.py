@@ -45,6 +45,11 @@ from desktop_app.domain import EndUser, PropertyValue
 log = logging.getLogger(__name__)
 
 LISTED_IDS_LIMIT = 10_000  # above this a CacheChanges says "refresh all" (end_user_ids=None)
+# Property keys people filtered or sorted on live in `sync_cursor` as FILTER_KEY_PREFIX + key,
+# valued with when they were last used (unix seconds): the cache's one key-value table.
+FILTER_KEY_PREFIX = "filter_key:"
+REMEMBERED_FILTER_KEYS = 16  # the most recently used are kept; property indexes take the first few
+FORGET_FILTER_KEY_S = 180 * 86_400  # a key nobody filtered on for this long is forgotten
 INTERRUPTED_REASON = "The app stopped while this sync was running."
 AUDIT_KEPT_DAYS = 90  # entries of edits the service took are kept this long after it took them
 
@@ -119,11 +124,48 @@ class Cache(CacheReads):
 
         Called on open, and by the sync service after a big pull: property indexes are built
         in bulk once rows exist, which beats maintaining them row by row during the pull.
+        Property indexes go first to the keys people filtered on lately (`remember_filter_keys`);
+        a key indexed before loses its index to one of those (building one takes seconds at a
+        million end users, so this changes only when what people filter on does).
         """
         from desktop_app.cache.indexes import ensure_query_indexes
 
+        preferred = self.remembered_filter_keys() if property_keys is None else []
         with self._write_lock, self._engine.begin() as connection:
-            ensure_query_indexes(connection, property_keys=property_keys)
+            ensure_query_indexes(connection, property_keys=property_keys, preferred_keys=preferred)
+
+    def remember_filter_keys(self, keys: Sequence[str]) -> None:
+        """Note the property keys a session filtered or sorted on, most used first
+        (`EndUserQuery.used_property_keys()`): the next `refresh_query_indexes` indexes them.
+
+        Only the REMEMBERED_FILTER_KEYS most recently used are kept, and none unused for
+        FORGET_FILTER_KEY_S. Stamps a second apart keep the session's own order.
+        """
+        named = [k for k in dict.fromkeys(keys) if k]
+        now = self._now()
+
+        def work(connection: Connection) -> CacheChanges:
+            for rank, key in enumerate(named[:REMEMBERED_FILTER_KEYS]):
+                sync_writes.set_cursor(connection, FILTER_KEY_PREFIX + key, now - rank)
+            ours = 'substr("key", 1, ?) = ?'
+            connection.exec_driver_sql(
+                f'DELETE FROM sync_cursor WHERE {ours} AND (value < ? OR "key" NOT IN ('
+                f'SELECT "key" FROM sync_cursor WHERE {ours} ORDER BY value DESC LIMIT ?))',
+                (len(FILTER_KEY_PREFIX), FILTER_KEY_PREFIX, now - FORGET_FILTER_KEY_S,
+                 len(FILTER_KEY_PREFIX), FILTER_KEY_PREFIX, REMEMBERED_FILTER_KEYS))
+            return CacheChanges(Initiator.PULL)  # nothing a view shows: not announced
+
+        if named:
+            self._write(work, durable=False)
+
+    def remembered_filter_keys(self) -> list[str]:
+        """Property keys people filtered or sorted on, most recently used first."""
+        since = self._now() - FORGET_FILTER_KEY_S
+        with self._engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                'SELECT "key" FROM sync_cursor WHERE substr("key", 1, ?) = ? AND value >= ?'
+                ' ORDER BY value DESC, "key"', (len(FILTER_KEY_PREFIX), FILTER_KEY_PREFIX, since)).all()
+        return [key[len(FILTER_KEY_PREFIX):] for (key,) in rows]
 
     @property
     def path(self) -> Path:

@@ -21,8 +21,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop_app.cache.changes import CacheChanges
-from desktop_app.ui import theme
-from desktop_app.ui.columns import ColumnKind, ColumnSpec, format_date, format_property, surveys_text
+from desktop_app.ui.columns import ColumnKind, ColumnSpec
+from desktop_app.ui.end_user_cells import cell
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -130,6 +130,10 @@ class EndUserTableModel(QAbstractTableModel):
         self._sort = _make_sort("email", False)
         self._rows: OrderedDict[int, Any] = OrderedDict()
         self._row_of: dict[int, int] = {}  # row index of every cached id, for scoped dataChanged
+        # Cell values of loaded rows by (column, role): a repaint asks ~7 roles of every visible
+        # cell, several times per new filter, and building them each time cost half the paint.
+        self._cells: dict[int, dict[tuple[int, int], Any]] = {}
+        self._waiting: tuple[int, int] | None = None  # first, last row painted as "Loading…"
         self._loaded_once = False
         self._started = False  # refresh() was called: header clicks now query
         self._count_known = False  # the row count of the current query is final
@@ -145,6 +149,7 @@ class EndUserTableModel(QAbstractTableModel):
         self._ids_timer.timeout.connect(self._refresh_ids)
         self._on_complete: list[Callable[[], None]] = []
         self._task_key = f"end-user-query-{id(self)}"
+        self._release_reads: Callable[[], None] | None = None
 
     # --- what the window drives ---------------------------------------------------------------
 
@@ -211,12 +216,30 @@ class EndUserTableModel(QAbstractTableModel):
 
         def work() -> HeadResult:
             started = time.perf_counter()
-            rows = list(query.page(text, sort, 0, HEAD_ROWS))
+            with query.urgent():
+                rows = list(query.page(text, sort, 0, HEAD_ROWS))
             complete = len(rows) < HEAD_ROWS or known == len(rows)
             count = len(rows) if complete else known
             return HeadResult(text, sort, rows, count, complete, time.perf_counter() - started)
 
-        self._tasks.run(work, self._apply_head, self._query_failed, latest=self._task_key, name="end user head")
+        # The first screen has the cores to itself: other reads of the query (the last filter's
+        # ids, facet tallies, completion values) pause until it is painted.
+        self._hold_reads()
+        self._tasks.run(work, self._apply_head, self._head_failed, latest=self._task_key, urgent=True,
+                        name="end user head")
+
+    def _hold_reads(self) -> None:
+        self._end_hold()
+        self._release_reads = self._query.hold_reads()
+
+    def _end_hold(self) -> None:
+        release, self._release_reads = self._release_reads, None
+        if release is not None:
+            release()
+
+    def _head_failed(self, exc: BaseException) -> None:
+        self._end_hold()
+        self._query_failed(exc)
 
     def _refresh_count(self) -> None:
         text, sort, query = self._text, self._sort, self._query
@@ -262,6 +285,7 @@ class EndUserTableModel(QAbstractTableModel):
         for end_user_id in changes.end_user_ids:
             self._rows.pop(end_user_id, None)
             self._row_of.pop(end_user_id, None)
+            self._cells.pop(end_user_id, None)
         last_column = self.columnCount() - 1
         for first, last in _runs(rows):
             self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
@@ -273,6 +297,7 @@ class EndUserTableModel(QAbstractTableModel):
     def set_columns(self, columns: Sequence[ColumnSpec]) -> None:
         self.beginResetModel()
         self._columns = list(columns)
+        self._cells.clear()
         self.endResetModel()
 
     @property
@@ -322,28 +347,36 @@ class EndUserTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= self._row_count or index.column() >= len(self._columns):
+        if role not in _ROLES_WITH_ROW and role != ID_ROLE:  # background, check state, size hint
             return None
-        if index.row() >= len(self._ids):  # below the first screen while the id list loads
+        row, column = index.row(), index.column()
+        if row < 0 or row >= self._row_count or column >= len(self._columns) or not index.isValid():
+            return None
+        if row >= len(self._ids):  # below the first screen while the id list loads
+            waiting = self._waiting
+            self._waiting = (min(row, waiting[0]), max(row, waiting[1])) if waiting else (row, row)
             if self._ids_timer.isActive():  # someone scrolled there: read the ids now
                 self._refresh_ids()
-            return self._placeholder_data(self._columns[index.column()], role, loading=True)
+            return self._placeholder_data(self._columns[column], role, loading=True)
+        end_user_id = self._ids[row]
         if role == ID_ROLE:
-            return int(self._ids[index.row()])
-        if role not in _ROLES_WITH_ROW:
-            return None
-        value = self._row(index.row())
-        spec = self._columns[index.column()]
+            return int(end_user_id)
+        cells = self._cells.get(end_user_id)
+        if cells is not None and (column, role) in cells:
+            return cells[column, role]
+        value = self._row(row)
+        spec = self._columns[column]
         if isinstance(value, _Unloaded):
             return self._placeholder_data(spec, role)
         if role == ROW_ROLE:
             return value
-        return _cell(value, spec, role)
+        shown = cell(value, spec, role)
+        if end_user_id in self._rows:  # cached only while its row is (evicted together)
+            self._cells.setdefault(end_user_id, {})[column, role] = shown
+        return shown
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Header click: sort in SQL by that column (the markers column does not sort)."""
@@ -365,6 +398,10 @@ class EndUserTableModel(QAbstractTableModel):
     def _apply_head(self, result: HeadResult) -> None:
         if result.text != self._text or result.sort != self._sort:
             return  # the filter moved on while this ran; a newer refresh is coming
+        # Paused reads resume once the first screen is painted (paint events come first).
+        release, self._release_reads = self._release_reads, None
+        if release is not None:
+            QTimer.singleShot(0, self, release)
         self._loaded_once = True
         head = array.array("q", (int(row.id) for row in result.rows))
         self.beginResetModel()
@@ -424,10 +461,14 @@ class EndUserTableModel(QAbstractTableModel):
             self.ids_applied.emit(self._row_count)
             return  # same ids in the same order: nothing moved, nothing to reset
         if not first and len(result.ids) == self._row_count and result.ids[:known] == self._ids:
-            # The rest of a progressive load: the head stays, placeholders below fill in.
+            # The rest of a progressive load: the head stays, placeholders below fill in. Only
+            # rows painted as placeholders change: a view repaints all it shows for any range.
             self._ids = result.ids
-            if self._row_count > known and self.columnCount():
-                self.dataChanged.emit(self.index(known, 0), self.index(self._row_count - 1, self.columnCount() - 1))
+            waiting, self._waiting = self._waiting, None
+            if waiting and self.columnCount():
+                first_row, last_row = max(known, waiting[0]), min(self._row_count - 1, waiting[1])
+                if first_row <= last_row:
+                    self.dataChanged.emit(self.index(first_row, 0), self.index(last_row, self.columnCount() - 1))
             self.rows_relocated.emit(result.positions)
             self.ids_applied.emit(self._row_count)
             self._finish_complete()
@@ -448,6 +489,8 @@ class EndUserTableModel(QAbstractTableModel):
     def _drop_cached_rows(self) -> None:
         self._rows.clear()
         self._row_of.clear()
+        self._cells.clear()
+        self._waiting = None
 
     def _row(self, row: int) -> Any:
         end_user_id = int(self._ids[row])
@@ -479,6 +522,7 @@ class EndUserTableModel(QAbstractTableModel):
         while len(self._rows) > CACHE_ROWS:
             old_id, _ = self._rows.popitem(last=False)
             self._row_of.pop(old_id, None)
+            self._cells.pop(old_id, None)
 
     def _placeholder_data(self, spec: ColumnSpec, role: int, loading: bool = False) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -492,6 +536,7 @@ class EndUserTableModel(QAbstractTableModel):
         return None
 
 
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 _ROLES_WITH_ROW = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -519,67 +564,3 @@ def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
         else:
             out.append((row, row))
     return out
-
-
-def _markers_text(row: Any) -> str:
-    parts: list[str] = []
-    pending = int(getattr(row, "pending_count", 0) or 0)
-    if getattr(row, "has_conflict", False):
-        parts.append(QGuiApplication.translate("EndUserTableModel", "Conflict: needs your decision"))
-    if pending == 1:
-        parts.append(QGuiApplication.translate("EndUserTableModel", "1 edit waiting to sync"))
-    elif pending:
-        parts.append(
-            QGuiApplication.translate("EndUserTableModel", "%1 edits waiting to sync").replace("%1", str(pending))
-        )
-    if getattr(row, "pending_delete", False):
-        parts.append(QGuiApplication.translate("EndUserTableModel", "Deleted here, not yet synced"))
-    return "\n".join(parts)
-
-
-def _cell(row: Any, spec: ColumnSpec, role: int) -> Any:
-    """One cell of a loaded row for one role."""
-    kind = spec.kind
-    if kind is ColumnKind.MARKERS:
-        if role == Qt.ItemDataRole.DecorationRole:
-            return theme.marker_icon(
-                bool(getattr(row, "pending_count", 0)),
-                bool(getattr(row, "has_conflict", False)),
-                bool(getattr(row, "pending_delete", False)),
-            )
-        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-            return _markers_text(row) or None
-        return None
-    if role == Qt.ItemDataRole.FontRole:
-        if getattr(row, "pending_delete", False):
-            return theme.emphasis_font(QGuiApplication.font(), strike=True)
-        return None
-    if role == Qt.ItemDataRole.ForegroundRole:
-        return None
-    if role == Qt.ItemDataRole.TextAlignmentRole:
-        if kind is ColumnKind.NUMBER:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-    if kind is ColumnKind.SURVEYS:
-        disabled = bool(getattr(row, "surveys_disabled", False))
-        if role == Qt.ItemDataRole.DecorationRole:
-            return theme.surveys_icon(not disabled)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-            return surveys_text(disabled, getattr(row, "disabled_by", ""))
-        return None
-    if role == Qt.ItemDataRole.DecorationRole:
-        return None
-    if kind is ColumnKind.PROPERTY:
-        key = spec.property_key or ""
-        props = getattr(row, "properties", None) or {}
-        return format_property(key, props.get(key)) if key in props else ""
-    value = getattr(row, spec.key, None)
-    if kind is ColumnKind.DATE:
-        if role == Qt.ItemDataRole.ToolTipRole:
-            from desktop_app.ui.columns import format_datetime
-
-            return format_datetime(value) or None
-        return format_date(value)
-    if value is None:
-        return ""
-    return str(value)

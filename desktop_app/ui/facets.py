@@ -112,13 +112,41 @@ class FacetModel(QAbstractItemModel):
         self.endResetModel()
 
     def update_counts(self, counts: Mapping[str, int], property_keys: Sequence[str]) -> None:
-        """New counts for the fixed groups; loaded property groups stay (values refresh on demand)."""
+        """New counts for the fixed groups; loaded property groups stay (values refresh on demand).
+
+        When only numbers changed (the usual case while typing) the values are updated in
+        place: no reset, so the tree keeps what is expanded and repaints only those rows.
+        """
         new = groups_from_counts(counts, property_keys)
         old_props = {g.property_key: g for g in self._groups if g.property_key}
         for i, group in enumerate(new):
             if group.property_key in old_props and old_props[group.property_key].loaded:
                 new[i] = old_props[group.property_key]
-        self.set_groups(new)
+        if not self._same_shape(new):
+            self.set_groups(new)
+            return
+        for row, (old, fresh) in enumerate(zip(self._groups, new)):
+            if old is fresh:
+                continue
+            parent = self.index(row, 0)
+            for value_row, (before, after) in enumerate(zip(old.values, fresh.values)):
+                if before != after:
+                    old.values[value_row] = after
+                    changed = self.index(value_row, 0, parent)
+                    self.dataChanged.emit(changed, changed)
+
+    def _same_shape(self, new: list[FacetGroup]) -> bool:
+        """Same groups in the same order, and the same clickable values in the fixed ones."""
+        if len(new) != len(self._groups):
+            return False
+        for old, fresh in zip(self._groups, new):
+            if old is fresh:
+                continue
+            if (old.title, old.property_key, old.loaded) != (fresh.title, fresh.property_key, fresh.loaded):
+                return False
+            if [(v.label, v.term) for v in old.values] != [(v.label, v.term) for v in fresh.values]:
+                return False
+        return True
 
     def set_values(self, property_key: str, values: Sequence[tuple[str, int]]) -> None:
         for row, group in enumerate(self._groups):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 
 DEBOUNCE_MS = 150
+VALUES_AFTER_MS = 400  # a key's common values are asked for once typing rests on `key:` this long
 
 # Terms with fixed values, offered before any property key.
 _FIXED_TERMS = (
@@ -154,6 +155,13 @@ class FilterBar(QWidget):
         self.completer.activated[str].connect(self._insert_completion)  # type: ignore[index]
         self._property_keys: list[str] = []
         self._values: dict[str, list[str]] = {}
+        # Values of a key are counted over every end user (seconds at a million without an
+        # index): asked for only when typing rests on `key:`, never on the way to `key:>=1000`.
+        self._values_timer = QTimer(self)
+        self._values_timer.setSingleShot(True)
+        self._values_timer.setInterval(VALUES_AFTER_MS)
+        self._values_timer.timeout.connect(self._want_values)
+        self._values_key: str | None = None
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -250,11 +258,12 @@ class FilterBar(QWidget):
     def _text_changed(self, _text: str) -> None:
         # Leading and trailing edge: the first keystroke after a pause runs at once (results
         # follow a single key without waiting); keys typed in quick succession are coalesced
-        # into one query ~150 ms after the last of them.
+        # into one query ~150 ms after the last of them. A pause is judged by the clock alone:
+        # a trailing timer still pending only means the event loop was busy.
         now = time.monotonic()
         idle = now - self._last_key > DEBOUNCE_MS / 1000
         self._last_key = now
-        if idle and not self._debounce.isActive():
+        if idle:
             self._commit()
         self._debounce.start()
 
@@ -305,14 +314,17 @@ class FilterBar(QWidget):
         QCoreApplication.sendEvent(self.edit, QInputMethodEvent("", attributes))
 
     def _vocabulary(self, token: str) -> list[str]:
-        key, sep, _value = token.partition(":")
+        key, sep, value = token.partition(":")
         if sep:
             bare = key[5:] if key.lower().startswith("prop.") else key
             if bare.lower() == "has":
                 return [f"{key}:{k}" for k in [*field_names(), *self._property_keys]]
             if bare in self._property_keys:
+                if value.startswith(("<", ">", "=")) or ".." in value:
+                    return []  # a comparison or a range: common values would not help
                 if bare not in self._values:
-                    self.values_wanted.emit(bare)
+                    self._values_key = bare
+                    self._values_timer.start()
                     return []
                 return [f"{key}:{quote_value(v)}" for v in self._values[bare]]
             return [t for t in _FIXED_TERMS if t.startswith(key.lower() + ":")]
@@ -322,7 +334,16 @@ class FilterBar(QWidget):
         words += ["OR", "NOT"]
         return sorted(set(words), key=str.lower)
 
+    def _want_values(self) -> None:
+        key, self._values_key = self._values_key, None
+        _start, token = current_token(self.edit.text(), self.edit.cursorPosition())
+        name, sep, value = token.partition(":")
+        bare = name[5:] if name.lower().startswith("prop.") else name
+        if key and sep and bare == key and key not in self._values and not value.startswith(("<", ">", "=")):
+            self.values_wanted.emit(key)
+
     def _update_completion(self, text: str) -> None:
+        self._values_timer.stop()  # re-armed below if the token still wants values
         start, token = current_token(text, self.edit.cursorPosition())
         if not token:
             self.completer.popup().hide()

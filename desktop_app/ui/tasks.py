@@ -4,7 +4,9 @@ result or the exception back on the GUI thread.
 Views never create threads. They hand a zero-argument callable to `TaskRunner.run` with typed
 callbacks; `serial="db-write"` queues work that must not overlap (database writes), and
 `latest="count"` makes a newer task of the same key supersede an older one, whose result is
-then dropped (an old filter's count must never overwrite a newer one).
+then dropped (an old filter's count must never overwrite a newer one) and whose cache reads
+stop early. `urgent=True` is for what a person is waiting to see (the first screen of a new
+filter): it runs on threads of its own, never queued behind background work.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+
+from desktop_app.cache.read_turns import interrupted_when
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,8 @@ WRITE_QUEUE = "db-write"  # the serial key every database write shares
 
 
 class TaskHandle(Generic[T]):
-    """A submitted task: cancel it to drop its result (it may still run to completion)."""
+    """A submitted task: cancel it to drop its result. Its cache queries stop early; other
+    work it does runs to completion."""
 
     def __init__(self, task_id: int, name: str) -> None:
         self.task_id = task_id
@@ -36,7 +42,8 @@ class TaskHandle(Generic[T]):
         self._done = threading.Event()
 
     def cancel(self) -> None:
-        """Never call this task's callbacks; skip the work if it has not started yet."""
+        """Never call this task's callbacks; skip the work if it has not started yet, and stop
+        its queries (EndUserQuery reads) if it has."""
         self._cancelled.set()
 
     @property
@@ -57,6 +64,7 @@ class _Job:
     on_failure: Callable[[BaseException], None] | None
     serial: str | None
     latest: str | None
+    urgent: bool = False
     outcome: tuple[bool, Any] = field(default=(False, None))
 
 
@@ -77,7 +85,8 @@ class _JobRunnable(QRunnable):
         job = self._job
         if not job.handle.cancelled:
             try:
-                job.outcome = (True, job.fn())
+                with interrupted_when(job.handle._cancelled.is_set):
+                    job.outcome = (True, job.fn())
             except BaseException as exc:  # noqa: BLE001 - every failure goes to on_failure
                 job.outcome = (False, exc)
         try:
@@ -93,10 +102,15 @@ class TaskRunner(QObject):
     # A failure nobody handled (no on_failure, or a callback that raised): the window shows it.
     unhandled_failure = Signal(str, object)
 
-    def __init__(self, parent: QObject | None = None, max_threads: int = 3) -> None:
+    def __init__(self, parent: QObject | None = None, max_threads: int = 3, urgent_threads: int = 2) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
+        # Urgent work gets threads of its own: background tasks that fill the pool (a facet
+        # tally, a completion list, an export) never delay the first screen of a filter.
+        self._urgent_pool = QThreadPool(self)
+        self._urgent_pool.setMaxThreadCount(urgent_threads)
+        self._urgent_pool.setExpiryTimeout(-1)  # kept: a keystroke never waits for a new thread
         self._relay = _Relay()
         self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._ids = itertools.count(1)
@@ -114,12 +128,14 @@ class TaskRunner(QObject):
         *,
         serial: str | None = None,
         latest: str | None = None,
+        urgent: bool = False,
         name: str = "",
     ) -> TaskHandle[T]:
         """Run `fn()` in the background and hand its result to `on_success` on the GUI thread.
 
         `serial`: tasks with the same key run one after another, in submission order.
-        `latest`: a new task with the same key cancels the previous one's delivery.
+        `latest`: a new task with the same key cancels the previous one (see `TaskHandle.cancel`).
+        `urgent`: start at once on the urgent threads (short reads a person is waiting for).
         """
         handle: TaskHandle[T] = TaskHandle(next(self._ids), name or getattr(fn, "__name__", ""))
         if self._closed:
@@ -131,7 +147,7 @@ class TaskRunner(QObject):
             if previous is not None:
                 previous.cancel()
             self._latest[latest] = handle
-        job = _Job(handle, fn, on_success, on_failure, serial, latest)
+        job = _Job(handle, fn, on_success, on_failure, serial, latest, urgent)
         was_idle = not self._jobs
         self._jobs[handle.task_id] = job
         if serial is not None and serial in self._serial_busy:
@@ -156,12 +172,15 @@ class TaskRunner(QObject):
         for job in self._jobs.values():
             job.handle.cancel()
         self._serial_waiting.clear()
-        return self._pool.waitForDone(timeout_ms)
+        started = time.monotonic()
+        drained = self._urgent_pool.waitForDone(timeout_ms)
+        left_ms = max(0, timeout_ms - int((time.monotonic() - started) * 1000))
+        return self._pool.waitForDone(left_ms) and drained
 
     def _start(self, job: _Job) -> None:
         if job.serial is not None:
             self._serial_busy.add(job.serial)
-        self._pool.start(_JobRunnable(job, self._relay))
+        (self._urgent_pool if job.urgent else self._pool).start(_JobRunnable(job, self._relay))
 
     @Slot(int)
     def _deliver(self, task_id: int) -> None:

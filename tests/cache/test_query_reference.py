@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import desktop_app.cache.query as query_module
+import desktop_app.cache.read_turns as read_turns
 from desktop_app.cache.filters import (
     Age,
     And,
@@ -459,7 +460,7 @@ def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(query_module, "WALK_ALL_SHARE", 0.0)
     if request.param == "interrupted walks":  # ... and give pages no time: the fallback runs
         monkeypatch.setattr(query_module, "WALK_BUDGET_S", -1.0)
-        monkeypatch.setattr(query_module, "PROGRESS_STEPS", 1)
+        monkeypatch.setattr(read_turns, "TIME_BOX_STEPS", 1)
     elif request.param == "rowid lists":  # never walk; free text never forces the text index
         monkeypatch.setattr(query_module, "WALK_ALL_SHARE", 2.0)
         monkeypatch.setattr(query_module, "FILTER_FIRST_ROWS", 10**12)

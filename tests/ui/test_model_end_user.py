@@ -101,14 +101,8 @@ class _BrokenRows:
     def __init__(self, real: Any) -> None:
         self._real = real
 
-    def ids(self, text: str, sort: Any) -> Any:
-        return self._real.ids(text, sort)
-
-    def count(self, text: str) -> int:
-        return self._real.count(text)
-
-    def page(self, text: str, sort: Any, offset: int, limit: int) -> Any:
-        return self._real.page(text, sort, offset, limit)  # the first screen still arrives
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)  # ids, count, page, holds: the real ones
 
     def rows_by_ids(self, ids: Any) -> Any:
         raise OSError("database is locked")
