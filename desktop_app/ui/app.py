@@ -214,8 +214,19 @@ class DeskSession:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         self.window.deleteLater()
         self.responses.close()
+        self._remember_filter_keys()
         self.cache.close()
         self.reads.close()
+
+    def _remember_filter_keys(self) -> None:
+        """The property keys filtered or sorted on get the query indexes at the next open."""
+        keys = self.query.used_property_keys()
+        if not keys or not self.cache.is_open:
+            return
+        try:
+            self.cache.remember_filter_keys(keys)
+        except Exception:  # noqa: BLE001 - a lost hint must never stop the app from closing
+            log.warning("could not remember the filtered property keys", exc_info=True)
 
 
 class DeskApp(QObject):

@@ -205,3 +205,31 @@ def test_a_remembered_account_without_its_secret_still_opens_its_cache_and_asks_
     finally:
         desk.shutdown()
         emu.stop()
+
+
+def test_closing_a_session_remembers_the_property_keys_it_filtered_on(
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So the next open gives those keys the query indexes (typing plan:pro stays fast)."""
+    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
+        monkeypatch.delenv(name, raising=False)
+    desk = DeskApp(qapp, isolated_settings, MemoryOnly("test"), demo=True,
+                   demo_settings=DemoSettings(users=40, rate_limit=None))
+    try:
+        desk.start()
+        session = desk.session
+        assert session is not None
+        qtbot.waitUntil(lambda: session.cache.is_open, timeout=10_000)
+        session.window.filter_bar.set_text("plan:pro")
+        qtbot.waitUntil(lambda: session.window.model.filter_text == "plan:pro", timeout=10_000)
+        path = session.cache.path
+        desk.close_session()
+    finally:
+        desk.shutdown()
+    from desktop_app.cache import Cache
+
+    cache = Cache.open(path)
+    try:
+        assert "plan" in cache.remembered_filter_keys()
+    finally:
+        cache.close()
