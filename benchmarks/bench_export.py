@@ -8,15 +8,22 @@ as medians of `--runs`, each in a fresh process:
     `sqlite3 -csv` printing the same columns in the same order (like for like);
   * the same with ISO 8601 timestamps, against sqlite3 formatting them with strftime();
   * the default column set (every property key: the first pass over keys included), alone.
-Peak RSS of each export process is read from /proc (VmHWM), and RSS is also sampled after
-10% of the rows: equal numbers mean memory does not grow with rows.
+Besides wall-clock time, each side's CPU time (user + system) is reported: on a shared machine
+it moves less with other people's load than wall time does. The load average is printed at
+the start and the end.
+Memory of each export process, from /proc: peak RSS (VmHWM), which includes the pages of the
+cache file the query memory-maps (the OS drops those at will), and the export's own memory,
+RssAnon, sampled every 5% of the rows: equal numbers at 10% and at the end mean memory does
+not grow with rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -121,20 +128,23 @@ def child_export(db: Path, out: Path, timestamps: str, default_columns: bool) ->
     options = ExportOptions(
         columns=None if default_columns else FIXED_COLUMNS, timestamps=timestamps, sort=SortSpec("email")
     )
-    samples: dict[str, float] = {}
+    anon: dict[int, float] = {}  # RssAnon at each 5% of the rows
 
     def progress(done: int, total: int) -> None:
-        if "rss_10pct" not in samples and done >= total // 10:
-            samples["rss_10pct"] = _rss_mb("VmRSS")
+        step = done * 20 // max(total, 1)
+        if step not in anon:
+            anon[step] = _rss_mb("RssAnon")
 
     rss_before = _rss_mb("VmRSS")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = export_csv(query, "", out, options, progress=progress)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    anon[21] = _rss_mb("RssAnon")
     print(json.dumps({
-        "seconds": seconds, "rows": result.rows, "columns": len(result.columns),
-        "rss_before_mb": rss_before, "rss_10pct_mb": samples.get("rss_10pct"),
-        "peak_rss_mb": _rss_mb("VmHWM"), "bytes": out.stat().st_size,
+        "seconds": seconds, "cpu_seconds": cpu_seconds, "rows": result.rows, "columns": len(result.columns),
+        "rss_before_mb": rss_before, "peak_rss_mb": _rss_mb("VmHWM"), "bytes": out.stat().st_size,
+        "anon_10pct_mb": anon.get(2, float("nan")), "anon_peak_mb": max(anon.values()),
+        "anon_end_mb": anon[21],
     }))
 
 
@@ -146,12 +156,20 @@ def run_export(db: Path, out: Path, timestamps: str, default_columns: bool = Fal
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_sqlite(sqlite: str, db: Path, out: Path, iso: bool) -> float:
+def run_sqlite(sqlite: str, db: Path, out: Path, iso: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of `sqlite3 -csv` writing the fixed columns to `out`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with out.open("wb") as sink:
         subprocess.run([sqlite, "-csv", "-header", "-newline", "\r\n", str(db), sqlite_select(iso)], stdout=sink,
                        check=True, timeout=1800)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def main(argv: list[str]) -> int:
@@ -179,29 +197,40 @@ def main(argv: list[str]) -> int:
             print(f"  built in {build_cache(db, args.rows):.1f} s", flush=True)
         rows = sqlite3.connect(db).execute("SELECT count(*) FROM end_user").fetchone()[0]
         print(f"cache: {rows:,} end users, {db.stat().st_size / 2**20:,.0f} MiB; "
-              f"{args.runs} runs each, medians\n", flush=True)
+              f"{args.runs} runs each, medians; {load_average()}\n", flush=True)
 
         for label, stamps in (("unix timestamps", "unix"), ("ISO 8601 timestamps", "iso")):
-            ours, theirs, peaks, tenths = [], [], [], []
+            runs: list[dict[str, float]] = []
+            theirs: list[tuple[float, float]] = []
             for _ in range(args.runs):  # interleaved, so load from elsewhere hits both alike
-                measured = run_export(db, work / "ours.csv", stamps)
-                ours.append(measured["seconds"])
-                peaks.append(measured["peak_rss_mb"])
-                tenths.append(measured["rss_10pct_mb"] or float("nan"))
+                runs.append(run_export(db, work / "ours.csv", stamps))
                 theirs.append(run_sqlite(sqlite, db, work / "theirs.csv", stamps == "iso"))
-            ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
+
+            def median(name: str) -> float:
+                return statistics.median(run[name] for run in runs)
+
+            ours_s, ours_cpu = median("seconds"), median("cpu_seconds")
+            theirs_s, theirs_cpu = (statistics.median(t[i] for t in theirs) for i in (0, 1))
+            measured = runs[-1]
             same = (work / "ours.csv").read_bytes() == (work / "theirs.csv").read_bytes()
             print(f"{label}: {len(FIXED_COLUMNS)} columns, {measured['rows']:,} rows, "
                   f"{measured['bytes'] / 2**20:,.0f} MiB")
-            print(f"  export_csv  {ours_s:6.2f} s  ({measured['rows'] / ours_s:,.0f} rows/s)")
-            print(f"  sqlite3 -csv {theirs_s:5.2f} s")
-            print(f"  ratio {ours_s / theirs_s:.2f} (target <= 2.0); identical bytes: {same}")
-            print(f"  RSS: {statistics.median(tenths):.0f} MiB after 10% of rows, "
-                  f"peak {statistics.median(peaks):.0f} MiB\n", flush=True)
+            print(f"  export_csv   {ours_s:6.2f} s  ({measured['rows'] / ours_s:,.0f} rows/s), CPU {ours_cpu:6.2f} s")
+            print(f"  sqlite3 -csv {theirs_s:6.2f} s, CPU {theirs_cpu:6.2f} s")
+            print(f"  ratio {ours_s / theirs_s:.2f} (target <= 2.0), CPU-time ratio {ours_cpu / theirs_cpu:.2f}; "
+                  f"identical bytes: {same}")
+            print("  runs (export / sqlite3 s): "
+                  + ", ".join(f"{r['seconds']:.1f}/{t[0]:.1f}" for r, t in zip(runs, theirs, strict=True)))
+            print(f"  memory: peak RSS {median('peak_rss_mb'):.0f} MiB (mapped cache pages included); "
+                  f"own (RssAnon) {median('anon_10pct_mb'):.0f} MiB after 10% of rows, "
+                  f"{median('anon_end_mb'):.0f} MiB at the end, peak {median('anon_peak_mb'):.0f} MiB")
+            print(f"  {load_average()}\n", flush=True)
 
         measured = run_export(db, work / "default.csv", "iso", default_columns=True)
         print(f"default columns ({measured['columns']} columns: every property key, so a first "
-              f"pass over keys): {measured['seconds']:.2f} s, peak RSS {measured['peak_rss_mb']:.0f} MiB")
+              f"pass over keys): {measured['seconds']:.2f} s, CPU {measured['cpu_seconds']:.2f} s, "
+              f"peak RSS {measured['peak_rss_mb']:.0f} MiB, own peak {measured['anon_peak_mb']:.0f} MiB; "
+              f"{load_average()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

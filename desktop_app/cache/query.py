@@ -12,6 +12,7 @@ import array
 import enum
 import functools
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -324,6 +325,25 @@ class EndUserQuery:
                 yield from self._keyset(raw, plan, order, batch_size)
             else:
                 yield from self._batches_by_id(raw, self._ids(raw, node, sort), batch_size)
+
+    def iter_tuples(self, filter_text: str = "", sort: SortSpec | None = None,
+                    columns: Sequence[str] = ("id",), batch_size: int = 2000,
+                    ids: Sequence[int] | None = None) -> Iterator[list[tuple[Any, ...]]]:
+        """`iter_rows` for bulk readers such as the CSV export: the same rows in the same order,
+        from one snapshot, read the same way (keyset or by id), but each row is a plain tuple
+        of just `columns`, with nothing decoded.
+
+        A column is a name in `TUPLE_COLUMNS` (the stored value: booleans 0/1, `disabled_by`
+        as stored text, `properties_json` as JSON text), or `prop:<key>` for a key that
+        `property_token_key` accepts: the JSON text of that property's value (None when
+        absent), taken out of the document by SQLite, so only the keys asked for are read. A
+        row whose `properties_json` SQLite cannot parse gets those texts from the Python
+        decoding `ResultRow` uses (`properties_from_json`) instead of failing the read.
+        Raises ValueError for an unknown column before anything is read.
+        """
+        select = _TupleSelect(columns)
+        node = self._parse(filter_text) if ids is None else MatchAll()
+        return self._tuple_batches(node, self._sort(sort), select, max(1, batch_size), ids)
 
     def property_keys(self, exhaustive: bool = False) -> list[str]:
         """Property keys for completion and the column chooser.
@@ -712,6 +732,71 @@ class EndUserQuery:
                     break
                 last = (rows[-1][15], rows[-1][0])
 
+    def _tuple_batches(self, node: FilterNode, sort: SortSpec, select: _TupleSelect, batch_size: int,
+                       ids: Sequence[int] | None) -> Iterator[list[tuple[Any, ...]]]:
+        """`iter_rows`' way of reading, for `iter_tuples`."""
+        with self._read(snapshot=True) as raw:
+            if ids is not None:
+                yield from self._tuples_by_id(raw, ids, select, batch_size)
+                return
+            order = self._order(raw, sort)
+            plan = self._plan(raw, node, order, None)
+            if plan.walks_sort_index:
+                yield from self._keyset_tuples(raw, plan, order, select, batch_size)
+            else:
+                yield from self._tuples_by_id(raw, self._ids(raw, node, sort), select, batch_size)
+
+    def _tuples_by_id(self, raw: sqlite3.Connection, ids: Sequence[int], select: _TupleSelect,
+                      batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """`_batches_by_id` for `iter_tuples`: rows in the order of `ids`, missing ids skipped."""
+        for start in range(0, len(ids), batch_size):
+            chunk = json.dumps([int(i) for i in ids[start:start + batch_size]])
+            rows = select.fetch(
+                raw, "", "FROM json_each(:_ids) AS picked CROSS JOIN end_user "
+                "ON end_user.id = picked.value ORDER BY picked.key", {"_ids": chunk},
+            )
+            if rows:
+                yield rows
+
+    def _keyset_tuples(self, raw: sqlite3.Connection, plan: _Plan, order: _Order, select: _TupleSelect,
+                       batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """`_keyset` for `iter_tuples`: the same (key, id) pages, rows as plain tuples."""
+        key, after = order.expr, "<" if order.descending else ">"
+        runs = ["all"] if key == "id" else (["set", "null"] if order.descending else ["null", "set"])
+        base = {**plan.params, **order.params, "_limit": batch_size}
+        # Each page starts after the last row's (key, id): taken from the row when both are
+        # columns asked for (an email, a date, the id), else selected after the columns.
+        id_at = select.position("id")
+        key_at = id_at if key == "id" else select.position(key.removesuffix(" COLLATE NOCASE"))
+        inline = id_at is not None and key_at is not None
+        if id_at is None or key_at is None:
+            key_at, id_at = -1, -2
+        width = select.width
+        for run in runs:
+            last: tuple[Any, int] | None = None
+            while True:
+                terms = [f"({plan.where})"]
+                if run != "all":
+                    terms.append(f"{key} IS {'NOT ' if run == 'set' else ''}NULL")
+                params = dict(base)
+                if last is not None:
+                    params["_key"], params["_id"] = last
+                    terms.append(
+                        f"{key} {after}= :_key AND ({key} {after} :_key OR id {after} :_id)"
+                        if run == "set" else f"id {after} :_id"
+                    )
+                rows = select.fetch(
+                    raw, "" if inline else f", end_user.id, {key}",
+                    f"FROM {plan.source} WHERE {' AND '.join(terms)} ORDER BY {order.sql} LIMIT :_limit",
+                    params,
+                )
+                if not rows:
+                    break
+                yield rows if inline else [row[:width] for row in rows]
+                if len(rows) < batch_size:
+                    break
+                last = (rows[-1][key_at], rows[-1][id_at])
+
     def _values_by_index(self, raw: sqlite3.Connection, key: str, limit: int) -> list[tuple[str, int]]:
         sample = self._sample_ids(raw)
         texts = [t for (t,) in raw.execute(
@@ -797,3 +882,73 @@ def _tally(texts: Iterable[str], key: str, limit: int) -> list[tuple[str, int]]:
                 spelling[folded] = max(spelling.get(folded, shown), shown)
     ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
     return [(spelling[folded], n) for folded, n in ranked]
+
+
+# -- iter_tuples -------------------------------------------------------------------------------
+TUPLE_COLUMNS = frozenset(_COLUMN_KEYS | {"settings_json", "properties_json"})
+PROPERTY_TOKEN_PREFIX = "prop:"
+# Keys SQLite's JSON path `$."key"` finds exactly: no double quote (a path cannot spell one)
+# and nothing a JSON writer escapes (SQLite compares keys as written, escapes and all).
+_TOKEN_KEY = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
+
+
+def property_token_key(key: str) -> bool:
+    """Whether `iter_tuples` can take the property `key` out of `properties_json` in SQL."""
+    return _TOKEN_KEY.fullmatch(key) is not None
+
+
+def properties_from_json(text: str | None) -> dict[str, Any]:
+    """A `properties_json` text decoded exactly as `ResultRow.properties` is ({} if unreadable)."""
+    return _properties(text)
+
+
+class _TupleSelect:
+    """The SELECT list of `iter_tuples`, and how a batch is read again when SQLite meets a
+    `properties_json` it cannot parse (the property texts then come from Python's decoding)."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        if not columns:
+            raise ValueError("iter_tuples needs at least one column")
+        sql: list[str] = []
+        self.params: dict[str, str] = {}
+        self._tokens: list[tuple[int, str]] = []  # (position, key) of each property text
+        for position, column in enumerate(columns):
+            key = column[len(PROPERTY_TOKEN_PREFIX):]
+            if column in TUPLE_COLUMNS:
+                sql.append(f"end_user.{column}")
+            elif column.startswith(PROPERTY_TOKEN_PREFIX) and property_token_key(key):
+                name = f"_tk{position}"
+                self.params[name] = '$."' + key + '"'
+                sql.append(f"end_user.properties_json -> :{name}")
+                self._tokens.append((position, key))
+            else:
+                raise ValueError(f"iter_tuples cannot read the column {column!r}")
+        self.columns = tuple(columns)
+        self.width = len(sql)
+        self.sql = ", ".join(sql)
+        tokens = {position for position, _ in self._tokens}
+        self._fallback_sql = ", ".join("NULL" if i in tokens else e for i, e in enumerate(sql))
+
+    def position(self, column: str) -> int | None:
+        """Where the stored column `column` is in each row, if it was asked for."""
+        return self.columns.index(column) if column in TUPLE_COLUMNS and column in self.columns else None
+
+    def fetch(self, raw: sqlite3.Connection, extra: str, tail: str,
+              params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of `SELECT <columns><extra> <tail>`."""
+        try:
+            return raw.execute(f"SELECT {self.sql}{extra} {tail}", {**params, **self.params}).fetchall()
+        except sqlite3.OperationalError as error:
+            if not self._tokens or "malformed JSON" not in str(error):
+                raise
+        # Hand-made or damaged JSON in this batch: read it again, decoding the Python way.
+        rows = raw.execute(f"SELECT {self._fallback_sql}{extra}, end_user.properties_json {tail}", params)
+        return [self._filled(row) for row in rows]
+
+    def _filled(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        document = _properties(row[-1])
+        values = list(row[:-1])
+        for position, key in self._tokens:
+            if key in document:
+                values[position] = json.dumps(document[key])
+        return tuple(values)

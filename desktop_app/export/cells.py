@@ -19,13 +19,10 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import Any
 
+from desktop_app.domain import DisabledBy
 from desktop_app.export.columns import ColumnKind, ExportColumn, TimestampFormat
-
-if TYPE_CHECKING:
-    from desktop_app.cache.query import ResultRow
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 ARRAY_SEPARATOR = "; "
@@ -33,8 +30,8 @@ ARRAY_SEPARATOR = "; "
 # ASCII digits only: `\d` would also accept Arabic-Indic digits a spreadsheet does not parse.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
-# One batch of cells for one column: a list parallel to the batch of rows.
-ColumnRenderer = Callable[[Sequence["ResultRow"]], list[object]]
+# One column of a batch of stored values -> that column's cells, in the same order.
+ColumnCells = Callable[[Sequence[Any]], Sequence[object]]
 
 
 def neutralize(text: str) -> str:
@@ -81,7 +78,7 @@ class IsoTimestamps:
             return str(unix)  # no ISO form exists for it: the number is the honest rendering
         return self._days[unix // 86400] + _HOURS[unix // 3600 % 24] + _MINUTE_SECOND[unix % 3600]
 
-    def column(self, values: list[int | None]) -> list[object]:
+    def column(self, values: Sequence[int | None]) -> list[object]:
         days, hours, minute_second = self._days, _HOURS, _MINUTE_SECOND
         try:
             return [
@@ -128,64 +125,111 @@ def _array_item(item: object) -> str:
     return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def column_renderer(
+_CHOICES = {member.value: member.value for member in DisabledBy}
+
+
+def base_cells(
     column: ExportColumn,
     timestamps: TimestampFormat,
     neutralize_formulas: bool,
     iso: IsoTimestamps,
-) -> ColumnRenderer:
-    """A function turning a batch of rows into this column's cells.
+) -> ColumnCells | None:
+    """How a built-in column's stored values (one column of a batch) become its cells.
 
-    Works a column at a time so the common cases run as one list comprehension each, with no
-    Python call per cell: that is what keeps a million-row export close to the csv module's
+    None when the stored values already are the cells: the csv module writes ints with str()
+    and None as an empty cell. Each renderer is one list comprehension over the column, with
+    no Python call per cell: that is what keeps a million-row export near the csv module's
     own speed.
     """
     kind = column.kind
-    if kind is ColumnKind.PROPERTY:
-        key = column.key
-        triggers = FORMULA_TRIGGERS
-
-        def render_property(batch: Sequence[ResultRow]) -> list[object]:
-            values = [row.properties.get(key) for row in batch]
-            # Text, missing (None: an empty cell) and integers inline; the rest in a call.
-            if neutralize_formulas:
-                return [
-                    (neutralize(v) if v and v[0] in triggers else v)
-                    if type(v) is str
-                    else v if v is None or type(v) is int else property_text(v, True)
-                    for v in values
-                ]
-            return [
-                v if v is None or type(v) in (str, int) else property_text(v, False)
-                for v in values
-            ]
-
-        return render_property
-
-    getter = attrgetter(column.attr)
-
-    def values_of(batch: Sequence[ResultRow]) -> list[object]:
-        return list(map(getter, batch))
-
     if kind is ColumnKind.TEXT and neutralize_formulas:
         triggers = FORMULA_TRIGGERS
 
-        def render_text(batch: Sequence[ResultRow]) -> list[object]:
-            return [neutralize(v) if v and v[0] in triggers else v for v in values_of(batch)]
+        def text_cells(values: Sequence[Any]) -> list[object]:
+            return [neutralize(v) if v and v[0] in triggers else v for v in values]
 
-        return render_text
+        return text_cells
     if kind is ColumnKind.BOOLEAN:
 
-        def render_boolean(batch: Sequence[ResultRow]) -> list[object]:
-            return ["true" if v else "false" for v in values_of(batch)]
+        def boolean_cells(values: Sequence[Any]) -> list[object]:
+            return ["true" if v else "false" for v in values]
 
-        return render_boolean
+        return boolean_cells
     if kind is ColumnKind.TIMESTAMP and timestamps is TimestampFormat.ISO:
+        return iso.column
+    if kind is ColumnKind.CHOICE:
+        choices = _CHOICES
+        known = frozenset(choices)
 
-        def render_iso(batch: Sequence[ResultRow]) -> list[object]:
-            return iso.column(values_of(batch))  # type: ignore[arg-type]
+        def choice_cells(values: Sequence[Any]) -> Sequence[object]:
+            if known.issuperset(values):  # the usual batch: checked without a Python call per cell
+                return values
+            return [choices.get(v, "") for v in values]  # unknown stored text: nobody
 
-        return render_iso
-    # INTEGER, CHOICE, unix TIMESTAMP and TEXT without neutralization: the csv module writes
-    # ints with str(), None as an empty cell and a str enum (DisabledBy) as its value.
-    return values_of
+        return choice_cells
+    return None  # INTEGER, unix TIMESTAMP, TEXT without neutralization
+
+
+def token_cells(neutralize_formulas: bool) -> ColumnCells:
+    """Cells from one property's JSON texts (`iter_tuples`' `prop:<key>` columns).
+
+    Plain strings (no escapes) and non-negative integers are read inline; any other text is
+    decoded by json and rendered by `property_text`, so every value renders exactly as it
+    does from the decoded document.
+    """
+    if neutralize_formulas:
+        triggers = FORMULA_TRIGGERS
+
+        def neutralized(texts: Sequence[str | None]) -> list[object]:
+            return [
+                "" if t is None
+                else (t[1:-1] if t[1:2] not in triggers else neutralize(t[1:-1]))
+                if t[0] == '"' and "\\" not in t
+                else t if t.isdigit() else _token_cell(t, True)
+                for t in texts
+            ]
+
+        return neutralized
+
+    def kept(texts: Sequence[str | None]) -> list[object]:
+        return [
+            "" if t is None
+            else t[1:-1] if t[0] == '"' and "\\" not in t
+            else t if t.isdigit() else _token_cell(t, False)
+            for t in texts
+        ]
+
+    return kept
+
+
+def _token_cell(text: str, neutralize_formulas: bool) -> object:
+    try:
+        value = _loads(text)
+    except ValueError:  # an integer past Python's int-to-text digit limit: keep it as written
+        return text
+    return property_text(value, neutralize_formulas)
+
+
+_loads = json.loads
+
+
+def document_cells(key: str, neutralize_formulas: bool) -> ColumnCells:
+    """Cells of property `key` from decoded property dicts (keys SQL cannot take out)."""
+    triggers = FORMULA_TRIGGERS
+
+    def cells(documents: Sequence[Any]) -> list[object]:
+        values = [document.get(key) for document in documents]
+        # Text, missing (None: an empty cell) and integers inline; the rest in a call.
+        if neutralize_formulas:
+            return [
+                (neutralize(v) if v and v[0] in triggers else v)
+                if type(v) is str
+                else v if v is None or type(v) is int else property_text(v, True)
+                for v in values
+            ]
+        return [
+            v if v is None or type(v) in (str, int) else property_text(v, False)
+            for v in values
+        ]
+
+    return cells

@@ -43,7 +43,7 @@ class ExportColumn:
     id: str
     label: str  # what the export dialog shows
     kind: ColumnKind
-    attr: str = ""  # the ResultRow attribute of a built-in column
+    attr: str = ""  # a built-in column's stored column (an `iter_tuples` column, a ResultRow field)
     key: str = ""  # the property key of a property column
 
     @classmethod

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.cache.query import EndUserQuery, SortSpec
 from desktop_app.export import ALL_PROPERTIES, ExportResult
+from desktop_app.export.csv_export import BATCH_SIZE
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.tasks import TaskRunner
 from nasty_end_users import NASTY_USERS, SeedUser
@@ -181,8 +182,8 @@ class GatedQuery:
     def ids(self, text: str, sort: SortSpec) -> Sequence[int]:
         return self._query.ids(text, sort)
 
-    def iter_rows(self, *args: Any, **kwargs: Any) -> Iterator[list[Any]]:
-        for n, batch in enumerate(self._query.iter_rows(*args, **kwargs)):
+    def iter_tuples(self, *args: Any, **kwargs: Any) -> Iterator[list[Any]]:
+        for n, batch in enumerate(self._query.iter_tuples(*args, **kwargs)):
             if n == 1:
                 self.waiting.set()
                 assert self.gate.wait(WAIT_MS), "the test never opened the gate"
@@ -191,7 +192,7 @@ class GatedQuery:
 
 @pytest.fixture
 def gated(cache_factory: Callable[..., EndUserQuery]) -> Iterator[GatedQuery]:
-    users = [SeedUser(i, f"u{i:05d}@example.com", properties={"plan": "pro"}) for i in range(1, 6001)]
+    users = [SeedUser(i, f"u{i:05d}@example.com", properties={"plan": "pro"}) for i in range(1, 3 * BATCH_SIZE + 1)]
     query = GatedQuery(cache_factory(users))
     yield query
     query.gate.set()  # never leave a worker parked, even when the test failed
@@ -210,7 +211,7 @@ def test_cancel_mid_way_leaves_the_old_file(
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)  # "already exists"
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)  # replace
     assert dialog.running
-    qtbot.waitUntil(lambda: dialog.progress.value() == 2000, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: dialog.progress.value() == BATCH_SIZE, timeout=WAIT_MS)
     assert gated.waiting.wait(WAIT_MS)
     assert dialog.close_button.text() == "Cancel"
     assert not dialog.path_edit.isEnabled() and not dialog.export_button.isEnabled()

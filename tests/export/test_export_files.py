@@ -14,10 +14,11 @@ import pytest
 
 from desktop_app.cache.query import EndUserQuery
 from desktop_app.export import ExportCancelled, ExportError, ExportOptions, export_csv
+from desktop_app.export.csv_export import BATCH_SIZE
 from desktop_app.export.destination import AtomicFileTarget
 from nasty_end_users import SeedUser, make_cache
 
-ROWS = 5_000  # three query batches of 2,000
+ROWS = 2 * BATCH_SIZE + BATCH_SIZE // 2  # three query batches, the last one short
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_cancel_mid_way_leaves_no_file(many: EndUserQuery, tmp_path: Path) -> No
 
     with pytest.raises(ExportCancelled):
         export_csv(many, "", target, progress=progress, cancelled=lambda: len(calls) >= 2)
-    assert calls == [(0, ROWS), (2000, ROWS)]  # it stopped after the first batch
+    assert calls == [(0, ROWS), (BATCH_SIZE, ROWS)]  # it stopped after the first batch
     assert temp_seen[-1], "the export was really writing a temp file when cancelled"
     assert not target.exists()
     assert debris(tmp_path) == []
@@ -180,7 +181,7 @@ def test_progress_reaches_the_total(many: EndUserQuery, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     export_csv(many, "", tmp_path / "x.csv", ExportOptions(columns=["id"]),
                progress=lambda d, t: calls.append((d, t)))
-    assert calls == [(0, ROWS), (2000, ROWS), (4000, ROWS), (5000, ROWS)]
+    assert calls == [(0, ROWS), (BATCH_SIZE, ROWS), (2 * BATCH_SIZE, ROWS), (ROWS, ROWS)]
 
 
 def test_str_paths_work_like_paths(many: EndUserQuery, tmp_path: Path) -> None:
