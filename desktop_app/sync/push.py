@@ -34,6 +34,7 @@ def push_all(
     *,
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[int], None] = lambda done: None,
+    pace: Callable[[], None] = lambda: None,
 ) -> PushResult:
     """Push every end user with queued edits, oldest edit first, until the queue is empty.
 
@@ -58,6 +59,7 @@ def push_all(
                 totals.rejected + result.rejected,
             )
             progress(totals.end_users)
+            pace()
     return totals
 
 

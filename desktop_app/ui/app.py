@@ -106,6 +106,7 @@ class DeskSession:
         from desktop_app.cache import Cache
         from desktop_app.cache.query import EndUserQuery
         from desktop_app.sync import SyncService
+        from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.services import AppServices
 
@@ -118,7 +119,8 @@ class DeskSession:
         def client_factory() -> WootricClient:
             return WootricClient(credentials)
 
-        self.sync: SyncService = SyncService(self.cache, client_factory, interval=sync_interval)
+        self.sync: SyncService = SyncService(self.cache, client_factory, interval=sync_interval,
+                                             cpu_share=SHARE_BESIDE_A_WINDOW)
         self.responses = _ResponsesReader(client_factory)
         self.services = AppServices(
             cache=self.cache, query=self.query, sync=self.sync, tasks=tasks,
@@ -128,6 +130,9 @@ class DeskSession:
         self._closed = False
 
     def start(self) -> None:
+        from desktop_app.ui.services import settle_heap
+
+        settle_heap()  # before the sync's churn begins
         self.sync.start()
 
     def close(self) -> None:
