@@ -268,16 +268,105 @@ def _status_mb(field: str) -> float:
     return float("nan")
 
 
+REFERENCE_SCROLL_S = 8.0  # the no-sync reference scroll after a sync
+
+
+def _run_queue_wait_s() -> float:
+    """Seconds this thread has waited for a CPU since it started (Linux), else 0.
+
+    Separates the machine's load (other processes on the same cores) from the app's own work.
+    """
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class _StallSampler:
+    """Samples the GUI thread's Python stack from a watchdog thread while a tick is overdue.
+
+    On with BENCH_UI_STALL_STACKS=<file>: every stall over `threshold_s` gets the innermost
+    frames seen during it (GUI thread, and what the other threads were doing), longest first.
+    """
+
+    def __init__(self, path: Path, threshold_s: float = 0.030) -> None:
+        import threading
+
+        self.path, self.threshold_s = path, threshold_s
+        self.last_tick = time.perf_counter()
+        self._gui = threading.get_ident()
+        self._stalls: dict[float, list[str]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import threading
+
+        while not self._stop.wait(0.003):
+            started = self.last_tick
+            if time.perf_counter() - started < self.threshold_s:
+                continue
+            names = {t.ident: t.name for t in threading.enumerate()}
+            lines = []
+            for ident, frame in sys._current_frames().items():
+                if ident == threading.get_ident():
+                    continue
+                stack = []
+                while frame is not None and len(stack) < 6:
+                    code = frame.f_code
+                    stack.append(f"{Path(code.co_filename).name}:{frame.f_lineno} {code.co_name}")
+                    frame = frame.f_back
+                who = "GUI" if ident == self._gui else names.get(ident, "pool")
+                lines.append(f"{who:>14}: " + " < ".join(stack))
+            self._stalls.setdefault(started, []).append("\n".join(sorted(lines)))
+
+    def stop(self, gaps: list[tuple[float, float]]) -> None:
+        """Write the stalls, longest first; `gaps` are (tick time, gap) pairs."""
+        self._stop.set()
+        self._thread.join()
+        length = {round(at - gap, 4): gap for at, gap in gaps}
+        with self.path.open("w", encoding="utf-8") as out:
+            for started, samples in sorted(self._stalls.items(), key=lambda kv: -length.get(round(kv[0], 4), 0)):
+                out.write(f"=== stall {length.get(round(started, 4), 0) * 1000:.0f} ms, {len(samples)} samples\n")
+                for sample in samples:
+                    out.write(sample + "\n  --\n")
+
+
+def _emulator_process(users: int) -> tuple[Any, str]:
+    """The emulator in a process of its own, as a remote service would be: (process, base url)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app.emulator", "--users", str(users), "--seed", "3"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"the emulator did not start: {line!r}")
+    return process, line.removeprefix("listening on ")
+
+
 def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
     """Longest GUI stall while a first sync pulls `users` end users into a fresh cache.
 
     A 5 ms timer scrolls the table and records its worst gap: what a person scrolling during
-    the sync would feel. Skipped (with the reason) when the sync stack is not available.
+    the sync would feel. Then, as the same-run reference, the same window is scrolled the same
+    way for REFERENCE_SCROLL_S with no sync (the `no_sync_` figures). Each gap also records how
+    long the GUI thread waited for a CPU (Linux): on a busy machine that part is other
+    processes' load. The sync is paced as in the app (BENCH_UI_SYNC_SHARE=0: unpaced).
+    The emulator runs in this process (as in --demo), where its request handling competes for
+    the interpreter lock; BENCH_UI_SYNC_EMULATOR=process runs it in a process of its own, as a
+    remote service would be. BENCH_UI_STALL_STACKS=<file> writes what every thread was doing
+    during each stall over 30 ms. Skipped (with the reason) when the sync stack is not there.
     """
     try:
         from desktop_app.api import Credentials, WootricClient
         from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
         from desktop_app.sync import SyncService, SyncState
+        from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
     except ImportError as exc:
         return {"skipped": f"sync stack not available: {exc}"}
     from PySide6.QtCore import QTimer
@@ -285,54 +374,120 @@ def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
     from desktop_app.cache import Cache
     from desktop_app.cache.query import EndUserQuery
     from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.services import AppServices
+    from desktop_app.ui.services import AppServices, settle_heap
     from desktop_app.ui.tasks import TaskRunner
 
-    emulator = Emulator(port=0, users=users, seed=3).start()
-    credentials = Credentials(emulator.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    separate = os.environ.get("BENCH_UI_SYNC_EMULATOR") == "process"
+    process, emulator = None, None
+    if separate:
+        process, base_url = _emulator_process(users)
+    else:
+        emulator = Emulator(port=0, users=users, seed=3).start()
+        base_url = emulator.base_url
+    credentials = Credentials(base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
     cache = Cache.open(Path(tempfile.mkdtemp(prefix="bench-ui-sync-")) / "cache.db")
     tasks = TaskRunner()
-    sync = SyncService(cache, lambda: WootricClient(credentials), interval=3600.0)
+    share = float(os.environ.get("BENCH_UI_SYNC_SHARE", SHARE_BESIDE_A_WINDOW)) or None  # 0: unpaced
+    sync = SyncService(cache, lambda: WootricClient(credentials), interval=3600.0, cpu_share=share)
     services = AppServices(cache, EndUserQuery(cache.engine), sync, tasks, None, "Benchmark", emulator)
     window = MainWindow(services)
     window.resize(1440, 900)
     window.show()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
+    gaps: list[tuple[float, float]] = []  # (tick time, gap since the tick before)
+    cpu_waits: list[float] = []  # of each gap, the time the GUI thread waited for a CPU
+    last = [time.perf_counter(), _run_queue_wait_s()]
+    stacks = os.environ.get("BENCH_UI_STALL_STACKS")
+    sampler = _StallSampler(Path(stacks)) if stacks else None
 
     def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+        now, waited = time.perf_counter(), _run_queue_wait_s()
+        gaps.append((now, now - last[0]))
+        cpu_waits.append(waited - last[1])
+        last[0], last[1] = now, waited
+        if sampler is not None:
+            sampler.last_tick = now
         bar = window.table.verticalScrollBar()
         bar.setValue((bar.value() + 37) % max(1, bar.maximum()))
+
+    counted = [0, 0.0]  # rows in the cache, when last counted: a count per loop would be GUI work
+
+    def all_rows_in() -> bool:
+        if time.perf_counter() - counted[1] > 0.2:
+            counted[:] = [cache.count_all(), time.perf_counter()]
+        return counted[0] >= users or time.perf_counter() - started > 900
 
     timer = QTimer()
     timer.setInterval(5)
     timer.timeout.connect(tick)
     started = time.perf_counter()
+    reference: dict[str, float] = {}
     try:
+        _wait(app, lambda: window.model.loaded, 60)  # the window's own first paint is not the sync's
+        settle_heap()  # as the app's session does before it starts syncing
         sync.start()
         sync.sync_now()
         timer.start()
-        _wait(app, lambda: cache.count_all() >= users or time.perf_counter() - started > 900, 1000)
+        started = time.perf_counter()
+        last[:] = [started, _run_queue_wait_s()]
+        if sampler is not None:
+            sampler.last_tick = last[0]
+            sampler.start()
+        _wait(app, all_rows_in, 1000)
         _wait(app, lambda: sync.status.state is not SyncState.SYNCING, 300)
         _wait(app, lambda: window.model.complete and window.model.rowCount() >= users, 120)
+        seconds = time.perf_counter() - started
+        during = _gap_figures(gaps, cpu_waits)
+        # The same-run reference: the same window and rows, scrolled the same way with no sync.
+        sync.stop()
+        if sampler is not None:
+            sampler.stop(gaps)
+            sampler = None
+        gaps.clear()
+        cpu_waits.clear()
+        idle_until = time.perf_counter() + REFERENCE_SCROLL_S
+        _wait(app, lambda: time.perf_counter() > idle_until, REFERENCE_SCROLL_S + 60)
+        reference = _gap_figures(gaps, cpu_waits)
     finally:
         timer.stop()
         sync.stop()
-        emulator.stop()
+        if emulator is not None:
+            emulator.stop()
+        if process is not None:
+            process.terminate()
+            process.wait(30)
         window.close()
         tasks.shutdown(10_000)
         cache.close()
-    ordered = sorted(gaps)
+        if sampler is not None:
+            sampler.stop(gaps)
     return {
         "users": users,
+        "emulator": "own process" if separate else "in process",
         "rows_shown": window.model.rowCount(),
-        "seconds": time.perf_counter() - started,
-        "longest_stall_ms": (ordered[-1] if ordered else 0.0) * 1000,
-        "p99_gap_ms": (ordered[int(len(ordered) * 0.99)] if ordered else 0.0) * 1000,
+        "seconds": seconds,
+        **during,
+        **{f"no_sync_{key}": value for key, value in reference.items()},
+        "load_average": os.getloadavg()[0],
         "final_state": str(sync.status.state),
+    }
+
+
+def _gap_figures(gaps: list[tuple[float, float]], cpu_waits: list[float]) -> dict[str, float]:
+    """Longest and p99 gap, and the same less the time the GUI thread waited for a CPU."""
+    if not gaps:
+        return {}
+    order = sorted(range(len(gaps)), key=lambda i: gaps[i][1])
+    worst = order[-1]
+    net = sorted(gap - wait for (_, gap), wait in zip(gaps, cpu_waits))
+    return {
+        "longest_stall_ms": gaps[worst][1] * 1000,
+        "p99_gap_ms": gaps[order[int(len(order) * 0.99)]][1] * 1000,
+        # Of the longest stall, how long the GUI thread sat ready but without a CPU.
+        "longest_stall_cpu_wait_ms": cpu_waits[worst] * 1000,
+        # The longest gap less its CPU wait: roughly the app's own stall on an idle machine.
+        "longest_net_of_cpu_wait_ms": net[-1] * 1000,
+        "p99_net_of_cpu_wait_ms": net[int(len(net) * 0.99)] * 1000,
+        "ticks": len(gaps),
     }
 
 

@@ -40,11 +40,13 @@ def pull_changes(
     server_now: Callable[[], float],
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[PullProgress], None] = lambda p: None,
+    pace: Callable[[], None] = lambda: None,
 ) -> PullResult:
     """Walk rows changed since the cursor; rows and the cursor commit in one transaction a page.
 
     A crash between pages loses nothing: the cursor only moves past rows already committed,
-    so a restarted pull resumes where the last committed page ended.
+    so a restarted pull resumes where the last committed page ended. `pace` is called after
+    every page (see pacing.py).
     """
     cursor = cache.cursor(CURSOR_KEY)
     since = 0 if cursor is None else max(0, cursor - OVERLAP_SECONDS)
@@ -65,6 +67,7 @@ def pull_changes(
         progress(_progress(rows, started, since if cursor else first, high, server_now()))
         if cancelled():
             break
+        pace()
     stats = walk.stats
     open_cells = [c for c in stats.unreachable if not c.complete]
     notes = tuple(

@@ -35,6 +35,7 @@ def push_all(
     *,
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[int], None] = lambda done: None,
+    pace: Callable[[], None] = lambda: None,
 ) -> PushResult:
     """Push every end user with queued edits, oldest edit first, until the queue is empty.
 
@@ -59,6 +60,7 @@ def push_all(
                 totals.rejected + result.rejected,
             )
             progress(totals.end_users)
+            pace()
     return totals
 
 

@@ -20,6 +20,7 @@ def reconcile_deletions(
     *,
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[int], None] = lambda seen: None,
+    pace: Callable[[], None] = lambda: None,
 ) -> int | None:
     """Compare the id sets and remove locally what the service no longer has.
 
@@ -32,6 +33,7 @@ def reconcile_deletions(
         progress(len(live))
         if cancelled():
             return None
+        pace()
     missing = sorted(cache.all_ids() - live)
     # Confirm each one by id: deletions are rare, and a row the list walk could not reach
     # must never be mistaken for a deleted one.
@@ -43,6 +45,7 @@ def reconcile_deletions(
             client.get_end_user(end_user_id)
         except NotFoundError:
             gone.append(end_user_id)
+        pace()
     if gone:
         cache.remove_end_users(gone)
     return len(gone)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from desktop_app.api import AuthError, NetworkError, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.clock import Clock, SystemClock
-from desktop_app.sync.pull import PullProgress, pull_changes
+from desktop_app.sync.pacing import Pacer
+from desktop_app.sync.pull import CURSOR_KEY, PullProgress, pull_changes
 from desktop_app.sync.push import push_all
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY, reconcile_deletions
 from desktop_app.sync.run_lock import RunLock
@@ -41,7 +41,8 @@ class SyncService:
 
     One run at a time (a lock file guards against the command line running beside the app);
     every run is recorded in the cache with its outcome. Offline, it backs off and retries by
-    itself; local edits wake it so they go out promptly.
+    itself; local edits wake it so they go out promptly. `cpu_share` paces the worker beside a
+    window (see pacing.py); None, for the command line, runs flat out.
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class SyncService:
         reconcile_every: float = 6 * 3600,
         backoff_max: float = 120.0,
         edit_delay: float = 1.0,
+        cpu_share: float | None = None,
     ) -> None:
         self.cache = cache
         self._client_factory = client_factory
@@ -74,6 +76,7 @@ class SyncService:
         self._failures = 0
         self._thread: threading.Thread | None = None
         self._edit_timer: threading.Timer | None = None
+        self._pacer = Pacer(cpu_share, sleep=self._cancel.wait)  # a cancel ends a rest at once
         self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
         if getattr(cache, "is_open", True):  # a CacheOpening is read when the sync thread starts
             self._publish_counts()
@@ -173,29 +176,39 @@ class SyncService:
 
     def _run(self, run_id: int, counts: dict[str, int], reconcile: bool | None) -> None:
         client = self._get_client()
+        pace = self._pacer
+        pace.begin()
         self._publish(self._counts(replace(self.status, state=SyncState.SYNCING, phase="push",
                                            done=0, total=None, rate_per_s=None, eta_s=None,
                                            next_retry_at=None, message="Sending local edits…")))
         pushed = push_all(client, self.cache, cancelled=self._cancelled,
-                          progress=lambda n: self._phase("push", n))
+                          progress=lambda n: self._phase("push", n), pace=pace)
         self._check_cancel()
         self._publish(replace(self.status, phase="pull", done=0, message="Receiving changes…"))
+        first_pull = self.cache.cursor(CURSOR_KEY) is None and self.cache.count_all() == 0
+        pull_started = int(self.clock.now())
         pulled = pull_changes(client, self.cache, server_now=self.clock.now,
-                              cancelled=self._cancelled, progress=self._pull_progress)
+                              cancelled=self._cancelled, progress=self._pull_progress, pace=pace)
         self._check_cancel()
         if pulled.rows >= BIG_PULL_ROWS:
             self.cache.refresh_query_indexes()
         # Edits made while the pull ran go out now rather than a whole interval later.
-        pushed_late = push_all(client, self.cache, cancelled=self._cancelled)
+        pushed_late = push_all(client, self.cache, cancelled=self._cancelled, pace=pace)
         removed = 0
-        if self._reconcile_due(reconcile):
+        if first_pull and reconcile is None:
+            # Into an empty cache, the pull itself read the service's whole id set as of its
+            # start: walking every end user again to find deletions would double the run.
+            self.cache.set_cursor(LAST_RECONCILE_KEY, pull_started)
+        elif self._reconcile_due(reconcile):
             self._publish(replace(self.status, phase="reconcile", done=0,
                                   message="Checking for end users deleted on the service…"))
             result = reconcile_deletions(client, self.cache, cancelled=self._cancelled,
-                                         progress=lambda n: self._phase("reconcile", n))
+                                         progress=lambda n: self._phase("reconcile", n), pace=pace)
             self._check_cancel()
             removed = result or 0
             self.cache.set_cursor(LAST_RECONCILE_KEY, int(self.clock.now()))
+        if pace.rested_s:
+            log.debug("sync paced: rested %.1f s beside the window", pace.rested_s)
         counts.update(
             pushed_end_users=pushed.end_users + pushed_late.end_users,
             edits_done=pushed.edits_done + pushed_late.edits_done,

@@ -113,6 +113,7 @@ class DeskSession:
         from desktop_app.cache.query import EndUserQuery
         from desktop_app.cache.read_pool import ReadPool
         from desktop_app.sync import SyncService
+        from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.services import AppServices
 
@@ -123,7 +124,8 @@ class DeskSession:
         readable = self.reads.readable()
         self.cache = CacheOpening(path)
         self.query = EndUserQuery(self.reads)
-        self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval)
+        self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,
+                                             cpu_share=SHARE_BESIDE_A_WINDOW)
         self.responses = _ResponsesReader(self._client)
         self.services = AppServices(
             cache=self.cache, query=self.query, sync=self.sync, tasks=tasks, responses=self.responses,
@@ -194,7 +196,10 @@ class DeskSession:
         QTimer.singleShot(OPEN_CACHE_LATEST_MS, self.window, begin)  # a slow first query never holds it up
 
     def start_sync(self) -> None:
+        from desktop_app.ui.services import settle_heap
+
         if self.account is not None:
+            settle_heap()  # before the sync's churn begins
             self.sync.start()
 
     def close(self) -> None:

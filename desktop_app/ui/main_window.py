@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.cache.changes import CacheChanges
+from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope
 from desktop_app.ui.detail_panel import DetailPanel, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
@@ -395,7 +395,8 @@ class MainWindow(QMainWindow):
         self.detail.apply_cache_changes(changes)
         if changes.rows_added_or_removed or changes.end_user_ids is None:
             self._refresh_counts()
-        self._refresh_undo_state()
+        if changes.outbox_changed or changes.initiator is not Initiator.PULL:
+            self._refresh_undo_state()  # pulled rows never change what undo can do
 
     def _edit_done(self, label: str) -> None:
         self._undo_labels.append(label)

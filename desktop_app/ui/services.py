@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -33,9 +35,46 @@ class AppServices:
     #                             MainWindow.cache_opened() before its first query
 
 
+def settle_heap() -> None:
+    """Take what start-up built out of the garbage collector's full passes (once the window is up).
+
+    A full pass visits every tracked object: with the start-up heap in it (modules, Qt
+    wrappers, the demo service's end users) one took 50-130 ms, and a sync's allocations set
+    one off every few seconds, stalling the window each time. Only young objects are
+    collected first: a full collection here would delay the first paint as long.
+    """
+    gc.collect(1)
+    gc.freeze()
+
+
+# A merged broadcast lists at most this many ids (as the cache's own broadcasts do); beyond it
+# it says "refresh all", which costs a view less than looking up that many ids one by one.
+MERGED_IDS_LIMIT = 10_000
+
+
+def merge_changes(first: CacheChanges, second: CacheChanges) -> CacheChanges:
+    """One broadcast that tells a view everything two broadcasts of the same initiator did."""
+    if first.end_user_ids is None or second.end_user_ids is None:
+        ids: frozenset[int] | None = None
+    else:
+        ids = first.end_user_ids | second.end_user_ids
+        if len(ids) > MERGED_IDS_LIMIT:
+            ids = None
+    return replace(
+        first,
+        end_user_ids=ids,
+        rows_added_or_removed=first.rows_added_or_removed or second.rows_added_or_removed,
+        outbox_changed=first.outbox_changed or second.outbox_changed,
+        conflicts_changed=first.conflicts_changed or second.conflicts_changed,
+    )
+
+
 class CacheChangesRelay(QObject):
     """Carries CacheChanges from whichever thread wrote (often the sync worker) to the GUI thread.
 
+    Changes that arrive while the GUI thread is busy are merged (consecutive ones of the same
+    initiator) and delivered together on its next turn: a sync writes a page every few
+    milliseconds, and handling each page on its own would cost the window a refresh per page.
     Subscribes on creation; the window calls `detach()` when it closes.
     """
 
@@ -43,16 +82,33 @@ class CacheChangesRelay(QObject):
 
     def __init__(self, cache: Cache | CacheOpening, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._forward.connect(self.changed, Qt.ConnectionType.QueuedConnection)
+        self._lock = threading.Lock()
+        self._waiting: list[CacheChanges] = []  # in order; a delivery is queued while non-empty
+        self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = cache.subscribe(self._from_any_thread)
 
-    _forward = Signal(object)
+    _arrived = Signal()
 
     def _from_any_thread(self, changes: CacheChanges) -> None:
+        with self._lock:
+            queued = bool(self._waiting)
+            last = self._waiting[-1] if queued else None
+            if last is not None and last.initiator is changes.initiator:
+                self._waiting[-1] = merge_changes(last, changes)
+            else:
+                self._waiting.append(changes)
+        if queued:
+            return  # the delivery already queued takes this one along
         try:
-            self._forward.emit(changes)
+            self._arrived.emit()
         except RuntimeError:  # the relay is gone (window closed) while a writer still reports
             pass
+
+    def _deliver(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for changes in waiting:
+            self.changed.emit(changes)
 
     def detach(self) -> None:
         unsubscribe, self._unsubscribe = self._unsubscribe, None

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 _ICON = 16
 _AGE_REFRESH_MS = 15_000  # "3 min ago" stays true without a repaint per second
+# A running sync's counts and rate are redrawn this often at most, not once per page pulled:
+# each redraw relays out the bar's labels on the GUI thread. Any other change shows at once.
+_PROGRESS_EVERY_MS = 250
 
 
 class _StatusRelay(QObject):
@@ -193,6 +196,12 @@ class SyncStatusBar(QStatusBar):
         self._age_timer.setInterval(_AGE_REFRESH_MS)
         self._age_timer.timeout.connect(self._tick)
         self._age_timer.start()
+        self._held: SyncStatus | None = None  # newer progress, waiting for _progress_timer
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.timeout.connect(self._render_held)
+        self._rendered_at = 0.0
+        self._icon_key: tuple[SyncState, tuple[str, str]] | None = None
         self.render(self._status)
 
     # --- the person's controls ------------------------------------------------------------
@@ -215,6 +224,7 @@ class SyncStatusBar(QStatusBar):
             self._unsubscribe()
             self._unsubscribe = None
         self._age_timer.stop()
+        self._progress_timer.stop()
 
     @property
     def status(self) -> SyncStatus:
@@ -225,13 +235,33 @@ class SyncStatusBar(QStatusBar):
     @Slot()
     def _apply_latest(self) -> None:
         status = self._relay.take()
-        if status is not None:
-            self.render(status)
+        if status is None:
+            return
+        shown = self._status
+        since_ms = (time.monotonic() - self._rendered_at) * 1000
+        if (status.state is SyncState.SYNCING and shown.state is SyncState.SYNCING
+                and status.phase == shown.phase and since_ms < _PROGRESS_EVERY_MS):
+            self._held = status  # only the progress moved: drawn with the next slot
+            if not self._progress_timer.isActive():
+                self._progress_timer.start(max(1, int(_PROGRESS_EVERY_MS - since_ms)))
+            return
+        self.render(status)
+
+    @Slot()
+    def _render_held(self) -> None:
+        if self._held is not None:
+            self.render(self._held)
 
     def render(self, status: SyncStatus) -> None:
         """Show one snapshot (GUI thread only)."""
         self._status = status
-        self.icon_label.setPixmap(state_icon(status.state).pixmap(_ICON, _ICON))
+        self._held = None
+        self._progress_timer.stop()
+        self._rendered_at = time.monotonic()
+        icon_key = (status.state, _palette_key())
+        if icon_key != self._icon_key:  # a new pixmap relays the label out: only when it changes
+            self._icon_key = icon_key
+            self.icon_label.setPixmap(state_icon(status.state).pixmap(_ICON, _ICON))
         self._render_state_text()
         self._age_timer.setInterval(1000 if status.next_retry_at is not None else _AGE_REFRESH_MS)
         self._render_progress(status)
@@ -322,12 +352,20 @@ class SyncStatusBar(QStatusBar):
         if status.state is not SyncState.SYNCING:
             self.progress.hide()
             return
-        self.progress.show()
-        if status.total:
-            self.progress.setRange(0, max(status.total, status.done, 1))
-            self.progress.setValue(min(status.done, self.progress.maximum()))
-        else:
-            self.progress.setRange(0, 0)  # busy: no count to promise
+        # QProgressBar.setValue repaints at once, and a synchronous repaint paints everything
+        # dirty in the window with it: during a sync, the table someone scrolls, once per page
+        # pulled, on top of the regular paint. With updates off the bar is only marked, and
+        # re-enabling them schedules one ordinary, coalesced paint.
+        self.progress.setUpdatesEnabled(False)
+        try:
+            self.progress.show()
+            if status.total:
+                self.progress.setRange(0, max(status.total, status.done, 1))
+                self.progress.setValue(min(status.done, self.progress.maximum()))
+            else:
+                self.progress.setRange(0, 0)  # busy: no count to promise
+        finally:
+            self.progress.setUpdatesEnabled(True)
 
     @Slot()
     def _render_age(self) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+from desktop_app.api import WootricClient
 from desktop_app.cache import Cache, EditState
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
+from desktop_app.sync.reconcile import LAST_RECONCILE_KEY
 
-from .conftest import cache_view, server_view
+from .conftest import cache_view, credentials, server_view
 
 
 def test_first_sync_mirrors_the_server(emu: Emulator, cache: Cache, service: SyncService) -> None:
@@ -17,6 +19,29 @@ def test_first_sync_mirrors_the_server(emu: Emulator, cache: Cache, service: Syn
     assert cache_view(cache) == server_view(emu)
     runs = cache.last_sync_runs(1)
     assert runs and runs[0].outcome == "completed"
+
+
+def test_first_sync_does_not_walk_the_service_twice(emu: Emulator, cache: Cache) -> None:
+    """Into an empty cache the pull reads every id: no second walk to look for deletions, and the
+    reconcile clock starts at the pull; the next runs reconcile on schedule or when asked."""
+    phases: list[str] = []
+    service = SyncService(cache, lambda: WootricClient(credentials(emu)), reconcile_every=3600,
+                          cpu_share=0.5)
+    service.subscribe(lambda status: phases.append(status.phase))
+    try:
+        before = int(time.time())
+        assert service.run_once().state is SyncState.IDLE
+        assert "pull" in phases and "reconcile" not in phases
+        assert before - 2 <= (cache.cursor(LAST_RECONCILE_KEY) or 0) <= int(time.time())
+        assert cache_view(cache) == server_view(emu)
+        gone = sorted(emu.store.all_ids())[0]
+        emu.store.delete(gone)
+        service.run_once()  # not due yet
+        assert cache.get(gone) is not None
+        service.run_once(reconcile=True)
+        assert "reconcile" in phases and cache.get(gone) is None
+    finally:
+        service.stop()
 
 
 def test_second_sync_pulls_only_changes(emu: Emulator, cache: Cache, service: SyncService) -> None:

@@ -200,3 +200,59 @@ def test_real_sync_service_offline_and_back(qtbot: QtBot, tmp_path: Path) -> Non
         sync.stop()
         cache.close()
         emu.stop()
+
+
+def test_progress_never_repaints_the_window_at_once(qtbot: QtBot) -> None:
+    """A progress step only marks the bar: what else is dirty (a scrolled table) waits for the
+    regular, coalesced paint instead of being painted inside every status update."""
+    from PySide6.QtGui import QPaintEvent
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    class Counted(QWidget):
+        paints = 0
+
+        def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+            type(self).paints += 1
+
+    sync = _ScriptedSync()
+    window = QWidget()
+    qtbot.addWidget(window)
+    layout = QVBoxLayout(window)
+    neighbour = Counted(window)
+    neighbour.setMinimumHeight(200)
+    widget = SyncStatusBar(_Services(sync), window)  # type: ignore[arg-type]
+    layout.addWidget(neighbour)
+    layout.addWidget(widget)
+    window.resize(1000, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    widget.render(SyncStatus(SyncState.SYNCING, phase="pull", done=10, total=1000))
+    neighbour.update()
+    qtbot.waitUntil(lambda: Counted.paints > 0 and widget.progress.width() > 20, timeout=10_000)
+    for done in range(100, 1000, 100):
+        neighbour.update()  # dirty, as a table is while someone scrolls it
+        before = Counted.paints
+        widget.render(SyncStatus(SyncState.SYNCING, phase="pull", done=done, total=1000))
+        assert Counted.paints == before
+        assert widget.progress.value() == done
+    before = Counted.paints
+    qtbot.waitUntil(lambda: Counted.paints > before, timeout=10_000)  # on the next turn
+
+
+def test_progress_is_redrawn_a_few_times_a_second_and_the_end_at_once(
+    qtbot: QtBot, bar: tuple[SyncStatusBar, _ScriptedSync]
+) -> None:
+    widget, sync = bar
+    renders: list[SyncStatus] = []
+    original = widget.render
+    widget.render = lambda s: (renders.append(s), original(s))  # type: ignore[method-assign]
+    started = time.monotonic()
+    for done in range(0, 2000, 50):  # a page every 10 ms, the GUI thread idle in between
+        sync.publish(SyncStatus(SyncState.SYNCING, phase="pull", done=done, total=2000))
+        qtbot.wait(10)
+    qtbot.waitUntil(lambda: widget.status.done == 1950, timeout=10_000)  # the newest is drawn
+    assert len(renders) <= 2 + (time.monotonic() - started) * 4 + 1
+    done = SyncStatus(SyncState.IDLE, last_success_at=int(time.time()))
+    _publish_from_worker(sync, done)
+    qtbot.waitUntil(lambda: widget.status == done, timeout=10_000)
+    assert widget.state_label.text() == "Up to date" and not widget.progress.isVisible()
