@@ -568,7 +568,13 @@ def main() -> int:
         else:
             print(f"  GUI while a first sync pulls {stall['users']:,} end users into a fresh cache:"
                   f" longest stall {stall['longest_stall_ms']:.0f} ms, p99 timer gap {stall['p99_gap_ms']:.0f} ms"
-                  f" ({stall['seconds']:.1f} s, {stall['rows_shown']:,} rows shown, {stall['final_state']})")
+                  f" ({stall['seconds']:.1f} s, {stall['rows_shown']:,} rows shown, {stall['final_state']},"
+                  f" emulator {stall['emulator']})")
+            print(f"    less the time the GUI thread waited for a CPU: longest {stall['longest_net_of_cpu_wait_ms']:.0f} ms,"
+                  f" p99 {stall['p99_net_of_cpu_wait_ms']:.0f} ms   (target <= 50)")
+            if "no_sync_longest_stall_ms" in stall:
+                print(f"    same window scrolled with no sync (reference): longest {stall['no_sync_longest_stall_ms']:.0f} ms,"
+                      f" p99 {stall['no_sync_p99_gap_ms']:.0f} ms")
     if not args.keep and args.db is None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
