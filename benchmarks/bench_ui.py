@@ -174,10 +174,16 @@ def run_child(db: Path, sync_users: int) -> dict[str, Any]:
     viewport.repaint()  # the first painted table: rows fetched and drawn
     first_paint = time.perf_counter()
     writer_imported_at_paint = "sqlalchemy" in sys.modules
-    _wait(app, lambda: model.complete)
-    all_ids = time.perf_counter()
-    _wait(app, lambda: session.cache.is_open)  # edits, undo and sync need the writer side
-    editable = time.perf_counter()
+    reached: dict[str, float] = {}  # each moment taken when it happens, whichever comes first
+
+    def both_reached() -> bool:
+        for name, happened in (("all_ids", model.complete), ("editable", session.cache.is_open)):
+            if happened and name not in reached:
+                reached[name] = time.perf_counter()
+        return len(reached) == 2
+
+    _wait(app, both_reached)  # every id known; the writer side open (edits, undo, sync)
+    all_ids, editable = reached["all_ids"], reached["editable"]
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     result: dict[str, Any] = {
