@@ -248,6 +248,41 @@ class _Plan:
     share: float = 1.0  # of a sample of end users that match
 
 
+def _keyset_pages(
+    plan: _Plan, order: _Order, batch_size: int,
+    fetch: Callable[[str, dict[str, Any]], list[Any]], last_of: Callable[[Any], tuple[Any, int]],
+) -> Iterator[list[Any]]:
+    """Page along the sort's index by (key, id): each page starts where the last ended.
+
+    `fetch(tail, params)` runs the caller's SELECT with `tail` (WHERE ... ORDER BY ... LIMIT);
+    `last_of(row)` gives a row's (key, id). Empty keys (NULL) form their own run, first
+    ascending and last descending, paged by id.
+    """
+    key, after = order.expr, "<" if order.descending else ">"
+    runs = ["all"] if key == "id" else (["set", "null"] if order.descending else ["null", "set"])
+    base = {**plan.params, **order.params, "_limit": batch_size}
+    for run in runs:
+        last: tuple[Any, int] | None = None
+        while True:
+            terms = [f"({plan.where})"]
+            if run != "all":
+                terms.append(f"{key} IS {'NOT ' if run == 'set' else ''}NULL")
+            params = dict(base)
+            if last is not None:
+                params["_key"], params["_id"] = last
+                terms.append(
+                    f"{key} {after}= :_key AND ({key} {after} :_key OR id {after} :_id)"
+                    if run == "set" else f"id {after} :_id"
+                )
+            rows = fetch(f"WHERE {' AND '.join(terms)} ORDER BY {order.sql} LIMIT :_limit", params)
+            if not rows:
+                break
+            yield rows
+            if len(rows) < batch_size:
+                break
+            last = last_of(rows[-1])
+
+
 class EndUserQuery:
     """Filtered, sorted reads over `end_user` (see the module docstring for threading).
 
@@ -701,36 +736,12 @@ class EndUserQuery:
 
     def _keyset(self, raw: sqlite3.Connection, plan: _Plan, order: _Order,
                 batch_size: int) -> Iterator[list[ResultRow]]:
-        """Page along the sort's index by (key, id): each batch starts where the last ended.
+        """Rows in order, a batch per keyset page (see `_keyset_pages`)."""
+        def fetch(tail: str, params: dict[str, Any]) -> list[Any]:
+            return raw.execute(f"SELECT {_ROW_SQL}, {order.expr} FROM {plan.source} {tail}", params).fetchall()
 
-        Empty keys (NULL) form their own run — first ascending, last descending — paged by id.
-        """
-        key, after = order.expr, "<" if order.descending else ">"
-        runs = ["all"] if key == "id" else (["set", "null"] if order.descending else ["null", "set"])
-        base = {**plan.params, **order.params, "_limit": batch_size}
-        for run in runs:
-            last: tuple[Any, int] | None = None
-            while True:
-                terms = [f"({plan.where})"]
-                if run != "all":
-                    terms.append(f"{key} IS {'NOT ' if run == 'set' else ''}NULL")
-                params = dict(base)
-                if last is not None:
-                    params["_key"], params["_id"] = last
-                    terms.append(
-                        f"{key} {after}= :_key AND ({key} {after} :_key OR id {after} :_id)"
-                        if run == "set" else f"id {after} :_id"
-                    )
-                rows = raw.execute(
-                    f"SELECT {_ROW_SQL}, {key} FROM {plan.source} WHERE {' AND '.join(terms)} "
-                    f"ORDER BY {order.sql} LIMIT :_limit", params,
-                ).fetchall()
-                if not rows:
-                    break
-                yield [ResultRow.from_sql(r) for r in rows]
-                if len(rows) < batch_size:
-                    break
-                last = (rows[-1][15], rows[-1][0])
+        for rows in _keyset_pages(plan, order, batch_size, fetch, lambda row: (row[15], row[0])):
+            yield [ResultRow.from_sql(r) for r in rows]
 
     def _tuple_batches(self, node: FilterNode, sort: SortSpec, select: _TupleSelect, batch_size: int,
                        ids: Sequence[int] | None) -> Iterator[list[tuple[Any, ...]]]:
@@ -761,9 +772,7 @@ class EndUserQuery:
     def _keyset_tuples(self, raw: sqlite3.Connection, plan: _Plan, order: _Order, select: _TupleSelect,
                        batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
         """`_keyset` for `iter_tuples`: the same (key, id) pages, rows as plain tuples."""
-        key, after = order.expr, "<" if order.descending else ">"
-        runs = ["all"] if key == "id" else (["set", "null"] if order.descending else ["null", "set"])
-        base = {**plan.params, **order.params, "_limit": batch_size}
+        key = order.expr
         # Each page starts after the last row's (key, id): taken from the row when both are
         # columns asked for (an email, a date, the id), else selected after the columns.
         id_at = select.position("id")
@@ -772,30 +781,13 @@ class EndUserQuery:
         if id_at is None or key_at is None:
             key_at, id_at = -1, -2
         width = select.width
-        for run in runs:
-            last: tuple[Any, int] | None = None
-            while True:
-                terms = [f"({plan.where})"]
-                if run != "all":
-                    terms.append(f"{key} IS {'NOT ' if run == 'set' else ''}NULL")
-                params = dict(base)
-                if last is not None:
-                    params["_key"], params["_id"] = last
-                    terms.append(
-                        f"{key} {after}= :_key AND ({key} {after} :_key OR id {after} :_id)"
-                        if run == "set" else f"id {after} :_id"
-                    )
-                rows = select.fetch(
-                    raw, "" if inline else f", end_user.id, {key}",
-                    f"FROM {plan.source} WHERE {' AND '.join(terms)} ORDER BY {order.sql} LIMIT :_limit",
-                    params,
-                )
-                if not rows:
-                    break
-                yield rows if inline else [row[:width] for row in rows]
-                if len(rows) < batch_size:
-                    break
-                last = (rows[-1][key_at], rows[-1][id_at])
+
+        def fetch(tail: str, params: dict[str, Any]) -> list[Any]:
+            return select.fetch(raw, "" if inline else f", end_user.id, {key}",
+                                f"FROM {plan.source} {tail}", params)
+
+        for rows in _keyset_pages(plan, order, batch_size, fetch, lambda row: (row[key_at], row[id_at])):
+            yield rows if inline else [row[:width] for row in rows]
 
     def _values_by_index(self, raw: sqlite3.Connection, key: str, limit: int) -> list[tuple[str, int]]:
         sample = self._sample_ids(raw)
