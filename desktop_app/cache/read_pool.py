@@ -71,6 +71,6 @@ class ReadPool:
         # cannot recover the WAL index after a crash.
         raw = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True,
                               timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None)
-        for pragma in ("query_only = ON", "temp_store = MEMORY", "cache_size = -16000"):
+        for pragma in ("query_only = ON", "temp_store = MEMORY"):  # page cache: EndUserQuery._read
             raw.execute(f"PRAGMA {pragma}")
         return raw
