@@ -78,8 +78,6 @@ class SyncService:
         self._edit_timer: threading.Timer | None = None
         self._pacer = Pacer(cpu_share, sleep=self._cancel.wait)  # a cancel ends a rest at once
         self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
-        if getattr(cache, "is_open", True):  # a CacheOpening is read when the sync thread starts
-            self._publish_counts()
 
     # --- control -------------------------------------------------------------------------
 
