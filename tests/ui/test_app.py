@@ -27,6 +27,22 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_USERS = 300
 
 
+@pytest.fixture()
+def no_env_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app must find its account in the profile, not in the environment."""
+    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _remember_account(emu: Emulator, root: Path) -> tuple[MemoryOnly, accounts.AccountProfile]:
+    """An account signed in before: its profile on disk, its secret in the store."""
+    store = MemoryOnly("test")
+    profile = accounts.AccountProfile(emu.base_url, accounts.AuthMethod.CLIENT_CREDENTIALS,
+                                      client_id=DEFAULT_CLIENT_ID, label="Acme")
+    accounts.sign_in(profile, DEFAULT_CLIENT_SECRET, store, root)
+    return store, profile
+
+
 def _count(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         return int(connection.execute("SELECT count(*) FROM end_user").fetchone()[0])
@@ -76,10 +92,8 @@ def test_demo_syncs_from_the_emulator_and_shuts_down_cleanly(
 
 
 def test_without_an_account_the_sign_in_dialog_opens(
-    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, no_env_account: None
 ) -> None:
-    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
-        monkeypatch.delenv(name, raising=False)
     desk = DeskApp(qapp, isolated_settings, MemoryOnly("test"))
     try:
         desk.start()
@@ -98,15 +112,10 @@ def test_without_an_account_the_sign_in_dialog_opens(
 
 
 def test_sign_out_forgets_the_account_and_asks_again(
-    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, no_env_account: None
 ) -> None:
-    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
-        monkeypatch.delenv(name, raising=False)
     emu = Emulator(port=0, users=10, seed=5).start()
-    store = MemoryOnly("test")
-    profile = accounts.AccountProfile(emu.base_url, accounts.AuthMethod.CLIENT_CREDENTIALS,
-                                      client_id=DEFAULT_CLIENT_ID, label="Acme")
-    accounts.sign_in(profile, DEFAULT_CLIENT_SECRET, store, isolated_settings)
+    store, profile = _remember_account(emu, isolated_settings)
     desk = DeskApp(qapp, isolated_settings, store)
     try:
         desk.start()  # the remembered account opens without asking; its secret is read after
@@ -169,16 +178,11 @@ def test_run_gui_demo_as_a_process_quits_cleanly_on_sigterm(tmp_path: Path) -> N
 
 
 def test_a_remembered_account_without_its_secret_still_opens_its_cache_and_asks_to_sign_in(
-    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, no_env_account: None
 ) -> None:
     """Offline-first: the cached end users show and can be edited; sync waits for a sign-in."""
-    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
-        monkeypatch.delenv(name, raising=False)
     emu = Emulator(port=0, users=25, seed=8).start()
-    store = MemoryOnly("test")
-    profile = accounts.AccountProfile(emu.base_url, accounts.AuthMethod.CLIENT_CREDENTIALS,
-                                      client_id=DEFAULT_CLIENT_ID, label="Acme")
-    accounts.sign_in(profile, DEFAULT_CLIENT_SECRET, store, isolated_settings)
+    store, profile = _remember_account(emu, isolated_settings)
     desk = DeskApp(qapp, isolated_settings, store)
     try:
         desk.start()
@@ -208,11 +212,9 @@ def test_a_remembered_account_without_its_secret_still_opens_its_cache_and_asks_
 
 
 def test_closing_a_session_remembers_the_property_keys_it_filtered_on(
-    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, no_env_account: None
 ) -> None:
     """So the next open gives those keys the query indexes (typing plan:pro stays fast)."""
-    for name in (accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET):
-        monkeypatch.delenv(name, raising=False)
     desk = DeskApp(qapp, isolated_settings, MemoryOnly("test"), demo=True,
                    demo_settings=DemoSettings(users=40, rate_limit=None))
     try:
