@@ -128,16 +128,16 @@ def _wait(app: Any, condition: Any, timeout_s: float = 60.0) -> None:
         time.sleep(0.0005)
 
 
-BENCH_CLIENT_ID = "bench-client"
+# The benchmark's account, from the environment; its service is a closed loopback port.
+BENCH_ACCOUNT_ENV = {"WOOTRIC_CLIENT_ID": "bench-client", "WOOTRIC_CLIENT_SECRET": "x",
+                     "WOOTRIC_API_BASE": "http://127.0.0.1:9"}
 
 
 def account_cache_path(home: Path) -> Path:
-    """Where the app looks for the cache of the benchmark's account (from the environment)."""
+    """Where the app looks for the cache of the benchmark's account."""
     from desktop_app import accounts
 
-    env = {accounts.ENV_CLIENT_ID: BENCH_CLIENT_ID, accounts.ENV_CLIENT_SECRET: "x",
-           accounts.ENV_API_BASE: "http://127.0.0.1:9"}
-    account = accounts.account_from_env(env)
+    account = accounts.account_from_env(BENCH_ACCOUNT_ENV)
     assert account is not None
     return account.profile.cache_path(home)
 
@@ -151,9 +151,8 @@ def run_child(db: Path, sync_users: int) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         os.environ[name] = str(home / name.lower())  # QSettings and logs stay out of the real home
-    os.environ.update(QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                      WOOTRIC_DESK_HOME=str(home), WOOTRIC_CLIENT_ID=BENCH_CLIENT_ID,
-                      WOOTRIC_CLIENT_SECRET="x", WOOTRIC_API_BASE="http://127.0.0.1:9")
+    os.environ.update(BENCH_ACCOUNT_ENV, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+                      WOOTRIC_DESK_HOME=str(home))
     target = account_cache_path(home)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.symlink_to(db.resolve())  # SQLite resolves the link: its -wal and -shm sit beside db
