@@ -22,6 +22,7 @@ from desktop_app.accounts import AccountProfile, AuthMethod, SignedInAccount
 from desktop_app.credentials import CredentialError, CredentialStore, open_credential_store
 from desktop_app.logs import ErrorSink, register_secrets, setup_logging, shutdown_logging
 from desktop_app.ui.errors import ErrorPresenter
+from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_collections
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ class DeskSession:
         QTimer.singleShot(OPEN_CACHE_LATEST_MS, self.window, begin)  # a slow first query never holds it up
 
     def start_sync(self) -> None:
-        from desktop_app.ui.services import settle_heap
+        from desktop_app.ui.responsiveness import settle_heap
 
         if self.account is not None:
             settle_heap()  # before the sync's churn begins
@@ -497,6 +498,8 @@ def build_application(argv: Sequence[str]) -> QApplication:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication([sys.argv[0] if sys.argv else APP_ID, *argv])
     app.setDesktopFileName(APP_ID)
+    favour_the_gui_thread()
+    schedule_full_collections(app)
     icon = _app_icon()
     if icon is not None:
         app.setWindowIcon(icon)

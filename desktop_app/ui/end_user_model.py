@@ -17,12 +17,22 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.ui.columns import ColumnKind, ColumnSpec
-from desktop_app.ui.end_user_cells import cell
+from desktop_app.ui.end_user_cells import cell_roles
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -130,9 +140,9 @@ class EndUserTableModel(QAbstractTableModel):
         self._sort = _make_sort("email", False)
         self._rows: OrderedDict[int, Any] = OrderedDict()
         self._row_of: dict[int, int] = {}  # row index of every cached id, for scoped dataChanged
-        # Cell values of loaded rows by (column, role): a repaint asks ~7 roles of every visible
-        # cell, several times per new filter, and building them each time cost half the paint.
-        self._cells: dict[int, dict[tuple[int, int], Any]] = {}
+        # Each loaded row's cells, every role at once, by column: a repaint asks 7 roles of every
+        # visible cell, several times per new filter, and building them each time cost half the paint.
+        self._cells: dict[int, dict[int, dict[int, Any]]] = {}
         self._waiting: tuple[int, int] | None = None  # first, last row painted as "Loading…"
         self._loaded_once = False
         self._started = False  # refresh() was called: header clicks now query
@@ -364,19 +374,57 @@ class EndUserTableModel(QAbstractTableModel):
         end_user_id = self._ids[row]
         if role == ID_ROLE:
             return int(end_user_id)
-        cells = self._cells.get(end_user_id)
-        if cells is not None and (column, role) in cells:
-            return cells[column, role]
-        value = self._row(row)
-        spec = self._columns[column]
-        if isinstance(value, _Unloaded):
-            return self._placeholder_data(spec, role)
         if role == ROW_ROLE:
-            return value
-        shown = cell(value, spec, role)
+            value = self._row(row)
+            return None if isinstance(value, _Unloaded) else value
+        roles = self._cell_roles(row, column)
+        if roles is None:
+            return self._placeholder_data(self._columns[column], role)
+        return roles.get(role)
+
+    def _cell_roles(self, row: int, column: int) -> dict[int, Any] | None:
+        """All roles of a cell of a row with a known id, loading its block; None if unreadable."""
+        end_user_id = self._ids[row]
+        cells = self._cells.get(end_user_id)
+        if cells is not None:
+            roles = cells.get(column)
+            if roles is not None:
+                self._row_of[end_user_id] = row  # a painted row's place, for scoped dataChanged
+                return roles
+        value = self._row(row)
+        if isinstance(value, _Unloaded):
+            return None
+        roles = cell_roles(value, self._columns[column])
         if end_user_id in self._rows:  # cached only while its row is (evicted together)
-            self._cells.setdefault(end_user_id, {})[column, role] = shown
-        return shown
+            self._cells.setdefault(end_user_id, {})[column] = roles
+        return roles
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:  # noqa: N803
+        """Every role a painted cell needs in one call (Qt's delegates ask seven at once).
+
+        Each call from C++ into Python takes the interpreter lock, and while a sync works in
+        another thread each take may wait for it: one take per cell instead of one per role
+        keeps a repaint short. The values are `data()`'s, from the same per-row cell cache.
+        """
+        spans = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
+        row, column = index.row(), index.column()
+        if not (0 <= row < len(self._ids) and column < len(self._columns) and index.isValid()):
+            for role_data in spans:  # placeholders and nothing: data() knows them
+                value = self.data(index, role_data.role())
+                if value is not None:
+                    role_data.setData(value)
+            return
+        roles = self._cell_roles(row, column)
+        for role_data in spans:
+            role = role_data.role()
+            if roles is not None and role != ID_ROLE and role != ROW_ROLE:
+                value = roles.get(role)  # background, check state, size hint: never set
+            elif role in _ROLES_WITH_ROW or role == ID_ROLE:
+                value = self.data(index, role)  # the id, the row, a placeholder
+            else:
+                continue
+            if value is not None:
+                role_data.setData(value)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Header click: sort in SQL by that column (the markers column does not sort)."""
@@ -476,7 +524,11 @@ class EndUserTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._ids = result.ids
         self._row_count = len(result.ids)
-        self._drop_cached_rows()
+        # Loaded rows stay: a row's content changes only with a broadcast, which drops it. Only
+        # where each sits is forgotten (painting finds it again), so a sync's frequent re-reads
+        # do not reload and rebuild every visible row.
+        self._row_of.clear()
+        self._waiting = None
         self.endResetModel()
         self.rows_relocated.emit(result.positions)
         self.ids_applied.emit(self._row_count)
@@ -497,6 +549,7 @@ class EndUserTableModel(QAbstractTableModel):
         value = self._rows.get(end_user_id)
         if value is not None and not (isinstance(value, _Unloaded) and time.monotonic() - value.failed_at > RETRY_AFTER_S):
             self._rows.move_to_end(end_user_id)
+            self._row_of[end_user_id] = row
             return value
         self._load_block(row)
         return self._rows.get(end_user_id) or _Unloaded(time.monotonic())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,18 +32,6 @@ class AppServices:
     demo: object | None = None  # the embedded emulator when running with --demo
     rows_readable: bool = True  # False while a new cache file is created: the table waits for
     #                             MainWindow.cache_opened() before its first query
-
-
-def settle_heap() -> None:
-    """Take what start-up built out of the garbage collector's full passes (once the window is up).
-
-    A full pass visits every tracked object: with the start-up heap in it (modules, Qt
-    wrappers, the demo service's end users) one took 50-130 ms, and a sync's allocations set
-    one off every few seconds, stalling the window each time. Only young objects are
-    collected first: a full collection here would delay the first paint as long.
-    """
-    gc.collect(1)
-    gc.freeze()
 
 
 # A merged broadcast lists at most this many ids (as the cache's own broadcasts do); beyond it

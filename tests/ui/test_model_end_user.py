@@ -6,7 +6,8 @@ import threading
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, Qt
+from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
 from desktop_app.cache.changes import CacheChanges, Initiator
@@ -235,3 +236,107 @@ def test_a_new_sort_paints_the_first_screen_before_the_id_list(qtbot: QtBot, ser
     qtbot.waitUntil(lambda: model.complete, timeout=10_000)
     assert model.id_at(SAMPLE_SIZE - 1) == 1001
     assert resets == [True]  # one reset for the new order; the rest filled in without another
+
+
+_PAINT_ROLES = (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.CheckStateRole,
+    ID_ROLE,
+)
+
+
+def _role_value(value: Any) -> Any:
+    """Icons and fonts compare by what they draw; everything else by value."""
+    return value.cacheKey() if hasattr(value, "cacheKey") else value
+
+
+def test_multi_data_answers_every_role_as_data_does(qtbot: QtBot, services: AppServices) -> None:
+    model = _model(qtbot, services)
+    model.apply_cache_changes(services.cache.set_property([model.id_at(3) or 0], "plan", "platinum"))  # pending
+    model.apply_cache_changes(services.cache.delete_end_users([model.id_at(4) or 0]))  # struck through
+    for row in (0, 3, 4, 150, SAMPLE_SIZE - 1):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            for role in _PAINT_ROLES:
+                role_data = QModelRoleData(int(role))
+                model.multiData(index, role_data)
+                assert _role_value(role_data.data()) == _role_value(model.data(index, role)), (row, column, role)
+
+
+class _CountingModel(EndUserTableModel):
+    """Counts the calls a view makes into Python while it paints."""
+
+    data_calls = 0
+    multi_data_calls = 0
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        type(self).data_calls += 1
+        return super().data(index, role)
+
+    def multiData(self, index: Any, roleDataSpan: Any) -> None:  # noqa: N803 - Qt's name
+        type(self).multi_data_calls += 1
+        super().multiData(index, roleDataSpan)
+
+
+def test_a_repaint_asks_python_once_per_cell_not_once_per_role(qtbot: QtBot, services: AppServices) -> None:
+    model = _CountingModel(services.query, services.tasks, ALL_COLUMNS.specs())
+    model.refresh()
+    qtbot.waitUntil(lambda: model.complete, timeout=10_000)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    _CountingModel.data_calls = _CountingModel.multi_data_calls = 0
+    image = view.viewport().grab()
+    assert not image.isNull()
+    cells = _CountingModel.multi_data_calls
+    assert cells >= 10 * 5  # a screen of rows, several columns each
+    assert _CountingModel.data_calls == 0  # every role came with the cell's one call
+    shown = model.data(model.index(0, _column(model, "email")))
+    assert shown and "@" in shown
+
+
+class _CountingRows:
+    """The real query, counting the rows the model fetches by id."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.fetched: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def rows_by_ids(self, ids: Any) -> Any:
+        self.fetched.extend(ids)
+        return self._real.rows_by_ids(ids)
+
+
+def test_an_id_refresh_keeps_loaded_rows_and_repaints_changes_where_rows_moved(
+    qtbot: QtBot, services: AppServices
+) -> None:
+    query = _CountingRows(services.query)
+    model = _model(qtbot, services, query)
+    for row in range(0, SAMPLE_SIZE):  # every row loaded
+        model.data(model.index(row, 1))
+    first = model.id_at(0)
+    assert first is not None
+    # The first end user's email now sorts last: the re-read ids differ and the model resets.
+    with qtbot.waitSignal(model.modelReset, timeout=10_000):
+        model.apply_cache_changes(services.cache.set_email(first, "zzz-last@example.com"))
+    assert model.id_at(SAMPLE_SIZE - 1) == first
+    query.fetched.clear()
+    for row in range(0, SAMPLE_SIZE):
+        model.data(model.index(row, 1))
+    assert query.fetched == [first]  # only the edited row is read again, not the whole result
+    assert model.data(model.index(SAMPLE_SIZE - 1, 1)) == "zzz-last@example.com"
+    # A later change to a row that moved repaints its new place.
+    moved = model.id_at(0)
+    assert moved is not None
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda tl, br, _roles=(): changed.append((tl.row(), br.row())))
+    model.apply_cache_changes(services.cache.set_property([moved], "plan", "platinum"))
+    assert changed == [(0, 0)]
+    assert model.data(model.index(0, _column(model, "prop:plan"))) == "platinum"
