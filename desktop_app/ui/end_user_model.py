@@ -408,22 +408,19 @@ class EndUserTableModel(QAbstractTableModel):
         """
         spans = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
         row, column = index.row(), index.column()
-        if not (0 <= row < len(self._ids) and column < len(self._columns) and index.isValid()):
-            for role_data in spans:  # placeholders and nothing: data() knows them
-                value = self.data(index, role_data.role())
-                if value is not None:
-                    role_data.setData(value)
-            return
-        roles = self._cell_roles(row, column)
+        known = 0 <= row < len(self._ids) and column < len(self._columns) and index.isValid()
+        roles = self._cell_roles(row, column) if known else None
         for role_data in spans:
             role = role_data.role()
             if roles is not None and role != ID_ROLE and role != ROW_ROLE:
                 value = roles.get(role)  # background, check state, size hint: never set
-            elif role in _ROLES_WITH_ROW or role == ID_ROLE:
-                value = self.data(index, role)  # the id, the row, a placeholder
             else:
-                continue
-            if value is not None:
+                value = self.data(index, role)  # the id, the row, a placeholder
+            # A delegate hands the same span for every cell: a role without a value is cleared,
+            # or the previous cell's would show.
+            if value is None:
+                role_data.clearData()
+            else:
                 role_data.setData(value)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -255,11 +255,14 @@ def test_multi_data_answers_every_role_as_data_does(qtbot: QtBot, services: AppS
     model = _model(qtbot, services)
     model.apply_cache_changes(services.cache.set_property([model.id_at(3) or 0], "plan", "platinum"))  # pending
     model.apply_cache_changes(services.cache.delete_end_users([model.id_at(4) or 0]))  # struck through
+    # One QModelRoleData per role for every cell, as a delegate reuses its span: a value left
+    # from the cell before must never show in the next.
+    reused = {role: QModelRoleData(int(role)) for role in _PAINT_ROLES}
     for row in (0, 3, 4, 150, SAMPLE_SIZE - 1):
         for column in range(model.columnCount()):
             index = model.index(row, column)
             for role in _PAINT_ROLES:
-                role_data = QModelRoleData(int(role))
+                role_data = reused[role]
                 model.multiData(index, role_data)
                 assert _role_value(role_data.data()) == _role_value(model.data(index, role)), (row, column, role)
 
