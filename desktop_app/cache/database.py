@@ -43,8 +43,17 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 1
-MIGRATIONS: tuple[Migration, ...] = ()
+SCHEMA_VERSION = 2
+
+
+def _add_pending_edit_sent_at(connection: Connection) -> None:
+    connection.exec_driver_sql("ALTER TABLE pending_edit ADD COLUMN sent_at INTEGER")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
+              _add_pending_edit_sent_at),
+)
 
 
 def make_private_dirs(directory: Path) -> None:
