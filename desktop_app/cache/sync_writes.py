@@ -104,6 +104,15 @@ def _conflicts_among_push_edits(connection: Connection) -> bool:
     ).first() is not None
 
 
+def mark_sent(connection: Connection, end_user_id: int, edit_ids: Sequence[int],
+              now: int) -> None:
+    """A push is about to put these queued edits' values on the wire as ours."""
+    fill_ids(connection, "push_edits", edit_ids)
+    connection.exec_driver_sql(
+        "UPDATE pending_edit SET sent_at = ? WHERE id IN (SELECT id FROM temp.push_edits)"
+        " AND end_user_id = ? AND state = 'queued'", (now, end_user_id))
+
+
 def complete_push(connection: Connection, end_user_id: int, edit_ids: Sequence[int],
                   server: EndUser | None, now: int) -> tuple[bool, bool]:
     """The service took these edits. Returns (end user removed, conflicts changed)."""
@@ -139,8 +148,9 @@ def reject_push(connection: Connection, end_user_id: int, edit_ids: Sequence[int
     conflicts_changed = _conflicts_among_push_edits(connection)
     connection.exec_driver_sql(
         "DELETE FROM edit_conflict WHERE edit_id IN (SELECT id FROM temp.push_edits)")
+    # Refused, so not on the service: the sent mark goes.
     connection.exec_driver_sql(
-        "UPDATE pending_edit SET state = 'rejected', message = ?"
+        "UPDATE pending_edit SET state = 'rejected', message = ?, sent_at = NULL"
         " WHERE id IN (SELECT id FROM temp.push_edits) AND end_user_id = ?",
         (message, end_user_id))
     _mark_audit(connection, end_user_id, "rejected", now, message)
@@ -171,7 +181,8 @@ def record_conflicts(connection: Connection, end_user_id: int,
             continue  # undone or superseded while the push ran
         kind, key, base_json, value_json = row
         connection.exec_driver_sql(
-            "UPDATE pending_edit SET state = 'conflicted', message = NULL WHERE id = ?", (edit_id,))
+            "UPDATE pending_edit SET state = 'conflicted', message = NULL, sent_at = NULL"
+            " WHERE id = ?", (edit_id,))  # theirs is on the service, not this value
         connection.exec_driver_sql(
             'INSERT INTO edit_conflict (edit_id, end_user_id, field, "key", base_json, mine_json,'
             " theirs_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(edit_id)"
