@@ -88,7 +88,6 @@ def plan_push(edits: Sequence[PendingEdit], theirs: EndUser) -> MergePlan:
     merged_props = dict(theirs.properties)
     props_changed = False
     surveys: bool | None = None
-
     sending: list[int] = []
 
     for target, group in groups.items():
