@@ -2,9 +2,11 @@
 
 Durability: the database runs in WAL mode. Local edits commit with `synchronous=FULL` (the
 WAL is fsynced before the edit call returns: a person's edit exists nowhere else, so it must
-survive a power cut, and it costs about 0.2 ms here). Pulls and push outcomes commit with
-`synchronous=NORMAL`: in WAL mode that is still safe against a crash of the app, and after a
-power cut the worst case is re-pulling a page or re-merging an edit the service already has.
+survive a power cut, and it costs about 0.2 ms here), and so does the outbox's "sent" mark a
+push sets before each request (the merge relies on it after any crash). Pulls and push
+outcomes commit with `synchronous=NORMAL`: in WAL mode that is still safe against a crash of
+the app, and after a power cut the worst case is re-pulling a page or re-merging an edit the
+service already has.
 """
 
 from __future__ import annotations
@@ -43,8 +45,17 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 1
-MIGRATIONS: tuple[Migration, ...] = ()
+SCHEMA_VERSION = 2
+
+
+def _add_pending_edit_sent_at(connection: Connection) -> None:
+    connection.exec_driver_sql("ALTER TABLE pending_edit ADD COLUMN sent_at INTEGER")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
+              _add_pending_edit_sent_at),
+)
 
 
 def make_private_dirs(directory: Path) -> None:

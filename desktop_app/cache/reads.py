@@ -25,17 +25,18 @@ from desktop_app.cache.records import (
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, SERVER_COLUMNS, end_user_of, load_json
 
 _PENDING_COLUMNS = ('id, end_user_id, batch_id, kind, "key", base_json, value_json, created_at,'
-                    " state, message")
+                    " state, message, sent_at")
 
 
 def _pending_edit(row: Sequence[object]) -> PendingEdit:
     (edit_id, end_user_id, batch_id, kind, key, base_json, value_json, created_at, state,
-     message) = row
+     message, sent_at) = row
     return PendingEdit(
         id=int(edit_id), end_user_id=int(end_user_id), batch_id=int(batch_id),  # type: ignore[call-overload]
         kind=EditKind(kind), key=key, base=load_json(base_json),  # type: ignore[arg-type]
         value=load_json(value_json), created_at=int(created_at),  # type: ignore[arg-type,call-overload]
         state=EditState(state), message=message,  # type: ignore[arg-type]
+        sent_at=None if sent_at is None else int(sent_at),  # type: ignore[call-overload]
     )
 
 

@@ -81,7 +81,8 @@ class PendingEdit:
 
     `base` is the value on the server when the edit was made (for the three-way merge), not
     the previous local value. Property values keep their JSON type; SET_SURVEYS values and
-    bases are "enabled" booleans; a DELETE has value True and base None.
+    bases are "enabled" booleans; a DELETE has value True and base None. `sent_at` is set
+    while a push that carried `value` as ours may have reached the service (see the merge).
     """
 
     id: int
@@ -94,6 +95,7 @@ class PendingEdit:
     created_at: int
     state: EditState = EditState.QUEUED
     message: str | None = None
+    sent_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

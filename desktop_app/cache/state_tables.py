@@ -71,6 +71,10 @@ class PendingEditRow(SQLModel, table=True):
     created_at: int
     state: str = "queued"
     message: str | None = None
+    # Set, in its own durable commit, just before a push puts this edit's value on the wire as
+    # ours: after a crash the service may hold it, and the merge must not take it for a
+    # colleague's. NULL: never sent. Cleared when the entry is refused or conflicted.
+    sent_at: int | None = None
 
 
 class AuditEntryRow(SQLModel, table=True):

@@ -324,6 +324,17 @@ class Cache(CacheReads):
 
         self._write(work, durable=False)
 
+    def mark_sent(self, end_user_id: int, edit_ids: Sequence[int]) -> None:
+        """Remember, durably and before the request, that a push puts these edits' values on
+        the wire: after a crash the service may hold them, and they are ours, not a colleague's.
+        Nothing a view shows changes, so nobody is told."""
+        def work(connection: Connection) -> CacheChanges:
+            sync_writes.mark_sent(connection, end_user_id, list(edit_ids), self._now())
+            return CacheChanges(Initiator.PUSH)
+
+        if edit_ids:
+            self._write(work, durable=True)
+
     def complete_push(self, end_user_id: int, edit_ids: Sequence[int],
                       server_row: EndUser | None) -> CacheChanges:
         """The service took `edit_ids`: they leave the outbox, the audit says pushed, and the

@@ -31,7 +31,7 @@ from desktop_app.cache.validation import (
     check_external_id,
     check_property_value,
 )
-from desktop_app.domain import EndUser
+from desktop_app.domain import EndUser, canonical_value
 
 # A pulled row replaces the effective row only when no edit is laid over it, and never with
 # an older version (a page read before a push answered must not undo the push's row).
@@ -104,11 +104,55 @@ def _conflicts_among_push_edits(connection: Connection) -> bool:
     ).first() is not None
 
 
+def mark_sent(connection: Connection, end_user_id: int, edit_ids: Sequence[int],
+              now: int) -> None:
+    """A push is about to put these queued edits' values on the wire as ours."""
+    fill_ids(connection, "push_edits", edit_ids)
+    connection.exec_driver_sql(
+        "UPDATE pending_edit SET sent_at = ? WHERE id IN (SELECT id FROM temp.push_edits)"
+        " AND end_user_id = ? AND state = 'queued'", (now, end_user_id))
+
+
+def _value_of(user: EndUser, kind: EditKind, key: str | None) -> object:
+    """What an edit of `kind` (and `key`) changes, as `user` has it (not for a delete)."""
+    if kind.field == "properties":
+        return user.properties.get(key or "")
+    if kind.field == "surveys":
+        return not user.surveys_disabled
+    return user.email if kind is EditKind.SET_EMAIL else user.external_id
+
+
+def _rebase_on_our_answer(connection: Connection, end_user_id: int, server: EndUser) -> None:
+    """Queued edits made while a push of the same target was on the wire (not in
+    temp.push_edits) were based on the server's value before it. Where the answer holds a
+    value we sent, that is the server value they now stand on; left as they were, our own value
+    would meet them as a colleague's on the next push."""
+    sent: dict[tuple[str, str | None], list[object]] = {}
+    for kind_text, key, value_json in connection.exec_driver_sql(
+            'SELECT kind, "key", value_json FROM pending_edit WHERE end_user_id = ?'
+            " AND id IN (SELECT id FROM temp.push_edits) AND sent_at IS NOT NULL",
+            (end_user_id,)):
+        sent.setdefault((kind_text, key), []).append(load_json(value_json))
+    for (kind_text, key), values in sent.items():
+        kind = EditKind(kind_text)
+        now_there = _value_of(server, kind, key)
+        if not any(canonical_value(now_there) == canonical_value(v) for v in values):  # type: ignore[arg-type]
+            continue  # not ours on the service: a newer edit keeps its base and may conflict
+        kinds = [k.value for k in EditKind if k.field == kind.field]
+        connection.exec_driver_sql(
+            f"UPDATE pending_edit SET base_json = ? WHERE end_user_id = ? AND state = 'queued'"
+            f" AND id NOT IN (SELECT id FROM temp.push_edits)"
+            f' AND kind IN ({", ".join("?" for _ in kinds)}) AND "key" IS ?',
+            (dump_json(now_there), end_user_id, *kinds, key))
+
+
 def complete_push(connection: Connection, end_user_id: int, edit_ids: Sequence[int],
                   server: EndUser | None, now: int) -> tuple[bool, bool]:
     """The service took these edits. Returns (end user removed, conflicts changed)."""
     fill_ids(connection, "push_edits", edit_ids)
     conflicts_changed = _conflicts_among_push_edits(connection)
+    if server is not None:
+        _rebase_on_our_answer(connection, end_user_id, server)
     # Marked even when the entry left meanwhile (an undo raced the push): it did reach them.
     _mark_audit(connection, end_user_id, "pushed", now)
     connection.exec_driver_sql(
@@ -139,8 +183,9 @@ def reject_push(connection: Connection, end_user_id: int, edit_ids: Sequence[int
     conflicts_changed = _conflicts_among_push_edits(connection)
     connection.exec_driver_sql(
         "DELETE FROM edit_conflict WHERE edit_id IN (SELECT id FROM temp.push_edits)")
+    # Refused, so not on the service: the sent mark goes.
     connection.exec_driver_sql(
-        "UPDATE pending_edit SET state = 'rejected', message = ?"
+        "UPDATE pending_edit SET state = 'rejected', message = ?, sent_at = NULL"
         " WHERE id IN (SELECT id FROM temp.push_edits) AND end_user_id = ?",
         (message, end_user_id))
     _mark_audit(connection, end_user_id, "rejected", now, message)
@@ -171,7 +216,8 @@ def record_conflicts(connection: Connection, end_user_id: int,
             continue  # undone or superseded while the push ran
         kind, key, base_json, value_json = row
         connection.exec_driver_sql(
-            "UPDATE pending_edit SET state = 'conflicted', message = NULL WHERE id = ?", (edit_id,))
+            "UPDATE pending_edit SET state = 'conflicted', message = NULL, sent_at = NULL"
+            " WHERE id = ?", (edit_id,))  # theirs is on the service, not this value
         connection.exec_driver_sql(
             'INSERT INTO edit_conflict (edit_id, end_user_id, field, "key", base_json, mine_json,'
             " theirs_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(edit_id)"
@@ -191,14 +237,9 @@ def _effective_value(connection: Connection, end_user_id: int, kind: EditKind,
                      key: str | None) -> object:
     row = connection.exec_driver_sql(
         f"SELECT {', '.join(EFFECTIVE_COLUMNS)} FROM end_user WHERE id = ?", (end_user_id,)).one()
-    user = end_user_of(row)
-    if kind.field == "properties":
-        return user.properties.get(key or "")
-    if kind.field == "surveys":
-        return not user.surveys_disabled
     if kind is EditKind.DELETE:
         return bool(row[-1])
-    return user.email if kind is EditKind.SET_EMAIL else user.external_id
+    return _value_of(end_user_of(row), kind, key)
 
 
 def _chosen_edit(kind: EditKind, key: str | None, value: object) -> tuple[EditKind, object]:

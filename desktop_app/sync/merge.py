@@ -6,6 +6,11 @@ Each edit remembers the server value it was made on (its base). Against the late
   mine == base     -> changed and changed back locally: nothing to send either
   theirs == base   -> only we changed it: send mine
   otherwise        -> both sides changed it differently: a conflict, nothing overwritten
+Several edits of one target collapse to the oldest base and the newest value. One exception:
+when theirs equals the value of an edit marked sent (`sent_at`: a push carrying it as ours may
+have reached the service before a crash kept the cache from storing the answer), theirs is our
+own value, so it serves as the base. Only sent values count: a colleague who happens to set an
+older value that never left this machine still makes a conflict.
 Values compare in their canonical form (`canonical_value`), since the service hands back
 form-encoded values as strings.
 """
@@ -32,6 +37,7 @@ class MergePlan:
     properties: dict[str, PropertyValue] | None = None  # the whole merged hash, when it changes
     surveys_enabled: bool | None = None  # settings PUT, when it changes
     done: tuple[int, ...] = ()  # edits satisfied once the plan is sent (or already true)
+    sending: tuple[int, ...] = ()  # edits whose values the plan puts on the wire as ours
     conflicts: tuple[tuple[int, object], ...] = ()  # (edit id, their value)
     rejected: tuple[tuple[int, str], ...] = ()  # (edit id, why) decided without asking the service
 
@@ -82,11 +88,14 @@ def plan_push(edits: Sequence[PendingEdit], theirs: EndUser) -> MergePlan:
     merged_props = dict(theirs.properties)
     props_changed = False
     surveys: bool | None = None
+    sending: list[int] = []
 
     for target, group in groups.items():
         ids = [e.id for e in group]
         base, mine = group[0].base, group[-1].value
         current = _theirs(theirs, target)
+        if any(e.sent_at is not None and _same(current, e.value) for e in group):
+            base = current  # our own earlier push reached the service
         name, key = target
         if name == "surveys" and mine and theirs.disabled_by is DisabledBy.END_USER:
             rejected += [(i, "The end user opted out of surveys themself; only they can opt back in.")
@@ -97,6 +106,7 @@ def plan_push(edits: Sequence[PendingEdit], theirs: EndUser) -> MergePlan:
             done += ids
         elif _same(current, base):
             done += ids
+            sending.append(ids[-1])
             if name == "properties":
                 props_changed = True
                 if mine is None:
@@ -118,6 +128,7 @@ def plan_push(edits: Sequence[PendingEdit], theirs: EndUser) -> MergePlan:
         properties=merged_props if props_changed else None,
         surveys_enabled=surveys,
         done=tuple(done),
+        sending=tuple(sending),
         conflicts=tuple(conflicts),
         rejected=tuple(rejected),
     )

@@ -93,6 +93,9 @@ def push_end_user(client: WootricClient, cache: Cache, end_user_id: int) -> Push
         cache.complete_push(end_user_id, list(plan.done), None)
         return PushResult(1, len(plan.done), rejected=rejected)
 
+    # Durable before the first request: a crash after the service took it must not make our
+    # own value look like a colleague's on the next push (see merge).
+    cache.mark_sent(end_user_id, plan.sending)
     try:
         server, done, refused = _send(client, plan, theirs, edits)
     except NotFoundError:  # deleted on the service between our read and our write

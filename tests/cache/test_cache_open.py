@@ -92,16 +92,18 @@ def test_an_upgrade_copies_the_file_first_then_migrates(
         cache_path: Path, make_user: Callable[..., EndUser], monkeypatch: pytest.MonkeyPatch) -> None:
     with Cache.open(cache_path) as cache:
         cache.ingest_pulled([make_user(i) for i in range(1, 4)], "end_users", 5)
-    monkeypatch.setattr(database, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(database, "MIGRATIONS", (Migration(2, "add nps_segment", _add_segment),))
+    current = database.SCHEMA_VERSION
+    monkeypatch.setattr(database, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(database, "MIGRATIONS", (
+        *database.MIGRATIONS, Migration(current + 1, "add nps_segment", _add_segment)))
 
     with Cache.open(cache_path) as cache:
         assert cache.count_all() == 3
-    assert user_version(cache_path) == 2
+    assert user_version(cache_path) == current + 1
     assert "nps_segment" in columns(cache_path, "end_user")
     [backup] = cache_path.parent.glob("*.bak")
-    assert backup.name.startswith(f"{cache_path.name}.v1-")
-    assert user_version(backup) == 1  # the copy is the old file, WAL content included
+    assert backup.name.startswith(f"{cache_path.name}.v{current}-")
+    assert user_version(backup) == current  # the copy is the old file, WAL content included
     assert "nps_segment" not in columns(backup, "end_user")
     copy = sqlite3.connect(backup)
     assert copy.execute("SELECT count(*) FROM end_user").fetchone()[0] == 3
@@ -119,19 +121,56 @@ def test_a_failed_upgrade_rolls_back_and_names_the_copy(
         _add_segment(connection)
         raise RuntimeError("disk says no")
 
-    monkeypatch.setattr(database, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(database, "MIGRATIONS", (Migration(2, "breaks", half_then_fail),))
+    current = database.SCHEMA_VERSION
+    monkeypatch.setattr(database, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(database, "MIGRATIONS", (
+        *database.MIGRATIONS, Migration(current + 1, "breaks", half_then_fail)))
     with pytest.raises(CacheError) as raised:
         Cache.open(cache_path)
     [backup] = cache_path.parent.glob("*.bak")
     assert str(backup) in str(raised.value) and "Nothing was changed" in str(raised.value)
-    assert user_version(cache_path) == 1
+    assert user_version(cache_path) == current
     assert "nps_segment" not in columns(cache_path, "end_user")  # the ALTER was rolled back
 
-    monkeypatch.setattr(database, "SCHEMA_VERSION", 1)
-    monkeypatch.setattr(database, "MIGRATIONS", ())
+    monkeypatch.undo()  # this app's own schema again
     with Cache.open(cache_path) as cache:
         assert cache.count_all() == 1
+
+
+def _v1_file(path: Path) -> None:
+    """A cache as the first release wrote it: its schema, one end user with a queued edit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript((Path(__file__).parent / "schema_v1.sql").read_text())
+        connection.execute(
+            "INSERT INTO end_user VALUES (7, 'a@example.com', NULL, NULL, NULL, NULL, 1600000000,"
+            " 1600000000, 0, '', '{}', '{\"plan\": \"Pro\"}', 1, 0, 0)")
+        connection.execute(
+            "INSERT INTO server_end_user VALUES (7, 'a@example.com', NULL, NULL, NULL, NULL,"
+            " 1600000000, 1600000000, 0, '', '{}', '{}')")
+        connection.execute(
+            "INSERT INTO edit_batch VALUES (1, 'set_property', 'plan', '\"Pro\"', 1600000001,"
+            " 1, 'done', 0)")
+        connection.execute(
+            "INSERT INTO pending_edit VALUES (1, 7, 1, 'set_property', 'plan', 'null', '\"Pro\"',"
+            " 1600000001, 'queued', NULL)")
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_a_v1_cache_gains_the_sent_mark_and_keeps_its_outbox(cache_path: Path) -> None:
+    _v1_file(cache_path)
+    with Cache.open(cache_path) as cache:
+        [edit] = cache.pending_for(7)
+        assert (edit.key, edit.value, edit.sent_at) == ("plan", "Pro", None)
+        assert cache.get(7).end_user.properties == {"plan": "Pro"}  # type: ignore[union-attr]
+    assert user_version(cache_path) == database.SCHEMA_VERSION
+    assert "sent_at" in columns(cache_path, "pending_edit")
+    [backup] = cache_path.parent.glob("*.bak")
+    assert backup.name.startswith(f"{cache_path.name}.v1-")
+    assert user_version(backup) == 1 and "sent_at" not in columns(backup, "pending_edit")
 
 
 def test_a_cache_from_a_newer_app_is_refused(cache_path: Path) -> None:

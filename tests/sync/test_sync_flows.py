@@ -203,3 +203,30 @@ def test_pull_never_clobbers_a_pending_edit(emu: Emulator, cache: Cache, service
     service.run_once()
     props = server_view(emu)[target]["properties"]
     assert props["plan"] == "Mine" and props["seats_count"] == "99"
+
+
+def test_an_edit_made_while_its_field_is_being_pushed_is_no_conflict(
+    emu: Emulator, cache: Cache, service: SyncService
+) -> None:
+    """The person types a new value while the push of the previous one is on the wire: the
+    newer edit was made on the old server value, but the service now holds our own value."""
+    from desktop_app.sync.push import push_end_user
+
+    service.run_once()
+    target = sorted(emu.store.all_ids())[10]
+    cache.set_property([target], "plan", "First")
+    with WootricClient(credentials(emu)) as client:
+        real_update = client.update_end_user
+
+        def update(*args: object, **kwargs: object) -> object:
+            cache.set_property([target], "plan", "Second")  # while the PUT is in flight
+            return real_update(*args, **kwargs)  # type: ignore[arg-type]
+
+        client.update_end_user = update  # type: ignore[method-assign]
+        push_end_user(client, cache, target)
+    assert server_view(emu)[target]["properties"]["plan"] == "First"
+    assert cache.pending_count() == 1
+    service.run_once()
+    assert cache.conflicts() == [] and cache.pending_count() == 0
+    assert server_view(emu)[target]["properties"]["plan"] == "Second"
+    assert cache_view(cache) == server_view(emu)
