@@ -432,7 +432,9 @@ class MainWindow(QMainWindow):
         """
         cache = self.services.cache
         self.services.tasks.run(
-            cache.undo_state,
+            # Looked up in the background: while the file opens, the cache is a stand-in whose
+            # attributes wait for it, and the GUI thread must never wait.
+            lambda: cache.undo_state(),
             self._undo_state_loaded,
             self._log_failure,
             latest=f"undo-{id(self)}",
