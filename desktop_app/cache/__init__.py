@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from desktop_app.cache.records import (
         AuditEntry,
         AuditOutcome,
+        BatchSummary,
         CacheBusy,
         CachedEndUser,
         CacheError,
@@ -27,16 +28,18 @@ if TYPE_CHECKING:
         PendingEdit,
         SyncOutcome,
         SyncRunRecord,
+        UndoState,
     )
     from desktop_app.cache.store import Cache
 
 _HOMES = {
     "CacheChanges": "changes", "Initiator": "changes",
     "account_db_path": "paths", "default_data_dir": "paths",
-    "AuditEntry": "records", "AuditOutcome": "records", "CacheBusy": "records", "CachedEndUser": "records",
+    "AuditEntry": "records", "AuditOutcome": "records", "BatchSummary": "records",
+    "CacheBusy": "records", "CachedEndUser": "records",
     "CacheError": "records", "ConflictRecord": "records", "EditKind": "records",
     "EditRejected": "records", "EditState": "records", "PendingEdit": "records",
-    "SyncOutcome": "records", "SyncRunRecord": "records",
+    "SyncOutcome": "records", "SyncRunRecord": "records", "UndoState": "records",
     "Cache": "store",
 }
 

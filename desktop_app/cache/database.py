@@ -45,16 +45,22 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
     connection.exec_driver_sql("ALTER TABLE pending_edit ADD COLUMN sent_at INTEGER")
 
 
+def _add_edit_batch_bulk(connection: Connection) -> None:
+    connection.exec_driver_sql("ALTER TABLE edit_batch ADD COLUMN bulk BOOLEAN NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
+    Migration(3, "edit_batch.bulk: an undo step knows it was a bulk action, for its name",
+              _add_edit_batch_bulk),
 )
 
 

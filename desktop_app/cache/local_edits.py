@@ -14,7 +14,7 @@ from functools import cache
 from sqlalchemy import Connection, TextClause, text
 
 from desktop_app.cache.overlay import fill_ids, relay
-from desktop_app.cache.records import EditKind, EditRejected
+from desktop_app.cache.records import BatchSummary, EditKind, EditRejected, UndoState
 from desktop_app.cache.rows import SERVER_COLUMNS, dump_json, load_json
 from desktop_app.cache.validation import describe_ids
 
@@ -198,12 +198,13 @@ def apply_edit(
     now: int,
     *,
     redo_batch: int | None = None,
+    bulk: bool = False,
     listed_limit: int = 10_000,
 ) -> AppliedEdit:
     """Validate and apply `op` to `ids`; raises EditRejected before writing anything.
 
     End users the edit would not change are skipped (no outbox entry). `redo_batch` re-applies
-    an undone batch under its own id.
+    an undone batch under its own id. `bulk` records that a new batch is a bulk action.
     """
     fill_ids(connection, "edit_target", ids)
     _check_targets(connection, op, redo_batch is not None)
@@ -220,8 +221,9 @@ def apply_edit(
         # A new action ends the redo chain, as in any editor.
         connection.exec_driver_sql("UPDATE edit_batch SET state = 'discarded' WHERE state = 'undone'")
         batch_id = connection.execute(text(
-            'INSERT INTO edit_batch (kind, "key", value_json, created_at, undoable, state, pushed)'
-            " VALUES (:kind, :key, :value_json, :now, 1, 'done', 0)"), params).lastrowid
+            'INSERT INTO edit_batch (kind, "key", value_json, created_at, undoable, state, pushed,'
+            " bulk) VALUES (:kind, :key, :value_json, :now, 1, 'done', 0, :bulk)"),
+            {**params, "bulk": bulk}).lastrowid
     else:
         batch_id = redo_batch
     params["batch"] = batch_id
@@ -250,6 +252,30 @@ def redoable_batch(connection: Connection) -> int | None:
     found = connection.exec_driver_sql(
         "SELECT id FROM edit_batch WHERE state = 'undone' ORDER BY id LIMIT 1").scalar()
     return None if found is None else int(found)
+
+
+def _summary(connection: Connection, batch_id: int, users_sql: str) -> BatchSummary:
+    kind, key, value_json, bulk = connection.exec_driver_sql(
+        'SELECT kind, "key", value_json, bulk FROM edit_batch WHERE id = ?', (batch_id,)).one()
+    users = connection.exec_driver_sql(users_sql, (batch_id,)).scalar_one()
+    return BatchSummary(batch_id, EditKind(kind), key, load_json(value_json), int(users),
+                        bool(bulk))
+
+
+def undo_state(connection: Connection) -> UndoState:
+    """What undo and redo would act on, summarized for their names. Call it inside one read
+    transaction so both halves (and their counts) come from the same committed state."""
+    undo, redo = undoable_batch(connection), redoable_batch(connection)
+    return UndoState(
+        # A done batch has one outbox entry per end user it changed: what undo_batch reverts.
+        None if undo is None else _summary(
+            connection, undo, "SELECT count(*) FROM pending_edit WHERE batch_id = ?"),
+        # An undone batch: the end users redo_batch would apply it to again (those still here).
+        None if redo is None else _summary(
+            connection, redo, "SELECT count(DISTINCT a.end_user_id) FROM audit_entry a"
+            " WHERE a.batch_id = ? AND a.outcome = 'undone'"
+            " AND EXISTS (SELECT 1 FROM end_user e WHERE e.id = a.end_user_id)"),
+    )
 
 
 def undo_batch(connection: Connection, batch_id: int, now: int, *,

@@ -99,6 +99,28 @@ class PendingEdit:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One undo step (an edit batch) as its name needs it: the kind of edit, its property key,
+    its value (SET_SURVEYS: True = enabled), how many end users it changes, and whether it was
+    a bulk action (its name then counts them, even when it changed just one end user)."""
+
+    batch_id: int
+    kind: EditKind
+    key: str | None
+    value: object
+    end_users: int
+    bulk: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UndoState:
+    """What undo and redo would do now, read in one snapshot; None where there is nothing."""
+
+    undo: BatchSummary | None = None
+    redo: BatchSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CachedEndUser:
     """An end user as the cache holds it: the effective row, its outbox and the server's row."""
 

@@ -7,7 +7,7 @@ type (1000 stays a number, ["a"] a list). Ids of outbox, audit and batches never
 
 from __future__ import annotations
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from desktop_app.cache.tables import EndUserRow
@@ -50,6 +50,9 @@ class EditBatchRow(SQLModel, table=True):
     undoable: bool = True
     state: str = Field(default="done", index=True)  # done, undone, discarded
     pushed: bool = False  # some edit of it reached the service: it can no longer be undone
+    # A bulk action (over a selection or a filter) rather than one end user's edit: its undo
+    # name counts the end users ("Disable surveys (1)"), which the other columns cannot tell.
+    bulk: bool = Field(default=False, sa_column_kwargs={"server_default": text("0")})
 
 
 class PendingEditRow(SQLModel, table=True):

@@ -29,7 +29,7 @@ from desktop_app.cache.database import (
 )
 from desktop_app.cache.local_edits import EditOp
 from desktop_app.cache.reads import CacheReads
-from desktop_app.cache.records import CacheBusy, CacheError, EditKind
+from desktop_app.cache.records import CacheBusy, CacheError, EditKind, UndoState
 from desktop_app.cache.rows import dump_json
 from desktop_app.cache.validation import (
     check_email,
@@ -237,23 +237,25 @@ class Cache(CacheReads):
                     log.exception("a cache subscriber failed")
         return changes
 
-    def _edit(self, op: EditOp, ids: Sequence[int]) -> CacheChanges:
+    def _edit(self, op: EditOp, ids: Sequence[int], bulk: bool = False) -> CacheChanges:
         targets = check_ids(ids)
 
         def work(connection: Connection) -> CacheChanges:
             return _edit_changes(Initiator.EDIT, local_edits.apply_edit(
-                connection, op, targets, self._now(), listed_limit=LISTED_IDS_LIMIT))
+                connection, op, targets, self._now(), bulk=bulk, listed_limit=LISTED_IDS_LIMIT))
 
         return self._write(work, durable=True)
 
     # --- local edits --------------------------------------------------------------------
+    # `bulk=True`: the edit is a bulk action (a selection, a filter), which its undo name tells.
 
-    def set_property(self, ids: Sequence[int], key: str, value: PropertyValue) -> CacheChanges:
+    def set_property(self, ids: Sequence[int], key: str, value: PropertyValue, *,
+                     bulk: bool = False) -> CacheChanges:
         op = EditOp(EditKind.SET_PROPERTY, check_property_key(key), check_property_value(value))
-        return self._edit(op, ids)
+        return self._edit(op, ids, bulk)
 
-    def unset_property(self, ids: Sequence[int], key: str) -> CacheChanges:
-        return self._edit(EditOp(EditKind.UNSET_PROPERTY, check_property_key(key)), ids)
+    def unset_property(self, ids: Sequence[int], key: str, *, bulk: bool = False) -> CacheChanges:
+        return self._edit(EditOp(EditKind.UNSET_PROPERTY, check_property_key(key)), ids, bulk)
 
     def set_email(self, id: int, email: str) -> CacheChanges:  # noqa: A002 - the API's name
         return self._edit(EditOp(EditKind.SET_EMAIL, None, check_email(email)), [id])
@@ -262,14 +264,21 @@ class Cache(CacheReads):
         return self._edit(EditOp(EditKind.SET_EXTERNAL_ID, None, check_external_id(external_id)),
                           [id])
 
-    def set_surveys_enabled(self, ids: Sequence[int], enabled: bool) -> CacheChanges:
+    def set_surveys_enabled(self, ids: Sequence[int], enabled: bool, *,
+                            bulk: bool = False) -> CacheChanges:
         """All channels on or off. End users who opted out themselves stay read-only:
         enabling them is rejected (only they can opt back in), disabling them is a no-op."""
-        return self._edit(EditOp(EditKind.SET_SURVEYS, None, check_enabled(enabled)), ids)
+        return self._edit(EditOp(EditKind.SET_SURVEYS, None, check_enabled(enabled)), ids, bulk)
 
-    def delete_end_users(self, ids: Sequence[int]) -> CacheChanges:
+    def delete_end_users(self, ids: Sequence[int], *, bulk: bool = False) -> CacheChanges:
         """Queue deletions; rows stay (flagged pending_delete) until the service confirms."""
-        return self._edit(EditOp(EditKind.DELETE, None, True), ids)
+        return self._edit(EditOp(EditKind.DELETE, None, True), ids, bulk)
+
+    def undo_state(self) -> UndoState:
+        """What undo and redo would revert or re-apply now, with what their names need, read
+        in one snapshot: any later committed write is seen whole or not at all."""
+        with self._engine.connect() as connection, connection.begin():
+            return local_edits.undo_state(connection)
 
     def can_undo(self) -> bool:
         with self._engine.connect() as connection:

@@ -193,18 +193,19 @@ def compute_preview(query: Any, request: BulkRequest, scope: BulkScope, sort: An
 
 
 def apply_bulk(cache: Any, preview: BulkPreview) -> Any:
-    """One cache call for the whole action (one transaction, one undo step)."""
+    """One cache call for the whole action (one transaction, one undo step, named as a bulk
+    action: "Undo Disable surveys (1)" even when the selection was one end user)."""
     ids = list(preview.target_ids)
     request = preview.request
     if request.kind is BulkKind.DISABLE_SURVEYS:
-        return cache.set_surveys_enabled(ids, False)
+        return cache.set_surveys_enabled(ids, False, bulk=True)
     if request.kind is BulkKind.ENABLE_SURVEYS:
-        return cache.set_surveys_enabled(ids, True)
+        return cache.set_surveys_enabled(ids, True, bulk=True)
     if request.kind is BulkKind.SET_PROPERTY:
-        return cache.set_property(ids, request.key, request.value)
+        return cache.set_property(ids, request.key, request.value, bulk=True)
     if request.kind is BulkKind.REMOVE_PROPERTY:
-        return cache.unset_property(ids, request.key)
-    return cache.delete_end_users(ids)
+        return cache.unset_property(ids, request.key, bulk=True)
+    return cache.delete_end_users(ids, bulk=True)
 
 
 class BulkActionRunner(QObject):

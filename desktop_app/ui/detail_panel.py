@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.cache.changes import CacheChanges
+from desktop_app.cache.records import EditKind
 from desktop_app.domain import DisabledBy
 from desktop_app.ui import theme
 from desktop_app.ui.columns import format_datetime
@@ -44,6 +45,25 @@ def edit_message(exc: BaseException) -> str:
     """What a person reads when an edit is refused: the validation message, never a trace."""
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return str(message)
+
+
+def edit_label(kind: EditKind, key: str | None = None, value: object = None) -> str:
+    """The name of one end user's edit, for the task and for "Undo <name>": "Disable surveys",
+    "Set plan". SET_SURVEYS values are "enabled" booleans."""
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("DetailPanel", text)
+
+    if kind is EditKind.SET_SURVEYS:
+        return tr("Enable surveys") if value else tr("Disable surveys")
+    if kind is EditKind.SET_EMAIL:
+        return tr("Edit email")
+    if kind is EditKind.SET_EXTERNAL_ID:
+        return tr("Edit external ID")
+    if kind is EditKind.SET_PROPERTY:
+        return tr("Set %1").replace("%1", key or "")
+    if kind is EditKind.UNSET_PROPERTY:
+        return tr("Remove %1").replace("%1", key or "")
+    return tr("Delete")
 
 
 def _edit_kind(edit: Any) -> str:
@@ -400,7 +420,7 @@ class DetailPanel(QWidget):
         end_user_id, cache = self._cached.end_user.id, self._services.cache
         self.email_error.hide()
         self.email_save.setEnabled(False)
-        self._write(self.tr("Edit email"), lambda: cache.set_email(end_user_id, email),
+        self._write(edit_label(EditKind.SET_EMAIL), lambda: cache.set_email(end_user_id, email),
                     lambda m: self._field_error(self.email_error, m, self.email_save))
 
     def _save_external_id(self) -> None:
@@ -412,7 +432,7 @@ class DetailPanel(QWidget):
         end_user_id, cache = self._cached.end_user.id, self._services.cache
         self.external_id_error.hide()
         self.external_id_save.setEnabled(False)
-        self._write(self.tr("Edit external ID"), lambda: cache.set_external_id(end_user_id, value),
+        self._write(edit_label(EditKind.SET_EXTERNAL_ID), lambda: cache.set_external_id(end_user_id, value),
                     lambda m: self._field_error(self.external_id_error, m, self.external_id_save))
 
     def _toggle_surveys(self) -> None:
@@ -421,14 +441,13 @@ class DetailPanel(QWidget):
         user = self._cached.end_user
         enable = user.surveys_disabled
         cache = self._services.cache
-        label = self.tr("Enable surveys") if enable else self.tr("Disable surveys")
-        self._write(label, lambda: cache.set_surveys_enabled([user.id], enable))
+        self._write(edit_label(EditKind.SET_SURVEYS, None, enable), lambda: cache.set_surveys_enabled([user.id], enable))
 
     def _set_property(self, key: str, value: Any) -> None:
         if self._cached is None:
             return
         end_user_id, cache = self._cached.end_user.id, self._services.cache
-        self._write(self.tr("Set %1").replace("%1", key), lambda: cache.set_property([end_user_id], key, value))
+        self._write(edit_label(EditKind.SET_PROPERTY, key), lambda: cache.set_property([end_user_id], key, value))
 
     def add_property(self) -> None:
         if self._cached is None:
@@ -448,7 +467,7 @@ class DetailPanel(QWidget):
             self._show_message(self.tr("Select a property to remove."))
             return
         end_user_id, cache, key = self._cached.end_user.id, self._services.cache, line.key
-        self._write(self.tr("Remove %1").replace("%1", key), lambda: cache.unset_property([end_user_id], key))
+        self._write(edit_label(EditKind.UNSET_PROPERTY, key), lambda: cache.unset_property([end_user_id], key))
 
     # --- small pieces ---------------------------------------------------------------------------
 

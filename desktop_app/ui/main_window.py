@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.cache.changes import CacheChanges, Initiator
-from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope
-from desktop_app.ui.detail_panel import DetailPanel, edit_message
+from desktop_app.cache.records import BatchSummary, EditKind, UndoState
+from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope, action_label
+from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
 from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
 from desktop_app.ui.facets import FacetPanel, toggle_term
@@ -36,6 +37,29 @@ PROPERTY_KEYS_EVERY_S = 60.0
 FACETS_AFTER_TYPING_MS = 400
 FACETS_AFTER_DATA_MS = 2000
 _EXCLUSIVE_FACET_KEYS = ("surveys", "disabled_by")
+
+
+def _bulk_request(step: BatchSummary) -> BulkRequest | None:
+    """The bulk action an edit batch is, or None for kinds only one end user's edit makes."""
+    if step.kind is EditKind.SET_SURVEYS:
+        return BulkRequest(BulkKind.ENABLE_SURVEYS if step.value else BulkKind.DISABLE_SURVEYS)
+    if step.kind is EditKind.SET_PROPERTY:
+        return BulkRequest(BulkKind.SET_PROPERTY, step.key)
+    if step.kind is EditKind.UNSET_PROPERTY:
+        return BulkRequest(BulkKind.REMOVE_PROPERTY, step.key)
+    if step.kind is EditKind.DELETE:
+        return BulkRequest(BulkKind.DELETE)
+    return None
+
+
+def step_label(step: BatchSummary) -> str:
+    """An undo step's name, as the action that made it was named: a bulk action (or any edit
+    of several end users) counts them, "Disable surveys (1,234)"; one end user's edit from the
+    detail panel does not, "Disable surveys"."""
+    request = _bulk_request(step)
+    if request is not None and (step.bulk or step.end_users != 1 or step.kind is EditKind.DELETE):
+        return action_label(request, step.end_users)
+    return edit_label(step.kind, step.key, step.value)
 
 
 def _optional(module: str, name: str) -> Any | None:
@@ -60,8 +84,6 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowTitle(self.tr("Wootric Desk — %1").replace("%1", services.account_label or self.tr("local")))
         settings = QSettings()
-        self._undo_labels: list[str] = []
-        self._redo_labels: list[str] = []
         self._total: int | None = None
         self._property_keys: list[str] = []
         self._keys_read_at = -PROPERTY_KEYS_EVERY_S
@@ -398,34 +420,36 @@ class MainWindow(QMainWindow):
         if changes.outbox_changed or changes.initiator is not Initiator.PULL:
             self._refresh_undo_state()  # pulled rows never change what undo can do
 
-    def _edit_done(self, label: str) -> None:
-        self._undo_labels.append(label)
-        self._redo_labels.clear()
+    def _edit_done(self, _label: str) -> None:
         self._refresh_undo_state()
 
     def _refresh_undo_state(self) -> None:
+        """Read what undo and redo would do, names included, from the cache's edit history.
+
+        The history is the only record of it: every read reflects a committed state, and the
+        newest read supersedes older ones (`latest`), so whichever order commits, change
+        broadcasts and task callbacks arrive in, the read after the last commit names it right.
+        """
         cache = self.services.cache
         self.services.tasks.run(
-            lambda: (bool(cache.can_undo()), bool(cache.can_redo())),
+            # Looked up in the background: while the file opens, the cache is a stand-in whose
+            # attributes wait for it, and the GUI thread must never wait.
+            lambda: cache.undo_state(),
             self._undo_state_loaded,
             self._log_failure,
             latest=f"undo-{id(self)}",
             name="undo state",
         )
 
-    def _undo_state_loaded(self, state: tuple[bool, bool]) -> None:
-        can_undo, can_redo = state
-        if not can_undo:
-            self._undo_labels.clear()  # pushed edits cannot be undone: forget their names
-        if not can_redo:
-            self._redo_labels.clear()
-        self.undo_action.setEnabled(can_undo)
-        self.redo_action.setEnabled(can_redo)
+    def _undo_state_loaded(self, state: UndoState) -> None:
+        # Pushed edits cannot be undone: the cache then reports no undo step, and the menu says so.
+        self.undo_action.setEnabled(state.undo is not None)
+        self.redo_action.setEnabled(state.redo is not None)
         self.undo_action.setText(
-            self.tr("&Undo %1").replace("%1", self._undo_labels[-1]) if can_undo and self._undo_labels else self.tr("&Undo")
+            self.tr("&Undo %1").replace("%1", step_label(state.undo)) if state.undo else self.tr("&Undo")
         )
         self.redo_action.setText(
-            self.tr("&Redo %1").replace("%1", self._redo_labels[-1]) if can_redo and self._redo_labels else self.tr("&Redo")
+            self.tr("&Redo %1").replace("%1", step_label(state.redo)) if state.redo else self.tr("&Redo")
         )
 
     def undo(self) -> None:
@@ -440,9 +464,6 @@ class MainWindow(QMainWindow):
 
     def _undone(self, result: Any, was_undo: bool) -> None:
         if result is not None:
-            source, target = (self._undo_labels, self._redo_labels) if was_undo else (self._redo_labels, self._undo_labels)
-            if source:
-                target.append(source.pop())
             self._show_activity(self.tr("Undone.") if was_undo else self.tr("Redone."))
         self._refresh_undo_state()
 

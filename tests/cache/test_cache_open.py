@@ -173,6 +173,19 @@ def test_a_v1_cache_gains_the_sent_mark_and_keeps_its_outbox(cache_path: Path) -
     assert user_version(backup) == 1 and "sent_at" not in columns(backup, "pending_edit")
 
 
+def test_an_old_cache_gains_the_bulk_mark_and_names_its_undo_step(cache_path: Path) -> None:
+    _v1_file(cache_path)  # walks every step: sent_at (2), then edit_batch.bulk (3)
+    with Cache.open(cache_path) as cache:
+        state = cache.undo_state()
+        assert state.redo is None and state.undo is not None
+        assert (state.undo.key, state.undo.value, state.undo.end_users, state.undo.bulk) == (
+            "plan", "Pro", 1, False)
+        cache.set_property([7], "plan", "Team", bulk=True)
+        assert cache.undo_state().undo.bulk  # type: ignore[union-attr]
+    assert user_version(cache_path) == database.SCHEMA_VERSION == 3
+    assert "bulk" in columns(cache_path, "edit_batch")
+
+
 def test_a_cache_from_a_newer_app_is_refused(cache_path: Path) -> None:
     Cache.open(cache_path).close()
     connection = sqlite3.connect(cache_path)

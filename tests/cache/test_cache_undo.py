@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from desktop_app.cache import AuditOutcome, Cache, Initiator
+from desktop_app.cache import AuditOutcome, Cache, EditKind, Initiator, UndoState
 from desktop_app.domain import EndUser
 
 Check = Callable[[Cache], None]
@@ -106,3 +106,53 @@ def test_redo_skips_end_users_removed_meanwhile(seeded: Cache, invariants: Check
     changes = seeded.redo()
     assert changes is not None and changes.end_user_ids == frozenset({1, 3})
     invariants(seeded)
+
+
+def test_undo_state_names_each_step_from_the_history(seeded: Cache, make_user: Callable[..., EndUser]) -> None:
+    assert seeded.undo_state() == UndoState(None, None)
+
+    seeded.set_surveys_enabled([7], False)  # one end user's edit (the detail panel)
+    state = seeded.undo_state()
+    assert state.redo is None and state.undo is not None
+    single = state.undo
+    assert (single.kind, single.key, single.value, single.end_users, single.bulk) == (
+        EditKind.SET_SURVEYS, None, False, 1, False)
+
+    seeded.set_property(list(range(1, 21)), "plan", "pro", bulk=True)  # a bulk action
+    bulk = seeded.undo_state().undo
+    assert bulk is not None and bulk.batch_id != single.batch_id
+    assert (bulk.kind, bulk.key, bulk.value, bulk.end_users, bulk.bulk) == (
+        EditKind.SET_PROPERTY, "plan", "pro", 20, True)
+
+    seeded.undo()
+    assert seeded.undo_state() == UndoState(single, bulk)  # the bulk step moved to redo
+    seeded.undo()
+    state = seeded.undo_state()
+    assert state.undo is None and state.redo == single  # the newest undone is redone first
+
+    seeded.redo()
+    assert seeded.undo_state() == UndoState(single, bulk)
+    seeded.redo()
+    assert seeded.undo_state() == UndoState(bulk, None)
+
+    seeded.unset_property([3], "plan", bulk=True)  # a bulk action that changed one end user
+    state = seeded.undo_state()
+    assert state.undo is not None and (state.undo.kind, state.undo.end_users, state.undo.bulk) == (
+        EditKind.UNSET_PROPERTY, 1, True)
+    seeded.undo()
+    seeded.remove_end_users([3])  # gone from the service meanwhile: redo has nobody left
+    state = seeded.undo_state()
+    assert state.redo is not None and state.redo.end_users == 0
+
+
+def test_a_pushed_step_leaves_the_undo_state(seeded: Cache, make_user: Callable[..., EndUser]) -> None:
+    seeded.set_surveys_enabled([1, 2], True, bulk=True)  # already on: nothing to change
+    assert seeded.undo_state() == UndoState(None, None)
+    seeded.set_email(4, "four@example.com")
+    state = seeded.undo_state()
+    assert state.undo is not None and (state.undo.kind, state.undo.value, state.undo.end_users) == (
+        EditKind.SET_EMAIL, "four@example.com", 1)
+    [edit] = seeded.pending_for(4)
+    seeded.complete_push(4, [edit.id], make_user(4, email="four@example.com", updated_at=2_000_000_000))
+    assert seeded.undo_state() == UndoState(None, None)  # the service has it: no undo step
+    assert not seeded.can_undo() and not seeded.can_redo()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop_app.ui.bulk_actions import BulkKind, BulkPreview, preview_text
+from desktop_app.ui.bulk_actions import BulkKind, BulkPreview, BulkRequest, BulkScope, preview_text
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.services import AppServices
 
@@ -138,8 +138,12 @@ def test_bulk_disable_surveys_over_a_filter_with_preview_then_undo_redo(qtbot: Q
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: not any(cache.get(u.id).end_user.surveys_disabled for u in enabled), timeout=10_000)
     qtbot.waitUntil(lambda: window.redo_action.text() == f"&Redo {label}", timeout=10_000)
+    assert window.redo_action.isEnabled()
+    assert window.undo_action.text() == "&Undo" and not window.undo_action.isEnabled()
     window.redo_action.trigger()
     qtbot.waitUntil(lambda: all(cache.get(u.id).end_user.surveys_disabled for u in enabled), timeout=10_000)
+    qtbot.waitUntil(lambda: window.undo_action.text() == f"&Undo {label}", timeout=10_000)
+    assert window.redo_action.text() == "&Redo" and not window.redo_action.isEnabled()
     # The table shows it too: the surveys column of a changed row reads "Off (admin)".
     surveys_column = [c.key for c in window.model.columns].index("surveys")
     row = window.model.locate([enabled[0].id])[enabled[0].id]
@@ -241,8 +245,38 @@ def test_ctrl_z_on_the_table_undoes_the_last_edit(qtbot: QtBot, window: MainWind
     qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not cache.get(target.id).end_user.surveys_disabled, timeout=10_000)
     qtbot.waitUntil(lambda: window.redo_action.text() == "&Redo Disable surveys", timeout=10_000)
+    assert window.undo_action.text() == "&Undo" and not window.undo_action.isEnabled()
     qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: cache.get(target.id).end_user.surveys_disabled, timeout=10_000)
+    qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Disable surveys", timeout=10_000)
+    assert window.redo_action.text() == "&Redo" and not window.redo_action.isEnabled()
+
+
+def test_undo_and_redo_name_each_step_of_a_history(qtbot: QtBot, window: MainWindow) -> None:
+    """Names come from the cache's history: a detail edit, then a bulk action over one end
+    user (named as a bulk action), undone and redone step by step."""
+    first, second = USERS[2], USERS[3]
+    window.select_ids([first.id])
+    qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == first.id)
+    window.detail._set_property("plan", "platinum")
+    qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Set plan", timeout=10_000)
+    window.bulk.confirm = lambda _preview: True
+    window.run_bulk(BulkRequest(BulkKind.REMOVE_PROPERTY, "plan"), BulkScope(ids=(second.id,)))
+    qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Remove plan (1)", timeout=10_000)
+    assert window.redo_action.text() == "&Redo"
+
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.redo_action.text() == "&Redo Remove plan (1)", timeout=10_000)
+    assert window.undo_action.text() == "&Undo Set plan"
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.redo_action.text() == "&Redo Set plan", timeout=10_000)
+    assert window.undo_action.text() == "&Undo" and not window.undo_action.isEnabled()
+    window.redo_action.trigger()
+    qtbot.waitUntil(lambda: window.redo_action.text() == "&Redo Remove plan (1)", timeout=10_000)
+    assert window.undo_action.text() == "&Undo Set plan"
+    window.redo_action.trigger()
+    qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Remove plan (1)", timeout=10_000)
+    assert window.redo_action.text() == "&Redo" and not window.redo_action.isEnabled()
 
 
 def test_conflicts_and_log_open_from_the_menus(qtbot: QtBot, window: MainWindow) -> None:
