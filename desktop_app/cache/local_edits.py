@@ -240,10 +240,15 @@ def apply_edit(
 
 
 def undoable_batch(connection: Connection) -> int | None:
-    """The batch an undo would revert: the newest action, if none of it was pushed yet."""
+    """The batch an undo would revert: the newest action, if none of it was pushed yet.
+
+    An entry marked sent counts as pushed: the service may hold its value already, and
+    undoing it here would be quietly reverted by the next pull.
+    """
     top = connection.exec_driver_sql(
-        "SELECT id, pushed FROM edit_batch WHERE undoable AND state = 'done'"
-        " ORDER BY id DESC LIMIT 1").first()
+        "SELECT b.id, b.pushed OR EXISTS (SELECT 1 FROM pending_edit p WHERE p.batch_id = b.id"
+        " AND p.sent_at IS NOT NULL) AS pushed FROM edit_batch b WHERE b.undoable AND b.state = 'done'"
+        " ORDER BY b.id DESC LIMIT 1").first()
     return None if top is None or top.pushed else int(top.id)
 
 

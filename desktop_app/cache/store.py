@@ -336,7 +336,8 @@ class Cache(CacheReads):
     def mark_sent(self, end_user_id: int, edit_ids: Sequence[int]) -> None:
         """Remember, durably and before the request, that a push puts these edits' values on
         the wire: after a crash the service may hold them, and they are ours, not a colleague's.
-        Nothing a view shows changes, so nobody is told."""
+        Their batch can no longer be undone; nobody is told, since the answer's broadcast
+        follows at once (an undo asked for meanwhile finds nothing to undo)."""
         def work(connection: Connection) -> CacheChanges:
             sync_writes.mark_sent(connection, end_user_id, list(edit_ids), self._now())
             return CacheChanges(Initiator.PUSH)

@@ -453,13 +453,15 @@ class MainWindow(QMainWindow):
         )
 
     def undo(self) -> None:
+        # The lambdas look the method up on the worker: while the file opens, the cache is a
+        # stand-in whose attribute lookups wait for it.
         cache = self.services.cache
-        self.services.tasks.run(cache.undo, lambda result: self._undone(result, True), self._edit_failed,
+        self.services.tasks.run(lambda: cache.undo(), lambda result: self._undone(result, True), self._edit_failed,
                                 serial=WRITE_QUEUE, name="undo")
 
     def redo(self) -> None:
         cache = self.services.cache
-        self.services.tasks.run(cache.redo, lambda result: self._undone(result, False), self._edit_failed,
+        self.services.tasks.run(lambda: cache.redo(), lambda result: self._undone(result, False), self._edit_failed,
                                 serial=WRITE_QUEUE, name="redo")
 
     def _undone(self, result: Any, was_undo: bool) -> None:

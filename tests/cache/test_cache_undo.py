@@ -156,3 +156,20 @@ def test_a_pushed_step_leaves_the_undo_state(seeded: Cache, make_user: Callable[
     seeded.complete_push(4, [edit.id], make_user(4, email="four@example.com", updated_at=2_000_000_000))
     assert seeded.undo_state() == UndoState(None, None)  # the service has it: no undo step
     assert not seeded.can_undo() and not seeded.can_redo()
+
+
+def test_a_step_whose_push_may_have_reached_the_service_is_not_undoable(
+        seeded: Cache, make_user: Callable[..., EndUser], snapshot: Snapshot) -> None:
+    seeded.set_property([1, 2], "plan", "pro")
+    [edit] = seeded.pending_for(1)
+    seeded.mark_sent(1, [edit.id])  # the push put it on the wire; no answer stored (a crash)
+    # Undone here, it would come back with the next pull: the service may hold it already.
+    assert not seeded.can_undo() and seeded.undo_state().undo is None
+    before = snapshot(seeded)
+    assert seeded.undo() is None
+    assert snapshot(seeded) == before
+    # The service refused it: nothing of the step reached it, so it can be undone again.
+    seeded.reject_push(1, [edit.id], "Invalid plan", make_user(1, updated_at=2_000_000_000))
+    assert seeded.can_undo()
+    assert seeded.undo() is not None
+    assert seeded.pending_for(1) == [] and seeded.pending_for(2) == []
