@@ -78,8 +78,3 @@ def cell_roles(row: Any, spec: ColumnSpec) -> dict[int, Any]:
     roles.setdefault(_TOOLTIP, text)
     roles[_ACCESSIBLE] = text
     return roles
-
-
-def cell(row: Any, spec: ColumnSpec, role: int) -> Any:
-    """One cell of a loaded row for one role."""
-    return cell_roles(row, spec).get(role)

@@ -1,10 +1,11 @@
 """The end-user table model: ids first (sorted in SQL), rows fetched lazily in blocks.
 
-At a million rows only the ids (an `array('q')`, 8 MB) live in memory; `data()` builds cells
-from a small LRU of `ResultRow`s fetched by primary key a block at a time. A block that fails
-to load becomes placeholders, never an exception. Changes from the cache are scoped: the rows
-we have cached get `dataChanged`; the id list is re-queried in the background and the model
-resets only when the ids actually differ.
+At a million rows only the ids (an `array('q')`, 8 MB) live in memory; cells are built from a
+small LRU of `ResultRow`s fetched by primary key a block at a time, every role of a cell at
+once, and a painted cell costs one call into Python (`multiData`). A block that fails to load
+becomes placeholders, never an exception. Changes from the cache are scoped: the rows we have
+cached get `dataChanged`; the id list is re-queried in the background and the model resets
+only when the ids actually differ, keeping the rows it has loaded.
 """
 
 from __future__ import annotations
