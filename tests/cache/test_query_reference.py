@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import desktop_app.cache.query as query_module
+import desktop_app.cache.query_plan as query_plan
 import desktop_app.cache.read_turns as read_turns
 from desktop_app.cache.filters import (
     Age,
@@ -457,15 +458,15 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(params=["planner", "walk", "interrupted walks", "rowid lists"])
 def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param in ("walk", "interrupted walks"):  # always walk the sort index
-        monkeypatch.setattr(query_module, "WALK_ALL_SHARE", 0.0)
+        monkeypatch.setattr(query_plan, "WALK_ALL_SHARE", 0.0)
     if request.param == "interrupted walks":  # ... and give pages no time: the fallback runs
         monkeypatch.setattr(query_module, "WALK_BUDGET_S", -1.0)
         monkeypatch.setattr(read_turns, "TIME_BOX_STEPS", 1)
     elif request.param == "rowid lists":  # never walk; free text never forces the text index
-        monkeypatch.setattr(query_module, "WALK_ALL_SHARE", 2.0)
-        monkeypatch.setattr(query_module, "FILTER_FIRST_ROWS", 10**12)
-        monkeypatch.setattr(query_module, "FREE_TEXT_INDEX_SHARE", 2.0)
-        monkeypatch.setattr(query_module, "LIST_SHARE_RATIO", 1e9)
+        monkeypatch.setattr(query_plan, "WALK_ALL_SHARE", 2.0)
+        monkeypatch.setattr(query_plan, "FILTER_FIRST_ROWS", 10**12)
+        monkeypatch.setattr(query_plan, "FREE_TEXT_INDEX_SHARE", 2.0)
+        monkeypatch.setattr(query_plan, "LIST_SHARE_RATIO", 1e9)
     return request.param
 
 

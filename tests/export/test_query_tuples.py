@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import desktop_app.cache.query as query_module
 from desktop_app.cache.indexes import ensure_query_indexes
 from desktop_app.cache.query import (
     TUPLE_COLUMNS,
@@ -77,14 +78,14 @@ def query(cache_factory: Callable[..., EndUserQuery], tmp_path: Path) -> EndUser
 def paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Which of iter_tuples' two ways of reading ran: "keyset" or "by id"."""
     seen: list[str] = []
-    for name, label in (("_keyset_tuples", "keyset"), ("_tuples_by_id", "by id")):
-        original = getattr(EndUserQuery, name)
+    for name, label in (("keyset_tuples", "keyset"), ("tuples_by_id", "by id")):
+        original = getattr(query_module, name)
 
-        def spy(self: EndUserQuery, *args: Any, _original: Any = original, _label: str = label) -> Iterator[Any]:
+        def spy(*args: Any, _original: Any = original, _label: str = label) -> Iterator[Any]:
             seen.append(_label)
-            return _original(self, *args)
+            return _original(*args)
 
-        monkeypatch.setattr(EndUserQuery, name, spy)
+        monkeypatch.setattr(query_module, name, spy)  # where EndUserQuery looks them up
     return seen
 
 

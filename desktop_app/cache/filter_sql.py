@@ -1,0 +1,274 @@
+"""Compiling a `FilterNode` tree to a parameterised WHERE clause over `end_user`.
+
+Every value is a bound parameter. Property keys reach SQL text only through
+`indexes.property_sql`, which inlines nothing but quote-free keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timezone, tzinfo
+from typing import Any
+
+from desktop_app.cache.filter_nodes import (
+    Age,
+    And,
+    Between,
+    Bound,
+    CalendarSpan,
+    Compare,
+    Equals,
+    FieldKind,
+    FilterNode,
+    FreeText,
+    Has,
+    MatchAll,
+    Not,
+    Number,
+    Op,
+    Or,
+    PropertyField,
+    SeedField,
+    State,
+    StateIs,
+    Target,
+    Text,
+)
+from desktop_app.cache.indexes import (
+    PropertyCatalog,
+    PropertyKind,
+    PropertySql,
+    is_number_text,
+    property_sql,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompileContext:
+    """What a compiled filter depends on besides the tree: the time, the zone and the indexes."""
+
+    now: float
+    zone: tzinfo = timezone.utc
+    catalog: PropertyCatalog = field(default_factory=PropertyCatalog)
+    # Keys no end user holds an array under, as checked in the reading snapshot: their
+    # equality needs no array branch (which would turn one index lookup into an OR).
+    array_free: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SqlFilter:
+    """A WHERE expression over `end_user` and its named parameters."""
+
+    where: str
+    params: dict[str, Any]
+
+
+def compile_filter(node: FilterNode, context: CompileContext) -> SqlFilter:
+    compiler = SqlCompiler(context)
+    return SqlFilter(compiler.node(node), compiler.params)
+
+
+def like_pattern(text: Text, substring: bool = False) -> str:
+    """A LIKE pattern (escape character '\\') for a Text: its wildcards become %."""
+    escaped = [re.sub(r"([\\%_])", r"\\\1", part) for part in text.parts]
+    pattern = "%".join(escaped)
+    return f"%{pattern}%" if substring else pattern
+
+
+_STATE_SQL = {
+    State.PENDING: "pending_count > 0",
+    State.CONFLICT: "has_conflict = 1",
+    State.DELETED: "pending_delete = 1",
+    State.SURVEYS_DISABLED: "surveys_disabled = 1",
+    State.SURVEYS_ENABLED: "surveys_disabled = 0",
+    State.DISABLED_BY_ADMIN: "(surveys_disabled = 1 AND disabled_by = 'admin')",
+    State.DISABLED_BY_END_USER: "(surveys_disabled = 1 AND disabled_by = 'end_user')",
+}
+_ESC = "ESCAPE '\\'"
+
+
+class SqlCompiler:
+    """Compiles nodes to SQL; one instance collects the parameters of every piece it makes."""
+
+    def __init__(self, context: CompileContext) -> None:
+        self.context = context
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def binds(self, values: list[Any]) -> str:
+        return ", ".join(self.bind(v) for v in values)
+
+    def node(self, node: FilterNode) -> str:
+        match node:
+            case MatchAll():
+                return "1"
+            case And(children):
+                return "(" + " AND ".join(self.node(c) for c in children) + ")"
+            case Or(children):
+                return "(" + " OR ".join(self.node(c) for c in _merge_equals(children)) + ")"
+            case Not(child):
+                # IS NOT 1: a NULL inside (a missing property) counts as "no match", so its
+                # negation matches — `-plan:pro` includes end users without a plan.
+                return f"({self.node(child)}) IS NOT 1"
+            case FreeText(text):
+                pattern = self.bind(like_pattern(text, substring=True))
+                return f"(email LIKE {pattern} {_ESC} OR external_id LIKE {pattern} {_ESC})"
+            case StateIs(state):
+                return _STATE_SQL[state]
+            case Has(SeedField(column, kind)):
+                return f"{column} > ''" if kind is FieldKind.TEXT else f"{column} IS NOT NULL"
+            case Has(PropertyField(key)):
+                return self.property_has(key)
+            case Equals(SeedField(column, FieldKind.TEXT), values):
+                return self.text_equals(column, [v for v in values if isinstance(v, Text)])
+            case Equals(SeedField(column, _), values):
+                numbers = [_exact(v) for v in values if isinstance(v, Number)]
+                return f"{column} IN ({self.binds(numbers)})"
+            case Equals(PropertyField(key), values):
+                return self.property_equals(key, [v for v in values if isinstance(v, Text)])
+            case Compare(target, op, bound):
+                sql_op, value = self.resolve(op, bound)
+                return f"{self.numeric(target)} {sql_op} {self.bind(value)}"
+            case Between(target, low, high):
+                expr, terms = self.numeric(target), []
+                if low is not None:
+                    terms.append(f"{expr} >= {self.bind(self.low(low))}")
+                if high is not None:
+                    op, value = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
+                    terms.append(f"{expr} {op} {self.bind(value)}")
+                return "(" + " AND ".join(terms) + ")"
+        raise TypeError(f"not a filter node: {node!r}")
+
+    def low(self, bound: Number | CalendarSpan) -> float | int:
+        return bound.start(self.context.zone) if isinstance(bound, CalendarSpan) else _exact(bound)
+
+    def resolve(self, op: Op, bound: Bound) -> tuple[str, float | int]:
+        zone = self.context.zone
+        if isinstance(bound, Number):
+            return op.value, _exact(bound)
+        if isinstance(bound, Age):
+            cutoff = bound.cutoff(self.context.now, zone)
+            return (">=", cutoff) if op in (Op.LT, Op.LE) else ("<", cutoff)
+        if op is Op.GE:
+            return ">=", bound.start(zone)
+        if op is Op.GT:
+            return ">=", bound.end(zone)
+        if op is Op.LT:
+            return "<", bound.start(zone)
+        return "<", bound.end(zone)
+
+    def numeric(self, target: Target) -> str:
+        if isinstance(target, SeedField):
+            return target.column
+        return self.prop(target.key).number
+
+    def prop(self, key: str) -> PropertySql:
+        sql = property_sql(key, f"k{len(self.params)}")
+        self.params.update(sql.params)  # the key itself, when it is too odd to inline
+        return sql
+
+    def text_equals(self, column: str, values: list[Text]) -> str:
+        literals = [v.text for v in values if v.literal]
+        # COLLATE on the left operand: SQLite 3.40 turns `x = ? COLLATE NOCASE OR x = ?
+        # COLLATE NOCASE` into an IN on x's BINARY index and loses the collation (wrong rows).
+        terms = [f"{column} COLLATE NOCASE IN ({self.binds(literals)})"] if literals else []
+        terms += [f"{column} LIKE {self.bind(like_pattern(v))} {_ESC}" for v in values if not v.literal]
+        return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+    def property_has(self, key: str) -> str:
+        sql = self.prop(key)
+        index = self.context.catalog.index_for(key) if sql.indexable else None
+        v, n = sql.value, sql.number
+        if index is PropertyKind.TEXT:
+            return f"({v} COLLATE NOCASE > '' OR {v} COLLATE NOCASE < '')"
+        if index is PropertyKind.NUMBER:
+            return f"({n} IS NOT NULL OR ({n} IS NULL AND {v} IS NOT NULL AND {v} <> ''))"
+        return f"({v} IS NOT NULL AND {v} <> '')"
+
+    def property_equals(self, key: str, values: list[Text]) -> str:
+        """Text equal ignoring case, a number equal to a typed number, true/false, or an array
+        with such an element. Each branch is written so the key's index (if any) serves it."""
+        sql = self.prop(key)
+        index = self.context.catalog.index_for(key) if sql.indexable else None
+        v, t, n = sql.value, sql.type, sql.number
+        literals = [x.text for x in values if x.literal]
+        numbers = [float(s) for s in literals if is_number_text(s)]
+        bools = sorted({s.lower() for s in literals if s.lower() in ("true", "false")})
+        branches: list[str] = []
+        element: list[str] = []
+        if literals:
+            texts = self.binds(literals)
+            # JSON text of an array or object can only equal a value starting with [ or {.
+            only_text = f" AND {t} = 'text'" if any(s[:1] in ("[", "{") for s in literals) else ""
+            if index is PropertyKind.NUMBER:
+                plain = [s for s in literals if not is_number_text(s)]
+                if plain:
+                    branches.append(f"({n} IS NULL AND {v} COLLATE NOCASE IN ({self.binds(plain)}){only_text})")
+                if numbers:
+                    numeric_texts = self.binds([s for s in literals if is_number_text(s)])
+                    branches.append(
+                        f"({n} IN ({self.binds(numbers)}) AND {v} COLLATE NOCASE IN ({numeric_texts}))"
+                    )
+            else:
+                branches.append(f"({v} COLLATE NOCASE IN ({texts}){only_text})")
+            element.append(f"(e.type = 'text' AND e.value COLLATE NOCASE IN ({texts}))")
+        if numbers:
+            nums = self.binds(numbers)
+            if index is PropertyKind.NUMBER:
+                branches.append(f"({n} IN ({nums}) AND {t} IN ('integer', 'real'))")
+            else:
+                # true and false come back from json_extract as 1 and 0: tell them apart.
+                guard = f" AND {t} IN ('integer', 'real')" if any(x in (0.0, 1.0) for x in numbers) else ""
+                branches.append(f"({v} COLLATE NOCASE IN ({nums}){guard})")
+            element.append(f"(e.type IN ('integer', 'real') AND e.value IN ({nums}))")
+        if bools:
+            kinds = ", ".join(f"'{b}'" for b in bools)  # fixed words, not user text
+            if index is PropertyKind.NUMBER:
+                branches.append(f"({n} IS NULL AND {t} IN ({kinds}))")
+            else:
+                ones = ", ".join("1" if b == "true" else "0" for b in bools)
+                branches.append(f"({v} COLLATE NOCASE IN ({ones}) AND {t} IN ({kinds}))")
+            element.append(f"e.type IN ({kinds})")
+        for wildcard in (x for x in values if not x.literal):
+            pattern = self.bind(like_pattern(wildcard))
+            branches.append(f"({t} = 'text' AND {v} LIKE {pattern} {_ESC})")
+            element.append(f"(e.type = 'text' AND e.value LIKE {pattern} {_ESC})")
+        if key in self.context.array_free:
+            return "(" + " OR ".join(branches) + ")" if branches else "0"
+        if index is PropertyKind.NUMBER:
+            guard = f"{n} IS NULL AND {t} = 'array'"
+        elif sql.indexable:
+            # Arrays come back as JSON text starting with '[': one index range finds them.
+            guard = f"{v} COLLATE NOCASE >= '[' AND {v} COLLATE NOCASE < '\\' AND {t} = 'array'"
+        else:
+            guard = f"{t} = 'array'"
+        members = " OR ".join(element)
+        branches.append(f"({guard} AND EXISTS (SELECT 1 FROM {sql.elements} AS e WHERE {members}))")
+        return "(" + " OR ".join(branches) + ")"
+
+
+def _exact(number: Number) -> float | int:
+    value = number.value
+    return int(value) if value.is_integer() and abs(value) < 2**63 else value
+
+
+def _merge_equals(children: tuple[FilterNode, ...]) -> list[FilterNode]:
+    """`plan:pro OR plan:team` -> one Equals: one index lookup list instead of an OR of scans."""
+    merged: list[FilterNode] = []
+    seen: dict[Target, int] = {}
+    for child in children:
+        if isinstance(child, Equals) and isinstance(child.target, PropertyField):
+            if child.target in seen:
+                at = seen[child.target]
+                previous = merged[at]
+                assert isinstance(previous, Equals)
+                merged[at] = Equals(child.target, previous.values + child.values)
+                continue
+            seen[child.target] = len(merged)
+        merged.append(child)
+    return merged
