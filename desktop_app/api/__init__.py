@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         RateLimitedError,
         ServerError,
         ValidationError,
+        WaitInterrupted,
         WootricError,
     )
     from desktop_app.api.throttle import RateLimitWait, WaitReason
@@ -42,6 +43,7 @@ _HOMES = {
     "RateLimitedError": "errors",
     "ServerError": "errors",
     "ValidationError": "errors",
+    "WaitInterrupted": "errors",
     "WootricError": "errors",
     "RateLimitWait": "throttle",
     "WaitReason": "throttle",

@@ -11,6 +11,7 @@ from desktop_app.api.account import Credentials
 from desktop_app.api.errors import NotFoundError, ProtocolError, WootricError
 from desktop_app.api.throttle import RateLimitListener
 from desktop_app.api.transport import Transport
+from desktop_app.api.waits import InterruptibleWaits
 from desktop_app.api.walk import PER_PAGE, UpdatedWalk, WalkDimension
 from desktop_app.api.wire import (
     UNSET,
@@ -43,12 +44,23 @@ class WootricClient:
         max_attempts: int = 6, rate_limit_wait_max: float = 120.0,
     ) -> None:
         self._clock = clock if clock is not None else SystemClock()
+        self._waits = InterruptibleWaits(self._clock)
         self._t = Transport(
-            credentials, clock=self._clock, timeout=timeout, max_attempts=max_attempts,
+            credentials, clock=self._waits, timeout=timeout, max_attempts=max_attempts,
             rate_limit_wait_max=rate_limit_wait_max,
         )
 
     # --- lifecycle --------------------------------------------------------------------------
+
+    def interrupt_waits(self) -> None:
+        """Cut short a rate-limit or backoff wait, now and until `allow_waits()`: the waiting
+        call raises WaitInterrupted. Safe from any thread (a sync being cancelled, the app
+        quitting)."""
+        self._waits.interrupt()
+
+    def allow_waits(self) -> None:
+        """Waits last their whole time again (the start of the next run)."""
+        self._waits.allow()
 
     @property
     def base_url(self) -> str:

@@ -57,3 +57,11 @@ class NetworkError(WootricError):
 
 class ProtocolError(WootricError):
     """An answer that could not be read: truncated or malformed body, unexpected shape."""
+
+
+class WaitInterrupted(Exception):
+    """A rate-limit or backoff wait was cut short because the caller asked the client to stop.
+
+    Not a WootricError: nothing went wrong with the service; a sync being cancelled or the app
+    quitting must not wait out a rate limit of up to two minutes.
+    """

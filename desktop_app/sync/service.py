@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from desktop_app.api import AuthError, NetworkError, WootricError
+from desktop_app.api import AuthError, NetworkError, WaitInterrupted, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.pacing import Pacer
@@ -100,6 +100,7 @@ class SyncService:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._cancel.set()
+        self._interrupt_waits()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -115,6 +116,13 @@ class SyncService:
 
     def cancel(self) -> None:
         self._cancel.set()
+        self._interrupt_waits()
+
+    def _interrupt_waits(self) -> None:
+        """A run waiting out a rate limit or a backoff stops waiting (it ends as cancelled)."""
+        client = self._client  # set by the sync thread; a plain attribute read is enough here
+        if client is not None:
+            client.interrupt_waits()
 
     def hold_for_sign_in(self, reason: str) -> None:
         """Not started: the account's secret is missing. The bar offers to sign in again."""
@@ -125,6 +133,7 @@ class SyncService:
         self._work_offline = offline
         if offline:
             self._cancel.set()
+            self._interrupt_waits()
             self._publish(replace(self.status, state=SyncState.WORKING_OFFLINE, phase="",
                                   next_retry_at=None, message="Working offline: nothing is sent."))
         else:
@@ -144,7 +153,7 @@ class SyncService:
             counts: dict[str, int] = {}
             try:
                 self._run(run_id, counts, reconcile)
-            except SyncCancelled:
+            except (SyncCancelled, WaitInterrupted):
                 self.cache.finish_sync_run(run_id, "cancelled", "cancelled", counts)
                 self._publish(self._counts(replace(self.status, state=SyncState.IDLE, phase="",
                                                    message="Sync cancelled.")))
@@ -174,6 +183,8 @@ class SyncService:
 
     def _run(self, run_id: int, counts: dict[str, int], reconcile: bool | None) -> None:
         client = self._get_client()
+        client.allow_waits()
+        self._check_cancel()  # a cancel between the start of the run and allow_waits()
         pace = self._pacer
         pace.begin()
         self._publish(self._counts(replace(self.status, state=SyncState.SYNCING, phase="push",

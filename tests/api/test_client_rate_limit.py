@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 import pytest
 
-from desktop_app.api import RateLimitedError, RateLimitWait, WaitReason
+from desktop_app.api import RateLimitedError, RateLimitWait, WaitInterrupted, WaitReason
 from desktop_app.api.transport import MAX_RATE_LIMIT_WAITS
 from desktop_app.clock import ScaledClock
 
@@ -96,3 +97,34 @@ def test_endless_429s_end_in_rate_limited_error(make_emulator: Any, client_for: 
         client.get_end_user(1)
     assert client.request_count - before == MAX_RATE_LIMIT_WAITS + 1
     assert caught.value.status == 429 and caught.value.retry_after is not None
+
+
+def test_a_rate_limit_wait_ends_at_once_when_interrupted(make_emulator: Any, client_for: Any) -> None:
+    """On the wall clock: a wait for the minute's window to reset ends when another thread asks."""
+    emu = make_emulator(users=5, rate_limit=2)  # the real clock: Reset is 1-60 s away
+    client = client_for(emu)
+    waits: list[RateLimitWait] = []
+    client.on_rate_limit = waits.append
+    ids = [u.id for u in client.list_end_users([("per_page", "5"), ("sort_key", "created_at")])]
+    threading.Timer(0.3, client.interrupt_waits).start()
+    started = time.monotonic()
+    with pytest.raises(WaitInterrupted):
+        for end_user_id in ids:
+            client.get_end_user(end_user_id)
+    elapsed = time.monotonic() - started
+    assert waits and elapsed < min(3.0, waits[0].seconds)  # the wait was cut short
+    with pytest.raises(WaitInterrupted):  # interrupts stay until the next run allows waits
+        client.get_end_user(ids[0])
+
+
+def test_an_interrupted_wait_on_a_scaled_clock_ends_too(make_emulator: Any, client_for: Any) -> None:
+    clock = ScaledClock(speed=2)  # a minute's wait would take 30 s of wall time
+    emu = make_emulator(users=5, clock=clock, rate_limit=2)
+    client = client_for(emu, clock=clock)
+    ids = [u.id for u in client.list_end_users([("per_page", "5"), ("sort_key", "created_at")])]
+    threading.Timer(0.3, client.interrupt_waits).start()
+    started = time.monotonic()
+    with pytest.raises(WaitInterrupted):
+        for end_user_id in ids:
+            client.get_end_user(end_user_id)
+    assert time.monotonic() - started < 3

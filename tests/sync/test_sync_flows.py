@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from desktop_app.api import WootricClient
@@ -230,3 +231,26 @@ def test_an_edit_made_while_its_field_is_being_pushed_is_no_conflict(
     assert cache.conflicts() == [] and cache.pending_count() == 0
     assert server_view(emu)[target]["properties"]["plan"] == "Second"
     assert cache_view(cache) == server_view(emu)
+
+
+def test_stopping_a_sync_that_waits_out_a_rate_limit_takes_no_time(cache: Cache) -> None:
+    """Quitting the app (or cancelling) while the service's rate limit makes the client wait up
+    to a minute must not wait with it: the run ends as cancelled at once."""
+    waiting = threading.Event()
+
+    def client() -> WootricClient:
+        made = WootricClient(credentials(limited))
+        made.on_rate_limit = lambda _wait: waiting.set()  # told just before it sleeps
+        return made
+
+    with Emulator(users=300, seed=7, rate_limit=3) as limited:  # the wall clock: 3 a minute
+        service = SyncService(cache, client, interval=30.0)
+        service.start()
+        assert waiting.wait(10)
+        time.sleep(0.1)  # asleep now, for up to a minute
+        assert service.status.state is SyncState.SYNCING
+        started = time.monotonic()
+        service.stop()
+        assert time.monotonic() - started < 2
+        [run] = cache.last_sync_runs(1)
+        assert run.outcome == "cancelled"
