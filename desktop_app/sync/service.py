@@ -21,7 +21,7 @@ from desktop_app.sync.run_lock import RunLock
 from desktop_app.sync.status import SyncState, SyncStatus
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
-    from desktop_app.api import WootricClient
+    from desktop_app.api import RateLimitWait, WootricClient
     from desktop_app.cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,8 @@ class SyncService:
         pushed = push_all(client, self.cache, cancelled=self._cancelled,
                           progress=lambda n: self._phase("push", n), pace=pace)
         self._check_cancel()
-        self._publish(replace(self.status, phase="pull", done=0, message="Receiving changes…"))
+        self._publish(replace(self.status, phase="pull", done=0, next_retry_at=None,
+                             message="Receiving changes…"))
         first_pull = self.cache.cursor(CURSOR_KEY) is None and self.cache.count_all() == 0
         pull_started = int(self.clock.now())
         pulled = pull_changes(client, self.cache, server_now=self.clock.now,
@@ -209,7 +210,7 @@ class SyncService:
             # start: walking every end user again to find deletions would double the run.
             self.cache.set_cursor(LAST_RECONCILE_KEY, pull_started)
         elif self._reconcile_due(reconcile):
-            self._publish(replace(self.status, phase="reconcile", done=0,
+            self._publish(replace(self.status, phase="reconcile", done=0, next_retry_at=None,
                                   message="Checking for end users deleted on the service…"))
             result = reconcile_deletions(client, self.cache, cancelled=self._cancelled,
                                          progress=lambda n: self._phase("reconcile", n), pace=pace)
@@ -283,7 +284,15 @@ class SyncService:
     def _get_client(self) -> WootricClient:
         if self._client is None:
             self._client = self._client_factory()
+            self._client.on_rate_limit = self._rate_limited
         return self._client
+
+    def _rate_limited(self, wait: RateLimitWait) -> None:
+        """The client is about to wait for the service's rate limit: a run that shows no
+        progress for a minute must say why, and when it goes on."""
+        limit = f" of {wait.limit} requests a minute" if wait.limit else ""
+        self._publish(replace(self.status, next_retry_at=self.clock.now() + wait.seconds,
+                              message=f"Waiting for the service's rate limit{limit}."))
 
     def _drop_client(self) -> None:
         if self._client is not None:
@@ -308,14 +317,14 @@ class SyncService:
         return last is None or self.clock.now() - last >= self.reconcile_every
 
     def _phase(self, phase: str, done: int) -> None:
-        self._publish(replace(self.status, phase=phase, done=done))
+        self._publish(replace(self.status, phase=phase, done=done, next_retry_at=None))
 
     def _pull_progress(self, p: PullProgress) -> None:
         total = None
         if p.eta_s is not None and p.rate_per_s:
             total = p.rows + int(p.eta_s * p.rate_per_s)
         self._publish(replace(self.status, phase="pull", done=p.rows, total=total,
-                              rate_per_s=p.rate_per_s, eta_s=p.eta_s))
+                              rate_per_s=p.rate_per_s, eta_s=p.eta_s, next_retry_at=None))
 
     def _publish_counts(self) -> None:
         self._publish(self._counts(replace(self.status, last_success_at=self.cache.last_successful_sync())))

@@ -338,7 +338,11 @@ class SyncStatusBar(QStatusBar):
             parts.append(f"{status.done:,}")
         if status.rate_per_s:
             parts.append(self.tr("{rate}/s").format(rate=f"{status.rate_per_s:,.0f}"))
-        if status.eta_s is not None and status.eta_s >= 1:
+        if status.next_retry_at is not None:  # the client waits for the service's rate limit
+            wait = max(0, int(status.next_retry_at - self._now()))
+            parts.append(self.tr("waiting for the service's rate limit, going on in {when}").format(
+                when=self._duration(wait)))
+        elif status.eta_s is not None and status.eta_s >= 1:
             parts.append(self.tr("about {eta} left").format(eta=self._duration(status.eta_s)))
         return " · ".join(parts) + "…"
 

@@ -106,6 +106,20 @@ def test_syncing_shows_counts_rate_and_eta(qtbot: QtBot, bar: tuple[SyncStatusBa
     assert not widget.sync_now_button.isEnabled()  # single-flight: no second run from here
 
 
+def test_a_rate_limit_wait_says_why_nothing_moves_and_until_when(
+        qtbot: QtBot, bar: tuple[SyncStatusBar, _ScriptedSync]) -> None:
+    widget, sync = bar
+    status = SyncStatus(SyncState.SYNCING, phase="pull", done=1200, total=5000, rate_per_s=400.0,
+                        eta_s=95, next_retry_at=time.time() + 42.5,
+                        message="Waiting for the service's rate limit of 60 requests a minute.")
+    _publish_from_worker(sync, status)
+    qtbot.waitUntil(lambda: widget.status == status, timeout=10_000)
+    text = widget.state_label.text()
+    assert text.startswith("Receiving end users · 1,200 of 5,000 · 400/s · waiting for the service's rate limit")
+    assert "about 2 min left" not in text  # no estimate while nothing moves
+    assert "rate limit of 60 requests a minute" in widget.state_label.toolTip()
+
+
 def test_offline_icon_differs_from_synced_in_shape_not_just_colour(qapp: object) -> None:
     images = {s: state_icon(s).pixmap(16, 16).toImage() for s in SyncState}
 
