@@ -14,7 +14,7 @@ import array
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -407,11 +407,14 @@ class EndUserTableModel(QAbstractTableModel):
         another thread each take may wait for it: one take per cell instead of one per role
         keeps a repaint short. The values are `data()`'s, from the same per-row cell cache.
         """
-        spans = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
+        # A span is a sequence at run time; PySide's stubs do not say so.
+        asked: Iterable[QModelRoleData] = (
+            (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan  # type: ignore[assignment]
+        )
         row, column = index.row(), index.column()
         known = 0 <= row < len(self._ids) and column < len(self._columns) and index.isValid()
         roles = self._cell_roles(row, column) if known else None
-        for role_data in spans:
+        for role_data in asked:
             role = role_data.role()
             if roles is not None and role != ID_ROLE and role != ROW_ROLE:
                 value = roles.get(role)  # background, check state, size hint: never set
