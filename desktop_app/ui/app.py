@@ -498,8 +498,6 @@ def build_application(argv: Sequence[str]) -> QApplication:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication([sys.argv[0] if sys.argv else APP_ID, *argv])
     app.setDesktopFileName(APP_ID)
-    favour_the_gui_thread()
-    schedule_full_collections(app)
     icon = _app_icon()
     if icon is not None:
         app.setWindowIcon(icon)
@@ -551,6 +549,8 @@ def launch(argv: Sequence[str], demo: bool, data_dir: Path | None,
     log.info("%s %s starting (demo=%s)", APP_NAME, __version__, demo)
     previous_handler = qInstallMessageHandler(_qt_message)
     app = build_application([a for a in argv if a not in ("--demo",)])
+    favour_the_gui_thread()  # workers will compute beside the window from here on
+    schedule_full_collections(app)
     desk = DeskApp(app, root, demo=demo, demo_settings=demo_settings or _demo_from_env())
     _quit_on_signals(app)
     QTimer.singleShot(0, desk.start)
