@@ -44,7 +44,3 @@ class InterruptibleWaits:
 
     def allow(self) -> None:
         self._interrupted.clear()
-
-    @property
-    def interrupted(self) -> bool:
-        return self._interrupted.is_set()

@@ -339,9 +339,8 @@ class SyncStatusBar(QStatusBar):
         if status.rate_per_s:
             parts.append(self.tr("{rate}/s").format(rate=f"{status.rate_per_s:,.0f}"))
         if status.next_retry_at is not None:  # the client waits for the service's rate limit
-            wait = max(0, int(status.next_retry_at - self._now()))
             parts.append(self.tr("waiting for the service's rate limit, going on in {when}").format(
-                when=self._duration(wait)))
+                when=self._duration(self._seconds_until(status.next_retry_at))))
         elif status.eta_s is not None and status.eta_s >= 1:
             parts.append(self.tr("about {eta} left").format(eta=self._duration(status.eta_s)))
         return " · ".join(parts) + "…"
@@ -349,8 +348,10 @@ class SyncStatusBar(QStatusBar):
     def _retry_text(self, retry_at: float | None) -> str:
         if retry_at is None:
             return ""
-        wait = max(0, int(retry_at - self._now()))
-        return self.tr(" (retrying in {when})").format(when=self._duration(wait))
+        return self.tr(" (retrying in {when})").format(when=self._duration(self._seconds_until(retry_at)))
+
+    def _seconds_until(self, moment: float) -> int:
+        return max(0, int(moment - self._now()))
 
     def _render_progress(self, status: SyncStatus) -> None:
         if status.state is not SyncState.SYNCING:

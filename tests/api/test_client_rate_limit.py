@@ -99,6 +99,17 @@ def test_endless_429s_end_in_rate_limited_error(make_emulator: Any, client_for: 
     assert caught.value.status == 429 and caught.value.retry_after is not None
 
 
+def _read_until_interrupted(client: Any, ids: list[int], after_s: float = 0.3) -> float:
+    """Read every end user while another thread interrupts the client's waits after `after_s`;
+    the reads must end with WaitInterrupted. Returns the seconds they took."""
+    threading.Timer(after_s, client.interrupt_waits).start()
+    started = time.monotonic()
+    with pytest.raises(WaitInterrupted):
+        for end_user_id in ids:
+            client.get_end_user(end_user_id)
+    return time.monotonic() - started
+
+
 def test_a_rate_limit_wait_ends_at_once_when_interrupted(make_emulator: Any, client_for: Any) -> None:
     """On the wall clock: a wait for the minute's window to reset ends when another thread asks."""
     emu = make_emulator(users=5, rate_limit=2)  # the real clock: Reset is 1-60 s away
@@ -106,12 +117,7 @@ def test_a_rate_limit_wait_ends_at_once_when_interrupted(make_emulator: Any, cli
     waits: list[RateLimitWait] = []
     client.on_rate_limit = waits.append
     ids = [u.id for u in client.list_end_users([("per_page", "5"), ("sort_key", "created_at")])]
-    threading.Timer(0.3, client.interrupt_waits).start()
-    started = time.monotonic()
-    with pytest.raises(WaitInterrupted):
-        for end_user_id in ids:
-            client.get_end_user(end_user_id)
-    elapsed = time.monotonic() - started
+    elapsed = _read_until_interrupted(client, ids)
     assert waits and elapsed < min(3.0, waits[0].seconds)  # the wait was cut short
     with pytest.raises(WaitInterrupted):  # interrupts stay until the next run allows waits
         client.get_end_user(ids[0])
@@ -122,9 +128,4 @@ def test_an_interrupted_wait_on_a_scaled_clock_ends_too(make_emulator: Any, clie
     emu = make_emulator(users=5, clock=clock, rate_limit=2)
     client = client_for(emu, clock=clock)
     ids = [u.id for u in client.list_end_users([("per_page", "5"), ("sort_key", "created_at")])]
-    threading.Timer(0.3, client.interrupt_waits).start()
-    started = time.monotonic()
-    with pytest.raises(WaitInterrupted):
-        for end_user_id in ids:
-            client.get_end_user(end_user_id)
-    assert time.monotonic() - started < 3
+    assert _read_until_interrupted(client, ids) < 3
