@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     )
     from desktop_app.api.throttle import RateLimitWait, WaitReason
     from desktop_app.api.walk import UnreachableCell, UpdatedWalk, WalkDimension, WalkPage, WalkStats
-    from desktop_app.api.wire import UNSET, Unset, encode_form
+    from desktop_app.api.wire import UNSET, Unset
 
 _HOMES = {
     "REGIONS": "account",
@@ -54,7 +54,6 @@ _HOMES = {
     "WalkStats": "walk",
     "UNSET": "wire",
     "Unset": "wire",
-    "encode_form": "wire",
 }
 
 __all__ = sorted(_HOMES)

@@ -10,14 +10,13 @@ from urllib.parse import quote
 from desktop_app.api.account import Credentials
 from desktop_app.api.errors import NotFoundError, ProtocolError, WootricError
 from desktop_app.api.throttle import RateLimitListener
-from desktop_app.api.transport import Transport
+from desktop_app.api.transport import JsonBody, Transport
 from desktop_app.api.waits import InterruptibleWaits
 from desktop_app.api.walk import PER_PAGE, UpdatedWalk, WalkDimension
 from desktop_app.api.wire import (
     UNSET,
     FormValue,
     Unset,
-    encode_form,
     end_user_from_wire,
     end_users_from_wire,
     response_from_wire,
@@ -187,7 +186,7 @@ class WootricClient:
         params.update({k: v for k, v in optional.items() if v is not None})
         if properties:
             params["properties"] = dict(properties)
-        form = encode_form(params)
+        form = JsonBody(params)
         attempts = self._t.max_attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -225,7 +224,7 @@ class WootricClient:
         if not isinstance(properties, Unset):
             params["properties"] = dict(properties)
         answer = self._t.call(
-            "PUT", f"{END_USERS}/{int(end_user_id)}", form=encode_form(params),
+            "PUT", f"{END_USERS}/{int(end_user_id)}", form=JsonBody(params),
             label="update end user",
         )
         return end_user_from_wire(answer.body)

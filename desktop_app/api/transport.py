@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -33,6 +33,19 @@ log = logging.getLogger(__name__)
 
 Pairs = Sequence[tuple[str, str]]
 FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class JsonBody:
+    """A request body sent as JSON: property values keep their types (a form makes them text)."""
+
+    document: Mapping[str, object]
+
+    def encode(self) -> bytes:
+        # ASCII escapes: the bytes are valid whatever the text holds; NaN is not JSON.
+        return json.dumps(self.document, allow_nan=False, separators=(",", ":")).encode("ascii")
+
 # A 429 that keeps coming back after honest waits means something is wrong: stop eventually.
 MAX_RATE_LIMIT_WAITS = 20
 # A refused connection means offline: one quick retry, then the caller (the sync service)
@@ -106,8 +119,8 @@ class Transport:
     # --- public entry ---------------------------------------------------------------------
 
     def call(
-        self, method: str, path: str, *, query: Pairs = (), form: Pairs | None = None,
-        idempotent: bool | None = None, auth: bool = True, label: str | None = None,
+        self, method: str, path: str, *, query: Pairs = (),
+        form: Pairs | JsonBody | None = None, idempotent: bool | None = None, auth: bool = True, label: str | None = None,
         gone_ok: bool = False,
     ) -> Answer:
         """Send one logical request and return its answer, or raise a WootricError.
@@ -133,8 +146,8 @@ class Transport:
         ).body
 
     def _call(
-        self, method: str, path: str, query: Pairs, form: Pairs | None, idempotent: bool,
-        auth: bool, what: str, gone_ok: bool = False,
+        self, method: str, path: str, query: Pairs, form: Pairs | JsonBody | None,
+        idempotent: bool, auth: bool, what: str, gone_ok: bool = False,
     ) -> Answer:
         attempt = 0
         ambiguous_before = False
@@ -195,11 +208,14 @@ class Transport:
             raise error
 
     def _exchange(
-        self, method: str, path: str, query: Pairs, form: Pairs | None, headers: dict[str, str],
-        what: str,
+        self, method: str, path: str, query: Pairs, form: Pairs | JsonBody | None,
+        headers: dict[str, str], what: str,
     ) -> tuple[httpx.Response, Any]:
         content: bytes | None = None
-        if form is not None:
+        if isinstance(form, JsonBody):
+            content = form.encode()
+            headers["Content-Type"] = JSON_TYPE
+        elif form is not None:
             content = urlencode(list(form)).encode("ascii")
             headers["Content-Type"] = FORM_TYPE
         request = self._http.build_request(

@@ -24,7 +24,7 @@ class Unset(enum.Enum):
 
 UNSET = Unset.UNSET
 
-# What a form parameter may be before encoding.
+# What a request parameter may be before encoding (a JSON body's values).
 FormValue = str | int | float | bool | None | Sequence[Any] | Mapping[str, Any]
 
 
@@ -37,35 +37,6 @@ def _scalar(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def encode_form(params: Mapping[str, FormValue]) -> list[tuple[str, str]]:
-    """Rails bracket encoding: `properties[plan]=Pro`, `properties[features][]=a`.
-
-    An empty mapping is sent as `name=` (the service's way to clear a hash); so is an empty
-    list, since `name[]=` would be read back as a list holding one empty string.
-    """
-    pairs: list[tuple[str, str]] = []
-
-    def add(name: str, value: object) -> None:
-        if isinstance(value, Mapping):
-            if not value:
-                pairs.append((name, ""))
-            for key, inner in value.items():
-                add(f"{name}[{key}]", inner)
-        elif isinstance(value, (list, tuple)):
-            if not value:
-                pairs.append((name, ""))  # `name[]=` would come back as [""]
-            for inner in value:
-                if isinstance(inner, (Mapping, list, tuple)):
-                    raise ValueError(f"cannot encode a container inside the list {name!r}")
-                pairs.append((f"{name}[]", _scalar(inner)))
-        else:
-            pairs.append((name, _scalar(value)))
-
-    for key, value in params.items():
-        add(key, value)
-    return pairs
 
 
 def _canonical_time(text: str) -> int | None:

@@ -28,6 +28,7 @@ from desktop_app.clock import Clock
 from desktop_app.domain import EndUser
 from desktop_app.emulator.oauth import TokenIssuer, TokenState
 from desktop_app.emulator.params import ParamsError, parse_params
+from desktop_app.emulator.property_typing import PropertyTypeError, typed_properties
 from desktop_app.emulator.rate_limit import MinuteBudget, RateDecision
 from desktop_app.emulator.store import DuplicateEmail, EmulatorStore, ListQuery
 from desktop_app.emulator.survey_history import (
@@ -204,7 +205,10 @@ def _end_user_changes(params: dict[str, Any], *, creating: bool) -> dict[str, An
         if raw in (None, ""):
             changes["properties"] = {}  # `properties=` clears the hash
         elif isinstance(raw, dict):
-            changes["properties"] = raw  # replaces the whole hash
+            try:
+                changes["properties"] = typed_properties(raw)  # replaces the whole hash
+            except PropertyTypeError as exc:
+                raise BadParameter(str(exc), exc.field) from None
         else:
             raise BadParameter("properties is invalid", "properties")
     return changes

@@ -17,7 +17,6 @@ from desktop_app.api import (
     ProtocolError,
     WootricClient,
     check_base_url,
-    encode_form,
 )
 from desktop_app.api.throttle import Backoff, RateLimitGate, WaitReason
 from desktop_app.api.wire import end_user_from_wire, error_details, settings_from_wire
@@ -37,26 +36,6 @@ class FrozenClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.t += max(0.0, seconds)
-
-
-def test_rails_bracket_form_encoding() -> None:
-    pairs = encode_form({
-        "email": "a+b@x.example",
-        "properties": {"plan": "Pro", "seats": 3, "ratio": 2.0, "trial": True,
-                       "features_array": ["sso", "api"], "gone": None},
-    })
-    assert pairs == [
-        ("email", "a+b@x.example"),
-        ("properties[plan]", "Pro"),
-        ("properties[seats]", "3"),
-        ("properties[ratio]", "2"),
-        ("properties[trial]", "true"),
-        ("properties[features_array][]", "sso"),
-        ("properties[features_array][]", "api"),
-        ("properties[gone]", ""),
-    ]
-    assert encode_form({"properties": {}}) == [("properties", "")]  # clears the hash
-    assert encode_form({"properties": {"tags": []}}) == [("properties[tags]", "")]
 
 
 def test_wire_end_user_honours_offsets_and_maps_settings() -> None:
