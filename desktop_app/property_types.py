@@ -12,7 +12,7 @@ from desktop_app.domain import PropertyValue
 class PropertyType(enum.StrEnum):
     TEXT = "text"
     NUMBER = "number"  # *_amount, *_count, *_number: compared numerically
-    DATE = "date"  # *_date: unix seconds
+    DATE = "date"  # *_date, *_at: unix seconds
     LIST = "list"  # *_array: a list of strings
     FLAG = "flag"  # is_* / has_*: true or false
 
@@ -22,7 +22,7 @@ def property_type(key: str) -> PropertyType:
     name = key.lower()
     if name.endswith(("_amount", "_count", "_number", "_score")):
         return PropertyType.NUMBER
-    if name.endswith("_date"):
+    if name.endswith(("_date", "_at")):
         return PropertyType.DATE
     if name.endswith("_array"):
         return PropertyType.LIST

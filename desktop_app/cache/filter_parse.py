@@ -32,6 +32,7 @@ from desktop_app.cache.filter_nodes import (
     Target,
     Text,
 )
+from desktop_app.property_types import PropertyType, property_type
 
 
 class FilterError(ValueError):
@@ -375,7 +376,7 @@ def _target(name: str) -> Target:
 
 
 def _is_date_key(key: str) -> bool:
-    return key.lower().endswith(("_date", "_at"))
+    return property_type(key) is PropertyType.DATE
 
 
 def _value_node(target: Target, label: str, alt: list[_Piece], position: int) -> FilterNode:

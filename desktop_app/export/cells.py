@@ -213,6 +213,21 @@ def _token_cell(text: str, neutralize_formulas: bool) -> object:
 _loads = json.loads
 
 
+def date_property_cells(cells: ColumnCells, iso: IsoTimestamps) -> ColumnCells:
+    """A date property's cells (`*_date`, `*_at`: unix seconds) as ISO timestamps.
+
+    Only whole seconds become dates, as in the window; other values keep their cells.
+    """
+
+    def dated(values: Sequence[Any]) -> list[object]:
+        return [
+            iso(int(c)) if type(c) is int or (type(c) is str and c.isdigit()) else c
+            for c in cells(values)
+        ]
+
+    return dated
+
+
 def document_cells(key: str, neutralize_formulas: bool) -> ColumnCells:
     """Cells of property `key` from decoded property dicts (keys SQL cannot take out)."""
     triggers = FORMULA_TRIGGERS

@@ -21,6 +21,7 @@ from desktop_app.export.cells import (
     ColumnCells,
     IsoTimestamps,
     base_cells,
+    date_property_cells,
     document_cells,
     token_cells,
 )
@@ -28,10 +29,12 @@ from desktop_app.export.columns import (
     ColumnKind,
     ExportColumn,
     ExportOptions,
+    TimestampFormat,
     resolve_columns,
     sorted_keys,
 )
 from desktop_app.export.destination import ExportTarget, describe_os_error, open_target
+from desktop_app.property_types import PropertyType, property_type
 
 if TYPE_CHECKING:
     from desktop_app.cache.query import EndUserQuery
@@ -187,6 +190,7 @@ class _RowLayout:
 
     def __init__(self, columns: Sequence[ExportColumn], options: ExportOptions, iso: IsoTimestamps) -> None:
         on = options.neutralize_formulas
+        dates_as_iso = options.timestamps is TimestampFormat.ISO
         keys = [column.key for column in columns if column.kind is ColumnKind.PROPERTY]
         in_sql = len(keys) <= SQL_PROPERTY_COLUMNS_MAX and all(map(property_token_key, keys))
         read: list[str] = []
@@ -201,10 +205,14 @@ class _RowLayout:
         for column in columns:
             if column.kind is not ColumnKind.PROPERTY:
                 plan.append((source(column.attr), base_cells(column, options.timestamps, on, iso)))
-            elif in_sql:
-                plan.append((source(PROPERTY_TOKEN_PREFIX + column.key), token_cells(on)))
             else:
-                plan.append((documents, document_cells(column.key, on)))
+                if in_sql:
+                    read_from, cells = source(PROPERTY_TOKEN_PREFIX + column.key), token_cells(on)
+                else:
+                    read_from, cells = documents, document_cells(column.key, on)
+                if dates_as_iso and property_type(column.key) is PropertyType.DATE:
+                    cells = date_property_cells(cells, iso)
+                plan.append((read_from, cells))
         self.documents = source("properties_json") if keys and not in_sql else None
         if not read:  # `prop:*` alone and no end user has a property: rows with no cells
             read.append("id")
