@@ -22,7 +22,7 @@ def main() -> int:
     env = dict(os.environ, WOOTRIC_CRASH_TRIALS=str(args.trials), WOOTRIC_CRASH_SEED=str(args.seed),
                QT_QPA_PLATFORM="offscreen")
     return subprocess.call(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "3600",
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "--timeout", "7200",
          "tests/sync/test_crash.py"], cwd=ROOT, env=env)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from desktop_app import accounts
 from desktop_app.cache import Cache
+from desktop_app.domain import DisabledBy
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 
 from .conftest import cache_view, server_view
@@ -51,8 +52,13 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
         assert account is not None
         db_path = account.profile.cache_path(tmp_path)
         ids = sorted(emu.store.all_ids())
-        expected_plan: dict[int, str] = {}
+        expected_plan: dict[int, str | None] = {}
         expected_region: dict[int, str] = {}
+        # The other kinds of edit, queued beside the plan edits: email, external id, survey
+        # switch (end users who opted out themselves excepted: theirs cannot be switched on).
+        expected_email: dict[int, str] = {}
+        expected_external_id: dict[int, str] = {}
+        expected_disabled: dict[int, bool] = {}
         kills = 0
         for trial in range(TRIALS):
             if db_path.exists():  # local edits, as the person makes them between syncs
@@ -67,6 +73,8 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
                         value = f"plan-{trial}-{end_user_id}"
                         cache.set_property([end_user_id], "plan", value)
                         expected_plan[end_user_id] = value
+                    _queue_other_kinds(cache, rng, trial, cached, expected_plan, expected_email,
+                                       expected_external_id, expected_disabled)
             for end_user_id in rng.sample(ids, 250):  # a colleague edits other keys meanwhile
                 value = f"region-{trial}-{end_user_id}"
                 emu.store.set_property(end_user_id, "region", value)
@@ -86,15 +94,56 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
         final = subprocess.run(_sync_command(quiet=True), env=env, capture_output=True, text=True, timeout=120)
         assert final.returncode == 0, final.stderr
         with Cache.open(db_path) as cache:
-            assert cache.pending_count() == 0
-            assert cache.conflict_count() == 0
-            assert cache.rejected_edits() == []
+            cache_pending, cache_conflicts = cache.pending_count(), cache.conflict_count()
+            cache_rejected = len(cache.rejected_edits())
+            assert cache_pending == 0
+            assert cache_conflicts == 0  # colleagues change other keys: any conflict is false
+            assert cache_rejected == 0
             assert cache_view(cache) == server_view(emu)
             runs = cache.last_sync_runs(TRIALS + 5)
             interrupted = [r for r in runs if r.outcome == "interrupted"]
             assert len(interrupted) >= TRIALS // 3, "kills should land inside sync runs"
         server = server_view(emu)
-        for end_user_id, value in expected_plan.items():
-            assert server[end_user_id]["properties"]["plan"] == value
-        for end_user_id, value in expected_region.items():
-            assert server[end_user_id]["properties"]["region"] == value
+        lost = [
+            *(i for i, v in expected_plan.items() if server[i]["properties"].get("plan") != v),
+            *(i for i, v in expected_region.items() if server[i]["properties"]["region"] != v),
+            *(i for i, v in expected_email.items() if server[i]["email"] != v),
+            *(i for i, v in expected_external_id.items() if server[i]["external_id"] != v),
+            *(i for i, v in expected_disabled.items() if server[i]["surveys_disabled"] is not v),
+        ]
+        edits = sum(map(len, (expected_plan, expected_email, expected_external_id,
+                              expected_disabled)))
+        print(f"\ncrash soak: {TRIALS} trials, {kills} SIGKILLs, {len(interrupted)} interrupted "
+              f"runs, {edits} end-user fields edited locally, {len(expected_region)} changed on "
+              f"the service; lost {len(lost)}, false conflicts {cache_conflicts}, "
+              f"rejected {cache_rejected}, left pending {cache_pending}")
+        assert lost == []
+
+
+def _queue_other_kinds(
+    cache: Cache, rng: random.Random, trial: int, cached: list[int],
+    expected_plan: dict[int, str | None], expected_email: dict[int, str],
+    expected_external_id: dict[int, str], expected_disabled: dict[int, bool],
+) -> None:
+    """One edit of each other kind a person queues: unset, email, external id, survey switch."""
+    if expected_plan:
+        gone = rng.choice(sorted(expected_plan))
+        cache.unset_property([gone], "plan")
+        expected_plan[gone] = None
+    if not cached:
+        return
+    who = rng.choice(cached)
+    email = f"moved-{trial}-{who}@example.org"
+    cache.set_email(who, email)
+    expected_email[who] = email
+    who = rng.choice(cached)
+    external_id = f"crm-{trial}-{who}"
+    cache.set_external_id(who, external_id)
+    expected_external_id[who] = external_id
+    for who in rng.sample(cached, min(2, len(cached))):
+        row = cache.get(who)
+        if row is None or row.end_user.disabled_by is DisabledBy.END_USER:
+            continue
+        disabled = not row.end_user.surveys_disabled
+        cache.set_surveys_enabled([who], not disabled)
+        expected_disabled[who] = disabled
