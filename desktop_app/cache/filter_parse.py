@@ -108,8 +108,21 @@ class _Piece:
     position: int
 
 
+MAX_FILTER_LENGTH = 10_000  # a term's LIKE pattern must stay under SQLite's 50,000 bytes
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00]")  # lone surrogates (undecodable bytes), NUL
+
+
 def parse_filter(text: str) -> FilterNode:
     """Parse what someone typed in the filter bar; raises FilterError pointing at the problem."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(
+            f"The filter is too long ({len(text):,} characters; at most {MAX_FILTER_LENGTH:,})",
+            MAX_FILTER_LENGTH,
+        )
+    odd = _NOT_TEXT.search(text)
+    if odd is not None:
+        raise FilterError("The filter holds a character that is not text (a broken byte?)",
+                          odd.start())
     return _Parser(text).parse()
 
 
