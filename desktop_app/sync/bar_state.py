@@ -76,6 +76,8 @@ class SyncBarView:
             BarState.FAILED: SyncState.FAILED,
             BarState.NEEDS_ATTENTION: SyncState.FAILED,
             BarState.NO_ACCOUNT: SyncState.WORKING_OFFLINE,
+            BarState.EDITS_WAITING: SyncState.SYNCING,  # not in step yet: about to send
+            BarState.WAITING_TO_SEND: SyncState.SYNCING,
         }.get(self.state, SyncState.IDLE)
 
 
@@ -131,7 +133,9 @@ def describe_bar(status: SyncStatus | None, now: float | None = None) -> SyncBar
     return SyncBarView(
         state=state, headline=headline, detail=detail, progress=progress,
         last_sync=last_sync_words(status.last_success_at, now),
-        pending=_plural(status.pending, "edit") + " waiting" if status.pending else "",
+        # the headline of the two waiting states already says how many
+        pending=_plural(status.pending, "edit") + " waiting"
+        if status.pending and state not in (BarState.EDITS_WAITING, BarState.WAITING_TO_SEND) else "",
         issues=issues, ticking=ticking,
         can_sync_now=state not in SYNCING_STATES and state is not BarState.WORKING_OFFLINE,
     )
@@ -148,10 +152,8 @@ def _headline(state: BarState, status: SyncStatus, now: float) -> str:
         return "Sync failed" + _retry(status.next_retry_at, now)
     if state in SYNCING_STATES:
         return _syncing(state, status, now)
-    if state is BarState.NEEDS_ATTENTION:
-        what = " and ".join(p for p in (_plural(status.conflicts, "conflict"),
-                                        _plural(status.rejected, "rejected edit")) if p)
-        return f"Synced, but {what} need{'s' if status.conflicts + status.rejected == 1 else ''} you"
+    if state is BarState.NEEDS_ATTENTION:  # the counts are on the button beside it
+        return "Synced, but some edits need you"
     if state is BarState.WAITING_TO_SEND:
         assert status.send_at is not None
         return (f"{_plural(status.pending, 'edit')} will be sent in "

@@ -85,7 +85,7 @@ def test_checking_for_deletions() -> None:
 def test_conflicts_need_attention_not_up_to_date() -> None:
     view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, conflicts=1, rejected=2))
     assert view.state is BarState.NEEDS_ATTENTION
-    assert view.headline == "Synced, but 1 conflict and 2 rejected edits need you"
+    assert view.headline == "Synced, but some edits need you"
     assert view.issues == "1 conflict · 2 rejected edits"
     assert view.icon_state is SyncState.FAILED  # a warning shape, not the tick
 
@@ -102,6 +102,7 @@ def test_edits_waiting_is_not_up_to_date() -> None:
     assert view.state is BarState.EDITS_WAITING
     assert view.headline == "6 edits waiting to be sent"
     assert "Up to date" not in view.headline
+    assert view.pending == ""  # said once, in the headline
 
 
 def test_not_synced_yet() -> None:
