@@ -82,7 +82,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.services = services
         self.setObjectName("MainWindow")
-        self.setWindowTitle(self.tr("Wootric Desk — %1").replace("%1", services.account_label or self.tr("local")))
+        # The account alone: the window system adds the application's name after it.
+        self.setWindowTitle(services.account_label or self.tr("Local data"))
         settings = QSettings()
         self._total: int | None = None
         self._property_keys: list[str] = []
