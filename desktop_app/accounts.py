@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from desktop_app.credentials import CredentialError, CredentialStore
 
@@ -94,11 +93,10 @@ class AccountProfile:
 
     @property
     def display_name(self) -> str:
-        if self.label:
-            return self.label
-        host = urlsplit(self.base_url).netloc
-        who = self.username or (self.client_id[:8] + "…" if len(self.client_id) > 8 else self.client_id)
-        return f"{who} @ {host}"
+        """As people know it: "ops@acme.example (Europe)", "Demo account" (see account_words)."""
+        from desktop_app.account_words import account_name
+
+        return account_name(self)
 
     def cache_path(self, root: Path | None = None) -> Path:
         """This account's own cache database; the demo never shares one with a real account."""

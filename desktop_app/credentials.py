@@ -78,7 +78,8 @@ def secure_backend(
         try:
             backend = keyring.get_keyring()
         except Exception as exc:  # noqa: BLE001 - a broken keyring install is "no keyring"
-            return None, f"The keyring library could not start ({type(exc).__name__})."
+            log.info("the keyring library could not start: %s", type(exc).__name__)
+            return None, "The keyring library could not start."
     if isinstance(backend, chainer.ChainerBackend):
         candidates = list(backend.backends)
     else:
@@ -87,9 +88,11 @@ def secure_backend(
         if _is_secure(candidate):
             return candidate, ""
     names = ", ".join(_backend_name(b) for b in candidates) or "none"
+    log.info("no usable keyring among: %s", names)  # class names are for the log, not people
     if any(type(b).__module__.startswith("keyrings.alt") for b in candidates):
-        return None, f"Only a plaintext keyring is installed ({names}); it is not used for secrets."
-    return None, f"No system keyring (Secret Service, macOS Keychain, Windows Credential Locker) is reachable ({names})."
+        return None, "Only a plaintext keyring is installed; it is not used for secrets."
+    return None, ("No system keyring (GNOME Keyring or KWallet, macOS Keychain, Windows "
+                  "Credential Manager) is reachable.")
 
 
 def _secret_service_locked(backend: keyring.backend.KeyringBackend) -> bool | None:
@@ -106,6 +109,12 @@ def _secret_service_locked(backend: keyring.backend.KeyringBackend) -> bool | No
             connection.close()
     except Exception:  # noqa: BLE001 - can't tell: let the first real operation say
         return None
+
+
+def _plain(message: str, exc: BaseException) -> str:
+    """A keyring failure for people; the backend's exception class goes to the log only."""
+    log.info("%s (%s)", message, type(exc).__name__)
+    return message + " Try again; if it keeps failing, check that your desktop's keyring runs."
 
 
 class KeyringStore:
@@ -129,7 +138,7 @@ class KeyringStore:
         except keyring.errors.KeyringLocked:
             raise CredentialError("The system keyring is locked; unlock it and try again.") from None
         except Exception as exc:  # noqa: BLE001 - any backend failure becomes one plain error
-            raise CredentialError(f"The system keyring could not be read ({type(exc).__name__}).") from None
+            raise CredentialError(_plain("The system keyring could not be read.", exc)) from None
 
     def set(self, account_key: str, secret: str) -> None:
         import keyring.errors
@@ -140,7 +149,7 @@ class KeyringStore:
             raise CredentialError("The system keyring is locked; unlock it and try again.") from None
         except Exception as exc:  # noqa: BLE001 - the message of some backends echoes the call
             raise CredentialError(
-                f"The system keyring refused to store the secret ({type(exc).__name__})."
+                _plain("The system keyring refused to store the secret.", exc)
             ) from None
         log.info("secret stored in the system keyring for account %s", account_key)
 
@@ -153,7 +162,7 @@ class KeyringStore:
             return  # nothing stored: deleting is idempotent
         except Exception as exc:  # noqa: BLE001
             raise CredentialError(
-                f"The system keyring could not remove the secret ({type(exc).__name__})."
+                _plain("The system keyring could not remove the secret.", exc)
             ) from None
         log.info("secret removed from the system keyring for account %s", account_key)
 

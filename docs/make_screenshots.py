@@ -96,13 +96,7 @@ def main() -> int:
         window = session.window
         window.setGeometry(0, 0, 1440, 900)
 
-        # 2. The first sync in progress, with counts and an ETA.
-        def syncing_with_total() -> bool:
-            s = session.sync.status
-            return s.state is SyncState.SYNCING and s.phase == "pull" and bool(s.total) and s.done > 600
-
-        wait_until("sync progress", syncing_with_total, 120)
-        save(window, "sync-progress.png")
+        # 2. The first sync runs (a pull has no total; the progress shot is a push, step 6).
 
         # 3. The main window with data, once the sync is done.
         wait_until("the first sync", lambda: session.sync.status.last_success_at is not None, 300)
@@ -131,6 +125,20 @@ def main() -> int:
         conflicts = next(w for w in app.topLevelWidgets() if w.objectName() == "ConflictsView")
         conflicts.resize(1100, 600)
         save(conflicts, "conflicts.png")
+        conflicts.close()
+
+        # 6. Sync progress with a total: a bulk edit's push, out of the outbox's size.
+        session.cache.set_property(sorted(emulator.store.all_ids())[10:1510], "plan", "Enterprise")
+        session.sync.sync_now()
+
+        def pushing_with_estimate() -> bool:
+            s = session.sync.status
+            return (s.state is SyncState.SYNCING and s.phase == "push" and bool(s.total)
+                    and s.done > 150 and s.eta_s is not None and s.next_retry_at is None)
+
+        wait_until("push progress", pushing_with_estimate, 240)
+        settle(0.5)
+        save(window, "sync-progress.png")
     finally:
         desk.shutdown()
     return 0
@@ -179,7 +187,7 @@ def _own_parts(app: object, home: Path, settle: Callable[..., None],
     try:
         sync.start()
         wait_until("sync progress", lambda: sync.status.state is SyncState.SYNCING
-                   and bool(sync.status.total) and sync.status.done > 600, 120)
+                   and sync.status.done > 600, 120)
         save(window, "sync-progress.png")
         wait_until("the first sync", lambda: sync.status.last_success_at is not None, 300)
         ids = sorted(emu.store.all_ids())[:4]

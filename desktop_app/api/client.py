@@ -71,6 +71,11 @@ class WootricClient:
         return self._t.request_count
 
     @property
+    def rate_limit(self) -> int | None:
+        """Requests a minute, as the service's last X-Rate-Limit-Limit said (None: not said)."""
+        return self._t.gate.limit
+
+    @property
     def on_rate_limit(self) -> RateLimitListener | None:
         """Called with a RateLimitWait before the client sleeps for the rate limit."""
         return self._t.on_rate_limit

@@ -357,10 +357,15 @@ class UpdatedWalk:
             union.update((u.id, u) for u in first_page)
             start = 2
         meet_ids = set(meet or ())
+        read = set(ids)
         for page in range(start, self._max_page + 1):
             rows = self._list([*fixed, ("sort_key", sort_key), ("sort_order", order),
                                ("per_page", str(self._per_page)), ("page", str(page))])
-            ids.extend(u.id for u in rows)
+            # A service that repeats rows across pages must not break the order checks below:
+            # the read is the order of first appearances.
+            fresh = [u.id for u in rows if u.id not in read]
+            ids.extend(fresh)
+            read.update(fresh)
             union.update((u.id, u) for u in rows)
             yield self._page(rows, checkpoint)
             if len(rows) < self._per_page:

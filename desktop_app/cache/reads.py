@@ -20,6 +20,7 @@ from desktop_app.cache.records import (
     EditState,
     PendingEdit,
     SyncOutcome,
+    SyncRecords,
     SyncRunRecord,
 )
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, SERVER_COLUMNS, end_user_of, load_json
@@ -188,6 +189,19 @@ class CacheReads:
                 "SELECT id, kind, outcome, reason, started_at, finished_at, counts_json"
                 " FROM sync_run ORDER BY id DESC LIMIT ?", (n,)).all()
         return [_sync_run(row) for row in rows]
+
+    def sync_records(self) -> SyncRecords:
+        """What the sync bar reads from the cache, in one cheap statement: the outbox, the
+        conflicts, the rejected edits and the last completed sync run (of any process)."""
+        with self._engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT (SELECT count(*) FROM pending_edit WHERE state = 'queued'),"
+                " (SELECT count(*) FROM edit_conflict),"
+                " (SELECT count(*) FROM pending_edit WHERE state = 'rejected'),"
+                " (SELECT max(finished_at) FROM sync_run WHERE outcome = ?)",
+                (SyncOutcome.COMPLETED.value,)).one()
+        return SyncRecords(int(row[0]), int(row[1]), int(row[2]),
+                           None if row[3] is None else int(row[3]))
 
     def last_successful_sync(self) -> int | None:
         """When the newest run with outcome "completed" finished (unix seconds)."""

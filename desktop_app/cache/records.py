@@ -180,6 +180,16 @@ class SyncOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SyncRecords:
+    """The cache's own account of sync, as the sync bar shows it (any process may change it)."""
+
+    pending: int  # queued edits in the outbox
+    conflicts: int
+    rejected: int
+    last_success_at: int | None  # when the newest completed sync run finished
+
+
+@dataclass(frozen=True, slots=True)
 class SyncRunRecord:
     """One recorded sync run."""
 

@@ -70,6 +70,7 @@ class FaultPlan:
         self._offline = False
         self._online_timer: threading.Timer | None = None
         self.hang_seconds = 30.0  # how long a `timeout` fault holds a request before closing
+        self._repeated_rows = 0
 
     # -- switching -----------------------------------------------------------------------
 
@@ -77,6 +78,15 @@ class FaultPlan:
         """Delay every request by `seconds` (real time) before handling it."""
         with self._lock:
             self._latency = max(0.0, float(seconds))
+
+    def repeat_rows(self, rows: int) -> None:
+        """Each list page repeats the last `rows` rows of the page before it, as an offset-paged
+        service does while rows keep arriving ahead of the reader. 0 stops it."""
+        with self._lock:
+            self._repeated_rows = max(0, int(rows))
+
+    def repeated_rows(self) -> int:
+        return self._repeated_rows
 
     def fail(
         self, rate: float, kinds: Iterable[str] | None = None, *, path_prefix: str | None = None
@@ -135,6 +145,7 @@ class FaultPlan:
             self._kinds = ()
             self._prefix = None
             self._queue.clear()
+            self._repeated_rows = 0
             self._released.set()
             self._released = threading.Event()
         self.online()

@@ -275,6 +275,7 @@ class Emulator:
             self.clock, client_id, client_secret, username, password, account_token
         )
         self.service = WootricService(self.store, self.tokens, self.clock, zone, rate_limit, seed)
+        self.service.repeated_rows = self.faults.repeated_rows
         self.admin = EmulatorAdmin(self)
         if end_users is not None:
             self.store.load(end_users)

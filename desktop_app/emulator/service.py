@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -232,6 +233,7 @@ class WootricService:
         self.zone = zone
         self.budget = None if rate_limit is None else MinuteBudget(rate_limit, clock)
         self.seed = seed
+        self.repeated_rows: Callable[[], int] = lambda: 0  # the fault plan's, once attached
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -376,7 +378,8 @@ class WootricService:
             sort_key=_choice(params, "sort_key", ("email", "updated_at", "created_at")),
             descending=_choice(params, "sort_order", ("asc", "desc")) == "desc",
             limit=per_page,
-            offset=(page - 1) * per_page,
+            # the repeat-rows fault: each page starts that many rows before the last one ended
+            offset=(page - 1) * max(1, per_page - self.repeated_rows()),
         )
         return json_response(200, [self.document(user) for user in self.store.page(query)])
 

@@ -40,7 +40,8 @@ def push_all(
     """Push every end user with queued edits, oldest edit first, until the queue is empty.
 
     Network errors propagate (the service retries the whole run later); an edit the service
-    rejects is marked and never blocks the rest.
+    rejects is marked and never blocks the rest. `progress` gets the edits handled so far (sent,
+    conflicted or rejected), to be read against the outbox size.
     """
     totals = PushResult()
     attempted: set[int] = set()
@@ -59,7 +60,7 @@ def push_all(
                 totals.conflicts + result.conflicts,
                 totals.rejected + result.rejected,
             )
-            progress(totals.end_users)
+            progress(totals.edits_done + totals.conflicts + totals.rejected)
             pace()
     return totals
 

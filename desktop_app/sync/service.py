@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from desktop_app.api import AuthError, NetworkError, WaitInterrupted, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.clock import Clock, SystemClock
+from desktop_app.sync.estimate import PhaseEstimate
 from desktop_app.sync.pacing import Pacer
 from desktop_app.sync.pull import CURSOR_KEY, PullProgress, pull_changes
 from desktop_app.sync.push import push_all
@@ -21,6 +23,7 @@ from desktop_app.sync.status import SyncState, SyncStatus
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
     from desktop_app.api import RateLimitWait, WootricClient
+    from desktop_app.cache.records import SyncRecords
     from desktop_app.cache.store import Cache
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,9 @@ StatusCallback = Callable[[SyncStatus], None]
 # After a pull this big, the property indexes for filters are (re)considered: building them
 # once in bulk is cheaper than maintaining them row by row during a first sync.
 BIG_PULL_ROWS = 5_000
+# While it waits between runs, the thread reads the cache's sync records this often: an edit
+# or a sync made by the command line (another process, no change broadcast) shows within it.
+RECORDS_EVERY_S = 2.0
 
 
 class SyncCancelled(Exception):
@@ -55,6 +61,7 @@ class SyncService:
         backoff_max: float = 120.0,
         edit_delay: float = 1.0,
         cpu_share: float | None = None,
+        records_every: float = RECORDS_EVERY_S,
     ) -> None:
         self.cache = cache
         self._client_factory = client_factory
@@ -64,6 +71,9 @@ class SyncService:
         self.reconcile_every = reconcile_every
         self.backoff_max = backoff_max
         self.edit_delay = edit_delay
+        self.records_every = records_every
+        self._records: SyncRecords | None = None  # as last published
+        self._estimate = PhaseEstimate(None)
         self._lock_path = cache.path.with_name(cache.path.name + ".sync-lock")
         self._subscribers: list[StatusCallback] = []
         self._status_lock = threading.Lock()
@@ -186,14 +196,18 @@ class SyncService:
         self._check_cancel()  # a cancel between the start of the run and allow_waits()
         pace = self._pacer
         pace.begin()
-        self._publish(self._counts(replace(self.status, state=SyncState.SYNCING, phase="push",
-                                           done=0, total=None, rate_per_s=None, eta_s=None,
-                                           next_retry_at=None, message="Sending local edits…")))
+        status = self._counts(self.status)
+        self._begin_phase(client, status.pending)  # the push's total is the outbox's size
+        self._publish(replace(status, state=SyncState.SYNCING, phase="push", done=0,
+                              total=status.pending, rate_per_s=None, eta_s=None,
+                              next_retry_at=None, message="Sending local edits…"))
         pushed = push_all(client, self.cache, cancelled=self._cancelled,
                           progress=lambda n: self._phase("push", n), pace=pace)
         self._check_cancel()
-        self._publish(replace(self.status, phase="pull", done=0, next_retry_at=None,
-                             message="Receiving changes…"))
+        # The list API gives no count: how many end users changed is not known until the end.
+        self._begin_phase(client, None)
+        self._publish(replace(self.status, phase="pull", done=0, total=None, rate_per_s=None,
+                              eta_s=None, next_retry_at=None, message="Receiving changes…"))
         first_pull = self.cache.cursor(CURSOR_KEY) is None and self.cache.count_all() == 0
         pull_started = int(self.clock.now())
         pulled = pull_changes(client, self.cache, server_now=self.clock.now,
@@ -209,7 +223,9 @@ class SyncService:
             # start: walking every end user again to find deletions would double the run.
             self.cache.set_cursor(LAST_RECONCILE_KEY, pull_started)
         elif self._reconcile_due(reconcile):
-            self._publish(replace(self.status, phase="reconcile", done=0, next_retry_at=None,
+            self._begin_phase(client, None)
+            self._publish(replace(self.status, phase="reconcile", done=0, total=None,
+                                  rate_per_s=None, eta_s=None, next_retry_at=None,
                                   message="Checking for end users deleted on the service…"))
             result = reconcile_deletions(client, self.cache, cancelled=self._cancelled,
                                          progress=lambda n: self._phase("reconcile", n), pace=pace)
@@ -235,8 +251,8 @@ class SyncService:
         self.cache.finish_sync_run(run_id, "completed", note.strip(), counts)
         self._failures = 0
         self._publish(self._counts(replace(
-            self.status, state=SyncState.IDLE, phase="", rate_per_s=None, eta_s=None,
-            last_success_at=int(self.clock.now()), next_retry_at=None,
+            self.status, state=SyncState.IDLE, phase="", done=0, total=None, rate_per_s=None,
+            eta_s=None, last_success_at=int(self.clock.now()), next_retry_at=None,
             message=f"Synced: {pulled.rows} received, {counts['edits_done']} edits sent.{note}")))
 
     # --- the thread ------------------------------------------------------------------------
@@ -257,9 +273,41 @@ class SyncService:
             self._wait(timeout)
 
     def _wait(self, timeout: float | None) -> None:
+        """Wait for a wake-up or `timeout`, reading the cache's records now and then: what the
+        command line changed shows, and edits it queued go out without waiting an interval."""
         # Wall-clock wait: a ScaledClock in tests shortens it through `interval` instead.
-        self._wake.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._stop.is_set():
+            step = self.records_every
+            if deadline is not None:
+                step = min(step, deadline - time.monotonic())
+                if step <= 0:
+                    break
+            if self._wake.wait(step):
+                break
+            if self._records_grew_elsewhere() and self.status.state is SyncState.IDLE \
+                    and not self._work_offline:
+                break
         self._wake.clear()
+
+    def refresh_records(self) -> None:
+        """Publish what the cache's records say now (any thread; the window calls it once the
+        cache is open, so a relaunch shows the last sync before any run starts)."""
+        self._publish(self._counts(self.status))
+
+    def _records_grew_elsewhere(self) -> bool:
+        """Re-read the records; publish when another process changed them. True when more
+        edits are queued than the last published count."""
+        before = self._records
+        try:
+            records = self.cache.sync_records()
+        except Exception:  # a busy or closing cache: the next look will do
+            log.debug("sync records unreadable for now", exc_info=True)
+            return False
+        if records == before:
+            return False
+        self._publish(self._counts(self.status, records))
+        return before is not None and records.pending > before.pending
 
     def _on_cache_change(self, changes: CacheChanges) -> None:
         if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
@@ -315,23 +363,35 @@ class SyncService:
         last = self.cache.cursor(LAST_RECONCILE_KEY)
         return last is None or self.clock.now() - last >= self.reconcile_every
 
+    def _begin_phase(self, client: WootricClient, total: int | None) -> None:
+        self._estimate = PhaseEstimate(
+            total, requests=lambda: client.request_count,
+            limit_per_minute=lambda: getattr(client, "rate_limit", None))
+
     def _phase(self, phase: str, done: int) -> None:
-        self._publish(replace(self.status, phase=phase, done=done, next_retry_at=None))
+        rate, eta = self._estimate.rate_and_eta(done)
+        total = self._estimate.total
+        self._publish(replace(self.status, phase=phase, done=done,
+                              total=None if total is None else max(total, done),
+                              rate_per_s=rate, eta_s=eta, next_retry_at=None))
 
     def _pull_progress(self, p: PullProgress) -> None:
-        total = None
-        if p.eta_s is not None and p.rate_per_s:
-            total = p.rows + int(p.eta_s * p.rate_per_s)
-        self._publish(replace(self.status, phase="pull", done=p.rows, total=total,
-                              rate_per_s=p.rate_per_s, eta_s=p.eta_s, next_retry_at=None))
+        # No total and no estimate: the service never says how many end users changed, and a
+        # guess from the time range covered crept and promised "3 s left" for many seconds.
+        self._publish(replace(self.status, phase="pull", done=p.rows, total=None,
+                              rate_per_s=p.rate_per_s, eta_s=None, next_retry_at=None))
 
     def _publish_counts(self) -> None:
-        self._publish(self._counts(replace(self.status, last_success_at=self.cache.last_successful_sync())))
+        self._publish(self._counts(self.status))
 
-    def _counts(self, status: SyncStatus) -> SyncStatus:
-        return replace(status, pending=self.cache.pending_count(),
-                       conflicts=self.cache.conflict_count(),
-                       rejected=len(self.cache.rejected_edits()))
+    def _counts(self, status: SyncStatus, records: SyncRecords | None = None) -> SyncStatus:
+        """`status` with the cache's own records: the outbox, conflicts, rejected edits and
+        the last completed run (also one another process made)."""
+        records = records or self.cache.sync_records()
+        self._records = records
+        last = records.last_success_at if records.last_success_at is not None else status.last_success_at
+        return replace(status, pending=records.pending, conflicts=records.conflicts,
+                       rejected=records.rejected, last_success_at=last)
 
     def _publish(self, status: SyncStatus) -> None:
         with self._status_lock:

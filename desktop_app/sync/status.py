@@ -31,6 +31,7 @@ class SyncStatus:
     conflicts: int = 0
     rejected: int = 0
     message: str = ""
+    send_at: float | None = None  # queued edits held back until then (an undo grace period)
 
     @property
     def is_healthy(self) -> bool:

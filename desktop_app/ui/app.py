@@ -171,6 +171,7 @@ class DeskSession:
                 began = time.perf_counter()
                 self.cache.open()
                 log.info("cache open in %.0f ms", (time.perf_counter() - began) * 1000)
+                self.sync.refresh_records()  # the last sync and the outbox, before any run
                 return (self.account, "") if self.account is not None else read_account()
 
             def done(result: tuple[SignedInAccount | None, str]) -> None:

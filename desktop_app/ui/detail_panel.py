@@ -358,6 +358,11 @@ class DetailPanel(QWidget):
         for widget in (self.email_edit, self.external_id_edit, self.add_property_button, self.remove_property_button):
             widget.setEnabled(not deleted)
 
+    def retry_responses(self) -> None:
+        """The service answers again: responses shown as unavailable are read now."""
+        if self._id is not None and self.responses_status.text() == self.tr("Not available offline."):
+            self._load_responses(self._id)
+
     def _load_responses(self, end_user_id: int | None) -> None:
         self._responses_for = end_user_id
         self.responses.set_responses([])

@@ -36,7 +36,7 @@ class LogViewer(QWidget):
     def __init__(self, path: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("LogViewer")
-        self.setWindowTitle(self.tr("Wootric Desk log"))
+        self.setWindowTitle(self.tr("Log"))  # the window system adds the app's name
         self.setAccessibleName(self.tr("Log viewer"))
         self._path = path or current_log_file() or (log_dir() / LOG_FILE)
         self._entries: list[LogEntry] = []

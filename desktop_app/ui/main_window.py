@@ -82,7 +82,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.services = services
         self.setObjectName("MainWindow")
-        self.setWindowTitle(self.tr("Wootric Desk — %1").replace("%1", services.account_label or self.tr("local")))
+        # The account alone: the window system adds the application's name after it.
+        self.setWindowTitle(services.account_label or self.tr("Local data"))
         settings = QSettings()
         self._total: int | None = None
         self._property_keys: list[str] = []
@@ -183,6 +184,9 @@ class MainWindow(QMainWindow):
         toggled = getattr(bar, "work_offline_toggled", None)
         if toggled is not None:
             toggled.connect(self._work_offline)
+        reachable = getattr(bar, "reachable_again", None)
+        if reachable is not None:
+            reachable.connect(self.detail.retry_responses)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, *, context: Qt.ShortcutContext | None = None) -> QAction:
         action = QAction(text, self)
@@ -504,7 +508,8 @@ class MainWindow(QMainWindow):
         )
 
     def _bulk_finished(self, label: str) -> None:
-        self._show_activity(self.tr("Done: %1. Waiting to sync.").replace("%1", label))
+        # Whether it was sent yet is the sync bar's to say (and it stays true there).
+        self._show_activity(self.tr("Done: %1.").replace("%1", label))
         self._edit_done(label)
 
     def _bulk_failed(self, message: str) -> None:

@@ -30,6 +30,7 @@ from desktop_app import APP_NAME, accounts
 from desktop_app.accounts import AccountProfile, AuthMethod, SignedInAccount
 from desktop_app.api.account import UNCONFIRMED_REGIONS
 from desktop_app.credentials import NO_KEYRING_NOTICE, CredentialStore
+from desktop_app.account_words import REGION_NAMES, address_problem, sign_in_problem
 from desktop_app.logs import describe_exception, register_secrets
 
 if TYPE_CHECKING:
@@ -110,8 +111,7 @@ class SignInDialog(QDialog):
         self.region.setAccessibleName(self.tr("Region"))
         for code, url in accounts.regions().items():
             host = url.split("://", 1)[-1]
-            name = {"US": self.tr("United States"), "EU": self.tr("Europe"),
-                    "AU": self.tr("Australia")}.get(code, code)
+            name = self.tr(REGION_NAMES.get(code, code))
             self.region.addItem(f"{name} ({host})", code)
             if code in UNCONFIRMED_REGIONS:
                 self.region.setItemData(self.region.count() - 1, self.tr(
@@ -251,11 +251,13 @@ class SignInDialog(QDialog):
         else:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
             self.keyring_notice.setText(self.tr("Your secret will be stored in the system keyring."))
-            self.keyring_notice.setToolTip(status.backend)
+            self.keyring_notice.setToolTip(self.tr(
+                "The keyring keeps it encrypted; it is never written to disk in plain text."))
         self._keyring_icon.setPixmap(icon.pixmap(16, 16))
 
     @Slot()
     def _update_fields(self) -> None:
+        self._show_error("")  # an error about the fields shown before no longer applies
         choice = self.region.currentData()
         demo = choice == DEMO
         password = self.use_password.isChecked()
@@ -284,7 +286,10 @@ class SignInDialog(QDialog):
             raw = self.base_url.text().strip()
             if not raw:
                 raise ValueError(self.tr("Enter the API address, for example https://api.wootric.com."))
-            base = accounts.normalize_base_url(raw)
+            try:
+                base = accounts.normalize_base_url(raw)
+            except ValueError as exc:
+                raise ValueError(self.tr(address_problem(exc))) from None
         else:
             base = accounts.regions()[choice]
         if self.use_password.isChecked():
@@ -357,8 +362,8 @@ class SignInDialog(QDialog):
         self._stage_storing = False
         self._set_busy(False)
         title, message = describe_exception(exc)
-        log.info("sign-in failed: %s: %s", title, message)
-        self._show_error(f"{title}: {message}" if message != title else title)
+        log.info("sign-in failed: %s: %s", title, message)  # the internals stay in the log
+        self._show_error(self.tr(sign_in_problem(exc, password=self.use_password.isChecked())))
 
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.sync.bar_state import BarState, SyncBarView, describe_bar
 from desktop_app.sync.status import SyncState, SyncStatus
 from desktop_app.ui.theme import marker_icon
 
@@ -29,6 +30,9 @@ _AGE_REFRESH_MS = 15_000  # "3 min ago" stays true without a repaint per second
 # A running sync's counts and rate are redrawn this often at most, not once per page pulled:
 # each redraw relays out the bar's labels on the GUI thread. Any other change shows at once.
 _PROGRESS_EVERY_MS = 250
+# States in which the service cannot be read: leaving them says "reachable again".
+_UNREACHABLE = frozenset({BarState.OFFLINE, BarState.WORKING_OFFLINE, BarState.SIGN_IN_NEEDED,
+                          BarState.NO_ACCOUNT})
 
 
 class _StatusRelay(QObject):
@@ -118,6 +122,7 @@ class SyncStatusBar(QStatusBar):
     conflicts_requested = Signal()  # the conflicts / rejected-edits counter was clicked
     sign_in_requested = Signal()  # the "Sign in again" button of AUTH_FAILED was clicked
     work_offline_toggled = Signal(bool)  # the person flipped "Work offline" here (menus mirror it)
+    reachable_again = Signal()  # the service answers again after offline / sign-in / offline work
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,6 +207,7 @@ class SyncStatusBar(QStatusBar):
         self._progress_timer.timeout.connect(self._render_held)
         self._rendered_at = 0.0
         self._icon_key: tuple[SyncState, tuple[str, str]] | None = None
+        self._view: SyncBarView | None = None
         self.render(self._status)
 
     # --- the person's controls ------------------------------------------------------------
@@ -253,108 +259,62 @@ class SyncStatusBar(QStatusBar):
             self.render(self._held)
 
     def render(self, status: SyncStatus) -> None:
-        """Show one snapshot (GUI thread only)."""
+        """Show one snapshot (GUI thread only); what it says comes from `describe_bar`."""
+        was_reachable = self._view is not None and self._view.state not in _UNREACHABLE
         self._status = status
         self._held = None
         self._progress_timer.stop()
         self._rendered_at = time.monotonic()
-        icon_key = (status.state, _palette_key())
+        view = self._describe()
+        icon_key = (view.icon_state, _palette_key())
         if icon_key != self._icon_key:  # a new pixmap relays the label out: only when it changes
             self._icon_key = icon_key
-            self.icon_label.setPixmap(state_icon(status.state).pixmap(_ICON, _ICON))
-        self._render_state_text()
-        self._age_timer.setInterval(1000 if status.next_retry_at is not None else _AGE_REFRESH_MS)
-        self._render_progress(status)
-        self._render_age()
-        if status.pending:
-            self.pending_label.setText(self._plural("1 edit waiting", "%n edits waiting", status.pending))
-            self.pending_label.show()
-        else:
-            self.pending_label.hide()
-        issues = []
-        if status.conflicts:
-            issues.append(self._plural("1 conflict", "%n conflicts", status.conflicts))
-        if status.rejected:
-            issues.append(self._plural("1 rejected edit", "%n rejected edits", status.rejected))
-        self.conflicts_button.setText(" · ".join(issues))
+            self.icon_label.setPixmap(state_icon(view.icon_state).pixmap(_ICON, _ICON))
+        self._age_timer.setInterval(1000 if view.ticking else _AGE_REFRESH_MS)
+        self._render_progress(view)
+        self.pending_label.setText(view.pending)
+        self.pending_label.setVisible(bool(view.pending))
+        self.conflicts_button.setText(view.issues)
         self.conflicts_button.setIcon(marker_icon(pending=False, conflict=True, deleted=False) or QIcon())
-        self.conflicts_button.setVisible(bool(issues))
-        self.sign_in_button.setVisible(status.state is SyncState.AUTH_FAILED)
-        working_offline = status.state is SyncState.WORKING_OFFLINE
+        self.conflicts_button.setVisible(bool(view.issues))
+        self.sign_in_button.setVisible(view.state is BarState.SIGN_IN_NEEDED)
+        working_offline = view.state is BarState.WORKING_OFFLINE
         if self.offline_button.isChecked() != working_offline and self._sync is not None:
             self.offline_button.blockSignals(True)
             self.offline_button.setChecked(working_offline)
             self.offline_button.blockSignals(False)
-        self.sync_now_button.setEnabled(
-            self._sync is not None and not working_offline and status.state is not SyncState.SYNCING
-        )
+        self.sync_now_button.setEnabled(self._sync is not None and view.can_sync_now)
         self.offline_button.setEnabled(self._sync is not None)
+        self._show_words(view)
+        if not was_reachable and view.state not in _UNREACHABLE and self._sync is not None:
+            self.reachable_again.emit()
+
+    @property
+    def view(self) -> SyncBarView:
+        """What the bar shows now (tests and the window read it)."""
+        return self._describe()
+
+    def _describe(self) -> SyncBarView:
+        return describe_bar(self._status if self._sync is not None else None, self._now())
 
     @Slot()
     def _tick(self) -> None:
-        if self._status.next_retry_at is not None:
-            self._render_state_text()
-        self._render_age()
+        self._show_words(self._describe())
 
-    def _render_state_text(self) -> None:
-        text, tip = self._state_text(self._status)
-        self.state_label.setText(text)
-        self.state_label.setToolTip(tip)
-        self.icon_label.setToolTip(tip)
-        self.icon_label.setAccessibleName(text)
+    def _show_words(self, view: SyncBarView) -> None:
+        self._view = view
+        self.state_label.setText(view.headline)
+        self.state_label.setToolTip(view.detail)
+        self.icon_label.setToolTip(view.detail)
+        self.icon_label.setAccessibleName(view.headline)
+        self.last_sync_label.setText(view.last_sync)
+        last = self._status.last_success_at
+        self.last_sync_label.setToolTip(
+            "" if last is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)))
 
-    def _state_text(self, status: SyncStatus) -> tuple[str, str]:
-        state = status.state
-        message = status.message
-        if self._sync is None:
-            return self.tr("Not connected: local data only"), self.tr("No account is signed in.")
-        if state is SyncState.SYNCING:
-            return self._syncing_text(status), message
-        if state is SyncState.IDLE:
-            if status.last_success_at is None:
-                return self.tr("Not synced yet"), message
-            return self.tr("Up to date"), message
-        if state is SyncState.OFFLINE:
-            retry = self._retry_text(status.next_retry_at)
-            return self.tr("Offline: the service cannot be reached") + retry, message
-        if state is SyncState.WORKING_OFFLINE:
-            return self.tr("Working offline: nothing is sent or received"), message
-        if state is SyncState.AUTH_FAILED:
-            return self.tr("Sign-in needed"), message or self.tr("The service refused the credentials.")
-        retry = self._retry_text(status.next_retry_at)
-        return self.tr("Sync failed") + retry, message
-
-    def _syncing_text(self, status: SyncStatus) -> str:
-        phase = {
-            "push": self.tr("Sending edits"),
-            "pull": self.tr("Receiving end users"),
-            "reconcile": self.tr("Checking for deletions"),
-        }.get(status.phase, self.tr("Syncing"))
-        parts = [phase]
-        if status.total:
-            parts.append(self.tr("{done} of {total}").format(
-                done=f"{status.done:,}", total=f"{status.total:,}"))
-        elif status.done:
-            parts.append(f"{status.done:,}")
-        if status.rate_per_s:
-            parts.append(self.tr("{rate}/s").format(rate=f"{status.rate_per_s:,.0f}"))
-        if status.next_retry_at is not None:  # the client waits for the service's rate limit
-            parts.append(self.tr("waiting for the service's rate limit, going on in {when}").format(
-                when=self._duration(self._seconds_until(status.next_retry_at))))
-        elif status.eta_s is not None and status.eta_s >= 1:
-            parts.append(self.tr("about {eta} left").format(eta=self._duration(status.eta_s)))
-        return " · ".join(parts) + "…"
-
-    def _retry_text(self, retry_at: float | None) -> str:
-        if retry_at is None:
-            return ""
-        return self.tr(" (retrying in {when})").format(when=self._duration(self._seconds_until(retry_at)))
-
-    def _seconds_until(self, moment: float) -> int:
-        return max(0, int(moment - self._now()))
-
-    def _render_progress(self, status: SyncStatus) -> None:
-        if status.state is not SyncState.SYNCING:
+    def _render_progress(self, view: SyncBarView) -> None:
+        progress = view.progress
+        if progress is None:
             self.progress.hide()
             return
         # QProgressBar.setValue repaints at once, and a synchronous repaint paints everything
@@ -364,47 +324,13 @@ class SyncStatusBar(QStatusBar):
         self.progress.setUpdatesEnabled(False)
         try:
             self.progress.show()
-            if status.total:
-                self.progress.setRange(0, max(status.total, status.done, 1))
-                self.progress.setValue(min(status.done, self.progress.maximum()))
+            if progress.total:
+                self.progress.setRange(0, max(progress.total, 1))
+                self.progress.setValue(min(progress.done, self.progress.maximum()))
             else:
                 self.progress.setRange(0, 0)  # busy: no count to promise
         finally:
             self.progress.setUpdatesEnabled(True)
-
-    @Slot()
-    def _render_age(self) -> None:
-        last = self._status.last_success_at
-        if last is None:
-            self.last_sync_label.setText(self.tr("Never synced"))
-            self.last_sync_label.setToolTip("")
-            return
-        self.last_sync_label.setText(self.tr("Last synced {age}").format(age=self._age(last)))
-        self.last_sync_label.setToolTip(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)))
-
-    def _age(self, when: float) -> str:
-        seconds = max(0, int(self._now() - when))
-        if seconds < 60:
-            return self.tr("just now")
-        minutes = seconds // 60
-        if minutes < 60:
-            return self.tr("%n min ago", "", minutes)
-        hours = minutes // 60
-        if hours < 24:
-            return self._plural("1 hour ago", "%n hours ago", hours)
-        return self._plural("1 day ago", "%n days ago", hours // 24)
-
-    def _duration(self, seconds: float) -> str:
-        s = int(round(seconds))
-        if s < 60:
-            return self.tr("%n s", "", s)
-        if s < 3600:
-            return self.tr("%n min", "", (s + 30) // 60)
-        return self.tr("{h} h {m} min").format(h=s // 3600, m=(s % 3600) // 60)
-
-    def _plural(self, one: str, many: str, n: int) -> str:
-        # English plural forms without a translator loaded; translators get both strings.
-        return self.tr(one) if n == 1 else self.tr(many, "", n)
 
     def _now(self) -> float:
         clock = getattr(self._sync, "clock", None)

@@ -83,3 +83,36 @@ def test_without_a_client_responses_are_not_available_offline(qtbot: QtBot, serv
     qtbot.waitUntil(lambda: win.detail.cached is not None, timeout=10_000)
     assert win.detail.responses_status.text() == "Not available offline."
     win.close()
+
+
+
+def test_responses_come_back_when_the_service_does(
+    qtbot: QtBot, online_services: AppServices, emulator: Emulator
+) -> None:
+    """Shown "Not available offline" while working offline, an end user's responses are read
+    again as soon as the sync bar sees the service answer: no reselecting needed."""
+    from desktop_app.sync import SyncService
+    from desktop_app.sync.status import SyncState
+
+    credentials = Credentials(emulator.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    sync = SyncService(online_services.cache, lambda: WootricClient(credentials, timeout=5.0, max_attempts=1),
+                       interval=3600)
+    target = next(u.id for u in sample_end_users()[:40] if online_services.responses(u.id))  # type: ignore[misc]
+    win = MainWindow(replace(online_services, sync=sync))
+    qtbot.addWidget(win)
+    bar = win.sync_bar
+    try:
+        qtbot.waitUntil(lambda: win.model.loaded and win.model.rowCount() == SAMPLE_SIZE, timeout=10_000)
+        bar.offline_button.click()  # type: ignore[attr-defined]
+        qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)  # type: ignore[attr-defined]
+        sync.start()
+        win.select_ids([target])
+        panel = win.detail
+        qtbot.waitUntil(lambda: panel.responses_status.text() == "Not available offline.", timeout=15_000)
+        bar.offline_button.click()  # type: ignore[attr-defined]  # back online: the service syncs
+        qtbot.waitUntil(lambda: bar.status.last_success_at is not None, timeout=20_000)  # type: ignore[attr-defined]
+        qtbot.waitUntil(lambda: panel.responses.rowCount() > 0, timeout=20_000)  # read again by itself
+        assert "response" in panel.responses_status.text()
+    finally:
+        sync.stop()
+        win.close()

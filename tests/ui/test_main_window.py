@@ -294,3 +294,12 @@ def test_saved_filter_applies_from_the_menu(qtbot: QtBot, window: MainWindow) ->
     action = next(a for a in window.filter_bar.saved_menu.actions() if a.text() == "Pro plan")
     action.trigger()
     _wait_rows(qtbot, window, "plan:pro", len(PRO))
+
+
+def test_the_title_names_the_account_once(qtbot: QtBot, services: AppServices) -> None:
+    """The window system adds the application's name: the title itself is the account's."""
+    from dataclasses import replace
+
+    win = MainWindow(replace(services, account_label="Demo account"))
+    qtbot.addWidget(win)
+    assert win.windowTitle() == "Demo account"

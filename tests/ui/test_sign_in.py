@@ -119,7 +119,8 @@ def test_wrong_secret_shows_the_service_error_and_stores_nothing(
     dialog.sign_in_button.click()
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=10_000)
     text = dialog.error_label.text()
-    assert text.startswith("The service did not accept the sign-in")
+    assert text == ("Wootric did not accept this client ID and secret. Copy both again from "
+                    "Settings → API in Wootric and try again.")
     assert wrong not in text and DEFAULT_CLIENT_SECRET not in text
     assert dialog.isVisible() and dialog.result_value is None
     assert dialog.client_id.isEnabled() and dialog.sign_in_button.isEnabled()
@@ -138,7 +139,7 @@ def test_unreachable_service_is_said_plainly(
     dialog.submit()
     assert not dialog.client_id.isEnabled() and dialog.busy.isVisible()  # checking, not frozen
     qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=15_000)
-    assert dialog.error_label.text().startswith("The service could not be reached")
+    assert dialog.error_label.text().startswith("Wootric could not be reached. Check your internet")
 
 
 def test_without_keyring_the_dialog_says_memory_only_before_saving(
@@ -175,8 +176,48 @@ def test_missing_fields_and_plain_http_are_refused_before_any_request(
     _choose_custom(dialog, "http://api.example.com")
     dialog.client_secret.setText("s")
     dialog.submit()
-    assert "refusing plain http://" in dialog.error_label.text()
+    assert dialog.error_label.text() == (
+        "The API address must start with https:// so your secret travels encrypted "
+        "(plain http:// is only for a service on this computer).")
     assert not dialog.busy_checking and tasks.pending_count() == 0
+
+
+def test_errors_are_in_the_persons_words_and_go_with_the_fields(
+    qtbot: QtBot, tasks: TaskRunner, emulator: Emulator, isolated_settings: Path
+) -> None:
+    """No "(no scheme)://", no HTTP status, no class names; another region drops the error."""
+    dialog = _dialog(qtbot, MemoryOnly(), tasks, isolated_settings)
+    _choose_custom(dialog, "api.wootric.com")  # no scheme, as people type it
+    dialog.client_id.setText("abc")
+    dialog.client_secret.setText("s")
+    dialog.submit()
+    assert dialog.error_label.text() == (
+        "Enter the API address as a web address, for example https://api.wootric.com.")
+    dialog.region.setCurrentIndex(dialog.region.findData("US"))  # the address no longer applies
+    assert dialog.error_label.isHidden() and dialog.error_label.text() == ""
+    _choose_custom(dialog, emulator.base_url)
+    dialog.use_password.setChecked(True)
+    dialog.username.setText("ops@acme.example")
+    dialog.password.setText("wrong password")
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=10_000)
+    text = dialog.error_label.text()
+    assert text.startswith("Wootric did not accept this email and password.")
+    for internal in ("HTTP", "sign-in:", "refused", "Error", "keyring."):
+        assert internal not in text
+    assert "keyring." not in dialog.keyring_notice.toolTip()  # no backend class names
+
+
+def test_accounts_are_named_as_people_know_them() -> None:
+    email = accounts.AccountProfile("https://api.eu.wootric.com", AuthMethod.PASSWORD,
+                                    username="ops@acme.example", region="EU")
+    client = accounts.AccountProfile("http://127.0.0.1:33903", AuthMethod.CLIENT_CREDENTIALS,
+                                     client_id="52f13af1" + "0" * 56, region="custom")
+    demo = accounts.AccountProfile("http://127.0.0.1:40000", AuthMethod.CLIENT_CREDENTIALS,
+                                   client_id=DEFAULT_CLIENT_ID, label="Demo", region="demo")
+    assert email.display_name == "ops@acme.example (Europe)"
+    assert client.display_name == "API client 52f13af1… (a service on this computer)"
+    assert demo.display_name == "Demo account"
 
 
 def test_demo_choice_returns_demo(qtbot: QtBot, tasks: TaskRunner, isolated_settings: Path) -> None:

@@ -270,3 +270,17 @@ def test_progress_is_redrawn_a_few_times_a_second_and_the_end_at_once(
     _publish_from_worker(sync, done)
     qtbot.waitUntil(lambda: widget.status == done, timeout=10_000)
     assert widget.state_label.text() == "Up to date" and not widget.progress.isVisible()
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    (SyncStatus(SyncState.IDLE, last_success_at=NOW - 60, pending=6), "6 edits waiting to be sent"),
+    (SyncStatus(SyncState.IDLE, last_success_at=NOW - 60, conflicts=1), "Synced, but some edits need you"),
+], ids=["edits waiting", "conflict"])
+def test_never_up_to_date_beside_waiting_edits_or_a_conflict(
+    qtbot: QtBot, bar: tuple[SyncStatusBar, _ScriptedSync], status: SyncStatus, expected: str
+) -> None:
+    widget, sync = bar
+    _publish_from_worker(sync, status)
+    qtbot.waitUntil(lambda: widget.status == status, timeout=10_000)
+    assert widget.state_label.text() == expected
+    assert widget.icon_label.accessibleName() == expected
