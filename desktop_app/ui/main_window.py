@@ -28,7 +28,8 @@ from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest,
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
 from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
-from desktop_app.ui.facets import FacetPanel, toggle_term
+from desktop_app.ui.facet_selection import fixed_counts, property_counts, toggle_value
+from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
 from desktop_app.ui.current_row import CurrentRowDelegate
 from desktop_app.ui.services import AppServices, CacheChangesRelay
@@ -338,6 +339,7 @@ class MainWindow(QMainWindow):
 
     def _filter_changed(self, text: str) -> None:
         self.filter_bar.set_count(None, self._total)
+        self.facets.facets.set_filter_text(text)
         self.model.set_filter(text)
 
     def _escape(self) -> None:
@@ -345,7 +347,7 @@ class MainWindow(QMainWindow):
             self.filter_bar.clear()
 
     def _facet_clicked(self, term: str) -> None:
-        self.filter_bar.set_text(toggle_term(self.filter_bar.text(), term, _EXCLUSIVE_FACET_KEYS))
+        self.filter_bar.set_text(toggle_value(self.filter_bar.text(), term, _EXCLUSIVE_FACET_KEYS))
 
     def _ids_applied(self, count: int) -> None:
         if not self.model.filter_text.strip():
@@ -409,8 +411,8 @@ class MainWindow(QMainWindow):
         loaded = self.facets.facets.loaded_property_keys()
 
         def work() -> tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]:
-            counts = dict(query.facet_counts(text))
-            values = {k: list(query.property_values(k, 8, text)) for k in loaded}
+            counts = fixed_counts(query, text)
+            values = {k: property_counts(query, k, text) for k in loaded}
             return counts, keys, values
 
         def done(result: tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]) -> None:
@@ -429,7 +431,7 @@ class MainWindow(QMainWindow):
     def _load_facet_values(self, key: str) -> None:
         query, text = self.services.query, self.model.filter_text
         self.services.tasks.run(
-            lambda: list(query.property_values(key, 8, text)),
+            lambda: property_counts(query, key, text),
             lambda found: self.facets.facets.set_values(key, found),
             self._log_failure,
             name="facet values",
