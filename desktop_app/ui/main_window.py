@@ -32,9 +32,11 @@ from desktop_app.ui.facet_selection import fixed_counts, property_counts, toggle
 from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
 from desktop_app.ui.current_row import CurrentRowDelegate
+from desktop_app.ui.empty_result import EmptyResultNotice
 from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
 from desktop_app.ui.tasks import WRITE_QUEUE
+from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_title_fitter
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setSizes([220, 760, 420])
         self.splitter.setChildrenCollapsible(True)
+        TableFirstSplitter(self.splitter, table_at=1)
+        install_dialog_title_fitter()
+        self.empty_notice = EmptyResultNotice(self.table)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.activity)
         self.setCentralWidget(central)
@@ -141,6 +146,7 @@ class MainWindow(QMainWindow):
         self.table.current_lost.connect(lambda: self.detail.show_end_user(None))
         self.table.customContextMenuRequested.connect(self._table_menu)
         self.table.setItemDelegate(CurrentRowDelegate(self.table))
+        self.empty_notice.clear_filter_requested.connect(self.filter_bar.clear)
         FilterToResults(self.filter_bar.edit, self.table, self.filter_bar.completer.popup())
         self.filter_bar.edit.returnPressed.connect(lambda: focus_first_row(self.table))
         self.detail.edit_done.connect(self._edit_done)
@@ -353,6 +359,7 @@ class MainWindow(QMainWindow):
         if not self.model.filter_text.strip():
             self._total = count  # the unfiltered result is everyone: no count query needed
         self.filter_bar.set_count(count, self._total)
+        self.empty_notice.show_for(count, self.model.filter_text)
         if self._first_ids:
             self._first_ids = False
             self._refresh_counts()
