@@ -140,7 +140,7 @@ class DetailPanel(QWidget):
         self.email_edit, self.email_save, self.email_error = self._editable_field(
             fields, self.tr("Email"), self._save_email
         )
-        form.addRow(self.tr("&Email:"), self._field_row(self.email_edit, self.email_save))
+        form.addRow(self.tr("E&mail:"), self._field_row(self.email_edit, self.email_save))
         form.addRow("", self.email_error)
         self.external_id_edit, self.external_id_save, self.external_id_error = self._editable_field(
             fields, self.tr("External ID"), self._save_external_id

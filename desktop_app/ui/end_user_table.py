@@ -193,6 +193,16 @@ class EndUserTable(QTableView):
         else:
             return
         self._set_column_keys(keys)
+        if visible:
+            self.scroll_to_column(key)
+
+    def scroll_to_column(self, key: str) -> None:
+        """Bring a column into view (an added column lands at the right, maybe off-screen)."""
+        for logical, spec in enumerate(self._end_users.columns):
+            if spec.key == key:
+                row = max(0, self.rowAt(0))
+                self.scrollTo(self._end_users.index(row, logical), QAbstractItemView.ScrollHint.EnsureVisible)
+                return
 
     def reset_columns(self) -> None:
         self._layout = ColumnLayout()

@@ -1,7 +1,10 @@
 """The facet sidebar: surveys on/off, pending, conflicts and property values with counts.
 
-A click writes a term into the filter text (and a second click takes it out again). Property
-values load only when their key is expanded, in the background, for the current filter.
+A click chooses a value (or un-chooses it) in the filter text; several values of one key are
+alternatives (`plan:pro|enterprise`, see `facet_selection`). Chosen values are checked and
+bold, read back from the filter text, so typing and clicking agree. Property values load
+only when their key is expanded, in the background; once listed they keep their places while
+counts change.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
+from desktop_app.ui.facet_selection import VALUES_SHOWN, chosen_values, merge_values, normal_value, split_facet_term
 from desktop_app.ui.filter_bar import quote_value
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -105,6 +109,24 @@ class FacetModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._groups: list[FacetGroup] = []
+        self._chosen: dict[str, set[str]] = {}
+
+    def set_filter_text(self, text: str) -> None:
+        """Mark the values the filter chooses (check mark and bold), repainting only values."""
+        chosen = chosen_values(text)
+        if chosen == self._chosen:
+            return
+        self._chosen = chosen
+        for row, group in enumerate(self._groups):
+            if group.values:
+                parent = self.index(row, 0)
+                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(group.values) - 1, 0, parent))
+
+    def is_chosen(self, value: FacetValue) -> bool:
+        if not value.term:
+            return False
+        key, text = split_facet_term(value.term)
+        return normal_value(key, text) in self._chosen.get(key, set())
 
     def set_groups(self, groups: list[FacetGroup]) -> None:
         self.beginResetModel()
@@ -153,11 +175,11 @@ class FacetModel(QAbstractItemModel):
             if group.property_key != property_key:
                 continue
             parent = self.index(row, 0)
-            if group.values:
-                self.beginRemoveRows(parent, 0, len(group.values) - 1)
-                group.values = []
-                self.endRemoveRows()
             items = [FacetValue(v or _t("(empty)"), n, f"{property_key}:{quote_value(v)}") for v, n in values]
+            if group.values:  # a refresh: the listed values keep their places, counts change
+                self._merge_values(parent, group, values)
+                return
+            items = [item for n, item in enumerate(items) if n < VALUES_SHOWN or self.is_chosen(item)]
             group.loaded, group.loading = True, False
             if items:
                 self.beginInsertRows(parent, 0, len(items) - 1)
@@ -165,6 +187,26 @@ class FacetModel(QAbstractItemModel):
                 self.endInsertRows()
             self.dataChanged.emit(parent, parent)
             return
+
+    def _merge_values(self, parent: QModelIndex, group: FacetGroup, values: Sequence[tuple[str, int]]) -> None:
+        key = group.property_key or ""
+        shown = [self._raw_value(v) for v in group.values]
+        merged = merge_values(shown, dict(values), self._chosen.get(key.lower(), set()))
+        fresh = [FacetValue(v or _t("(empty)"), n, f"{key}:{quote_value(v)}") for v, n in merged]
+        for row, (before, after) in enumerate(zip(group.values, fresh)):
+            if before != after:
+                group.values[row] = after
+                self.dataChanged.emit(self.index(row, 0, parent), self.index(row, 0, parent))
+        if len(fresh) > len(group.values):
+            first = len(group.values)
+            self.beginInsertRows(parent, first, len(fresh) - 1)
+            group.values.extend(fresh[first:])
+            self.endInsertRows()
+        group.loaded, group.loading = True, False
+
+    @staticmethod
+    def _raw_value(value: FacetValue) -> str:
+        return split_facet_term(value.term)[1] if value.term else value.label
 
     def loaded_property_keys(self) -> list[str]:
         return [g.property_key for g in self._groups if g.property_key and g.loaded]
@@ -233,10 +275,21 @@ class FacetModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{value.label}  ({value.count:,})"
+        if role == Qt.ItemDataRole.CheckStateRole and value.term:
+            return Qt.CheckState.Checked if self.is_chosen(value) else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.FontRole and self.is_chosen(value):
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return _t("%1, %2 end users").replace("%1", value.label).replace("%2", f"{value.count:,}")
+            text = _t("%1, %2 end users").replace("%1", value.label).replace("%2", f"{value.count:,}")
+            return text + (_t(", chosen") if self.is_chosen(value) else "")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _t("Click to filter by %1").replace("%1", value.term) if value.term else None
+            if not value.term:
+                return None
+            if self.is_chosen(value):
+                return _t("Chosen: click to take %1 out of the filter").replace("%1", value.term)
+            return _t("Click to add %1 to the filter").replace("%1", value.term)
         if role == TERM_ROLE:
             return value.term
         return None

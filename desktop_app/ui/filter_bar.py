@@ -112,6 +112,12 @@ class FilterBar(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setAccessibleName(self.tr("Matching end users"))
         self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Wide enough for the longest count, right-aligned: the buttons beside it stay put.
+        self.count_label.setMinimumWidth(
+            self.count_label.fontMetrics().horizontalAdvance(self.tr("%1 of %2 end users")
+                                                             .replace("%1", "8,888,888").replace("%2", "8,888,888")) + 4
+        )
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.help_button = QToolButton(self)
         self.help_button.setText("?")
@@ -130,7 +136,13 @@ class FilterBar(QWidget):
 
         self.error_label = QLabel(self)
         self.error_label.setAccessibleName(self.tr("Filter error"))
-        self.error_label.setWordWrap(True)
+        # One line, its space kept while hidden: an error coming and going while typing must
+        # not push the table down and up. The full message is the tooltip when it is longer.
+        self.error_label.setFixedHeight(self.error_label.fontMetrics().height() + 2)
+        policy = self.error_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.error_label.setSizePolicy(policy)
         self.error_label.hide()
 
         row = QHBoxLayout()
@@ -288,6 +300,7 @@ class FilterBar(QWidget):
         self.error_label.setText(
             self.tr("⚠ %1 (at character %2)").replace("%1", check.message).replace("%2", str(position + 1))
         )
+        self.error_label.setToolTip(self.error_label.text())
         self.error_label.show()
         self._underline(position, max(1, len(self.edit.text()) - position))
 

@@ -136,6 +136,9 @@ class LogViewer(QWidget):
                                      else self.tr("The log is empty."))
         if at_end or self.follow.isChecked():
             self.text.moveCursor(QTextCursor.MoveOperation.End)
+            # The cursor ends at the end of the last (long) line: show lines from their start.
+            self.text.moveCursor(QTextCursor.MoveOperation.StartOfLine)
+        self.text.horizontalScrollBar().setValue(0)
 
     @Slot()
     def copy(self) -> None:

@@ -8,8 +8,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMenu,
@@ -22,14 +23,20 @@ from PySide6.QtWidgets import (
 
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import BatchSummary, EditKind, UndoState
+from desktop_app.ui import copy_rows
 from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope, action_label
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
 from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
-from desktop_app.ui.facets import FacetPanel, toggle_term
+from desktop_app.ui.facet_selection import fixed_counts, property_counts, toggle_value
+from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
+from desktop_app.ui.current_row import CurrentRowDelegate
+from desktop_app.ui.empty_result import EmptyResultNotice
 from desktop_app.ui.services import AppServices, CacheChangesRelay
+from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
 from desktop_app.ui.tasks import WRITE_QUEUE
+from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_title_fitter
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +124,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setSizes([220, 760, 420])
         self.splitter.setChildrenCollapsible(True)
+        TableFirstSplitter(self.splitter, table_at=1)
+        install_dialog_title_fitter()
+        self.empty_notice = EmptyResultNotice(self.table)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.activity)
         self.setCentralWidget(central)
@@ -136,6 +146,10 @@ class MainWindow(QMainWindow):
         self.table.activated.connect(lambda _index: self.detail.focus_editor())
         self.table.current_lost.connect(lambda: self.detail.show_end_user(None))
         self.table.customContextMenuRequested.connect(self._table_menu)
+        self.table.setItemDelegate(CurrentRowDelegate(self.table))
+        self.empty_notice.clear_filter_requested.connect(self.filter_bar.clear)
+        FilterToResults(self.filter_bar.edit, self.table, self.filter_bar.completer.popup())
+        self.filter_bar.edit.returnPressed.connect(lambda: focus_first_row(self.table))
         self.detail.edit_done.connect(self._edit_done)
         self.detail.conflicts_requested.connect(self.open_conflicts)
         self.bulk.started.connect(self._show_activity)
@@ -206,12 +220,18 @@ class MainWindow(QMainWindow):
         self.sign_out_action = self._action(file_menu, self.tr("Sign &out"), self.sign_out_requested.emit)
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Close window"), self.close, QKeySequence.StandardKey.Close)
+        self.quit_action = self._action(file_menu, self.tr("&Quit"), self.quit, QKeySequence("Ctrl+Q"))
 
         edit = bar.addMenu(self.tr("&Edit"))
         self.undo_action = self._action(edit, self.tr("&Undo"), self.undo, [QKeySequence.StandardKey.Undo])
         self.redo_action = self._action(
             edit, self.tr("&Redo"), self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo]
         )
+        edit.addSeparator()
+        self.copy_action = self._action(edit, self.tr("&Copy"), self.copy_selected, QKeySequence.StandardKey.Copy,
+                                        context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(self.copy_action)  # Ctrl+C in a text field copies its text, not rows
+        self.copy_csv_action = self._action(edit, self.tr("Copy as C&SV"), lambda: self.copy_selected(as_csv=True))
         edit.addSeparator()
         self.find_action = self._action(edit, self.tr("&Find…"), self.filter_bar.focus_filter, QKeySequence.StandardKey.Find)
         self.clear_filter_action = self._action(edit, self.tr("C&lear filter"), self._escape, QKeySequence(Qt.Key.Key_Escape))
@@ -302,12 +322,34 @@ class MainWindow(QMainWindow):
         self.detail.show_end_user(self.model.id_at(current.row()) if current.isValid() else None)
 
     def _selection_changed(self, *_args: Any) -> None:
-        self.delete_action.setEnabled(self.selected_count() > 0)
+        selected = self.selected_count() > 0
+        self.delete_action.setEnabled(selected)
+        self.copy_action.setEnabled(selected)
+        self.copy_csv_action.setEnabled(selected)
+
+    def copy_selected(self, *, as_csv: bool = False) -> None:
+        """The selected end users to the clipboard: tab-separated with a header, or CSV."""
+        ids = self.selected_ids(limit=None)
+        if not ids:
+            return
+        query, text, sort = self.services.query, self.model.filter_text, self.model.sort_spec
+        columns = [self.model.columns[self.table.horizontalHeader().logicalIndex(v)]
+                   for v in range(self.table.horizontalHeader().count())
+                   if not self.table.isColumnHidden(self.table.horizontalHeader().logicalIndex(v))]
+
+        def done(csv_text: str) -> None:
+            QGuiApplication.clipboard().setText(csv_text if as_csv else copy_rows.csv_as_tsv(csv_text))
+            message = self.tr("Copied %1 end users as CSV.") if as_csv else self.tr("Copied %1 end users.")
+            self._show_activity(message.replace("%1", f"{len(ids):,}"))
+
+        self.services.tasks.run(lambda: copy_rows.rows_as_csv(query, text, sort, ids, columns), done,
+                                self._edit_failed, name="copy end users")
 
     # --- filter, counts, facets -------------------------------------------------------------------
 
     def _filter_changed(self, text: str) -> None:
         self.filter_bar.set_count(None, self._total)
+        self.facets.facets.set_filter_text(text)
         self.model.set_filter(text)
 
     def _escape(self) -> None:
@@ -315,12 +357,13 @@ class MainWindow(QMainWindow):
             self.filter_bar.clear()
 
     def _facet_clicked(self, term: str) -> None:
-        self.filter_bar.set_text(toggle_term(self.filter_bar.text(), term, _EXCLUSIVE_FACET_KEYS))
+        self.filter_bar.set_text(toggle_value(self.filter_bar.text(), term, _EXCLUSIVE_FACET_KEYS))
 
     def _ids_applied(self, count: int) -> None:
         if not self.model.filter_text.strip():
             self._total = count  # the unfiltered result is everyone: no count query needed
         self.filter_bar.set_count(count, self._total)
+        self.empty_notice.show_for(count, self.model.filter_text)
         if self._first_ids:
             self._first_ids = False
             self._refresh_counts()
@@ -379,8 +422,8 @@ class MainWindow(QMainWindow):
         loaded = self.facets.facets.loaded_property_keys()
 
         def work() -> tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]:
-            counts = dict(query.facet_counts(text))
-            values = {k: list(query.property_values(k, 8, text)) for k in loaded}
+            counts = fixed_counts(query, text)
+            values = {k: property_counts(query, k, text) for k in loaded}
             return counts, keys, values
 
         def done(result: tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]) -> None:
@@ -399,7 +442,7 @@ class MainWindow(QMainWindow):
     def _load_facet_values(self, key: str) -> None:
         query, text = self.services.query, self.model.filter_text
         self.services.tasks.run(
-            lambda: list(query.property_values(key, 8, text)),
+            lambda: property_counts(query, key, text),
             lambda found: self.facets.facets.set_values(key, found),
             self._log_failure,
             name="facet values",
@@ -553,6 +596,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.warning(self, self.windowTitle(), edit_message(exc))
                 return
             window.setParent(self, Qt.WindowType.Window)
+            install_close_keys(window)
             self._child_windows[key] = window
         window.show()
         window.raise_()
@@ -603,6 +647,11 @@ class MainWindow(QMainWindow):
         if not self.services.rows_readable and not self.model.loaded:
             self._show_activity("")
             self.model.refresh()
+
+    def quit(self) -> None:
+        """File ▸ Quit: every window closes (saving its state), then the application ends."""
+        QApplication.closeAllWindows()
+        QApplication.quit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()
