@@ -1,8 +1,9 @@
 """Streaming CSV export of the filtered end users from the offline cache (Qt-free).
 
-RFC 4180 via the csv module (CRLF line ends, minimal quoting), UTF-8 with an optional BOM,
-ISO 8601 UTC or unix-seconds timestamps, one column per property key (arrays joined with
-"; "), formula neutralization on by default (exactly which cells: `cells` module docstring).
+RFC 4180 as the csv module writes it (CRLF line ends, minimal quoting; `csv_lines` builds the
+same bytes a column at a time), UTF-8 with an optional BOM, ISO 8601 UTC or unix-seconds
+timestamps, one column per property key (arrays joined with "; "), formula neutralization on
+by default (exactly which cells: `cells` module docstring).
 """
 
 from __future__ import annotations

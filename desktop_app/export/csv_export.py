@@ -17,6 +17,7 @@ from desktop_app.cache.query import (
     properties_from_json,
     property_token_key,
 )
+from desktop_app.export import csv_lines
 from desktop_app.export.cells import (
     ColumnCells,
     IsoTimestamps,
@@ -224,11 +225,15 @@ class _RowLayout:
         """The cells of a batch, row by row (what csv.writer.writerows takes)."""
         if self.unchanged:
             return batch
+        return zip(*self.columns(batch))
+
+    def columns(self, batch: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        """The cells of a batch, column by column (what csv_lines.batch_text takes)."""
         values: list[Sequence[Any]] = list(zip(*batch))
         if self.documents is not None:
             values.append([properties_from_json(text) for text in values[self.documents]])
-        # Column-wise rendering, then one transpose: see cells.base_cells for why.
-        return zip(*[values[index] if cells is None else cells(values[index]) for index, cells in self.plan])
+        # Column-wise rendering: see cells.base_cells for why.
+        return [values[index] if cells is None else cells(values[index]) for index, cells in self.plan]
 
 
 def _write_rows(
@@ -254,10 +259,14 @@ def _write_rows(
         return 0
     batches = query.iter_tuples(filter_text, options.sort, layout.read, BATCH_SIZE, ids=selection)
     try:
+        by_columns = csv_lines.fits(len(layout.plan))
         for batch in batches:
             _check(cancelled)
-            writer.writerows(layout.rows(batch))
-            target.write(sink.drain())
+            if by_columns:  # the writer's bytes, built a column at a time (see csv_lines)
+                target.write(csv_lines.batch_text(layout.columns(batch)))
+            else:
+                writer.writerows(layout.rows(batch))
+                target.write(sink.drain())
             done += len(batch)
             if progress is not None:
                 progress(done, max(total, done))  # a sync may add rows while we export

@@ -217,6 +217,25 @@ def test_a_document_sqlite_cannot_parse_reads_like_iter_rows(
         check_rows(query, tuples, rows, tmp_path / "cache.sqlite3")
 
 
+def test_a_damaged_document_late_in_the_stream_loses_and_repeats_nothing(
+    query: EndUserQuery, tmp_path: Path,
+) -> None:
+    # The walk along the sort's index is one statement; the damaged row ends it after some
+    # batches were handed on, and the read goes on in pages from there.
+    order = [t[0] for batch in query.iter_tuples("", SortSpec("email"), ("id",), batch_size=50) for t in batch]
+    late = order[97]  # in the third batch of 20
+    with sqlite3.connect(tmp_path / "cache.sqlite3") as raw:
+        for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE name LIKE 'ix_q_p%'").fetchall():
+            raw.execute(f'DROP INDEX "{name}"')
+        raw.execute("UPDATE end_user SET properties_json = 'not json' WHERE id = ?", (late,))
+    batches = list(query.iter_tuples("", SortSpec("email"), COLUMNS, batch_size=20))
+    assert all(1 <= len(batch) <= 20 for batch in batches)
+    tuples = [t for batch in batches for t in batch]
+    assert [t[0] for t in tuples] == order
+    rows = [row for batch in query.iter_rows("", SortSpec("email")) for row in batch]
+    check_rows(query, tuples, rows, tmp_path / "cache.sqlite3")
+
+
 def test_one_snapshot_for_the_whole_stream(query: EndUserQuery, tmp_path: Path) -> None:
     stream = query.iter_tuples("", SortSpec("email"), ("id", "email", "prop:plan"), batch_size=10)
     first = next(stream)
