@@ -1,4 +1,5 @@
-"""Where export text goes: a file replaced atomically, or a caller's binary or text stream."""
+"""Where export text goes: a file replaced atomically, a device or FIFO written as a stream, or a
+caller's binary or text stream."""
 
 from __future__ import annotations
 
@@ -140,11 +141,45 @@ class StreamTarget:
         pass
 
 
+class SpecialFileTarget(StreamTarget):
+    """A character device or a FIFO (`/dev/stdout`, `/dev/full`, a named pipe): opened and
+    written in place as a stream, never renamed over (that would replace the device)."""
+
+    def __init__(self, path: Path) -> None:
+        self._owned: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in commit/discard
+        super().__init__(self._owned)
+        self.path = path
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._owned.close()
+
+    def discard(self) -> None:
+        try:
+            self._owned.close()
+        except OSError:
+            pass  # the device already failed us; never mask the original error
+
+
 def open_target(destination: Path | str | os.PathLike[str] | BinaryIO | TextIO) -> ExportTarget:
-    """A target for `destination`: a path (str or PathLike) or an open stream."""
+    """A target for `destination`: a path (str or PathLike) or an open stream.
+
+    A symlink is followed: the file it points to is replaced atomically, the link stays.
+    A character device or a FIFO is written as a stream; anything else that is not a regular
+    file (a socket, a block device) is refused.
+    """
     if isinstance(destination, (str, os.PathLike)):
         path = Path(destination).expanduser().absolute()
         try:
+            path = _follow_links(path) if path.is_symlink() else path
+            mode = _mode_of(path)
+            if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+                return SpecialFileTarget(path)
+            if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ExportError(f"Cannot export to {path}: it is not a file (a socket or a disk "
+                                  "device). Choose a file name.")
             return AtomicFileTarget(path)
         except OSError as exc:
             raise describe_os_error(exc, path) from exc
@@ -153,25 +188,59 @@ def open_target(destination: Path | str | os.PathLike[str] | BinaryIO | TextIO) 
     return StreamTarget(destination)
 
 
+def _follow_links(path: Path) -> Path:
+    """The file a symlink chain ends at (it may not exist yet); a loop is an OSError (ELOOP)."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:  # a dangling link: the export creates its target
+        return Path(os.path.realpath(path))
+
+
+def _mode_of(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+
+
 def describe_os_error(exc: OSError, path: Path | None) -> ExportError:
     """A plain-words ExportError for a failed write (the OS error stays chained as the cause)."""
     if path is None:
-        reason = "the program reading the output stopped" if exc.errno == errno.EPIPE else None
-        return ExportError(f"Could not export to the output stream: {reason or _strerror(exc)}.")
+        return ExportError(f"Could not export to the output stream: {_stream_reason(exc)}.")
     folder = path.parent
+    if _is_special(path):
+        return ExportError(f"Could not export to {path}: {_stream_reason(exc)}.")
     reasons = {
         errno.EACCES: f"you do not have permission to write in {folder}",
         errno.EPERM: f"you do not have permission to write in {folder}",
         errno.EROFS: f"{folder} is on a read-only disk",
         errno.ENOSPC: "the disk is full",
         errno.EDQUOT: "your disk quota is used up",
-        errno.ENOENT: f"the folder {folder} does not exist",
+        errno.ENOENT: (f"{folder} does not take new files" if folder.is_dir()
+                       else f"the folder {folder} does not exist"),
     }
     reason = reasons.get(exc.errno or 0) or _strerror(exc)
     return ExportError(
         f"Could not export to {path}: {reason}. Nothing was written; an existing file there "
         "is unchanged."
     )
+
+
+def _is_special(path: Path) -> bool:
+    """A path written as a stream (a device, a FIFO): a failure may leave part of the export."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _stream_reason(exc: OSError) -> str:
+    if exc.errno == errno.EPIPE:
+        return "the program reading the output stopped"
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    return _strerror(exc)
 
 
 def _strerror(exc: OSError) -> str:

@@ -188,3 +188,73 @@ def test_str_paths_work_like_paths(many: EndUserQuery, tmp_path: Path) -> None:
     target = tmp_path / "s.csv"
     result = export_csv(many, "user00001", str(target), ExportOptions(columns=["id"]))
     assert result.path == target and target.read_bytes() == b"id\r\n1\r\n"
+
+
+# --- special files: written in place as streams, never renamed over -------------------------
+
+def test_a_fifo_is_written_as_a_stream_and_stays_a_fifo(many: EndUserQuery, tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = export_csv(many, "user00001", fifo, ExportOptions(columns=["id"]))
+    reader.join(timeout=30)
+    assert received == [b"id\r\n1\r\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert result.path == fifo and debris(tmp_path) == []
+
+
+def test_dev_full_is_a_clear_error_and_stays_a_device(many: EndUserQuery) -> None:
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full on this platform")
+    with pytest.raises(ExportError, match="/dev/full: the disk is full") as info:
+        export_csv(many, "", full)
+    assert "unchanged" not in str(info.value)  # a stream cannot promise that
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
+
+
+def test_a_symlink_is_followed_and_its_target_replaced_atomically(
+    many: EndUserQuery, tmp_path: Path
+) -> None:
+    real = tmp_path / "real" / "people.csv"
+    real.parent.mkdir()
+    real.write_bytes(b"old\r\n")
+    real.chmod(0o640)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    export_csv(many, "user00001", link, ExportOptions(columns=["id"]))
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes() == b"id\r\n1\r\n"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert debris(tmp_path) == [] and debris(real.parent) == []
+
+
+def test_a_dangling_symlink_creates_its_target(many: EndUserQuery, tmp_path: Path) -> None:
+    link = tmp_path / "latest.csv"
+    link.symlink_to(tmp_path / "new.csv")
+    export_csv(many, "user00001", link, ExportOptions(columns=["id"]))
+    assert link.is_symlink() and (tmp_path / "new.csv").read_bytes() == b"id\r\n1\r\n"
+
+
+def test_a_socket_is_refused_and_left_alone(many: EndUserQuery, tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(ExportError, match="not a file"):
+            export_csv(many, "", path)
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+
+
+def test_a_folder_that_takes_no_new_files_is_not_called_missing(many: EndUserQuery) -> None:
+    if not Path("/proc/version").exists():
+        pytest.skip("no /proc on this platform")
+    with pytest.raises(ExportError) as info:
+        export_csv(many, "", "/proc/version")
+    assert "does not exist" not in str(info.value)
+    assert "/proc" in str(info.value)
