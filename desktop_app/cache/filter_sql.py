@@ -42,6 +42,7 @@ from desktop_app.cache.indexes import (
     is_number_text,
     property_sql,
 )
+from desktop_app.cache.search_index import TEXT_INDEX, text_match
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class CompileContext:
     # Keys no end user holds an array under, as checked in the reading snapshot: their
     # equality needs no array branch (which would turn one index lookup into an OR).
     array_free: frozenset[str] = frozenset()
+    # Free text of 3+ characters goes through the trigram index (search_index.py): the
+    # planner's choice, since a common fragment is found faster by walking the sort's index.
+    text_index: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +121,12 @@ class SqlCompiler:
                 return f"({self.node(child)}) IS NOT 1"
             case FreeText(text):
                 pattern = self.bind(like_pattern(text, substring=True))
-                return f"(email LIKE {pattern} {_ESC} OR external_id LIKE {pattern} {_ESC})"
+                like = f"(email LIKE {pattern} {_ESC} OR external_id LIKE {pattern} {_ESC})"
+                match = text_match([text]) if self.context.text_index else None
+                if match is None:
+                    return like
+                # The index finds candidates; LIKE keeps its meaning on them.
+                return f"(id IN (SELECT rowid FROM {TEXT_INDEX} WHERE {TEXT_INDEX} MATCH {self.bind(match)}) AND {like})"
             case StateIs(state):
                 return _STATE_SQL[state]
             case Has(SeedField(column, kind)):

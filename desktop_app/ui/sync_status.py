@@ -328,6 +328,7 @@ class SyncStatusBar(QStatusBar):
         phase = {
             "push": self.tr("Sending edits"),
             "pull": self.tr("Receiving end users"),
+            "index": self.tr("Building the search index"),
             "reconcile": self.tr("Checking for deletions"),
         }.get(status.phase, self.tr("Syncing"))
         parts = [phase]
