@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,7 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, event  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
+import desktop_app.cache.query_plan as query_plan  # noqa: E402
 from desktop_app.cache.indexes import ensure_query_indexes  # noqa: E402
+from desktop_app.cache.search_index import build_search_index, complete_indexes, text_index_size  # noqa: E402
+from desktop_app.cache.state_tables import SearchIndexRow  # noqa: E402,F401  (registers the table)
 from desktop_app.cache.query import EndUserQuery, SortSpec  # noqa: E402
 from desktop_app.cache.tables import EndUserRow  # noqa: E402,F401  (registers the table)
 
@@ -61,6 +65,12 @@ FILTERS = (
     "zzqx",
     "region:eu",
     "features_array:sso",
+    "churn_risk:high",
+    "has:churn_risk",
+    ".424242@",  # a rare email fragment (one end user)
+    "{external}",  # a rare external-id fragment, read from the file (see `rare_external`)
+    "stark.com",
+    "ac",
 )
 SORTS = (
     SortSpec("email"), SortSpec("email", True), SortSpec("last_surveyed", True),
@@ -118,6 +128,28 @@ def insert(raw: sqlite3.Connection, rows: list[tuple[object, ...]], batch: int =
         with raw:
             raw.executemany(INSERT, rows[at:at + batch])
     return time.process_time() - start
+
+
+def file_bytes(path: Path) -> int:
+    return sum(Path(f"{path}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{path}{suffix}").exists())
+
+
+def rare_external(raw: sqlite3.Connection) -> str:
+    """Eight characters from the middle of one end user's external id."""
+    (value,) = raw.execute("SELECT external_id FROM end_user WHERE external_id IS NOT NULL AND id >= 700000 "
+                           "ORDER BY id LIMIT 1").fetchone() or ("cus_0000000000",)
+    return str(value)[5:13]
+
+
+@contextmanager
+def search_index_unused() -> Iterator[None]:
+    """The planner as if no search index were built (the plain scan, for reference)."""
+    saved = query_plan.TEXT_INDEX_SHARE, query_plan.TEXT_INDEX_PAGE_ROWS
+    query_plan.TEXT_INDEX_SHARE, query_plan.TEXT_INDEX_PAGE_ROWS = -1.0, -1
+    try:
+        yield
+    finally:
+        query_plan.TEXT_INDEX_SHARE, query_plan.TEXT_INDEX_PAGE_ROWS = saved
 
 
 def median_ms(action: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -199,6 +231,7 @@ def main() -> None:
             print(f"built {args.rows:,} end users in {cpu:.1f} s CPU ({args.rows / cpu:,.0f} rows/s, "
                   "tables.py indexes only)")
             del rows
+        create_cache(path)  # a kept file from before gains the tables added since
         with sqlite3.connect(path) as raw:
             start = time.perf_counter()
             report = ensure_query_indexes(raw, property_keys=keys)
@@ -207,6 +240,18 @@ def main() -> None:
             start = time.perf_counter()
             ensure_query_indexes(raw, property_keys=keys)
             print(f"ensure_query_indexes again: {(time.perf_counter() - start) * 1000:.0f} ms")
+            raw.commit()
+            before = file_bytes(path)
+            start = time.perf_counter()
+            built = build_search_index(raw)
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if built:
+                print(f"search index built in {time.perf_counter() - start:.1f} s; file +{(file_bytes(path) - before) / 2**20:.0f} MiB"
+                      f" (index {text_index_size(raw) / 2**20:.0f} MiB)")
+            else:
+                print(f"search index already built ({', '.join(sorted(complete_indexes(raw)))}): "
+                      f"{text_index_size(raw) / 2**20:.0f} MiB")
+            external = rare_external(raw)
         engine = create_engine(f"sqlite:///{path}")
 
         @event.listens_for(engine, "connect")
@@ -215,11 +260,18 @@ def main() -> None:
 
         query = EndUserQuery(engine, mmap_bytes=args.mmap_mib * 1024 * 1024)
         query.count("")  # warm the page cache and the catalog, as an open app would be
-        print(f"\n{'filter':44s} {'first page':>11s} {'count':>10s} {'matches':>10s}")
-        for text in FILTERS:
+        print(f"\n{'filter':44s} {'first page':>11s} {'count':>10s} {'matches':>10s}   "
+              "without the search index (same run)")
+        for pattern in FILTERS:
+            text = pattern.format(external=external)
             page_ms, _ = median_ms(lambda: query.page(text, SortSpec("email"), 0, 50), args.repeat)
             count_ms, matches = median_ms(lambda: query.count(text), args.repeat)
-            print(f"{text or '(empty)':44s} {page_ms:8.1f} ms {count_ms:7.1f} ms {matches:>10,}")
+            with search_index_unused():
+                plain_page, _ = median_ms(lambda: query.page(text, SortSpec("email"), 0, 50), args.repeat)
+                plain_count, plain = median_ms(lambda: query.count(text), args.repeat)
+            assert plain == matches, (text, plain, matches)
+            print(f"{text or '(empty)':44s} {page_ms:8.1f} ms {count_ms:7.1f} ms {matches:>10,}   "
+                  f"{plain_page:8.1f} ms {plain_count:7.1f} ms")
         print(f"\n{'sort (first page of 50, no filter / plan:pro)':52s}")
         for sort in SORTS:
             label = f"{sort.column} {'desc' if sort.descending else 'asc'}"

@@ -42,6 +42,15 @@ from desktop_app.cache.indexes import (
     is_number_text,
     property_sql,
 )
+from desktop_app.cache.property_index import (
+    ELEMENT_NUMBER,
+    KEY_TABLE,
+    NUMBER_TABLE,
+    SET_TYPES,
+    TEXT_TABLE,
+    TOP_NUMBER,
+    TOP_NUMERIC_TEXT,
+)
 from desktop_app.cache.search_index import TEXT_INDEX, text_match
 
 
@@ -58,6 +67,8 @@ class CompileContext:
     # Free text of 3+ characters goes through the trigram index (search_index.py): the
     # planner's choice, since a common fragment is found faster by walking the sort's index.
     text_index: bool = False
+    # Properties without an expression index go through the side tables (property_index.py).
+    property_index: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,9 @@ class SqlCompiler:
                 return _STATE_SQL[state]
             case Has(SeedField(column, kind)):
                 return f"{column} > ''" if kind is FieldKind.TEXT else f"{column} IS NOT NULL"
+            case Has(PropertyField(key)) | Equals(PropertyField(key), _) | Compare(PropertyField(key), _, _) | \
+                    Between(PropertyField(key), _, _) if self.looks_up(key):
+                return f"id IN ({self.lookup(node)})"
             case Has(PropertyField(key)):
                 return self.property_has(key)
             case Equals(SeedField(column, FieldKind.TEXT), values):
@@ -152,6 +166,53 @@ class SqlCompiler:
                     terms.append(f"{expr} {op} {self.bind(value)}")
                 return "(" + " AND ".join(terms) + ")"
         raise TypeError(f"not a filter node: {node!r}")
+
+    def looks_up(self, key: str) -> bool:
+        """True when `key`'s filters read the property side tables."""
+        return self.context.property_index and (
+            not property_sql(key).indexable or self.context.catalog.index_for(key) is None)
+
+    def lookup(self, node: FilterNode) -> str:
+        """The ids a property filter matches, from the side tables: the same rows as the JSON
+        expressions below, since the tables hold what those expressions compute."""
+        match node:
+            case Has(PropertyField(key)):
+                return f"SELECT end_user_id FROM {KEY_TABLE} WHERE key = {self.bind(key)} AND type IN {SET_TYPES}"
+            case Equals(PropertyField(key), values):
+                return self.lookup_equals(self.bind(key), [v for v in values if isinstance(v, Text)])
+            case Compare(PropertyField(key), op, bound):
+                sql_op, value = self.resolve(op, bound)
+                return (f"SELECT end_user_id FROM {NUMBER_TABLE} WHERE key = {self.bind(key)} "
+                        f"AND kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT}) AND num {sql_op} {self.bind(value)}")
+            case Between(PropertyField(key), low, high):
+                terms = [f"key = {self.bind(key)}", f"kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT})"]
+                if low is not None:
+                    terms.append(f"num >= {self.bind(self.low(low))}")
+                if high is not None:
+                    op, end = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
+                    terms.append(f"num {op} {self.bind(end)}")
+                return f"SELECT end_user_id FROM {NUMBER_TABLE} WHERE {' AND '.join(terms)}"
+        raise TypeError(f"not a property filter: {node!r}")
+
+    def lookup_equals(self, key: str, values: list[Text]) -> str:
+        """`property_equals` over the side tables: text ignoring case, JSON numbers equal to a
+        typed number, true/false, at the top level or as an array's element."""
+        literals = [x.text for x in values if x.literal]
+        numbers = [float(s) for s in literals if is_number_text(s)]
+        bools = sorted({s.lower() for s in literals if s.lower() in ("true", "false")})
+        arms = []
+        if literals:
+            arms.append(f"SELECT end_user_id FROM {TEXT_TABLE} WHERE key = {key} AND txt IN ({self.binds(literals)})")
+        if numbers:
+            arms.append(f"SELECT end_user_id FROM {NUMBER_TABLE} WHERE key = {key} "
+                        f"AND num IN ({self.binds(numbers)}) AND kind IN ({TOP_NUMBER}, {ELEMENT_NUMBER})")
+        if bools:
+            kinds = ", ".join(f"'{b}', '{b}[]'" for b in bools)  # fixed words, not user text
+            arms.append(f"SELECT end_user_id FROM {KEY_TABLE} WHERE key = {key} AND type IN ({kinds})")
+        for wildcard in (x for x in values if not x.literal):
+            arms.append(f"SELECT end_user_id FROM {TEXT_TABLE} WHERE key = {key} "
+                        f"AND txt LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
+        return " UNION ALL ".join(arms) if arms else "SELECT NULL WHERE 0"
 
     def low(self, bound: Number | CalendarSpan) -> float | int:
         return bound.start(self.context.zone) if isinstance(bound, CalendarSpan) else _exact(bound)

@@ -19,9 +19,13 @@ from typing import Any
 
 from desktop_app.cache.filters import (
     And,
+    Between,
+    Compare,
     CompileContext,
+    Equals,
     FilterNode,
     FreeText,
+    Has,
     MatchAll,
     Not,
     Or,
@@ -40,6 +44,7 @@ from desktop_app.cache.indexes import (
     text_index_name,
 )
 from desktop_app.cache.query_rows import PROPERTY_SORT_PREFIX, SortSpec
+from desktop_app.cache.property_index import PROPERTY_INDEX
 from desktop_app.cache.search_index import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
 
@@ -49,6 +54,7 @@ FREE_TEXT_INDEX_SHARE = 0.05  # scan the email/external-id index when free text 
 TEXT_SCAN_SHARE = 0.1  # ... and prefer that scan to an indexed driver matching this share or more
 TEXT_INDEX_SHARE = 0.1  # free text this rare or rarer is found through the trigram index ...
 TEXT_INDEX_PAGE_ROWS = 5_000  # ... and, for a page that could walk the sort's index, this few rows
+PROPERTY_LOOKUP_RATIO = 1.0  # side tables unless another part matches this times fewer rows
 LIST_SHARE_RATIO = 4.0  # a rowid list may be this many times the driver's rows, else re-check rows
 _SAMPLE_IDS = 1000
 _SAMPLE_TTL = 30.0
@@ -253,10 +259,13 @@ class QueryPlanner:
         inner, pieces, whole = _compile(compiler, conjuncts)
         shares = self._shares(raw, [*pieces, whole], params)
         share = shares[-1]
-        if self._text_index_pays(raw, catalog, conjuncts, shares, wanted is not None and sortable and walk is not False):
-            # The same filter, its free text found through the trigram index (shares stay:
-            # both spellings match the same rows).
-            compiler = SqlCompiler(replace(compiler.context, text_index=True))
+        page_may_walk = wanted is not None and sortable and walk is not False
+        text_index = self._text_index_pays(raw, catalog, conjuncts, shares, page_may_walk)
+        property_index = self._property_index_pays(raw, compiler.context, conjuncts, shares, page_may_walk)
+        if text_index or property_index:
+            # The same filter, its free text or properties found through the search indexes
+            # (shares stay: both spellings match the same rows).
+            compiler = SqlCompiler(replace(compiler.context, text_index=text_index, property_index=property_index))
             params = compiler.params
             inner, pieces, whole = _compile(compiler, conjuncts)
         hints = [_index_hint(c.child if isinstance(c, Not) else c, catalog) for c in conjuncts]
@@ -321,6 +330,48 @@ class QueryPlanner:
         if page_may_walk:
             return min(found) * self._total(raw) <= TEXT_INDEX_PAGE_ROWS
         return min(found) <= TEXT_INDEX_SHARE
+
+
+    def _property_index_pays(self, raw: sqlite3.Connection, context: CompileContext, conjuncts: list[FilterNode],
+                             shares: list[float], page_may_walk: bool) -> bool:
+        """Whether properties without an expression index should be looked up in the side
+        tables: when they are built and such a property is the rarest part of the filter (a
+        lookup lists all its ids; a rarer part is better checked row by row), and, for a page
+        that may walk the sort's index, its rows are few."""
+        if PROPERTY_INDEX not in context.catalog.search:
+            return False
+        probe = SqlCompiler(replace(context, property_index=True))
+        found = [shares[i] for i, c in enumerate(conjuncts) if not isinstance(c, Not) and _looked_up(c, probe)]
+        if not found:
+            return False
+        others = [shares[i] for i, c in enumerate(conjuncts) if not isinstance(c, Not) and not _looked_up(c, probe)]
+        if others and min(others) * PROPERTY_LOOKUP_RATIO < min(found):
+            return False
+        return not page_may_walk or min(found) * self._total(raw) <= FILTER_FIRST_ROWS
+
+    def lookup_count(self, raw: sqlite3.Connection, node: FilterNode) -> tuple[str, dict[str, Any]] | None:
+        """A count that reads only the side tables, for a filter that is one property
+        condition looked up there (None otherwise)."""
+        if not isinstance(node, (Has, Equals, Compare, Between)) or not isinstance(node.target, PropertyField):
+            return None
+        context = self._context(raw, node)
+        if PROPERTY_INDEX not in context.catalog.search:
+            return None
+        compiler = SqlCompiler(replace(context, property_index=True))
+        if not compiler.looks_up(node.target.key):
+            return None
+        sql = compiler.lookup(node)
+        return f"SELECT count(DISTINCT end_user_id) FROM ({sql})", compiler.params
+
+
+def _looked_up(node: FilterNode, probe: SqlCompiler) -> bool:
+    """True when a node holds a property condition the side tables answer."""
+    if isinstance(node, (And, Or)):
+        return any(_looked_up(c, probe) for c in node.children)
+    if isinstance(node, Not):
+        return _looked_up(node.child, probe)
+    target = getattr(node, "target", None)
+    return isinstance(target, PropertyField) and probe.looks_up(target.key)
 
 
 def _compile(compiler: SqlCompiler, conjuncts: list[FilterNode]) -> tuple[list[str], list[str], str]:

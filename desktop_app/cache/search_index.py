@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from desktop_app.cache.filter_nodes import Text
+from desktop_app.cache.property_index import PROPERTY_INDEX, drop_property_index, fill_property_index
 
 log = logging.getLogger(__name__)
 
@@ -66,54 +67,79 @@ def _drop_text_index(raw: sqlite3.Connection) -> None:
 
 def build_search_index(raw: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
                        batch: int = BUILD_BATCH) -> bool:
-    """Build the text index if it is not recorded as complete; True when it built one.
+    """Build the text and property indexes not recorded as complete; True when it built any.
 
-    Runs its own transaction on `raw` (which must not be in one): BEGIN IMMEDIATE, then the
-    table, its contents in id order (`progress(done, total)` after each `batch` rows), the
-    triggers and the record, then COMMIT. A few seconds at a million end users; readers go on
-    meanwhile (WAL), writers wait for it.
+    Each in its own transaction on `raw` (which must not be in one): BEGIN IMMEDIATE, the
+    tables, their rows in id order (`progress(done, total)` after each `batch` end users, over
+    both), the triggers and the record, then COMMIT. Seconds at a million end users; readers
+    go on meanwhile (WAL), writers wait for it.
     """
-    if TEXT_INDEX in complete_indexes(raw):
+    missing = [name for name in (TEXT_INDEX, PROPERTY_INDEX) if name not in complete_indexes(raw)]
+    if not missing:
         return False
-    started = time.perf_counter()
-    raw.execute("BEGIN IMMEDIATE")
-    try:
-        if TEXT_INDEX in complete_indexes(raw):  # another process built it meanwhile
-            raw.execute("ROLLBACK")
-            return False
-        _drop_text_index(raw)  # a table without its record is never trusted
-        raw.execute(_TEXT_TABLE)
-        total = raw.execute("SELECT count(*) FROM end_user").fetchone()[0]
-        done, last = 0, -(2**63)
-        while done < total:
-            row = raw.execute("SELECT id FROM end_user WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
-                              (last, max(0, batch - 1))).fetchone()
-            upto = row[0] if row else 2**63 - 1
-            done += raw.execute(
-                f"INSERT INTO {TEXT_INDEX}(rowid, email, external_id) SELECT id, email, external_id "
-                "FROM end_user WHERE id > ? AND id <= ?", (last, upto)).rowcount
-            last = upto
-            if progress is not None:
-                progress(done, total)
-            if row is None:
-                break
-        for statement in _TEXT_TRIGGERS:
-            raw.execute(statement)
-        raw.execute("INSERT INTO search_index (name, built_at) VALUES (?, ?)", (TEXT_INDEX, int(time.time())))
-        raw.execute("COMMIT")
-    except BaseException:
-        if raw.in_transaction:
-            raw.execute("ROLLBACK")
-        raise
-    log.info("built the search index in %.1f s", time.perf_counter() - started)
-    return True
+    rows = raw.execute("SELECT count(*) FROM end_user").fetchone()[0]
+    built = False
+    for step, name in enumerate(missing):
+        started = time.perf_counter()
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            if name in complete_indexes(raw):  # another process built it meanwhile
+                raw.execute("ROLLBACK")
+                continue
+            spans = _spans(raw, batch, _reporter(progress, step * rows, rows * len(missing)))
+            if name == TEXT_INDEX:
+                _fill_text_index(raw, spans)
+            else:
+                fill_property_index(raw, spans)
+            raw.execute("INSERT INTO search_index (name, built_at) VALUES (?, ?)", (name, int(time.time())))
+            raw.execute("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+        built = True
+        log.info("built the search index %s in %.1f s", name, time.perf_counter() - started)
+    return built
+
+
+def _reporter(progress: Callable[[int, int], None] | None, before: int, total: int) -> Callable[[int], None]:
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(before + done, total)
+    return report
+
+
+def _spans(raw: sqlite3.Connection, batch: int, report: Callable[[int], None]) -> Iterator[tuple[int, int]]:
+    """Id spans (low, high] of `batch` end users each, in order; `report(done)` after each."""
+    done, low = 0, -(2**63)
+    while True:
+        row = raw.execute("SELECT id FROM end_user WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+                          (low, max(0, batch - 1))).fetchone()
+        high = row[0] if row else 2**63 - 1
+        yield low, high
+        done = done + batch if row else raw.execute("SELECT count(*) FROM end_user").fetchone()[0]
+        report(done)
+        if row is None:
+            return
+        low = high
+
+
+def _fill_text_index(raw: sqlite3.Connection, spans: Iterator[tuple[int, int]]) -> None:
+    _drop_text_index(raw)  # a table without its record is never trusted
+    raw.execute(_TEXT_TABLE)
+    for low, high in spans:
+        raw.execute(f"INSERT INTO {TEXT_INDEX}(rowid, email, external_id) SELECT id, email, external_id "
+                    "FROM end_user WHERE id > ? AND id <= ?", (low, high))
+    for statement in _TEXT_TRIGGERS:
+        raw.execute(statement)
 
 
 def drop_search_index(raw: sqlite3.Connection) -> None:
-    """Remove the text index, its triggers and its record (bulk loads then run without them)."""
+    """Remove both indexes, their triggers and records (bulk loads then run without them)."""
     raw.execute("BEGIN IMMEDIATE")
     try:
         _drop_text_index(raw)
+        drop_property_index(raw)
         raw.execute("COMMIT")
     except BaseException:
         if raw.in_transaction:

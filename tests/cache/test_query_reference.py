@@ -414,8 +414,8 @@ class Scenario:
     path: Path
     query: EndUserQuery
     kinds: dict[str, str]  # property key -> "text" | "number" for indexed keys
-    # The search index: "" none, "maintained" built on the empty table and kept by its
-    # triggers through every load, "rebuilt" dropped and built again after every load.
+    # The search indexes (text and properties): "" none, "maintained" built on the empty table
+    # and kept by their triggers through every load, "rebuilt" dropped and built after every load.
     search: str = ""
 
 
@@ -479,6 +479,7 @@ def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param != "planner":  # a built search index serves every free text it can
         monkeypatch.setattr(query_plan, "TEXT_INDEX_SHARE", 2.0)
         monkeypatch.setattr(query_plan, "TEXT_INDEX_PAGE_ROWS", 10**12)
+        monkeypatch.setattr(query_plan, "PROPERTY_LOOKUP_RATIO", 0.0)
     if request.param in ("walk", "interrupted walks"):  # always walk the sort index
         monkeypatch.setattr(query_plan, "WALK_ALL_SHARE", 0.0)
     if request.param == "interrupted walks":  # ... and give pages no time: the fallback runs
