@@ -43,11 +43,11 @@ from desktop_app.cache.indexes import (
     property_sql,
 )
 from desktop_app.cache.property_index import (
+    ELEMENT_BOOL,
     ELEMENT_NUMBER,
-    KEY_TABLE,
-    NUMBER_TABLE,
-    SET_TYPES,
-    TEXT_TABLE,
+    PROPERTY_INDEX,
+    SET,
+    TEXT,
     TOP_NUMBER,
     TOP_NUMERIC_TEXT,
 )
@@ -173,45 +173,43 @@ class SqlCompiler:
             not property_sql(key).indexable or self.context.catalog.index_for(key) is None)
 
     def lookup(self, node: FilterNode) -> str:
-        """The ids a property filter matches, from the side tables: the same rows as the JSON
-        expressions below, since the tables hold what those expressions compute."""
+        """The ids a property filter matches, from the side table: the same rows as the JSON
+        expressions below, since the table holds what those expressions compute."""
+        rows = f"SELECT end_user_id FROM {PROPERTY_INDEX} WHERE key = "
+        numbers = f"kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT})"
         match node:
             case Has(PropertyField(key)):
-                return f"SELECT end_user_id FROM {KEY_TABLE} WHERE key = {self.bind(key)} AND type IN {SET_TYPES}"
+                return f"{rows}{self.bind(key)} AND kind = {SET}"
             case Equals(PropertyField(key), values):
-                return self.lookup_equals(self.bind(key), [v for v in values if isinstance(v, Text)])
+                return self.lookup_equals(rows + self.bind(key), [v for v in values if isinstance(v, Text)])
             case Compare(PropertyField(key), op, bound):
                 sql_op, value = self.resolve(op, bound)
-                return (f"SELECT end_user_id FROM {NUMBER_TABLE} WHERE key = {self.bind(key)} "
-                        f"AND kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT}) AND num {sql_op} {self.bind(value)}")
+                return f"{rows}{self.bind(key)} AND {numbers} AND val {sql_op} {self.bind(value)}"
             case Between(PropertyField(key), low, high):
-                terms = [f"key = {self.bind(key)}", f"kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT})"]
+                terms = [f"{rows}{self.bind(key)}", numbers]
                 if low is not None:
-                    terms.append(f"num >= {self.bind(self.low(low))}")
+                    terms.append(f"val >= {self.bind(self.low(low))}")
                 if high is not None:
                     op, end = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
-                    terms.append(f"num {op} {self.bind(end)}")
-                return f"SELECT end_user_id FROM {NUMBER_TABLE} WHERE {' AND '.join(terms)}"
+                    terms.append(f"val {op} {self.bind(end)}")
+                return " AND ".join(terms)
         raise TypeError(f"not a property filter: {node!r}")
 
-    def lookup_equals(self, key: str, values: list[Text]) -> str:
-        """`property_equals` over the side tables: text ignoring case, JSON numbers equal to a
+    def lookup_equals(self, rows: str, values: list[Text]) -> str:
+        """`property_equals` over the side table: text ignoring case, JSON numbers equal to a
         typed number, true/false, at the top level or as an array's element."""
         literals = [x.text for x in values if x.literal]
         numbers = [float(s) for s in literals if is_number_text(s)]
-        bools = sorted({s.lower() for s in literals if s.lower() in ("true", "false")})
+        bools = ", ".join(f"'{b}'" for b in sorted({s.lower() for s in literals if s.lower() in ("true", "false")}))
         arms = []
         if literals:
-            arms.append(f"SELECT end_user_id FROM {TEXT_TABLE} WHERE key = {key} AND txt IN ({self.binds(literals)})")
+            arms.append(f"{rows} AND kind = {TEXT} AND val IN ({self.binds(literals)})")
         if numbers:
-            arms.append(f"SELECT end_user_id FROM {NUMBER_TABLE} WHERE key = {key} "
-                        f"AND num IN ({self.binds(numbers)}) AND kind IN ({TOP_NUMBER}, {ELEMENT_NUMBER})")
-        if bools:
-            kinds = ", ".join(f"'{b}', '{b}[]'" for b in bools)  # fixed words, not user text
-            arms.append(f"SELECT end_user_id FROM {KEY_TABLE} WHERE key = {key} AND type IN ({kinds})")
+            arms.append(f"{rows} AND kind IN ({TOP_NUMBER}, {ELEMENT_NUMBER}) AND val IN ({self.binds(numbers)})")
+        if bools:  # fixed words, not user text
+            arms.append(f"{rows} AND kind IN ({SET}, {ELEMENT_BOOL}) AND val IN ({bools})")
         for wildcard in (x for x in values if not x.literal):
-            arms.append(f"SELECT end_user_id FROM {TEXT_TABLE} WHERE key = {key} "
-                        f"AND txt LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
+            arms.append(f"{rows} AND kind = {TEXT} AND val LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
         return " UNION ALL ".join(arms) if arms else "SELECT NULL WHERE 0"
 
     def low(self, bound: Number | CalendarSpan) -> float | int:

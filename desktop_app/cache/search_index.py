@@ -19,7 +19,6 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from desktop_app.cache.filter_nodes import Text
 from desktop_app.cache.property_index import PROPERTY_INDEX, drop_property_index, fill_property_index
@@ -163,13 +162,3 @@ def text_match(texts: Iterable[Text]) -> str | None:
     if not grams:
         return None
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
-
-
-def text_index_size(raw: sqlite3.Connection) -> int:
-    """Bytes the text index takes in the file (needs SQLite's dbstat; 0 without it)."""
-    try:
-        row: Any = raw.execute(
-            "SELECT sum(pgsize) FROM dbstat WHERE name LIKE ?", (f"{TEXT_INDEX}%",)).fetchone()
-    except sqlite3.OperationalError:
-        return 0
-    return int(row[0] or 0)
