@@ -45,9 +45,11 @@ from desktop_app.cache.indexes import (
 from desktop_app.cache.property_index import (
     ELEMENT_BOOL,
     ELEMENT_NUMBER,
+    HAS_KINDS,
+    OTHER,
     PROPERTY_INDEX,
-    SET,
-    TEXT,
+    TEXT_ELEMENT,
+    TEXT_TOP,
     TOP_NUMBER,
     TOP_NUMERIC_TEXT,
 )
@@ -179,7 +181,7 @@ class SqlCompiler:
         numbers = f"kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT})"
         match node:
             case Has(PropertyField(key)):
-                return f"{rows}{self.bind(key)} AND kind = {SET}"
+                return f"{rows}{self.bind(key)} AND kind IN {HAS_KINDS} AND NOT (kind = {TEXT_TOP} AND val = '')"
             case Equals(PropertyField(key), values):
                 return self.lookup_equals(rows + self.bind(key), [v for v in values if isinstance(v, Text)])
             case Compare(PropertyField(key), op, bound):
@@ -203,13 +205,14 @@ class SqlCompiler:
         bools = ", ".join(f"'{b}'" for b in sorted({s.lower() for s in literals if s.lower() in ("true", "false")}))
         arms = []
         if literals:
-            arms.append(f"{rows} AND kind = {TEXT} AND val IN ({self.binds(literals)})")
+            arms.append(f"{rows} AND kind IN ({TEXT_TOP}, {TEXT_ELEMENT}) AND val IN ({self.binds(literals)})")
         if numbers:
             arms.append(f"{rows} AND kind IN ({TOP_NUMBER}, {ELEMENT_NUMBER}) AND val IN ({self.binds(numbers)})")
         if bools:  # fixed words, not user text
-            arms.append(f"{rows} AND kind IN ({SET}, {ELEMENT_BOOL}) AND val IN ({bools})")
+            arms.append(f"{rows} AND kind IN ({OTHER}, {ELEMENT_BOOL}) AND val IN ({bools})")
         for wildcard in (x for x in values if not x.literal):
-            arms.append(f"{rows} AND kind = {TEXT} AND val LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
+            arms.append(f"{rows} AND kind IN ({TEXT_TOP}, {TEXT_ELEMENT}) "
+                        f"AND val LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
         return " UNION ALL ".join(arms) if arms else "SELECT NULL WHERE 0"
 
     def low(self, bound: Number | CalendarSpan) -> float | int:

@@ -54,6 +54,7 @@ FREE_TEXT_INDEX_SHARE = 0.05  # scan the email/external-id index when free text 
 TEXT_SCAN_SHARE = 0.1  # ... and prefer that scan to an indexed driver matching this share or more
 TEXT_INDEX_SHARE = 0.1  # free text this rare or rarer is found through the trigram index ...
 TEXT_INDEX_PAGE_ROWS = 5_000  # ... and, for a page that could walk the sort's index, this few rows
+LOOKUP_PAGE_ROWS = 5_000  # ... and, for a page that could walk the sort's index, this few rows
 PROPERTY_LOOKUP_RATIO = 1.0  # side tables unless another part matches this times fewer rows
 LIST_SHARE_RATIO = 4.0  # a rowid list may be this many times the driver's rows, else re-check rows
 _SAMPLE_IDS = 1000
@@ -347,7 +348,7 @@ class QueryPlanner:
         others = [shares[i] for i, c in enumerate(conjuncts) if not isinstance(c, Not) and not _looked_up(c, probe)]
         if others and min(others) * PROPERTY_LOOKUP_RATIO < min(found):
             return False
-        return not page_may_walk or min(found) * self._total(raw) <= FILTER_FIRST_ROWS
+        return not page_may_walk or min(found) * self._total(raw) <= LOOKUP_PAGE_ROWS
 
     def lookup_count(self, raw: sqlite3.Connection, node: FilterNode) -> tuple[str, dict[str, Any]] | None:
         """A count that reads only the side tables, for a filter that is one property
