@@ -183,7 +183,8 @@ class SqlCompiler:
             case Has(PropertyField(key)):
                 return f"{rows}{self.bind(key)} AND kind IN {HAS_KINDS} AND NOT (kind = {TEXT_TOP} AND val = '')"
             case Equals(PropertyField(key), values):
-                return self.lookup_equals(rows + self.bind(key), [v for v in values if isinstance(v, Text)])
+                return self.lookup_equals(rows + self.bind(key), [v for v in values if isinstance(v, Text)],
+                                          key not in self.context.array_free)
             case Compare(PropertyField(key), op, bound):
                 sql_op, value = self.resolve(op, bound)
                 return f"{rows}{self.bind(key)} AND {numbers} AND val {sql_op} {self.bind(value)}"
@@ -197,22 +198,25 @@ class SqlCompiler:
                 return " AND ".join(terms)
         raise TypeError(f"not a property filter: {node!r}")
 
-    def lookup_equals(self, rows: str, values: list[Text]) -> str:
+    def lookup_equals(self, rows: str, values: list[Text], arrays: bool) -> str:
         """`property_equals` over the side table: text ignoring case, JSON numbers equal to a
-        typed number, true/false, at the top level or as an array's element."""
+        typed number, true/false, at the top level or (`arrays`: some end user has an array
+        under the key) as an array's element."""
         literals = [x.text for x in values if x.literal]
         numbers = [float(s) for s in literals if is_number_text(s)]
         bools = ", ".join(f"'{b}'" for b in sorted({s.lower() for s in literals if s.lower() in ("true", "false")}))
+        texts = f"({TEXT_TOP}, {TEXT_ELEMENT})" if arrays else f"({TEXT_TOP})"
         arms = []
         if literals:
-            arms.append(f"{rows} AND kind IN ({TEXT_TOP}, {TEXT_ELEMENT}) AND val IN ({self.binds(literals)})")
+            arms.append(f"{rows} AND kind IN {texts} AND val IN ({self.binds(literals)})")
         if numbers:
-            arms.append(f"{rows} AND kind IN ({TOP_NUMBER}, {ELEMENT_NUMBER}) AND val IN ({self.binds(numbers)})")
+            kinds = f"({TOP_NUMBER}, {ELEMENT_NUMBER})" if arrays else f"({TOP_NUMBER})"
+            arms.append(f"{rows} AND kind IN {kinds} AND val IN ({self.binds(numbers)})")
         if bools:  # fixed words, not user text
-            arms.append(f"{rows} AND kind IN ({OTHER}, {ELEMENT_BOOL}) AND val IN ({bools})")
+            kinds = f"({OTHER}, {ELEMENT_BOOL})" if arrays else f"({OTHER})"
+            arms.append(f"{rows} AND kind IN {kinds} AND val IN ({bools})")
         for wildcard in (x for x in values if not x.literal):
-            arms.append(f"{rows} AND kind IN ({TEXT_TOP}, {TEXT_ELEMENT}) "
-                        f"AND val LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
+            arms.append(f"{rows} AND kind IN {texts} AND val LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
         return " UNION ALL ".join(arms) if arms else "SELECT NULL WHERE 0"
 
     def low(self, bound: Number | CalendarSpan) -> float | int:

@@ -31,6 +31,7 @@ from desktop_app.cache.filters import (
     Or,
     PropertyField,
     SqlCompiler,
+    Text,
 )
 from desktop_app.cache.indexes import (
     EMAIL_INDEX,
@@ -44,7 +45,7 @@ from desktop_app.cache.indexes import (
     text_index_name,
 )
 from desktop_app.cache.query_rows import PROPERTY_SORT_PREFIX, SortSpec
-from desktop_app.cache.property_index import PROPERTY_INDEX
+from desktop_app.cache.property_index import OTHER, PROPERTY_INDEX
 from desktop_app.cache.search_index import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
 
@@ -170,6 +171,10 @@ class QueryPlanner:
                     f"SELECT EXISTS (SELECT 1 FROM end_user WHERE {value} COLLATE NOCASE >= '[' "
                     f"AND {value} COLLATE NOCASE < '\\' AND {property_sql(key).type} = 'array')"
                 ).fetchone()[0]:
+                    array_free.add(key)
+            elif catalog.index_for(key) is None and PROPERTY_INDEX in catalog.search:
+                if not raw.execute(f"SELECT EXISTS (SELECT 1 FROM {PROPERTY_INDEX} WHERE key = ? AND kind = {OTHER} "
+                                   "AND val = 'array')", (key,)).fetchone()[0]:
                     array_free.add(key)
         return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free))
 
@@ -362,7 +367,13 @@ class QueryPlanner:
         if not compiler.looks_up(node.target.key):
             return None
         sql = compiler.lookup(node)
-        return f"SELECT count(DISTINCT end_user_id) FROM ({sql})", compiler.params
+        # Without array elements each end user has one top-level value per key, which matches
+        # at most one arm (unless two text patterns both match it): no DISTINCT, which would
+        # sort every id.
+        top_only = not isinstance(node, Equals) or (node.target.key in context.array_free and sum(
+            1 for v in node.values if isinstance(v, Text) and not v.literal) <= (0 if any(
+                isinstance(v, Text) and v.literal for v in node.values) else 1))
+        return f"SELECT count({'*' if top_only else 'DISTINCT end_user_id'}) FROM ({sql})", compiler.params
 
 
 def _looked_up(node: FilterNode, probe: SqlCompiler) -> bool:
