@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import resource
 import sqlite3
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,7 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, event  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
+import desktop_app.cache.query_plan as query_plan  # noqa: E402
 from desktop_app.cache.indexes import ensure_query_indexes  # noqa: E402
+from desktop_app.cache.search_index import (  # noqa: E402
+    build_search_index,
+    complete_indexes,
+    drop_search_index,
+)
+from desktop_app.cache.state_tables import SearchIndexRow  # noqa: E402,F401  (registers the table)
 from desktop_app.cache.query import EndUserQuery, SortSpec  # noqa: E402
 from desktop_app.cache.tables import EndUserRow  # noqa: E402,F401  (registers the table)
 
@@ -61,6 +70,12 @@ FILTERS = (
     "zzqx",
     "region:eu",
     "features_array:sso",
+    "churn_risk:high",
+    "has:churn_risk",
+    ".424242@",  # a rare email fragment (one end user)
+    "{external}",  # a rare external-id fragment, read from the file (see `rare_external`)
+    "stark.com",
+    "ac",
 )
 SORTS = (
     SortSpec("email"), SortSpec("email", True), SortSpec("last_surveyed", True),
@@ -120,6 +135,34 @@ def insert(raw: sqlite3.Connection, rows: list[tuple[object, ...]], batch: int =
     return time.process_time() - start
 
 
+def file_bytes(path: Path) -> int:
+    return sum(Path(f"{path}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{path}{suffix}").exists())
+
+
+def table_mib(raw: sqlite3.Connection, prefix: str) -> int:
+    """MiB the tables and indexes named `prefix`... take in the file (SQLite's dbstat)."""
+    (size,) = raw.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE ?", (f"{prefix}%",)).fetchone()
+    return round((size or 0) / 2**20)
+
+
+def rare_external(raw: sqlite3.Connection) -> str:
+    """Eight characters from the middle of one end user's external id."""
+    (value,) = raw.execute("SELECT external_id FROM end_user WHERE external_id IS NOT NULL AND id >= 700000 "
+                           "ORDER BY id LIMIT 1").fetchone() or ("cus_0000000000",)
+    return str(value)[5:13]
+
+
+@contextmanager
+def search_index_unused() -> Iterator[None]:
+    """The planner as if no search index were built (the plain scan, for reference)."""
+    saved = query_plan.TEXT_INDEX, query_plan.PROPERTY_INDEX
+    query_plan.TEXT_INDEX, query_plan.PROPERTY_INDEX = "(unused)", "(unused)"  # never in the catalog
+    try:
+        yield
+    finally:
+        query_plan.TEXT_INDEX, query_plan.PROPERTY_INDEX = saved
+
+
 def median_ms(action: Callable[[], object], repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -129,12 +172,6 @@ def median_ms(action: Callable[[], object], repeat: int) -> tuple[float, object]
     return statistics.median(times) * 1000, result
 
 
-_FTS_TRIGRAM = (  # measured for the record: the free-text index we decided against
-    "CREATE VIRTUAL TABLE end_user_text USING fts5(email, external_id, content='end_user', "
-    "content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER end_user_text_ai AFTER INSERT ON end_user BEGIN INSERT INTO "
-    "end_user_text(rowid, email, external_id) VALUES (new.id, new.email, new.external_id); END",
-)
 
 
 def ingest_costs(rows: int, seed: int, repeat: int, keys: list[str], workdir: Path) -> None:
@@ -145,7 +182,7 @@ def ingest_costs(rows: int, seed: int, repeat: int, keys: list[str], workdir: Pa
         ("+ fixed query indexes", [], ()),
         *[(f"+ fixed + {k}", [k], ()) for k in keys],
         (f"+ fixed + {', '.join(keys)}", keys, ()),
-        ("+ FTS5 trigram via trigger (rejected)", None, _FTS_TRIGRAM),
+        ("+ search indexes' triggers (pulls after the first)", None, ("search",)),
     ]
     results: dict[str, list[float]] = {label: [] for label, _, _ in variants}
     for _ in range(repeat):
@@ -161,8 +198,9 @@ def ingest_costs(rows: int, seed: int, repeat: int, keys: list[str], workdir: Pa
                 ensure_query_indexes(raw, property_keys=index_keys)
                 with raw:
                     raw.execute("DELETE FROM end_user")
-            for statement in extra:
-                raw.execute(statement)
+            if "search" in extra:  # built on the empty table: every row goes through the triggers
+                raw.commit()
+                build_search_index(raw)
             results[label].append(insert(raw, data))
             raw.close()
     base = statistics.median(results[variants[0][0]])
@@ -183,8 +221,12 @@ def main() -> None:
     parser.add_argument("--ingest-rows", type=int, default=200_000, help="0 skips the ingest experiment")
     parser.add_argument("--ingest-repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build the cache here and keep it")
+    parser.add_argument("--rebuild-search-index", action="store_true",
+                        help="drop the search indexes of a kept file and build them again (to time the build)")
     parser.add_argument("--mmap-mib", type=int, default=0, help="memory-map this much of the file per connection")
     args = parser.parse_args()
+    logging.basicConfig(format="  %(message)s")
+    logging.getLogger("desktop_app.cache.search_index").setLevel(logging.INFO)  # each index's build time
     keys = None if args.index_keys == "auto" else [k for k in args.index_keys.split(",") if k]
 
     with tempfile.TemporaryDirectory(prefix="bench_query_") as tmp:
@@ -199,6 +241,7 @@ def main() -> None:
             print(f"built {args.rows:,} end users in {cpu:.1f} s CPU ({args.rows / cpu:,.0f} rows/s, "
                   "tables.py indexes only)")
             del rows
+        create_cache(path)  # a kept file from before gains the tables added since
         with sqlite3.connect(path) as raw:
             start = time.perf_counter()
             report = ensure_query_indexes(raw, property_keys=keys)
@@ -207,6 +250,24 @@ def main() -> None:
             start = time.perf_counter()
             ensure_query_indexes(raw, property_keys=keys)
             print(f"ensure_query_indexes again: {(time.perf_counter() - start) * 1000:.0f} ms")
+            raw.commit()
+            if args.rebuild_search_index:
+                drop_search_index(raw)
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                raw.execute("VACUUM")  # the dropped pages, given back, so the growth below is real
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            before = file_bytes(path)
+            start = time.perf_counter()
+            built = build_search_index(raw)
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if built:
+                print(f"search indexes built in {time.perf_counter() - start:.1f} s; file +"
+                      f"{(file_bytes(path) - before) / 2**20:.0f} MiB (of {file_bytes(path) / 2**20:.0f} MiB; "
+                      f"text {table_mib(raw, 'end_user_text')} MiB, properties {table_mib(raw, 'end_user_prop')} MiB)")
+            else:
+                print(f"search indexes already built ({', '.join(sorted(complete_indexes(raw)))}): text "
+                      f"{table_mib(raw, 'end_user_text')} MiB, properties {table_mib(raw, 'end_user_prop')} MiB")
+            external = rare_external(raw)
         engine = create_engine(f"sqlite:///{path}")
 
         @event.listens_for(engine, "connect")
@@ -215,11 +276,18 @@ def main() -> None:
 
         query = EndUserQuery(engine, mmap_bytes=args.mmap_mib * 1024 * 1024)
         query.count("")  # warm the page cache and the catalog, as an open app would be
-        print(f"\n{'filter':44s} {'first page':>11s} {'count':>10s} {'matches':>10s}")
-        for text in FILTERS:
+        print(f"\n{'filter':44s} {'first page':>11s} {'count':>10s} {'matches':>10s}   "
+              "without the search index (same run)")
+        for pattern in FILTERS:
+            text = pattern.format(external=external)
             page_ms, _ = median_ms(lambda: query.page(text, SortSpec("email"), 0, 50), args.repeat)
             count_ms, matches = median_ms(lambda: query.count(text), args.repeat)
-            print(f"{text or '(empty)':44s} {page_ms:8.1f} ms {count_ms:7.1f} ms {matches:>10,}")
+            with search_index_unused():
+                plain_page, _ = median_ms(lambda: query.page(text, SortSpec("email"), 0, 50), args.repeat)
+                plain_count, plain = median_ms(lambda: query.count(text), args.repeat)
+            assert plain == matches, (text, plain, matches)
+            print(f"{text or '(empty)':44s} {page_ms:8.1f} ms {count_ms:7.1f} ms {matches:>10,}   "
+                  f"{plain_page:8.1f} ms {plain_count:7.1f} ms")
         print(f"\n{'sort (first page of 50, no filter / plan:pro)':52s}")
         for sort in SORTS:
             label = f"{sort.column} {'desc' if sort.descending else 'asc'}"

@@ -45,7 +45,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -56,11 +56,18 @@ def _add_edit_batch_bulk(connection: Connection) -> None:
     connection.exec_driver_sql("ALTER TABLE edit_batch ADD COLUMN bulk BOOLEAN NOT NULL DEFAULT 0")
 
 
+def _add_search_index(connection: Connection) -> None:
+    # Only the record: the index itself is built after the next pull (search_index.py).
+    connection.exec_driver_sql(
+        "CREATE TABLE search_index (name VARCHAR NOT NULL, built_at INTEGER NOT NULL, PRIMARY KEY (name))")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
     Migration(3, "edit_batch.bulk: an undo step knows it was a bulk action, for its name",
               _add_edit_batch_bulk),
+    Migration(4, "search_index: which search indexes are built and may be used", _add_search_index),
 )
 
 

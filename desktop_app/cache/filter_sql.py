@@ -42,6 +42,18 @@ from desktop_app.cache.indexes import (
     is_number_text,
     property_sql,
 )
+from desktop_app.cache.property_index import (
+    ELEMENT_BOOL,
+    ELEMENT_NUMBER,
+    HAS_KINDS,
+    OTHER,
+    PROPERTY_INDEX,
+    TEXT_ELEMENT,
+    TEXT_TOP,
+    TOP_NUMBER,
+    TOP_NUMERIC_TEXT,
+)
+from desktop_app.cache.search_index import TEXT_INDEX, text_match
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,11 @@ class CompileContext:
     # Keys no end user holds an array under, as checked in the reading snapshot: their
     # equality needs no array branch (which would turn one index lookup into an OR).
     array_free: frozenset[str] = frozenset()
+    # Free text of 3+ characters goes through the trigram index (search_index.py): the
+    # planner's choice, since a common fragment is found faster by walking the sort's index.
+    text_index: bool = False
+    # Properties without an expression index go through the side tables (property_index.py).
+    property_index: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +134,19 @@ class SqlCompiler:
                 return f"({self.node(child)}) IS NOT 1"
             case FreeText(text):
                 pattern = self.bind(like_pattern(text, substring=True))
-                return f"(email LIKE {pattern} {_ESC} OR external_id LIKE {pattern} {_ESC})"
+                like = f"(email LIKE {pattern} {_ESC} OR external_id LIKE {pattern} {_ESC})"
+                match = text_match([text]) if self.context.text_index else None
+                if match is None:
+                    return like
+                # The index finds candidates; LIKE keeps its meaning on them.
+                return f"(id IN (SELECT rowid FROM {TEXT_INDEX} WHERE {TEXT_INDEX} MATCH {self.bind(match)}) AND {like})"
             case StateIs(state):
                 return _STATE_SQL[state]
             case Has(SeedField(column, kind)):
                 return f"{column} > ''" if kind is FieldKind.TEXT else f"{column} IS NOT NULL"
+            case Has(PropertyField(key)) | Equals(PropertyField(key), _) | Compare(PropertyField(key), _, _) | \
+                    Between(PropertyField(key), _, _) if self.looks_up(key):
+                return f"id IN ({self.lookup(node)})"
             case Has(PropertyField(key)):
                 return self.property_has(key)
             case Equals(SeedField(column, FieldKind.TEXT), values):
@@ -143,6 +168,56 @@ class SqlCompiler:
                     terms.append(f"{expr} {op} {self.bind(value)}")
                 return "(" + " AND ".join(terms) + ")"
         raise TypeError(f"not a filter node: {node!r}")
+
+    def looks_up(self, key: str) -> bool:
+        """True when `key`'s filters read the property side tables."""
+        return self.context.property_index and (
+            not property_sql(key).indexable or self.context.catalog.index_for(key) is None)
+
+    def lookup(self, node: FilterNode) -> str:
+        """The ids a property filter matches, from the side table: the same rows as the JSON
+        expressions below, since the table holds what those expressions compute."""
+        rows = f"SELECT end_user_id FROM {PROPERTY_INDEX} WHERE key = "
+        numbers = f"kind IN ({TOP_NUMBER}, {TOP_NUMERIC_TEXT})"
+        match node:
+            case Has(PropertyField(key)):
+                return f"{rows}{self.bind(key)} AND kind IN {HAS_KINDS} AND NOT (kind = {TEXT_TOP} AND val = '')"
+            case Equals(PropertyField(key), values):
+                return self.lookup_equals(rows + self.bind(key), [v for v in values if isinstance(v, Text)],
+                                          key not in self.context.array_free)
+            case Compare(PropertyField(key), op, bound):
+                sql_op, value = self.resolve(op, bound)
+                return f"{rows}{self.bind(key)} AND {numbers} AND val {sql_op} {self.bind(value)}"
+            case Between(PropertyField(key), low, high):
+                terms = [f"{rows}{self.bind(key)}", numbers]
+                if low is not None:
+                    terms.append(f"val >= {self.bind(self.low(low))}")
+                if high is not None:
+                    op, end = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
+                    terms.append(f"val {op} {self.bind(end)}")
+                return " AND ".join(terms)
+        raise TypeError(f"not a property filter: {node!r}")
+
+    def lookup_equals(self, rows: str, values: list[Text], arrays: bool) -> str:
+        """`property_equals` over the side table: text ignoring case, JSON numbers equal to a
+        typed number, true/false, at the top level or (`arrays`: some end user has an array
+        under the key) as an array's element."""
+        literals = [x.text for x in values if x.literal]
+        numbers = [float(s) for s in literals if is_number_text(s)]
+        bools = ", ".join(f"'{b}'" for b in sorted({s.lower() for s in literals if s.lower() in ("true", "false")}))
+        texts = f"({TEXT_TOP}, {TEXT_ELEMENT})" if arrays else f"({TEXT_TOP})"
+        arms = []
+        if literals:
+            arms.append(f"{rows} AND kind IN {texts} AND val IN ({self.binds(literals)})")
+        if numbers:
+            kinds = f"({TOP_NUMBER}, {ELEMENT_NUMBER})" if arrays else f"({TOP_NUMBER})"
+            arms.append(f"{rows} AND kind IN {kinds} AND val IN ({self.binds(numbers)})")
+        if bools:  # fixed words, not user text
+            kinds = f"({OTHER}, {ELEMENT_BOOL})" if arrays else f"({OTHER})"
+            arms.append(f"{rows} AND kind IN {kinds} AND val IN ({bools})")
+        for wildcard in (x for x in values if not x.literal):
+            arms.append(f"{rows} AND kind IN {texts} AND val LIKE {self.bind(like_pattern(wildcard))} {_ESC}")
+        return " UNION ALL ".join(arms) if arms else "SELECT NULL WHERE 0"
 
     def low(self, bound: Number | CalendarSpan) -> float | int:
         return bound.start(self.context.zone) if isinstance(bound, CalendarSpan) else _exact(bound)

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_app.cache.search_index import complete_indexes
+
 log = logging.getLogger(__name__)
 
 SAFE_KEY = re.compile(r"^[\w][\w .\-@/]{0,79}$")
@@ -133,6 +135,7 @@ class PropertyCatalog:
     number_indexed: frozenset[str] = frozenset()
     numeric_keys: frozenset[str] = frozenset()  # sampled values mostly numbers (sort numerically)
     indexes: frozenset[str] = frozenset()  # every index name on end_user
+    search: frozenset[str] = frozenset()  # search indexes recorded as complete (search_index.py)
 
     def kind(self, key: str) -> PropertyKind:
         if key in self.number_indexed or (key in self.numeric_keys and key not in self.text_indexed):
@@ -253,6 +256,7 @@ def read_catalog(connection: Any, sample: PropertySample | None = None) -> Prope
         number_indexed=frozenset(k for k in number_keys if k and SAFE_KEY.match(k)),
         numeric_keys=sample.numeric_keys() if sample else frozenset(),
         indexes=frozenset(names),
+        search=complete_indexes(raw),
     )
 
 

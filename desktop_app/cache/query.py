@@ -311,6 +311,9 @@ class EndUserQuery:
         if isinstance(node, Not):
             # "everything but X" counts as total minus X: X usually has an index, NOT X never.
             return self._count(raw, MatchAll()) - self._count(raw, node.child)
+        lookup = self._planner.lookup_count(raw, node)
+        if lookup is not None:  # one property condition: counted in the side tables alone
+            return raw.execute(*lookup).fetchone()[0]
         plan = self._planner.plan(raw, node, None, None)
         return raw.execute(f"SELECT count(*) FROM {plan.source} WHERE {plan.where}", plan.params).fetchone()[0]
 

@@ -13,20 +13,25 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any
 
 from desktop_app.cache.filters import (
     And,
+    Between,
+    Compare,
     CompileContext,
+    Equals,
     FilterNode,
     FreeText,
+    Has,
     MatchAll,
     Not,
     Or,
     PropertyField,
     SqlCompiler,
+    Text,
 )
 from desktop_app.cache.indexes import (
     EMAIL_INDEX,
@@ -40,12 +45,18 @@ from desktop_app.cache.indexes import (
     text_index_name,
 )
 from desktop_app.cache.query_rows import PROPERTY_SORT_PREFIX, SortSpec
+from desktop_app.cache.property_index import OTHER, PROPERTY_INDEX
+from desktop_app.cache.search_index import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
 
 FILTER_FIRST_ROWS = 20_000  # a page finds and sorts its rows first when an index gives this few
 WALK_ALL_SHARE = 0.3  # all rows walk the sort's index when at least this share of them match
 FREE_TEXT_INDEX_SHARE = 0.05  # scan the email/external-id index when free text is this rare
 TEXT_SCAN_SHARE = 0.1  # ... and prefer that scan to an indexed driver matching this share or more
+TEXT_INDEX_SHARE = 0.1  # free text this rare or rarer is found through the trigram index ...
+TEXT_INDEX_PAGE_ROWS = 5_000  # ... and, for a page that could walk the sort's index, this few rows
+LOOKUP_PAGE_ROWS = 5_000  # ... and, for a page that could walk the sort's index, this few rows
+PROPERTY_LOOKUP_RATIO = 1.0  # side tables unless another part matches this times fewer rows
 LIST_SHARE_RATIO = 4.0  # a rowid list may be this many times the driver's rows, else re-check rows
 _SAMPLE_IDS = 1000
 _SAMPLE_TTL = 30.0
@@ -161,6 +172,10 @@ class QueryPlanner:
                     f"AND {value} COLLATE NOCASE < '\\' AND {property_sql(key).type} = 'array')"
                 ).fetchone()[0]:
                     array_free.add(key)
+            elif catalog.index_for(key) is None and PROPERTY_INDEX in catalog.search:
+                if not raw.execute(f"SELECT EXISTS (SELECT 1 FROM {PROPERTY_INDEX} WHERE key = ? AND kind = {OTHER} "
+                                   "AND val = 'array')", (key,)).fetchone()[0]:
+                    array_free.add(key)
         return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free))
 
     def order(self, raw: sqlite3.Connection, sort: SortSpec) -> Order:
@@ -247,11 +262,18 @@ class QueryPlanner:
             return Plan(order.source() if sortable else "end_user", "1", params, natural, sortable)
         catalog = self.catalog(raw)
         conjuncts = list(node.children) if isinstance(node, And) else [node]
-        inner = [compiler.node(c.child if isinstance(c, Not) else c) for c in conjuncts]
-        pieces = [f"({sql}) IS NOT 1" if isinstance(c, Not) else sql for c, sql in zip(conjuncts, inner)]
-        whole = " AND ".join(f"({p})" for p in pieces)
+        inner, pieces, whole = _compile(compiler, conjuncts)
         shares = self._shares(raw, [*pieces, whole], params)
         share = shares[-1]
+        page_may_walk = wanted is not None and sortable and walk is not False
+        text_index = self._text_index_pays(raw, catalog, conjuncts, shares, page_may_walk)
+        property_index = self._property_index_pays(raw, compiler.context, conjuncts, shares, page_may_walk)
+        if text_index or property_index:
+            # The same filter, its free text or properties found through the search indexes
+            # (shares stay: both spellings match the same rows).
+            compiler = SqlCompiler(replace(compiler.context, text_index=text_index, property_index=property_index))
+            params = compiler.params
+            inner, pieces, whole = _compile(compiler, conjuncts)
         hints = [_index_hint(c.child if isinstance(c, Not) else c, catalog) for c in conjuncts]
         served: list[str | None] = []  # "" = the planner finds an index itself; a name = hint it
         for sql, hint in zip(inner, hints):
@@ -288,7 +310,7 @@ class QueryPlanner:
         hidden = order.hidden_sql if sortable else natural
         rare_text = any(isinstance(c, FreeText) and shares[i] <= FREE_TEXT_INDEX_SHARE
                         for i, c in enumerate(conjuncts))
-        if rare_text and EMAIL_INDEX in catalog.indexes and (driver is None or shares[driver] >= TEXT_SCAN_SHARE):
+        if rare_text and not compiler.context.text_index and EMAIL_INDEX in catalog.indexes and (driver is None or shares[driver] >= TEXT_SCAN_SHARE):
             # Scanning the small email index (it holds external_id too) beats reading a large
             # driver's rows; the other parts are checked on the few rows the text leaves.
             return Plan(f"end_user INDEXED BY {EMAIL_INDEX}", whole, params, hidden)
@@ -298,6 +320,86 @@ class QueryPlanner:
         elif driver is not None and served[driver]:
             source = f'end_user INDEXED BY "{served[driver]}"'
         return Plan(source, " AND ".join(terms), params, hidden)
+
+
+    def _text_index_pays(self, raw: sqlite3.Connection, catalog: PropertyCatalog, conjuncts: list[FilterNode],
+                         shares: list[float], page_may_walk: bool) -> bool:
+        """Whether free text should go through the trigram index: when it is built, some text
+        is long enough for it, and its rows are few enough that reading them by id beats the
+        scan (or, for a page that may walk the sort's index, beats finding a common fragment
+        on the walk)."""
+        if TEXT_INDEX not in catalog.search:
+            return False
+        found = [shares[i] for i, c in enumerate(conjuncts) if not isinstance(c, Not) and _indexable_text(c)]
+        if not found:
+            return False
+        if page_may_walk:
+            return min(found) * self._total(raw) <= TEXT_INDEX_PAGE_ROWS
+        return min(found) <= TEXT_INDEX_SHARE
+
+
+    def _property_index_pays(self, raw: sqlite3.Connection, context: CompileContext, conjuncts: list[FilterNode],
+                             shares: list[float], page_may_walk: bool) -> bool:
+        """Whether properties without an expression index should be looked up in the side
+        tables: when they are built and such a property is the rarest part of the filter (a
+        lookup lists all its ids; a rarer part is better checked row by row), and, for a page
+        that may walk the sort's index, its rows are few."""
+        if PROPERTY_INDEX not in context.catalog.search:
+            return False
+        probe = SqlCompiler(replace(context, property_index=True))
+        found = [shares[i] for i, c in enumerate(conjuncts) if not isinstance(c, Not) and _looked_up(c, probe)]
+        if not found:
+            return False
+        others = [shares[i] for i, c in enumerate(conjuncts) if not isinstance(c, Not) and not _looked_up(c, probe)]
+        if others and min(others) * PROPERTY_LOOKUP_RATIO < min(found):
+            return False
+        return not page_may_walk or min(found) * self._total(raw) <= LOOKUP_PAGE_ROWS
+
+    def lookup_count(self, raw: sqlite3.Connection, node: FilterNode) -> tuple[str, dict[str, Any]] | None:
+        """A count that reads only the side tables, for a filter that is one property
+        condition looked up there (None otherwise)."""
+        if not isinstance(node, (Has, Equals, Compare, Between)) or not isinstance(node.target, PropertyField):
+            return None
+        context = self._context(raw, node)
+        if PROPERTY_INDEX not in context.catalog.search:
+            return None
+        compiler = SqlCompiler(replace(context, property_index=True))
+        if not compiler.looks_up(node.target.key):
+            return None
+        sql = compiler.lookup(node)
+        # Without array elements each end user has one top-level value per key, which matches
+        # at most one arm (unless two text patterns both match it): no DISTINCT, which would
+        # sort every id.
+        top_only = not isinstance(node, Equals) or (node.target.key in context.array_free and sum(
+            1 for v in node.values if isinstance(v, Text) and not v.literal) <= (0 if any(
+                isinstance(v, Text) and v.literal for v in node.values) else 1))
+        return f"SELECT count({'*' if top_only else 'DISTINCT end_user_id'}) FROM ({sql})", compiler.params
+
+
+def _looked_up(node: FilterNode, probe: SqlCompiler) -> bool:
+    """True when a node holds a property condition the side tables answer."""
+    if isinstance(node, (And, Or)):
+        return any(_looked_up(c, probe) for c in node.children)
+    if isinstance(node, Not):
+        return _looked_up(node.child, probe)
+    target = getattr(node, "target", None)
+    return isinstance(target, PropertyField) and probe.looks_up(target.key)
+
+
+def _compile(compiler: SqlCompiler, conjuncts: list[FilterNode]) -> tuple[list[str], list[str], str]:
+    """Each conjunct's SQL (a negation's child bare), the pieces as filters, and all of them AND-ed."""
+    inner = [compiler.node(c.child if isinstance(c, Not) else c) for c in conjuncts]
+    pieces = [f"({sql}) IS NOT 1" if isinstance(c, Not) else sql for c, sql in zip(conjuncts, inner)]
+    return inner, pieces, " AND ".join(f"({p})" for p in pieces)
+
+
+def _indexable_text(node: FilterNode) -> bool:
+    """True when a node holds free text the trigram index can look up."""
+    if isinstance(node, FreeText):
+        return text_match([node.text]) is not None
+    if isinstance(node, (And, Or)):
+        return any(_indexable_text(c) for c in node.children)
+    return isinstance(node, Not) and _indexable_text(node.child)
 
 
 def _index_hint(node: FilterNode, catalog: PropertyCatalog) -> str | None:

@@ -150,10 +150,19 @@ class PropertyKeyRow(SQLModel, table=True):
     key: str = Field(primary_key=True)
 
 
+class SearchIndexRow(SQLModel, table=True):
+    """A search index recorded as complete (`search_index.py`): the planner trusts no other."""
+
+    __tablename__ = "search_index"
+
+    name: str = Field(primary_key=True)
+    built_at: int
+
+
 ALL_TABLES = tuple(
     model.__table__  # type: ignore[attr-defined]
     for model in (
         EndUserRow, ServerEndUserRow, EditBatchRow, PendingEditRow, AuditEntryRow, ConflictRow,
-        SyncCursorRow, SyncRunRow, PropertyKeyRow,
+        SyncCursorRow, SyncRunRow, PropertyKeyRow, SearchIndexRow,
     )
 )

@@ -134,6 +134,27 @@ class Cache(CacheReads):
         with self._write_lock, self._engine.begin() as connection:
             ensure_query_indexes(connection, property_keys=property_keys, preferred_keys=preferred)
 
+    def search_index_ready(self) -> bool:
+        """True when the free-text search index is built (reads then use it)."""
+        from desktop_app.cache.search_index import TEXT_INDEX, complete_indexes
+
+        with self._engine.connect() as connection:
+            return TEXT_INDEX in complete_indexes(connection.connection.driver_connection)
+
+    def build_search_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
+        """Build the free-text search index unless it is built; True when this call built it.
+
+        For the sync worker after a pull: seconds at a million end users, in one transaction
+        (writes wait, reads go on with the plain scan). From then on every write keeps it
+        current. `progress(done, total)` reports the end users indexed so far.
+        """
+        from desktop_app.cache.search_index import build_search_index
+
+        with self._write_lock, self._engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            return build_search_index(raw, progress)
+
     def remember_filter_keys(self, keys: Sequence[str]) -> None:
         """Note the property keys a session filtered or sorted on, most used first
         (`EndUserQuery.used_property_keys()`): the next `refresh_query_indexes` indexes them.

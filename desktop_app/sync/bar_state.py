@@ -28,6 +28,7 @@ class BarState(enum.StrEnum):
     SENDING = "sending"  # a run pushes queued edits
     RECEIVING = "receiving"  # a run pulls changed end users
     CHECKING = "checking"  # a run looks for end users deleted on the service
+    INDEXING = "indexing"  # a run builds the search index after a first pull
     NEEDS_ATTENTION = "needs_attention"  # idle, with conflicts or rejected edits to look at
     WAITING_TO_SEND = "waiting_to_send"  # idle, edits held back until `send_at` (undo grace)
     EDITS_WAITING = "edits_waiting"  # idle, edits queued for the next run
@@ -36,10 +37,12 @@ class BarState(enum.StrEnum):
 
 
 SYNCING_STATES = frozenset({BarState.RATE_LIMITED, BarState.SENDING, BarState.RECEIVING,
-                            BarState.CHECKING})
-_PHASES = {"push": BarState.SENDING, "pull": BarState.RECEIVING, "reconcile": BarState.CHECKING}
+                            BarState.CHECKING, BarState.INDEXING})
+_PHASES = {"push": BarState.SENDING, "pull": BarState.RECEIVING, "reconcile": BarState.CHECKING,
+           "index": BarState.INDEXING}
 _PHASE_WORDS = {BarState.SENDING: "Sending edits", BarState.RECEIVING: "Receiving end users",
-                BarState.CHECKING: "Checking for deletions"}
+                BarState.CHECKING: "Checking for deletions",
+                BarState.INDEXING: "Building the search index"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,6 +215,7 @@ class SyncService:
         self._check_cancel()
         if pulled.rows >= BIG_PULL_ROWS:
             self.cache.refresh_query_indexes()
+        self._build_search_index()
         # Edits made while the pull ran go out now rather than a whole interval later.
         pushed_late = push_all(client, self.cache, cancelled=self._cancelled, pace=pace)
         removed = 0
@@ -367,6 +368,17 @@ class SyncService:
         self._estimate = PhaseEstimate(
             total, requests=lambda: client.request_count,
             limit_per_minute=lambda: getattr(client, "rate_limit", None))
+
+    def _build_search_index(self) -> None:
+        """Once end users are cached, index their text (once; writes keep it current after).
+
+        Never into an empty cache: a first pull then runs without the index's triggers."""
+        if self.cache.search_index_ready() or self.cache.count_all() == 0:
+            return
+        self._publish(replace(self.status, phase="index", done=0, total=None, rate_per_s=None, eta_s=None,
+                              next_retry_at=None, message="Building the search index…"))
+        self.cache.build_search_index(
+            lambda done, total: self._publish(replace(self.status, phase="index", done=done, total=total)))
 
     def _phase(self, phase: str, done: int) -> None:
         rate, eta = self._estimate.rate_and_eta(done)

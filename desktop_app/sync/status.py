@@ -20,8 +20,8 @@ class SyncStatus:
     """One snapshot of the sync service; a new one is published on every change."""
 
     state: SyncState = SyncState.IDLE
-    phase: str = ""  # "push", "pull", "reconcile" while syncing
-    done: int = 0  # rows pulled or edits pushed in this phase
+    phase: str = ""  # "push", "pull", "index" (building the search index), "reconcile"
+    done: int = 0  # rows pulled, end users indexed or edits pushed in this phase
     total: int | None = None  # an estimate where the service gives no count
     rate_per_s: float | None = None
     eta_s: float | None = None

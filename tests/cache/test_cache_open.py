@@ -182,7 +182,7 @@ def test_an_old_cache_gains_the_bulk_mark_and_names_its_undo_step(cache_path: Pa
             "plan", "Pro", 1, False)
         cache.set_property([7], "plan", "Team", bulk=True)
         assert cache.undo_state().undo.bulk  # type: ignore[union-attr]
-    assert user_version(cache_path) == database.SCHEMA_VERSION == 3
+    assert user_version(cache_path) == database.SCHEMA_VERSION == 4
     assert "bulk" in columns(cache_path, "edit_batch")
 
 
@@ -347,3 +347,15 @@ def test_opening_forgets_the_audit_of_edits_the_service_took_long_ago(tmp_path: 
     with sqlite3.connect(path) as raw:
         kept = [r[0] for r in raw.execute("SELECT edit_id FROM audit_entry ORDER BY edit_id")]
     assert kept == [3, 4, 5, 6, 7]  # recent, or still in play (redo reads "undone" entries)
+
+
+def test_an_old_cache_gains_the_search_index_record_and_builds_the_index_on_request(cache_path: Path) -> None:
+    _v1_file(cache_path)  # schema 4 adds the search_index record; the index waits for a pull
+    with Cache.open(cache_path) as cache:
+        assert user_version(cache_path) == database.SCHEMA_VERSION
+        assert not cache.search_index_ready()
+        assert cache.build_search_index()
+        assert cache.search_index_ready()
+        from desktop_app.cache.query import EndUserQuery
+        assert EndUserQuery(cache.engine).ids("example.com", None).tolist() == [7]
+        assert EndUserQuery(cache.engine).count("plan:pro") == 1

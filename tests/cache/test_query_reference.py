@@ -13,6 +13,7 @@ import random
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +54,8 @@ from desktop_app.cache.filters import (
 )
 from desktop_app.cache.indexes import number_index_name, property_sql, text_index_name
 from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.search_index import build_search_index, drop_search_index
+from desktop_app.cache.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
 from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
 
 NOW = 1_750_000_000  # 2025-06-15
@@ -411,9 +414,12 @@ class Scenario:
     path: Path
     query: EndUserQuery
     kinds: dict[str, str]  # property key -> "text" | "number" for indexed keys
+    # The search indexes (text and properties): "" none, "maintained" built on the empty table
+    # and kept by their triggers through every load, "rebuilt" dropped and built after every load.
+    search: str = ""
 
 
-def make_scenario(path: Path, indexed: dict[str, str]) -> Scenario:
+def make_scenario(path: Path, indexed: dict[str, str], search: str = "") -> Scenario:
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -431,7 +437,10 @@ def make_scenario(path: Path, indexed: dict[str, str]) -> Scenario:
                 raw.execute(f'CREATE INDEX "{number_index_name(key)}" ON end_user({sql.number})')
             else:
                 raw.execute(f'CREATE INDEX "{text_index_name(key)}" ON end_user({sql.value} COLLATE NOCASE)')
-    return Scenario(engine, path, EndUserQuery(engine, clock=FixedClock()), dict(indexed))
+        if search:
+            raw.commit()
+            build_search_index(raw)
+    return Scenario(engine, path, EndUserQuery(engine, clock=FixedClock()), dict(indexed), search)
 
 
 def load(scenario: Scenario, raw_rows: list[tuple[Any, ...]]) -> None:
@@ -439,24 +448,38 @@ def load(scenario: Scenario, raw_rows: list[tuple[Any, ...]]) -> None:
         raw.execute("PRAGMA synchronous = OFF")  # a test database: no need to wait for the disk
         raw.execute("DELETE FROM end_user")
         raw.executemany(INSERT, raw_rows)
+    if scenario.search == "rebuilt":
+        with closing(sqlite3.connect(scenario.path)) as raw:
+            drop_search_index(raw)
+            build_search_index(raw)
+        # Pooled readers that knew the dropped table fail once with "schema has changed"
+        # (FTS5 keeps its own statements); the app never drops it, so readers start afresh.
+        scenario.engine.dispose()
 
 
-SCENARIOS = {
-    "no property indexes": {},
-    "text and number indexes": {"plan": "text", "tags": "text", "revenue_amount": "number", "flag": "number",
-                                "a b": "text", "plan_date": "number"},
+_PROPERTY_INDEXES = {"plan": "text", "tags": "text", "revenue_amount": "number", "flag": "number",
+                     "a b": "text", "plan_date": "number"}
+SCENARIOS: dict[str, tuple[dict[str, str], str]] = {
+    "no property indexes": ({}, ""),
+    "text and number indexes": (_PROPERTY_INDEXES, ""),
+    "search index kept by its triggers": ({}, "maintained"),
+    "search index rebuilt, text and number indexes": (_PROPERTY_INDEXES, "rebuilt"),
 }
 
 
 @pytest.fixture(params=sorted(SCENARIOS), scope="module")
 def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    made = make_scenario(tmp_path_factory.mktemp("reference") / "cache.sqlite", SCENARIOS[request.param])
+    made = make_scenario(tmp_path_factory.mktemp("reference") / "cache.sqlite", *SCENARIOS[request.param])
     yield made
     made.engine.dispose()
 
 
 @pytest.fixture(params=["planner", "walk", "interrupted walks", "rowid lists"])
 def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param != "planner":  # a built search index serves every free text it can
+        monkeypatch.setattr(query_plan, "TEXT_INDEX_SHARE", 2.0)
+        monkeypatch.setattr(query_plan, "TEXT_INDEX_PAGE_ROWS", 10**12)
+        monkeypatch.setattr(query_plan, "PROPERTY_LOOKUP_RATIO", 0.0)
     if request.param in ("walk", "interrupted walks"):  # always walk the sort index
         monkeypatch.setattr(query_plan, "WALK_ALL_SHARE", 0.0)
     if request.param == "interrupted walks":  # ... and give pages no time: the fallback runs

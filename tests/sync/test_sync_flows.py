@@ -252,3 +252,26 @@ def test_stopping_a_sync_that_waits_out_a_rate_limit_takes_no_time(cache: Cache)
         assert time.monotonic() - started < 2
         [run] = cache.last_sync_runs(1)
         assert run.outcome == "cancelled"
+
+
+def test_the_first_sync_builds_the_search_index_after_its_pull(emu: Emulator, cache: Cache) -> None:
+    """Not during the pull (its triggers would slow every row), and said in the status."""
+    seen: list[tuple[str, int, int | None, bool]] = []
+    service = SyncService(cache, lambda: WootricClient(credentials(emu)), cpu_share=0.5)
+    service.subscribe(lambda status: seen.append(
+        (status.phase, status.done, status.total, cache.search_index_ready())))
+    try:
+        assert not cache.search_index_ready()
+        assert service.run_once().state is SyncState.IDLE
+        assert cache.search_index_ready()
+        phases = [phase for phase, *_ in seen]
+        assert phases.index("pull") < phases.index("index")
+        assert not any(ready for phase, _, _, ready in seen if phase == "pull")  # the pull ran without it
+        count = cache.count_all()
+        assert ("index", 2 * count, 2 * count) in [(p, d, t) for p, d, t, _ in seen]  # text, then properties
+        assert seen[-1][0] == ""
+        seen.clear()
+        service.run_once()
+        assert "index" not in [phase for phase, *_ in seen]  # built once, kept by every write since
+    finally:
+        service.stop()

@@ -95,6 +95,16 @@ def test_each_state_renders_in_words(
     assert widget.icon_label.accessibleName() == text
 
 
+def test_building_the_search_index_says_so_with_its_progress(
+        qtbot: QtBot, bar: tuple[SyncStatusBar, _ScriptedSync]) -> None:
+    widget, sync = bar
+    status = SyncStatus(SyncState.SYNCING, phase="index", done=300_000, total=2_000_000)
+    _publish_from_worker(sync, status)
+    qtbot.waitUntil(lambda: widget.status == status, timeout=10_000)
+    assert widget.state_label.text() == "Building the search index · 300,000 of 2,000,000…"
+    assert widget.progress.isVisible()
+
+
 def test_syncing_shows_counts_rate_and_eta(qtbot: QtBot, bar: tuple[SyncStatusBar, _ScriptedSync]) -> None:
     widget, sync = bar
     status = SyncStatus(SyncState.SYNCING, phase="pull", done=1200, total=5000,
