@@ -252,7 +252,7 @@ class SyncStatusBar(QStatusBar):
         if self._held is not None:
             self.render(self._held)
 
-    def render(self, status: SyncStatus) -> None:
+    def render(self, status: SyncStatus) -> None:  # type: ignore[override]  # shadows QWidget.render (not virtual); rename with the sync bar's rework
         """Show one snapshot (GUI thread only)."""
         self._status = status
         self._held = None

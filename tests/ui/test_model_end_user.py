@@ -277,7 +277,7 @@ class _CountingModel(EndUserTableModel):
         type(self).data_calls += 1
         return super().data(index, role)
 
-    def multiData(self, index: Any, roleDataSpan: Any) -> None:  # noqa: N803 - Qt's name
+    def multiData(self, index: Any, roleDataSpan: Any) -> None:
         type(self).multi_data_calls += 1
         super().multiData(index, roleDataSpan)
 
