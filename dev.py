@@ -3,6 +3,7 @@
 
     python3 dev.py demo          # the app on its embedded emulator with sample end users
     python3 dev.py test [ARGS]   # the whole test suite, headless (ARGS go to pytest)
+    python3 dev.py check         # the static checks: import contracts, mypy, ruff
     python3 dev.py run ARGS      # any `wootric-desk` command, e.g. `run sync`
 
 The first call creates `.venv/` and installs the locked dependencies (`uv.lock`) into it.
@@ -34,7 +35,7 @@ def _venv_python() -> Path:
 
 def ensure_environment() -> None:
     """Create the environment and sync it with the lock file (a second or two when up to date)."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - any python3 runs this file; it says why it stops
         sys.exit(f"Wootric Desk needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     uv = _exe(TOOLS, "uv")
     if not uv.exists():
@@ -68,8 +69,26 @@ def _keyring_wrapped(command: list[str]) -> tuple[list[str], dict[str, str]]:
     return ["dbus-run-session", "--", "sh", "-c", script], env
 
 
+# The static checks, each configured in pyproject.toml; `check` runs them all and fails if any does.
+CHECKS = (
+    ("import contracts", ["lint-imports", "--no-cache"]),
+    ("types", ["mypy"]),
+    ("lint", ["ruff", "check", "--no-cache", "--output-format", "concise", "."]),
+)
+
+
+def run_checks() -> int:
+    failed = []
+    for name, command in CHECKS:
+        print(f"== {name}: {' '.join(command)}", flush=True)
+        if subprocess.call([str(BIN / command[0]), *command[1:]], cwd=ROOT) != 0:
+            failed.append(name)
+    print(f"static checks failed: {', '.join(failed)}" if failed else "static checks passed")
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "run"}:
+    if not argv or argv[0] not in {"demo", "test", "run", "check"}:
         print(__doc__.strip())
         return 2
     ensure_environment()
@@ -78,6 +97,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "wootric-desk"), "--demo", *rest])
     if verb == "run":
         return subprocess.call([str(BIN / "wootric-desk"), *rest])
+    if verb == "check":
+        return run_checks()
     command = [str(_venv_python()), "-m", "pytest", *rest]
     command, env = _keyring_wrapped(command)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")

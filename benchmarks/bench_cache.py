@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy import create_engine
 
-from desktop_app.cache import Cache  # noqa: E402
-from desktop_app.cache.rows import EFFECTIVE_COLUMNS, server_values  # noqa: E402
-from desktop_app.cache.tables import EndUserRow  # noqa: E402
-from desktop_app.domain import EndUser, SurveySettings  # noqa: E402
+from desktop_app.cache import Cache
+from desktop_app.cache.rows import EFFECTIVE_COLUMNS, server_values
+from desktop_app.cache.tables import EndUserRow
+from desktop_app.domain import EndUser, SurveySettings
 
 PLANS = ("free", "starter", "pro", "enterprise")
 REGIONS = ("emea", "amer", "apac")

@@ -77,7 +77,7 @@ def build_cache(path: Path, rows: int, seed: int = 7) -> float:
     plans = ("free", "pro", "enterprise", "Pro, annual")
     start = time.perf_counter()
 
-    def generate():  # noqa: ANN202 - a local generator
+    def generate():
         for i in range(1, rows + 1):
             disabled = i % 10 == 0
             properties = {

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_app.api import Credentials, WootricClient  # noqa: E402
-from desktop_app.cache import Cache  # noqa: E402
-from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator  # noqa: E402
-from desktop_app.sync import SyncService  # noqa: E402
-from desktop_app.sync.push import push_all  # noqa: E402
+from desktop_app.api import Credentials, WootricClient
+from desktop_app.cache import Cache
+from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
+from desktop_app.sync import SyncService
+from desktop_app.sync.push import push_all
 
 
 def main() -> None:

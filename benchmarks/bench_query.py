@@ -29,19 +29,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, event  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+from sqlalchemy import create_engine, event
+from sqlmodel import SQLModel
 
-import desktop_app.cache.query_plan as query_plan  # noqa: E402
-from desktop_app.cache.indexes import ensure_query_indexes  # noqa: E402
-from desktop_app.cache.search_index import (  # noqa: E402
+import desktop_app.cache.query_plan as query_plan
+from desktop_app.cache.indexes import ensure_query_indexes
+from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.search_index import (
     build_search_index,
     complete_indexes,
     drop_search_index,
 )
-from desktop_app.cache.state_tables import SearchIndexRow  # noqa: E402,F401  (registers the table)
-from desktop_app.cache.query import EndUserQuery, SortSpec  # noqa: E402
-from desktop_app.cache.tables import EndUserRow  # noqa: E402,F401  (registers the table)
+from desktop_app.cache.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
+from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
 
 COLUMNS = (
     "id, email, external_id, external_created_at, last_surveyed, phone_number, created_at, "

@@ -102,8 +102,8 @@ class SurveyResponse:
     channel: str | None = None
 
 
-def canonical_value(value: PropertyValue | None) -> str | None:
-    """A property value as the service will hand it back after a form-encoded PUT.
+def canonical_value(value: object) -> str | None:
+    """A property (or field) value as the service will hand it back after a form-encoded PUT.
 
     Three-way merges and "did it change" checks compare these, so 1000 and "1000" are equal.
     """

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import traceback
+from io import TextIOWrapper
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ class RedactingFilter(logging.Filter):
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating file that is created user-only (0600), rollovers included."""
 
-    def _open(self):  # type: ignore[no-untyped-def]  # noqa: ANN202 - stdlib signature
+    def _open(self) -> TextIOWrapper:
         stream = super()._open()
         try:
             os.chmod(self.baseFilename, 0o600)
@@ -335,7 +336,7 @@ class ErrorSink:
         for callback in subscribers:
             try:
                 callback(report)
-            except Exception:  # noqa: BLE001 - a broken subscriber must not loop the sink
+            except Exception:  # a broken subscriber must not loop the sink
                 log.exception("error sink subscriber failed")
         return report
 

@@ -1,10 +1,14 @@
-"""Shared fixtures: an in-process Wootric emulator on loopback, and a real Secret Service."""
+"""Shared fixtures: an in-process Wootric emulator on loopback, a real Secret Service, and a
+check that no test leaves a QTimer or QThread running."""
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,66 @@ from desktop_app.credentials import KeyringStore, open_credential_store
 from desktop_app.emulator import Emulator
 
 EmulatorFactory = Callable[..., Emulator]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _started_at() -> str | None:
+    """Where the project's code (not pytest-qt's waits) started the timer or thread."""
+    frame = sys._getframe(2)  # the caller of the patched start()
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if "pytestqt" in filename:
+            return None
+        path = Path(filename)
+        if path.is_relative_to(ROOT) and not path.is_relative_to(ROOT / ".venv") and path.name != "conftest.py":
+            return f"{path.relative_to(ROOT)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+@pytest.fixture(autouse=True)
+def no_qt_timer_or_thread_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a QTimer active or a QThread running once its widgets are gone:
+    its callbacks would fire in a later test, on objects that test never made.
+
+    Autouse, so it is set up before (and torn down after) qtbot, whose teardown closes the
+    widgets the test registered; deleted objects count as stopped.
+    """
+    if "PySide6.QtCore" not in sys.modules:  # a Qt-free test: nothing to watch
+        yield
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent, QThread, QTimer
+
+    watched: list[tuple[weakref.ref[Any], str]] = []
+
+    def watching(original: Callable[..., Any]) -> Callable[..., Any]:
+        def start(self: Any, *args: Any, **kwargs: Any) -> Any:
+            where = _started_at()
+            if where is not None:
+                watched.append((weakref.ref(self), where))
+            return original(self, *args, **kwargs)
+        return start
+
+    monkeypatch.setattr(QTimer, "start", watching(QTimer.start))
+    monkeypatch.setattr(QThread, "start", watching(QThread.start))
+    yield
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    left: list[str] = []
+    for ref, where in watched:
+        obj = ref()
+        try:
+            if isinstance(obj, QTimer) and obj.isActive():
+                obj.stop()  # so the next test starts clean
+                left.append(f"a QTimer started at {where} is still active")
+            elif isinstance(obj, QThread) and obj.isRunning():
+                obj.quit()
+                obj.wait(5000)
+                left.append(f"a QThread started at {where} was still running")
+        except RuntimeError:  # its C++ object is gone: stopped with it
+            continue
+    if left:
+        pytest.fail("; ".join(dict.fromkeys(left)), pytrace=False)
 
 
 @pytest.fixture

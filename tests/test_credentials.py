@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import stat
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 

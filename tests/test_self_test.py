@@ -118,7 +118,7 @@ def test_a_failed_end_to_end_check_says_what_and_cleans_up(
     folders: list[Path] = []
     real_home = self_test._private_home
 
-    def spy_home(folder: Path):  # noqa: ANN202 - wraps a context manager factory
+    def spy_home(folder: Path):
         folders.append(folder)
         return real_home(folder)
 

@@ -219,12 +219,12 @@ class WootricClient:
 
         `properties` is the WHOLE merged hash: the service replaces it, and `{}` clears it.
         """
-        fields: dict[str, object] = {
+        fields: dict[str, FormValue | Unset] = {
             "email": email, "external_id": external_id, "last_surveyed": last_surveyed,
             "external_created_at": external_created_at, "phone_number": phone_number,
         }
         params: dict[str, FormValue] = {
-            k: v for k, v in fields.items() if not isinstance(v, Unset)  # type: ignore[misc]
+            k: v for k, v in fields.items() if not isinstance(v, Unset)
         }
         if not isinstance(properties, Unset):
             params["properties"] = dict(properties)

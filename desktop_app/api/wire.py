@@ -62,13 +62,13 @@ def _canonical_time(text: str) -> int | None:
     return calendar.timegm(fields) - (offset if text[20] == "+" else -offset)
 
 
-def _time(value: object, name: str) -> int | None:
+def _time(value: Any, name: str) -> int | None:  # whatever the JSON held
     if type(value) is str:  # exactly str: the hot path
         fast = _canonical_time(value)
         if fast is not None:
             return fast
     try:
-        return parse_wire_time(value)  # type: ignore[arg-type]
+        return parse_wire_time(value)
     except (TimestampError, TypeError, ValueError) as exc:
         raise ProtocolError(f"unreadable {name} in the service's answer") from exc
 

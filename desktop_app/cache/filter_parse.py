@@ -435,9 +435,9 @@ def _value_node(target: Target, label: str, alt: list[_Piece], position: int) ->
     if age and not integer and (dates or op is not None):
         bound = _age(age, where)
         if op is None:
-            span = f"{bound.amount} {_UNIT_NAMES[bound.unit]}"
+            length = f"{bound.amount} {_UNIT_NAMES[bound.unit]}"
             raise FilterError(
-                f"Say {label}:<{raw} for within the last {span}, or {label}:>{raw} for longer ago", where
+                f"Say {label}:<{raw} for within the last {length}, or {label}:>{raw} for longer ago", where
             )
         return Compare(target, op, bound)
     span = None if integer else _span(raw, where, dash_only=not dates)

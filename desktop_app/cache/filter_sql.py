@@ -164,8 +164,8 @@ class SqlCompiler:
                 if low is not None:
                     terms.append(f"{expr} >= {self.bind(self.low(low))}")
                 if high is not None:
-                    op, value = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
-                    terms.append(f"{expr} {op} {self.bind(value)}")
+                    below, value = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
+                    terms.append(f"{expr} {below} {self.bind(value)}")
                 return "(" + " AND ".join(terms) + ")"
         raise TypeError(f"not a filter node: {node!r}")
 

@@ -129,7 +129,7 @@ def _relay_in_python(
         server = fresh.get(end_user_id)
         if server is None or (
             newer_only and held is not None
-            and int(server[I_UPDATED_AT]) < int(held[I_UPDATED_AT])  # type: ignore[call-overload]
+            and int(server[I_UPDATED_AT]) < int(held[I_UPDATED_AT])
         ):
             server = held
         if server is None:

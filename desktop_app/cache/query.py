@@ -300,10 +300,10 @@ class EndUserQuery:
                 yield raw
             return
         with self._source.connect() as connection:
-            raw = connection.connection.driver_connection
-            if not isinstance(raw, sqlite3.Connection):
+            driver = connection.connection.driver_connection
+            if not isinstance(driver, sqlite3.Connection):
                 raise TypeError("EndUserQuery needs an engine on SQLite")
-            yield raw
+            yield driver
 
     def _count(self, raw: sqlite3.Connection, node: FilterNode) -> int:
         if isinstance(node, MatchAll):

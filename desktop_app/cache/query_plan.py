@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import tzinfo
-from typing import Any
+from typing import Any, cast
 
 from desktop_app.cache.filters import (
     And,
@@ -257,9 +257,10 @@ class QueryPlanner:
         compiler = SqlCompiler(self._context(raw, node))
         params = compiler.params
         sortable = order is not None and order.index is not None
+        sort = cast(Order, order)  # read only where `sortable`, which implies an order
         natural = order.sql if order else ""
         if isinstance(node, MatchAll):
-            return Plan(order.source() if sortable else "end_user", "1", params, natural, sortable)
+            return Plan(sort.source() if sortable else "end_user", "1", params, natural, sortable)
         catalog = self.catalog(raw)
         conjuncts = list(node.children) if isinstance(node, And) else [node]
         inner, pieces, whole = _compile(compiler, conjuncts)
@@ -294,7 +295,7 @@ class QueryPlanner:
 
         full_walk = bool(walk and sortable and wanted is None and one_statement)
         if walk and sortable and not full_walk:
-            return Plan(order.source(), whole, params, natural, True, share)
+            return Plan(sort.source(), whole, params, natural, True, share)
         terms = []
         for i, conjunct in enumerate(conjuncts):
             negated = isinstance(conjunct, Not)
@@ -306,8 +307,8 @@ class QueryPlanner:
             else:
                 terms.append(f"({pieces[i]})")
         if full_walk:  # every row of the sort index is visited: probe lists, never read rows
-            return Plan(order.source(), " AND ".join(terms), params, natural, True, share)
-        hidden = order.hidden_sql if sortable else natural
+            return Plan(sort.source(), " AND ".join(terms), params, natural, True, share)
+        hidden = sort.hidden_sql if sortable else natural
         rare_text = any(isinstance(c, FreeText) and shares[i] <= FREE_TEXT_INDEX_SHARE
                         for i, c in enumerate(conjuncts))
         if rare_text and not compiler.context.text_index and EMAIL_INDEX in catalog.indexes and (driver is None or shares[driver] >= TEXT_SCAN_SHARE):
@@ -315,8 +316,8 @@ class QueryPlanner:
             # driver's rows; the other parts are checked on the few rows the text leaves.
             return Plan(f"end_user INDEXED BY {EMAIL_INDEX}", whole, params, hidden)
         source = "end_user"
-        if driver is not None and sortable and hints[driver] == order.index:
-            source, hidden = order.source(), natural  # the driver's index is the sort's: in order
+        if driver is not None and sortable and hints[driver] == sort.index:
+            source, hidden = sort.source(), natural  # the driver's index is the sort's: in order
         elif driver is not None and served[driver]:
             source = f'end_user INDEXED BY "{served[driver]}"'
         return Plan(source, " AND ".join(terms), params, hidden)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -24,29 +25,30 @@ from desktop_app.cache.records import (
     SyncRunRecord,
 )
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, SERVER_COLUMNS, end_user_of, load_json
+from desktop_app.domain import EndUser
 
 _PENDING_COLUMNS = ('id, end_user_id, batch_id, kind, "key", base_json, value_json, created_at,'
                     " state, message, sent_at")
 
 
-def _pending_edit(row: Sequence[object]) -> PendingEdit:
+def _pending_edit(row: Sequence[Any]) -> PendingEdit:  # a row as SQLite holds it
     (edit_id, end_user_id, batch_id, kind, key, base_json, value_json, created_at, state,
      message, sent_at) = row
     return PendingEdit(
-        id=int(edit_id), end_user_id=int(end_user_id), batch_id=int(batch_id),  # type: ignore[call-overload]
-        kind=EditKind(kind), key=key, base=load_json(base_json),  # type: ignore[arg-type]
-        value=load_json(value_json), created_at=int(created_at),  # type: ignore[arg-type,call-overload]
-        state=EditState(state), message=message,  # type: ignore[arg-type]
-        sent_at=None if sent_at is None else int(sent_at),  # type: ignore[call-overload]
+        id=int(edit_id), end_user_id=int(end_user_id), batch_id=int(batch_id),
+        kind=EditKind(kind), key=key, base=load_json(base_json),
+        value=load_json(value_json), created_at=int(created_at),
+        state=EditState(state), message=message,
+        sent_at=None if sent_at is None else int(sent_at),
     )
 
 
-def _sync_run(row: Sequence[object]) -> SyncRunRecord:
+def _sync_run(row: Sequence[Any]) -> SyncRunRecord:
     run_id, kind, outcome, reason, started_at, finished_at, counts_json = row
     return SyncRunRecord(
-        id=int(run_id), kind=str(kind), outcome=str(outcome), reason=str(reason or ""),  # type: ignore[call-overload]
-        started_at=int(started_at),  # type: ignore[call-overload]
-        finished_at=None if finished_at is None else int(finished_at),  # type: ignore[call-overload]
+        id=int(run_id), kind=str(kind), outcome=str(outcome), reason=str(reason or ""),
+        started_at=int(started_at),
+        finished_at=None if finished_at is None else int(finished_at),
         counts=json.loads(str(counts_json or "{}")),
     )
 
@@ -56,7 +58,7 @@ class CacheReads:
 
     _engine: Engine
 
-    def get(self, id: int) -> CachedEndUser | None:  # noqa: A002 - the API's name
+    def get(self, id: int) -> CachedEndUser | None:
         with self._engine.connect() as connection:
             row = connection.exec_driver_sql(
                 f"SELECT {', '.join(EFFECTIVE_COLUMNS)} FROM end_user WHERE id = ?", (id,)).first()
@@ -70,6 +72,7 @@ class CacheReads:
                 (id,)).all()
         effective = end_user_of(row)
         pending_count, has_conflict, pending_delete = row[-3:]
+        server: EndUser | None
         if copy is not None:
             server = end_user_of(copy)
         else:  # nothing laid over it: the effective row is the server's row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 from dataclasses import fields
 
 from desktop_app.cache.records import EditKind
@@ -23,7 +24,7 @@ I_ID, I_EMAIL, I_EXTERNAL_ID = 0, 1, 2
 I_UPDATED_AT = 7
 I_SURVEYS_DISABLED, I_DISABLED_BY, I_SETTINGS, I_PROPERTIES = 8, 9, 10, 11
 
-ServerValues = tuple[object, ...]  # one row in SERVER_COLUMNS order
+ServerValues = tuple[Any, ...]  # one row in SERVER_COLUMNS order, as SQLite holds it
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _SETTING_NAMES = tuple(f.name for f in fields(SurveySettings))
@@ -72,17 +73,17 @@ def server_values(user: EndUser) -> ServerValues:
     )
 
 
-def end_user_of(values: Sequence[object]) -> EndUser:
+def end_user_of(values: Sequence[Any]) -> EndUser:
     """An EndUser from row values in SERVER_COLUMNS order (extra trailing columns ignored)."""
     return EndUser(
-        id=int(values[0]),  # type: ignore[call-overload]
+        id=int(values[0]),
         email=str(values[1]),
-        external_id=values[2],  # type: ignore[arg-type]
-        external_created_at=values[3],  # type: ignore[arg-type]
-        last_surveyed=values[4],  # type: ignore[arg-type]
-        phone_number=values[5],  # type: ignore[arg-type]
-        created_at=values[6],  # type: ignore[arg-type]
-        updated_at=values[7],  # type: ignore[arg-type]
+        external_id=values[2],
+        external_created_at=values[3],
+        last_surveyed=values[4],
+        phone_number=values[5],
+        created_at=values[6],
+        updated_at=values[7],
         properties=json.loads(str(values[I_PROPERTIES])),
         settings=settings_from_json(str(values[I_SETTINGS])),
     )

@@ -160,7 +160,7 @@ class SearchIndexRow(SQLModel, table=True):
 
 
 ALL_TABLES = tuple(
-    model.__table__  # type: ignore[attr-defined]
+    model.__table__  # type: ignore[union-attr]  # SQLModel sets it on table models; its types do not say so
     for model in (
         EndUserRow, ServerEndUserRow, EditBatchRow, PendingEditRow, AuditEntryRow, ConflictRow,
         SyncCursorRow, SyncRunRow, PropertyKeyRow, SearchIndexRow,

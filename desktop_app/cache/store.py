@@ -278,10 +278,10 @@ class Cache(CacheReads):
     def unset_property(self, ids: Sequence[int], key: str, *, bulk: bool = False) -> CacheChanges:
         return self._edit(EditOp(EditKind.UNSET_PROPERTY, check_property_key(key)), ids, bulk)
 
-    def set_email(self, id: int, email: str) -> CacheChanges:  # noqa: A002 - the API's name
+    def set_email(self, id: int, email: str) -> CacheChanges:
         return self._edit(EditOp(EditKind.SET_EMAIL, None, check_email(email)), [id])
 
-    def set_external_id(self, id: int, external_id: str | None) -> CacheChanges:  # noqa: A002
+    def set_external_id(self, id: int, external_id: str | None) -> CacheChanges:
         return self._edit(EditOp(EditKind.SET_EXTERNAL_ID, None, check_external_id(external_id)),
                           [id])
 

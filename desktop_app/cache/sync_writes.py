@@ -70,7 +70,7 @@ def ingest(connection: Connection, end_users: Sequence[EndUser], cursor_key: str
     for user in end_users:
         values = server_values(user)
         held = rows.get(user.id)
-        if held is None or user.updated_at >= held[I_UPDATED_AT]:  # type: ignore[operator]
+        if held is None or user.updated_at >= held[I_UPDATED_AT]:
             rows[user.id] = values
         keys.update(user.properties)
     ids = list(rows)
@@ -136,7 +136,7 @@ def _rebase_on_our_answer(connection: Connection, end_user_id: int, server: EndU
     for (kind_text, key), values in sent.items():
         kind = EditKind(kind_text)
         now_there = _value_of(server, kind, key)
-        if not any(canonical_value(now_there) == canonical_value(v) for v in values):  # type: ignore[arg-type]
+        if not any(canonical_value(now_there) == canonical_value(v) for v in values):
             continue  # not ours on the service: a newer edit keeps its base and may conflict
         kinds = [k.value for k in EditKind if k.field == kind.field]
         connection.exec_driver_sql(

@@ -62,9 +62,9 @@ def check_property_value(value: object) -> PropertyValue:
     elif not isinstance(value, (str, bool, int, float)):
         raise EditRejected(f"The service does not take {type(value).__name__} property values; "
                            "use text, a number, true/false or a list of texts.")
-    if len(canonical_value(value) or "") > MAX_VALUE_CHARS:  # type: ignore[arg-type]
+    if len(canonical_value(value) or "") > MAX_VALUE_CHARS:
         raise EditRejected(f"A property value can have at most {MAX_VALUE_CHARS} characters.")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_email(email: object) -> str:

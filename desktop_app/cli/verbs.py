@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from desktop_app import accounts
@@ -215,7 +215,7 @@ def _edit(args: argparse.Namespace, action: str) -> int:
     return EXIT_OK
 
 
-def cmd_edit(action: str):  # noqa: ANN201 - argparse handler factory
+def cmd_edit(action: str) -> Callable[[argparse.Namespace], int]:
     return lambda args: _edit(args, action)
 
 
@@ -293,14 +293,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from desktop_app.cache.query import EndUserQuery
-    from desktop_app.export import ExportOptions, export_csv
+    from desktop_app.export import ExportOptions, TimestampFormat, export_csv
 
     session = open_session()
     try:
         query = EndUserQuery(session.cache.engine)
         options = ExportOptions(
             columns=args.columns.split(",") if args.columns else None,
-            timestamps="unix" if args.unix_timestamps else "iso",
+            timestamps=TimestampFormat.UNIX if args.unix_timestamps else TimestampFormat.ISO,
             bom=args.bom,
             neutralize_formulas=not args.keep_formulas,
             sort=_sort(args),

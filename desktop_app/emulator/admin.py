@@ -95,6 +95,7 @@ class EmulatorAdmin:
                         return _bad("the body must be a JSON object")
                     fields = dict(document)
                     opted_out = fields.pop("opted_out", None)
+                    updated: dict[str, object] | None
                     if fields:
                         updated = store.update(end_user_id, **fields)
                     else:

@@ -97,10 +97,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "WootricEmulator/1.0"
     sys_version = ""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's naming
+    def do_GET(self) -> None:
         self._serve()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The Date header by the emulator clock, so scaled time agrees everywhere."""
@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         # the path only: query strings may carry access tokens
         log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         # request lines may hold `access_token=...`: never let a token reach the log
         log.debug("emulator: %s", _TOKEN_IN_QUERY.sub(r"\1[redacted]", format % args))
 

@@ -92,12 +92,12 @@ class ListQuery:
     offset: int = 0
 
 
-def _opt_int(value: object) -> int | None:
-    if type(value) is int or value is None:  # noqa: E721 - the fast path of a million-row load
-        return value  # type: ignore[return-value]
+def _opt_int(value: Any) -> int | None:  # whatever the JSON held
+    if type(value) is int or value is None:  # the fast path of a million-row load
+        return value
     if value == "":
         return None
-    return parse_wire_time(value)  # type: ignore[arg-type]
+    return parse_wire_time(value)
 
 
 def _opt_str(value: object) -> str | None:
@@ -138,7 +138,7 @@ def _row_from_seed(seed: Mapping[str, Any], now: int, *, keep_updated_at: bool) 
         created_at = now
     updated_at = _opt_int(seed.get("updated_at")) if keep_updated_at else now
     properties = seed.get("properties") or {}
-    if type(properties) is not dict:  # noqa: E721 - the common case without an ABC check
+    if type(properties) is not dict:  # the common case without an ABC check
         if not isinstance(properties, Mapping):
             raise ValueError("properties must be an object")
         properties = dict(properties)
@@ -362,7 +362,7 @@ class EmulatorStore:
                 raise DuplicateEmail(row[1])
             cursor = self._db.execute(_INSERT, row)
             new_id = cursor.lastrowid if row[0] is None else row[0]
-            user = self.fetch(int(new_id))  # type: ignore[arg-type]
+            user = self.fetch(int(new_id))  # type: ignore[arg-type]  # lastrowid is set after an INSERT
         assert user is not None
         return user
 

@@ -89,7 +89,7 @@ class IsoTimestamps:
             return [self(u) for u in values]  # out-of-range or odd values: the careful path
 
 
-def property_text(value: object, neutralize_formulas: bool) -> object:
+def property_text(value: Any, neutralize_formulas: bool) -> object:  # any decoded JSON value
     """One property value as a cell. Missing and JSON null are both an empty cell.
 
     Numbers stay numbers, booleans are `true`/`false`, arrays are their items joined with
@@ -99,18 +99,18 @@ def property_text(value: object, neutralize_formulas: bool) -> object:
         return ""
     kind = type(value)
     if kind is str:
-        return neutralize(value) if neutralize_formulas else value  # type: ignore[arg-type]
+        return neutralize(value) if neutralize_formulas else value
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
         return value
     if kind is float:
-        if math.isfinite(value):  # type: ignore[arg-type]
+        if math.isfinite(value):
             return value  # the csv module writes repr(): the shortest exact form
         text = json.dumps(value)  # NaN / Infinity: only from hand-made JSON; they are text
         return neutralize(text) if neutralize_formulas else text
     if kind is list:
-        text = ARRAY_SEPARATOR.join(_array_item(item) for item in value)  # type: ignore[attr-defined]
+        text = ARRAY_SEPARATOR.join(_array_item(item) for item in value)
         return neutralize(text) if neutralize_formulas else text
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 

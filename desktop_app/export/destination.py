@@ -9,7 +9,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol, TextIO
+from typing import BinaryIO, Protocol, TextIO, cast
 
 ENCODING = "utf-8"
 # Lone surrogates (only possible from malformed JSON) have no UTF-8 form; they become "?".
@@ -128,9 +128,9 @@ class StreamTarget:
 
     def write(self, text: str) -> None:
         if self._text:
-            self._stream.write(text)  # type: ignore[arg-type]
+            cast(TextIO, self._stream).write(text)  # `_text` says which of the two it is
         else:
-            self._stream.write(text.encode(ENCODING, ENCODING_ERRORS))  # type: ignore[arg-type]
+            cast(BinaryIO, self._stream).write(text.encode(ENCODING, ENCODING_ERRORS))
 
     def commit(self) -> None:
         flush = getattr(self._stream, "flush", None)

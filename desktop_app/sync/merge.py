@@ -67,7 +67,7 @@ def _theirs(theirs: EndUser, target: tuple[str, str | None]) -> object:
 
 
 def _same(a: object, b: object) -> bool:
-    return canonical_value(a) == canonical_value(b)  # type: ignore[arg-type]
+    return canonical_value(a) == canonical_value(b)
 
 
 def plan_push(edits: Sequence[PendingEdit], theirs: EndUser) -> MergePlan:
@@ -112,7 +112,7 @@ def plan_push(edits: Sequence[PendingEdit], theirs: EndUser) -> MergePlan:
                 if mine is None:
                     merged_props.pop(key or "", None)
                 else:
-                    merged_props[key or ""] = mine  # type: ignore[assignment]
+                    merged_props[key or ""] = mine  # type: ignore[assignment]  # checked as a PropertyValue when made
             elif name == "surveys":
                 surveys = bool(mine)
             else:

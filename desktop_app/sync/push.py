@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.api import NotFoundError, ValidationError
 from desktop_app.cache.records import EditKind, EditState, PendingEdit
@@ -125,11 +125,11 @@ def _send(
     for _ in range(4):
         if not fields and properties is None:
             break
-        kwargs: dict[str, object] = dict(fields)
+        kwargs: dict[str, Any] = dict(fields)  # each value checked for its field when edited
         if properties is not None:
             kwargs["properties"] = properties
         try:
-            server = client.update_end_user(plan.end_user_id, **kwargs)  # type: ignore[arg-type]
+            server = client.update_end_user(plan.end_user_id, **kwargs)
             break
         except ValidationError as error:
             culprit = error.field if error.field in fields or error.field == "properties" else None

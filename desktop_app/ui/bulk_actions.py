@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from desktop_app.cache.filter_parse import FilterError
 from desktop_app.domain import DisabledBy, PropertyValue, canonical_value
 from desktop_app.ui.property_editors import PropertyValueDialog
 from desktop_app.ui.tasks import WRITE_QUEUE
@@ -163,7 +164,7 @@ def compute_preview(query: Any, request: BulkRequest, scope: BulkScope, sort: An
     if scope.ids is None and request.kind is not BulkKind.DELETE:
         try:
             by_filter = _preview_by_filter(query, request, scope.filter_text or "", sort)
-        except Exception:  # a term the language spells differently: classify the rows instead
+        except FilterError:  # a term the language spells differently: classify the rows instead
             by_filter = None
         if by_filter is not None:
             return by_filter

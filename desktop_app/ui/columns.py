@@ -188,7 +188,7 @@ class ColumnLayout:
             spec = column_for(key)
             if spec is not None and spec not in out:
                 out.append(spec)
-        return out or [column_for(k) for k in DEFAULT_VISIBLE]  # type: ignore[misc]
+        return out or [default for k in DEFAULT_VISIBLE if (default := column_for(k)) is not None]
 
     def with_keys(self, keys: Sequence[str]) -> ColumnLayout:
         return ColumnLayout(tuple(keys), self.widths)

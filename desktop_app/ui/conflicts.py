@@ -109,10 +109,10 @@ class _RecordTable(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[Any] = []
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -125,7 +125,7 @@ class _RecordTable(QAbstractTableModel):
             return record
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
                 and 0 <= section < len(self.COLUMNS)):
@@ -506,7 +506,7 @@ class ConflictsView(QWidget):
             self._unsubscribe()
             self._unsubscribe = None
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: Any) -> None:
         settings = QSettings()
         settings.setValue("conflicts_view/geometry", self.saveGeometry())
         settings.setValue("conflicts_view/splitter", self.splitter.saveState())
@@ -522,7 +522,7 @@ class ConflictsView(QWidget):
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: Any) -> None:
         if self._unsubscribe is None:  # reopened after a close: listen and read afresh
             self._unsubscribe = self._cache.subscribe(self._relay.on_changes)
             self._subscriptions.append(self._unsubscribe)

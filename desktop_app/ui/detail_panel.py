@@ -272,6 +272,8 @@ class DetailPanel(QWidget):
 
     def _load(self) -> None:
         end_user_id = self._id
+        if end_user_id is None:
+            return
         cache = self._services.cache
         self._services.tasks.run(
             lambda: cache.get(end_user_id),
@@ -496,7 +498,12 @@ class DetailPanel(QWidget):
         error.setWordWrap(True)
         error.setAccessibleName(self.tr("%1 problem").replace("%1", name))
         error.hide()
-        edit.textEdited.connect(lambda _t: (button.setEnabled(True), error.hide()))
+
+        def edited(_text: str) -> None:
+            button.setEnabled(True)
+            error.hide()
+
+        edit.textEdited.connect(edited)
         return edit, button, error
 
     @staticmethod

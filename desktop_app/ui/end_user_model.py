@@ -337,10 +337,10 @@ class EndUserTableModel(QAbstractTableModel):
 
     # --- Qt model interface -------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._row_count
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -400,7 +400,7 @@ class EndUserTableModel(QAbstractTableModel):
             self._cells.setdefault(end_user_id, {})[column] = roles
         return roles
 
-    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:  # noqa: N803
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
         """Every role a painted cell needs in one call (Qt's delegates ask seven at once).
 
         Each call from C++ into Python takes the interpreter lock, and while a sync works in
@@ -409,7 +409,7 @@ class EndUserTableModel(QAbstractTableModel):
         """
         # A span is a sequence at run time; PySide's stubs do not say so.
         asked: Iterable[QModelRoleData] = (
-            (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan  # type: ignore[assignment]
+            (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan  # type: ignore[assignment]  # see above
         )
         row, column = index.row(), index.column()
         known = 0 <= row < len(self._ids) and column < len(self._columns) and index.isValid()

@@ -85,7 +85,7 @@ class EndUserTable(QTableView):
 
     def _selected_spans(self) -> list[tuple[int, int]]:
         """Selected rows as sorted, merged (top, bottom) spans."""
-        spans = sorted((r.top(), r.bottom()) for r in self.selectionModel().selection())
+        spans = sorted((r.top(), r.bottom()) for r in self.selectionModel().selection())  # type: ignore[attr-defined]  # a QItemSelection iterates; its stubs say not
         merged: list[tuple[int, int]] = []
         for top, bottom in spans:
             if merged and top <= merged[-1][1] + 1:
@@ -132,7 +132,8 @@ class EndUserTable(QTableView):
         selection = QItemSelection()
         last_column = max(0, self._end_users.columnCount() - 1)
         rows = sorted(positions[i] for i in ids if i in positions)
-        start = prev = None
+        start: int | None = None
+        prev = 0  # read only once `start` is set
         for row in rows:
             if start is None:
                 start = prev = row

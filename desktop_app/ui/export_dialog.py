@@ -69,6 +69,10 @@ def _key_label(key: str) -> str:
     return json.dumps(key, ensure_ascii=False)
 
 
+def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    return [child for i in range(item.childCount()) if (child := item.child(i)) is not None]
+
+
 class ExportDialog(QDialog):
     """Exports what the current filter shows, or the selection, to a CSV file."""
 
@@ -265,18 +269,16 @@ class ExportDialog(QDialog):
     def chosen_columns(self) -> list[str]:
         """Column ids in export order; every property checked means "every key in the rows"."""
         columns = [
-            str(self.fields_item.child(i).data(0, _COLUMN_ROLE))
-            for i in range(self.fields_item.childCount())
-            if self.fields_item.child(i).checkState(0) == Qt.CheckState.Checked
+            str(item.data(0, _COLUMN_ROLE)) for item in _children(self.fields_item)
+            if item.checkState(0) == Qt.CheckState.Checked
         ]
         state = self.properties_item.checkState(0)
         if state == Qt.CheckState.Checked:
             columns.append(ALL_PROPERTIES)  # also keys that arrive with a sync meanwhile
         elif state == Qt.CheckState.PartiallyChecked:
             columns.extend(
-                str(self.properties_item.child(i).data(0, _COLUMN_ROLE))
-                for i in range(self.properties_item.childCount())
-                if self.properties_item.child(i).checkState(0) == Qt.CheckState.Checked
+                str(item.data(0, _COLUMN_ROLE)) for item in _children(self.properties_item)
+                if item.checkState(0) == Qt.CheckState.Checked
             )
         return columns
 
@@ -436,8 +438,8 @@ class ExportDialog(QDialog):
         self.path_edit.setText(str(Path(folder or Path.home()) / f"end-users-{date.today():%Y-%m-%d}.csv"))
         if settings.value("timestamps", "iso") == TimestampFormat.UNIX.value:
             self.unix_radio.setChecked(True)
-        self.bom_check.setChecked(settings.value("bom", False, type=bool))
-        self.neutralize_check.setChecked(settings.value("neutralize_formulas", True, type=bool))
+        self.bom_check.setChecked(bool(settings.value("bom", False, type=bool)))
+        self.neutralize_check.setChecked(bool(settings.value("neutralize_formulas", True, type=bool)))
         settings.endGroup()
 
     def _save_settings(self) -> None:

@@ -217,7 +217,7 @@ class FacetModel(QAbstractItemModel):
 
     # --- Qt -------------------------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:
         if column != 0 or row < 0:
             return QModelIndex()
         if not parent.isValid():
@@ -227,22 +227,22 @@ class FacetModel(QAbstractItemModel):
         group = self._groups[parent.row()]
         return self.createIndex(row, 0, parent.row() + 1) if row < len(group.values) else QModelIndex()
 
-    def parent(self, child: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+    def parent(self, child: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # also QObject.parent()
         if not child.isValid() or child.internalId() == _GROUP_ID:
             return QModelIndex()
         return self.createIndex(int(child.internalId()) - 1, 0, _GROUP_ID)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
         if not parent.isValid():
             return len(self._groups)
         if parent.internalId() == _GROUP_ID and parent.row() < len(self._groups):
             return len(self._groups[parent.row()].values)
         return 0
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 1
 
-    def hasChildren(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+    def hasChildren(self, parent: _Index = QModelIndex()) -> bool:
         if not parent.isValid():
             return bool(self._groups)
         if parent.internalId() == _GROUP_ID and parent.row() < len(self._groups):

@@ -6,10 +6,12 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QInputMethodEvent, QTextCharFormat
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QTextCharFormat
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCompleter,
     QFrame,
     QHBoxLayout,
@@ -164,7 +166,10 @@ class FilterBar(QWidget):
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.setMaxVisibleItems(12)
-        self.completer.activated[str].connect(self._insert_completion)  # type: ignore[index]
+        self.completer.activated[str].connect(self._insert_completion)  # type: ignore[index]  # stubs miss overload indexing
+        popup = self.completer.popup()  # never None: QCompleter makes its list on first ask
+        assert popup is not None
+        self.popup: QAbstractItemView = popup
         self._property_keys: list[str] = []
         self._values: dict[str, list[str]] = {}
         # Values of a key are counted over every end user (seconds at a million without an
@@ -193,7 +198,7 @@ class FilterBar(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.edit and event.type() == QEvent.Type.KeyPress:
-            key = event.key()  # type: ignore[attr-defined]
+            key = cast(QKeyEvent, event).key()  # PySide hands the QKeyEvent itself
             if key == Qt.Key.Key_Escape:
                 self.clear()
                 return True
@@ -215,8 +220,8 @@ class FilterBar(QWidget):
 
     def clear(self) -> None:
         """Escape: an empty filter shows everyone, at once."""
-        if self.completer.popup().isVisible():
-            self.completer.popup().hide()
+        if self.popup.isVisible():
+            self.popup.hide()
             return
         self.set_text("")
 
@@ -359,17 +364,17 @@ class FilterBar(QWidget):
         self._values_timer.stop()  # re-armed below if the token still wants values
         start, token = current_token(text, self.edit.cursorPosition())
         if not token:
-            self.completer.popup().hide()
+            self.popup.hide()
             return
         self._words.setStringList(self._vocabulary(token))
         self.completer.setCompletionPrefix(token)
         if self.completer.completionCount() == 0 or (
             self.completer.completionCount() == 1 and self.completer.currentCompletion() == token
         ):
-            self.completer.popup().hide()
+            self.popup.hide()
             return
         rect = self.edit.cursorRect()
-        rect.setWidth(max(240, self.completer.popup().sizeHintForColumn(0) + 24))
+        rect.setWidth(max(240, self.popup.sizeHintForColumn(0) + 24))
         self.completer.complete(rect)
 
     def _insert_completion(self, completion: str) -> None:

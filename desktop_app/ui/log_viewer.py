@@ -98,7 +98,7 @@ class LogViewer(QWidget):
             self.restoreGeometry(geometry)
         self.reload()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         QSettings().setValue("log_viewer/geometry", self.saveGeometry())
         super().closeEvent(event)
 

@@ -262,8 +262,10 @@ class SignInDialog(QDialog):
         demo = choice == DEMO
         password = self.use_password.isChecked()
         self._set_row_visible(self.base_url, choice == CUSTOM)
+        method_row = self.use_client.parentWidget()  # the row holding the two method buttons
+        assert method_row is not None
         for widget, shown in (
-            (self.use_client.parentWidget(), not demo),
+            (method_row, not demo),
             (self.client_id, not demo and not password),
             (self.client_secret, not demo and not password),
             (self.username, not demo and password),

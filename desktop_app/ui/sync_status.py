@@ -258,7 +258,7 @@ class SyncStatusBar(QStatusBar):
         if self._held is not None:
             self.render(self._held)
 
-    def render(self, status: SyncStatus) -> None:
+    def render(self, status: SyncStatus) -> None:  # type: ignore[override]  # shadows QWidget.render (not virtual)
         """Show one snapshot (GUI thread only); what it says comes from `describe_bar`."""
         was_reachable = self._view is not None and self._view.state not in _UNREACHABLE
         self._status = status

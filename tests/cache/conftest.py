@@ -28,7 +28,7 @@ class StepClock:
         self.value += max(seconds, 0)
 
 
-def end_user(id: int, **fields: object) -> EndUser:  # noqa: A002
+def end_user(id: int, **fields: object) -> EndUser:
     values: dict[str, object] = {
         "email": f"user{id}@example.com", "created_at": T0 - 1000 + id, "updated_at": T0 + id,
         "properties": {"plan": "free", "seats": id},

@@ -62,7 +62,7 @@ def row(n: int) -> tuple[Any, ...]:
     return (
         n, f"user{n:03d}@{['acme', 'Globex', 'initech'][n % 3]}.com",
         f"ext-{n}" if n % 2 else None, NOW - n * 1000 if n % 2 else None,
-        NOW - n * DAY if n % 3 else None, "+1415555%04d" % n if n % 6 == 0 else None,
+        NOW - n * DAY if n % 3 else None, f"+1415555{n:04d}" if n % 6 == 0 else None,
         NOW - n * 2 * DAY, NOW - n, int(disabled_by != ""), disabled_by,
         json.dumps({"email_nps": settings.email_nps, "mobile_nps": settings.mobile_nps,
                     "web_nps": settings.web_nps,

@@ -35,7 +35,7 @@ def test_account_profile_looks_like_an_account(account: list[dict[str, object]])
     assert len({row["email"] for row in account}) == n
     created = [int(row["created_at"]) for row in account]  # type: ignore[call-overload]
     assert created == sorted(created)  # ids follow creation
-    assert NOW - 3 * 366 * DAY <= min(created) and max(created) <= NOW
+    assert min(created) >= NOW - 3 * 366 * DAY and max(created) <= NOW
     for row in account:
         assert row["created_at"] <= row["updated_at"] <= NOW  # type: ignore[operator]
     # bulk imports: thousands share one created_at and updated_at second

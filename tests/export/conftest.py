@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared nasty dataset lives beside us
 
-from desktop_app.cache.query import EndUserQuery  # noqa: E402
-from nasty_end_users import SeedUser, make_cache  # noqa: E402
+from desktop_app.cache.query import EndUserQuery
+from nasty_end_users import SeedUser, make_cache
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ def expected(row: ResultRow, raw: dict[str, Any], column: str) -> Any:
     """What iter_tuples gives for `column` of the row iter_rows decoded as `row`."""
     if column.startswith("prop:"):
         key = column[5:]
-        return None if key not in row.properties else row.properties[key]
+        return row.properties.get(key)
     return raw[column]
 
 

@@ -92,7 +92,7 @@ def _observed(view: dict[str, object], target: str) -> object:
 @settings(max_examples=int(os.environ.get("WOOTRIC_CONVERGENCE_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op, max_size=14), fault_rate=st.sampled_from([0.0, 0.15, 0.35]),
        seed=st.integers(0, 1000))
-def test_cache_and_service_converge(tmp_path_factory, ops, fault_rate, seed) -> None:  # noqa: ANN001
+def test_cache_and_service_converge(tmp_path_factory, ops, fault_rate, seed) -> None:
     tmp: Path = tmp_path_factory.mktemp("converge")
     with Emulator(end_users=_seed_users(), seed=seed) as emu, Cache.open(tmp / "c.sqlite3") as cache:
         # Retry backoff runs on a fast clock: the faults are real, the waiting is not needed.

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 import desktop_app.cache.read_turns as read_turns
@@ -61,6 +62,10 @@ def test_a_superseded_task_stops_its_query(qtbot: QtBot, services: AppServices,
 
 def _model(qtbot: QtBot, services: AppServices) -> EndUserTableModel:
     model = EndUserTableModel(services.query, services.tasks, ALL_COLUMNS.specs())
+    holder = QWidget()  # qtbot deletes it after the test, and with it the model and its timers
+    qtbot.addWidget(holder)
+    model.setParent(holder)
+    model.holder = holder  # type: ignore[attr-defined]  # alive as long as the model is
     model.refresh()
     qtbot.waitUntil(lambda: model.complete and not services.query.reads_held, timeout=10_000)
     return model

@@ -1,4 +1,9 @@
-"""The PySide6 refcount guard keeps a long session alive (see desktop_app/ui/pyside_refcounts)."""
+"""A long session on the locked PySide6 keeps its references to None and True.
+
+PySide6 6.12.0 drops one on every void Qt call, emit and None-returning `data()` (PYSIDE-3474);
+on Python 3.11 the interpreter aborts after a few thousand calls ("deallocating None").
+pyproject keeps 3.11 below 6.12; this test is what judges a newer release before the cap goes.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSION = textwrap.dedent(
     """
     import sys
-    import desktop_app.ui  # the guard runs on import
+    import desktop_app.ui
     from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Signal
     from PySide6.QtWidgets import QApplication, QLabel
 

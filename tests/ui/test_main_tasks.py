@@ -51,7 +51,7 @@ def test_serial_tasks_never_overlap_and_keep_order(qtbot: QtBot, tasks: TaskRunn
     order: list[int] = []
     delivered: list[int] = []
 
-    def make(i: int):  # noqa: ANN202 - local factory
+    def make(i: int):
         def work() -> int:
             if not running.acquire(blocking=False):
                 overlaps.append(i)

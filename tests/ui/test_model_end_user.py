@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelRoleData, Qt
-from PySide6.QtWidgets import QTableView
+from PySide6.QtWidgets import QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.cache.changes import CacheChanges, Initiator
@@ -29,6 +29,10 @@ ALL_COLUMNS = ColumnLayout(
 
 def _model(qtbot: QtBot, services: AppServices, query: Any = None) -> EndUserTableModel:
     model = EndUserTableModel(query or services.query, services.tasks, ALL_COLUMNS.specs())
+    holder = QWidget()  # qtbot deletes it after the test, and with it the model and its timers
+    qtbot.addWidget(holder)
+    model.setParent(holder)
+    model.holder = holder  # type: ignore[attr-defined]  # alive as long as the model is
     model.refresh()
     qtbot.waitUntil(lambda: model.complete, timeout=10_000)
     return model
@@ -277,7 +281,7 @@ class _CountingModel(EndUserTableModel):
         type(self).data_calls += 1
         return super().data(index, role)
 
-    def multiData(self, index: Any, roleDataSpan: Any) -> None:  # noqa: N803 - Qt's name
+    def multiData(self, index: Any, roleDataSpan: Any) -> None:
         type(self).multi_data_calls += 1
         super().multiData(index, roleDataSpan)
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app import accounts, logs
 from desktop_app.accounts import AuthMethod
 from desktop_app.api import WootricClient
-from desktop_app.credentials import KeyringStore, MemoryOnly, open_credential_store
+from desktop_app.credentials import KeyringStore, MemoryOnly
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.ui.sign_in import SignInDialog, SignInOutcome
 from desktop_app.ui.tasks import TaskRunner

@@ -235,7 +235,7 @@ def test_progress_never_repaints_the_window_at_once(qtbot: QtBot) -> None:
     class Counted(QWidget):
         paints = 0
 
-        def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        def paintEvent(self, event: QPaintEvent) -> None:
             type(self).paints += 1
 
     sync = _ScriptedSync()

@@ -1,0 +1,117 @@
+"""The static checks (`python3 dev.py check`) pass on the tree and fail on a deliberate violation.
+
+Each violation goes into a copy of the package (import contracts) or a scratch file checked with
+the project's own configuration (mypy, ruff), never into the tree itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CONFIG = ROOT / "pyproject.toml"
+
+
+def run(tool: str, *args: str, cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "NO_COLOR": "1"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run([str(BIN / tool), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=240)
+
+
+@pytest.fixture(scope="module")
+def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of desktop_app and the config, importable ahead of the tree's own package."""
+    root = tmp_path_factory.mktemp("contracts")
+    shutil.copytree(ROOT / "desktop_app", root / "desktop_app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(CONFIG, root / "pyproject.toml")
+    return root
+
+
+def test_the_tree_keeps_every_import_contract() -> None:
+    result = run("lint-imports", "--no-cache", cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("desktop_app/cache/query.py", "from PySide6.QtCore import QObject", "Qt lives in desktop_app.ui only"),
+        ("desktop_app/sync/pull.py", "import httpx", "httpx only in the API client's transport"),
+        ("desktop_app/export/csv_export.py", "from desktop_app.ui.theme import surveys_icon",
+         "The core stays off the window"),
+        ("desktop_app/api/errors.py", "from desktop_app.api.client import WootricClient",
+         "The API client's errors and credentials load without httpx"),
+        ("desktop_app/cache/read_pool.py", "import sqlmodel",
+         "The first paint's reads load without SQLModel"),
+        ("desktop_app/sync/service.py", "from desktop_app.emulator import Emulator",
+         "The app talks to the emulator only over HTTP"),
+    ],
+)
+def test_an_import_that_breaks_the_architecture_fails_the_check(
+    package_copy: Path, module: str, line: str, contract: str
+) -> None:
+    target = package_copy / module
+    original = target.read_text()
+    # Inside a function, where such imports hide: the contracts count them too.
+    target.write_text(original + f"\n\ndef _deliberate_violation() -> None:\n    {line}  # noqa: F401\n")
+    try:
+        result = run("lint-imports", "--no-cache", cwd=package_copy, pythonpath=package_copy)
+    finally:
+        target.write_text(original)
+    assert result.returncode != 0, result.stdout[-3000:]
+    flat = " ".join(result.stdout.split())  # contract names wrap at 80 columns
+    summary = flat.split(" dependencies. ", 1)[1].split(" Contracts: ", 1)[0].strip("- ")
+    verdicts = re.findall(r"(\S.*?) (KEPT|BROKEN)(?: \(\d+ ignored imports?\))? ?", summary)
+    assert len(verdicts) >= 6, summary
+    assert [name for name, verdict in verdicts if verdict == "BROKEN"] == [
+        name for name, _ in verdicts if name.startswith(contract)], summary
+    dotted = module.removesuffix(".py").replace("/", ".")
+    assert f"{dotted} -> " in result.stdout
+
+
+def test_mypy_refuses_an_untyped_function_and_a_bare_ignore(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(textwrap.dedent("""
+        def total(values):
+            return sum(values)
+
+        count: int = "three"  # type: ignore
+        label: str = 3
+    """))
+    result = run("mypy", "--config-file", str(CONFIG), "--no-incremental", str(bad), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "[no-untyped-def]" in result.stdout
+    assert "[ignore-without-code]" in result.stdout
+    assert "[assignment]" in result.stdout
+
+
+def test_ruff_refuses_an_unused_import_a_blind_except_and_an_unneeded_noqa(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(textwrap.dedent("""
+        import os
+
+
+        def risky(job):
+            try:
+                job()
+            except Exception:
+                return None
+            return 1  # noqa: E501
+    """))
+    result = run("ruff", "check", "--no-cache", "--config", str(CONFIG), "--output-format", "concise",
+                 str(bad), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    for code in ("F401", "BLE001", "RUF100"):
+        assert code in result.stdout, result.stdout
