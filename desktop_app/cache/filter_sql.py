@@ -193,8 +193,9 @@ class SqlCompiler:
                 if low is not None:
                     terms.append(f"val >= {self.bind(self.low(low))}")
                 if high is not None:
-                    op, end = ("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan) else ("<=", _exact(high))
-                    terms.append(f"val {op} {self.bind(end)}")
+                    upper, end = (("<", high.end(self.context.zone)) if isinstance(high, CalendarSpan)
+                                  else ("<=", _exact(high)))
+                    terms.append(f"val {upper} {self.bind(end)}")
                 return " AND ".join(terms)
         raise TypeError(f"not a property filter: {node!r}")
 

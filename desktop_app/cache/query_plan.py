@@ -172,10 +172,13 @@ class QueryPlanner:
                     f"AND {value} COLLATE NOCASE < '\\' AND {property_sql(key).type} = 'array')"
                 ).fetchone()[0]:
                     array_free.add(key)
-            elif catalog.index_for(key) is None and PROPERTY_INDEX in catalog.search:
-                if not raw.execute(f"SELECT EXISTS (SELECT 1 FROM {PROPERTY_INDEX} WHERE key = ? AND kind = {OTHER} "
-                                   "AND val = 'array')", (key,)).fetchone()[0]:
-                    array_free.add(key)
+            elif (
+                catalog.index_for(key) is None and PROPERTY_INDEX in catalog.search
+                and not raw.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {PROPERTY_INDEX} WHERE key = ? "
+                    f"AND kind = {OTHER} AND val = 'array')", (key,)).fetchone()[0]
+            ):
+                array_free.add(key)
         return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free))
 
     def order(self, raw: sqlite3.Connection, sort: SortSpec) -> Order:
@@ -262,7 +265,7 @@ class QueryPlanner:
         if isinstance(node, MatchAll):
             return Plan(sort.source() if sortable else "end_user", "1", params, natural, sortable)
         catalog = self.catalog(raw)
-        conjuncts = list(node.children) if isinstance(node, And) else [node]
+        conjuncts: list[FilterNode] = list(node.children) if isinstance(node, And) else [node]
         inner, pieces, whole = _compile(compiler, conjuncts)
         shares = self._shares(raw, [*pieces, whole], params)
         share = shares[-1]

@@ -139,7 +139,9 @@ class Cache(CacheReads):
         from desktop_app.cache.search_index import TEXT_INDEX, complete_indexes
 
         with self._engine.connect() as connection:
-            return TEXT_INDEX in complete_indexes(connection.connection.driver_connection)
+            raw = connection.connection.driver_connection
+            assert raw is not None  # a live pooled connection always has its sqlite3 one
+            return TEXT_INDEX in complete_indexes(raw)
 
     def build_search_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
         """Build the free-text search index unless it is built; True when this call built it.

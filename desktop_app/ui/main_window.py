@@ -148,7 +148,9 @@ class MainWindow(QMainWindow):
         self.table.customContextMenuRequested.connect(self._table_menu)
         self.table.setItemDelegate(CurrentRowDelegate(self.table))
         self.empty_notice.clear_filter_requested.connect(self.filter_bar.clear)
-        FilterToResults(self.filter_bar.edit, self.table, self.filter_bar.completer.popup())
+        popup = self.filter_bar.completer.popup()
+        assert popup is not None  # QCompleter makes its popup on first ask
+        FilterToResults(self.filter_bar.edit, self.table, popup)
         self.filter_bar.edit.returnPressed.connect(lambda: focus_first_row(self.table))
         self.detail.edit_done.connect(self._edit_done)
         self.detail.conflicts_requested.connect(self.open_conflicts)

@@ -43,7 +43,7 @@ class FilterToResults(QObject):
         self._view, self._popup = view, popup
         edit.installEventFilter(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and not self._popup.isVisible():
             key = event.key()  # type: ignore[attr-defined]
             modifiers = event.modifiers()  # type: ignore[attr-defined]

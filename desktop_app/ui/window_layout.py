@@ -32,7 +32,7 @@ class TableFirstSplitter(QObject):
         self._splitter, self._table_at = splitter, table_at
         splitter.installEventFilter(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
             self.fit()
         return False
@@ -65,7 +65,7 @@ def fit_title(dialog: QWidget) -> None:
     title = dialog.windowTitle()
     if not title:
         return
-    font = QApplication.font("QMdiSubWindowTitleBar")
+    font = QApplication.font(b"QMdiSubWindowTitleBar")  # by class name: the title font
     font.setBold(True)  # most window managers draw titles bold: measure the wider form
     needed = QFontMetrics(font).horizontalAdvance(title) + TITLE_ALLOWANCE
     screen = dialog.screen()

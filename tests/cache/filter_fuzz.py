@@ -70,6 +70,6 @@ def run_case(query: EndUserQuery, text: str) -> FuzzFailure | None:
     except FilterError as exc:
         if not str(exc):
             return FuzzFailure(text, "a FilterError without a message")
-    except Exception:  # anything else is a bug this fuzz exists to find
+    except Exception:  # noqa: BLE001 - anything else is the bug this fuzz exists to find
         return FuzzFailure(text, traceback.format_exc(limit=3))
     return None
