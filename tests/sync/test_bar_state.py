@@ -82,6 +82,13 @@ def test_checking_for_deletions() -> None:
     assert view.headline.startswith("Checking for deletions · 300")
 
 
+def test_building_the_search_index_shows_its_progress() -> None:
+    view = _view(SyncStatus(SyncState.SYNCING, phase="index", done=4000, total=10000))
+    assert view.state is BarState.INDEXING
+    assert view.headline.startswith("Building the search index")
+    assert view.progress is not None and (view.progress.done, view.progress.total) == (4000, 10000)
+
+
 def test_conflicts_need_attention_not_up_to_date() -> None:
     view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, conflicts=1, rejected=2))
     assert view.state is BarState.NEEDS_ATTENTION
@@ -125,7 +132,7 @@ def test_every_state_has_a_test_above() -> None:
             SyncStatus(SyncState.OFFLINE), SyncStatus(SyncState.FAILED),
             SyncStatus(SyncState.SYNCING, next_retry_at=NOW), SyncStatus(SyncState.SYNCING, phase="push"),
             SyncStatus(SyncState.SYNCING, phase="pull"), SyncStatus(SyncState.SYNCING, phase="reconcile"),
-            SyncStatus(conflicts=1), SyncStatus(pending=1, send_at=NOW), SyncStatus(pending=1),
+            SyncStatus(SyncState.SYNCING, phase="index"), SyncStatus(conflicts=1), SyncStatus(pending=1, send_at=NOW), SyncStatus(pending=1),
             SyncStatus(), SyncStatus(last_success_at=SYNCED),
         )
     }
