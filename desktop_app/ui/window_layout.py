@@ -65,7 +65,7 @@ def fit_title(dialog: QWidget) -> None:
     title = dialog.windowTitle()
     if not title:
         return
-    font = QApplication.font("QMdiSubWindowTitleBar")  # type: ignore[arg-type]  # the stubs say bytes; only str works
+    font = QApplication.font("QMdiSubWindowTitleBar")  # type: ignore[call-overload]  # stubs say bytes; only str works
     font.setBold(True)  # most window managers draw titles bold: measure the wider form
     needed = QFontMetrics(font).horizontalAdvance(title) + TITLE_ALLOWANCE
     screen = dialog.screen()
