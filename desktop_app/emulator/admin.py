@@ -12,7 +12,11 @@ no auth, JSON in and out, never faulted or rate limited).
     POST   /_emulator/faults                 {"latency": s, "fail_rate": r, "kinds": [...],
                                               "path_prefix": "/v1/...", "fail_next": {"kind":
                                               k, "count": n}, "hang_seconds": s,
-                                              "offline_for": s, "clear": true}
+                                              "retry_after": "text" (an injected 429's
+                                              Retry-After) or null, "tamper_next": {"field":
+                                              f, "value": any JSON, "count": n,
+                                              "path_prefix": p}, "offline_for": s,
+                                              "clear": true}
     POST   /_emulator/tokens/expire          204: every access token expires now
 """
 
@@ -124,6 +128,13 @@ class EmulatorAdmin:
         if "fail_rate" in document:
             faults.fail(float(document["fail_rate"]), document.get("kinds"),
                         path_prefix=document.get("path_prefix"))
+        if "retry_after" in document:
+            retry_after = document["retry_after"]
+            faults.retry_after = None if retry_after is None else str(retry_after)
+        tamper = document.get("tamper_next")
+        if isinstance(tamper, dict):
+            faults.tamper_next(str(tamper["field"]), tamper.get("value"),
+                               int(tamper.get("count", 1)), path_prefix=tamper.get("path_prefix"))
         queued = document.get("fail_next")
         if isinstance(queued, dict):
             faults.fail_next(str(queued["kind"]), int(queued.get("count", 1)),

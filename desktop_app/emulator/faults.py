@@ -13,6 +13,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -45,6 +46,15 @@ class _Queued:
     path_prefix: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Tamper:
+    """One field of an answer's first end user replaced by any JSON value (`tamper_next`)."""
+
+    field: str
+    value: Any
+    path_prefix: str | None
+
+
 def _applies(kind: FaultKind, method: str) -> bool:
     return method in WRITE_METHODS if kind.after_write else True
 
@@ -70,7 +80,10 @@ class FaultPlan:
         self._offline = False
         self._online_timer: threading.Timer | None = None
         self.hang_seconds = 30.0  # how long a `timeout` fault holds a request before closing
+        # the Retry-After header of an injected 429, verbatim (None: none, as the service)
+        self.retry_after: str | None = None
         self._repeated_rows = 0
+        self._tampers: deque[Tamper] = deque()
 
     # -- switching -----------------------------------------------------------------------
 
@@ -102,6 +115,23 @@ class FaultPlan:
             self._rate = float(rate) if chosen else 0.0
             self._kinds = chosen
             self._prefix = path_prefix
+
+    def tamper_next(self, field: str, value: Any, count: int = 1, *,
+                    path_prefix: str | None = None) -> None:
+        """In the next `count` successful JSON answers (of paths under `path_prefix`), set
+        `field` of the first end user (of a list, or the object) to `value`, any JSON value:
+        the answer of a service or a proxy that sends what the client must not believe."""
+        with self._lock:
+            self._tampers.extend([Tamper(field, value, path_prefix)] * count)
+
+    def take_tamper(self, path: str) -> Tamper | None:
+        """The tamper for an answer of `path`, if one is queued (used by the server)."""
+        with self._lock:
+            for index, tamper in enumerate(self._tampers):
+                if tamper.path_prefix is None or path.startswith(tamper.path_prefix):
+                    del self._tampers[index]
+                    return tamper
+        return None
 
     def fail_next(self, kind: str, count: int = 1, *, path_prefix: str | None = None) -> None:
         """Fail the next `count` matching requests with `kind`, whatever the rate."""
@@ -145,6 +175,8 @@ class FaultPlan:
             self._kinds = ()
             self._prefix = None
             self._queue.clear()
+            self._tampers.clear()
+            self.retry_after = None
             self._repeated_rows = 0
             self._released.set()
             self._released = threading.Event()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import re
 import socket
 import struct
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import tzinfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
@@ -17,7 +19,7 @@ from typing import Any
 
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.emulator.admin import EmulatorAdmin
-from desktop_app.emulator.faults import FaultKind, FaultPlan
+from desktop_app.emulator.faults import FaultKind, FaultPlan, Tamper
 from desktop_app.emulator.oauth import (
     DEFAULT_ACCOUNT_TOKEN,
     DEFAULT_CLIENT_ID,
@@ -46,6 +48,15 @@ _UNAVAILABLE_PAGE = (
 
 def _internal_error() -> ApiResponse:
     return json_response(500, error_list("internal_server_error", "Internal Server Error"))
+
+
+def _tampered(response: ApiResponse, tamper: Tamper) -> ApiResponse:
+    """The answer with one field of its first end user replaced (the `tamper_next` fault)."""
+    document = json.loads(response.body)
+    target = document[0] if isinstance(document, list) and document else document
+    if isinstance(target, dict):
+        target[tamper.field] = tamper.value
+    return replace(response, body=json.dumps(document, separators=(",", ":")).encode("utf-8"))
 
 
 class _Server(ThreadingHTTPServer):
@@ -187,6 +198,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # a bug in the emulator must still answer like a server would
             log.exception("emulator failed on %s %s", self.command, path)
             response = _internal_error()
+        if 200 <= response.status < 300 and response.body:
+            tamper = faults.take_tamper(path)
+            if tamper is not None:
+                response = _tampered(response, tamper)
         if fault is FaultKind.RESET_AFTER_WRITE:
             self._reset()
         elif fault is FaultKind.TRUNCATED_AFTER_WRITE:
@@ -232,7 +247,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault is FaultKind.UNAVAILABLE:
             self._send(ApiResponse(503, _UNAVAILABLE_PAGE, (), "text/html"))
         elif fault is FaultKind.RATE_LIMITED:
-            self._send(service.rate_limited())
+            refused = service.rate_limited()
+            retry_after = self.server.emulator.faults.retry_after
+            if retry_after is not None:
+                refused = replace(refused, headers=(*refused.headers, ("Retry-After", retry_after)))
+            self._send(refused)
         elif fault is FaultKind.MALFORMED:
             self._send(ApiResponse(200, _MALFORMED_BODY))
         elif fault is FaultKind.TRUNCATED:

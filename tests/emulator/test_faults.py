@@ -191,3 +191,33 @@ def test_admin_offline_for_comes_back_by_itself(
             back = refused and ok  # answering again after having refused
         time.sleep(0.05)
     assert refused and back
+
+
+def test_an_injected_429_carries_the_retry_after_it_is_given(
+    emu: Emulator, http: httpx.Client, raw_client: Callable[..., httpx.Client],
+) -> None:
+    emu.faults.fail_next("429")
+    assert "retry-after" not in http.get("/v1/end_users").headers  # the service sends none
+    emu.faults.retry_after = "7"
+    emu.faults.fail_next("429")
+    assert http.get("/v1/end_users").headers["retry-after"] == "7"
+    admin = raw_client(emu)
+    admin.post("/_emulator/faults", json={"retry_after": "soon", "fail_next": {"kind": "429"}})
+    assert http.get("/v1/end_users").headers["retry-after"] == "soon"
+    admin.post("/_emulator/faults", json={"clear": True})
+    assert emu.faults.retry_after is None
+
+
+def test_tamper_next_rewrites_one_field_of_the_first_end_user(
+    emu: Emulator, http: httpx.Client, raw_client: Callable[..., httpx.Client],
+) -> None:
+    first = _first(emu)
+    emu.faults.tamper_next("id", True, path_prefix="/v1/end_users")
+    listed = http.get("/v1/end_users", params={"sort_key": "created_at", "sort_order": "asc"})
+    assert listed.json()[0]["id"] is True and listed.json()[1]["id"] != first
+    assert http.get("/v1/end_users").json()[0]["id"] != True  # noqa: E712 - spent after one
+    raw_client(emu).post("/_emulator/faults", json={
+        "tamper_next": {"field": "updated_at", "value": 1e300}})
+    assert '"updated_at":1e+300' in http.get(f"/v1/end_users/{first}").text
+    assert http.get("/v1/end_users/999999999").status_code == 404  # errors are never tampered
+    assert emu.store.get(first) is not None  # the stored row is untouched
