@@ -17,6 +17,12 @@ _WIRE_RE = re.compile(
 )
 
 
+# The unix seconds a timestamp may hold: what `datetime` renders in any zone (a day inside
+# years 1 and 9999, so an offset of up to a day cannot leave them), well within SQLite's 64 bits.
+EARLIEST_UNIX = int(datetime(1, 1, 2, tzinfo=timezone.utc).timestamp())
+LATEST_UNIX = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
 class TimestampError(ValueError):
     """A timestamp in none of the forms the service is known to emit."""
 
@@ -31,25 +37,30 @@ def parse_wire_time(value: str | int | float | None, naive_zone: tzinfo = PACIFI
     if isinstance(value, bool):
         raise TimestampError(f"not a timestamp: {value!r}")
     if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise TimestampError(f"not a timestamp: {value!r}")
         return int(value)
     text = value.strip()
-    if text.lstrip("-").isdigit():
+    if text.isascii() and text.lstrip("-").isdigit():  # ASCII: int() would take any script's digits
         return int(text)
     match = _WIRE_RE.match(text)
-    if not match:
+    if not match or not text.isascii():
         raise TimestampError(f"not a timestamp: {value!r}")
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     offset = match.group(7)
-    if offset is None:
-        local = datetime(year, month, day, hour, minute, second, tzinfo=naive_zone)
-        return int(local.timestamp())
-    if offset == "Z":
-        zone: tzinfo = timezone.utc
-    else:
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    return int(datetime(year, month, day, hour, minute, second, tzinfo=zone).timestamp())
+    try:
+        if offset is None:
+            local = datetime(year, month, day, hour, minute, second, tzinfo=naive_zone)
+            return int(local.timestamp())
+        if offset == "Z":
+            zone: tzinfo = timezone.utc
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        return int(datetime(year, month, day, hour, minute, second, tzinfo=zone).timestamp())
+    except (ValueError, OverflowError) as exc:  # day 31 of February, year 0, an offset of 24 h
+        raise TimestampError(f"not a timestamp: {value!r}") from exc
 
 
 def format_wire_time(unix: int | float | None, zone: tzinfo = PACIFIC) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -27,6 +28,21 @@ class AccessToken:
     access: str = field(repr=False)
     expires_at: float
     refresh: str | None = field(default=None, repr=False)
+
+
+def _lifetime(value: object) -> float:
+    """Seconds a token lives, from `expires_in`: optional (RFC 6749), so anything but a
+    positive finite number of seconds means the documented two hours. Not a sign-in failure;
+    but neither a `true` taken as 1 s (a sign-in before every request) nor NaN (never renewed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return DEFAULT_LIFETIME
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return DEFAULT_LIFETIME
+    if not math.isfinite(seconds) or seconds <= 0:
+        return DEFAULT_LIFETIME
+    return seconds
 
 
 class TokenKeeper:
@@ -111,10 +127,7 @@ class TokenKeeper:
             raise AuthError(f"sign-in refused: {reason}", status=exc.status) from None
         if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
             raise ProtocolError("the token endpoint's answer has no access token")
-        try:
-            lifetime = float(body.get("expires_in") or DEFAULT_LIFETIME)
-        except (TypeError, ValueError):
-            lifetime = DEFAULT_LIFETIME
+        lifetime = _lifetime(body.get("expires_in"))
         refresh = body.get("refresh_token")
         return AccessToken(
             access=body["access_token"],

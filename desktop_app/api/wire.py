@@ -5,12 +5,13 @@ from __future__ import annotations
 import calendar
 import enum
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from desktop_app.api.errors import ProtocolError
 from desktop_app.domain import EndUser, PropertyValue, SurveyResponse, SurveySettings
-from desktop_app.timestamps import TimestampError, parse_wire_time
+from desktop_app.timestamps import EARLIEST_UNIX, LATEST_UNIX, TimestampError, parse_wire_time
 
 
 class Unset(enum.Enum):
@@ -39,11 +40,52 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
+# SQLite's INTEGER: what an id or a count may be before the cache can store it.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_DECIMAL = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)  # int() also takes other scripts' digits and 1_0
+
+
+def _shown(value: object) -> str:
+    """A value of the answer in a message: JSON-ish and short (it may be anything)."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _bad_field(name: str, value: object, why: str, owner: str | None) -> ProtocolError:
+    whose = f" ({owner})" if owner else ""
+    return ProtocolError(f"unusable {name} in the service's answer{whose}: {_shown(value)} is {why}")
+
+
+def wire_int(value: object, name: str, owner: str | None = None, *,
+             low: int = INT64_MIN, high: int = INT64_MAX, beyond: str | None = None) -> int:
+    """An integer field of the answer (a JSON integer or a decimal string), within low..high.
+
+    A boolean, a float (1.0 included: the service renders integers as integers) or anything
+    else is a ProtocolError naming the field; so is a number the cache could not store.
+    """
+    if type(value) is int:  # exactly int: bool is a subclass and no integer
+        number = value
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value):
+        # past 20 digits it is out of range anyway, and int() refuses past 4,300
+        number = int(value) if len(value) <= 40 else (INT64_MAX + 1) * (-1 if "-" in value else 1)
+    else:
+        raise _not_an_integer(name, value, owner)
+    if not low <= number <= high:
+        raise _bad_field(name, value, beyond or f"out of range ({low} to {high})", owner)
+    return number
+
+
+_NO_DATE = "beyond the dates a timestamp can hold (years 1 to 9999)"
+
+
 def _canonical_time(text: str) -> int | None:
     """Unix seconds of exactly `YYYY-MM-DD HH:MM:SS +hhmm`, else None.
 
     The service's usual form; a walk parses four per row, and this is ~3x faster than the
-    general parser (which every other form goes to).
+    general parser (which every other form goes to, and which says what is wrong with it).
     """
     if (
         len(text) != 25 or text[4] != "-" or text[7] != "-" or text[10] != " "
@@ -51,32 +93,56 @@ def _canonical_time(text: str) -> int | None:
     ):
         return None
     try:
-        fields = (int(text[0:4]), int(text[5:7]), int(text[8:10]),
-                  int(text[11:13]), int(text[14:16]), int(text[17:19]))
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
         offset = int(text[21:23]) * 3600 + int(text[23:25]) * 60
     except ValueError:
         return None
-    if not (1 <= fields[1] <= 12 and 1 <= fields[2] <= 31 and fields[3] < 24 and fields[4] < 60
-            and fields[5] < 60 and text[21:25].isdigit() and text[0:4].isdigit()):
+    if not (1 <= month <= 12 and day >= 1 and hour < 24 and minute < 60 and second < 60
+            and text[21:25].isdigit() and text[0:4].isdigit() and year >= 1
+            and (day <= 28 or day <= calendar.monthrange(year, month)[1])):
         return None
-    return calendar.timegm(fields) - (offset if text[20] == "+" else -offset)
+    unix = calendar.timegm((year, month, day, hour, minute, second)) - (
+        offset if text[20] == "+" else -offset)
+    return unix if EARLIEST_UNIX <= unix <= LATEST_UNIX else None
 
 
-def _time(value: Any, name: str) -> int | None:  # whatever the JSON held
+def _not_an_integer(name: str, value: object, owner: str | None,
+                    expected: str = "an integer") -> ProtocolError:
+    if isinstance(value, bool):
+        return _bad_field(name, value, f"a boolean, not {expected}", owner)
+    if isinstance(value, float):
+        return _bad_field(name, value, f"a floating-point number, not {expected}", owner)
+    return _bad_field(name, value, f"not {expected}", owner)
+
+
+def wire_time(value: Any, name: str, owner: str | None = None) -> int | None:  # whatever the JSON held
+    """Unix seconds of a timestamp field (None or "" for none); a ProtocolError naming the
+    field for anything else: a boolean, a float, text in no known form, or a moment outside
+    what a date can hold (years 1 to 9999)."""
     if type(value) is str:  # exactly str: the hot path
         fast = _canonical_time(value)
         if fast is not None:
             return fast
+    if value is None or value == "":
+        return None
+    if type(value) is int or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
+        return wire_int(value, name, owner, low=EARLIEST_UNIX, high=LATEST_UNIX, beyond=_NO_DATE)
+    if not isinstance(value, str):
+        raise _not_an_integer(name, value, owner, "an integer or a timestamp")
     try:
-        return parse_wire_time(value)
-    except (TimestampError, TypeError, ValueError) as exc:
-        raise ProtocolError(f"unreadable {name} in the service's answer") from exc
+        unix = parse_wire_time(value)
+    except TimestampError:
+        raise _bad_field(name, value, "not a valid timestamp", owner) from None
+    if unix is None or not EARLIEST_UNIX <= unix <= LATEST_UNIX:
+        raise _bad_field(name, value, _NO_DATE, owner)
+    return unix
 
 
-def _required_time(data: Mapping[str, Any], name: str) -> int:
-    value = _time(data.get(name), name)
+def _required_time(data: Mapping[str, Any], name: str, owner: str) -> int:
+    value = wire_time(data.get(name), name, owner)
     if value is None:
-        raise ProtocolError(f"end user without {name} in the service's answer")
+        raise ProtocolError(f"the service's answer has {owner} without {name}")
     return value
 
 
@@ -113,10 +179,10 @@ def end_user_from_wire(data: object) -> EndUser:
     """One end user as GET /v1/end_users/{id} renders it; ProtocolError when it is not one."""
     if not isinstance(data, Mapping):
         raise ProtocolError("expected an end user object in the service's answer")
-    try:
-        user_id = int(data["id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ProtocolError("end user without a usable id in the service's answer") from exc
+    if "id" not in data:
+        raise ProtocolError("the service's answer has an end user without an id")
+    user_id = wire_int(data["id"], "id", "an end user", low=1)
+    owner = f"end user {user_id}"
     raw_props = data.get("properties") or {}
     if isinstance(raw_props, str):  # the 2015-era docs show properties rendered as a string
         try:
@@ -129,11 +195,11 @@ def end_user_from_wire(data: object) -> EndUser:
     return EndUser(
         id=user_id,
         email=str(data.get("email") or ""),
-        created_at=_required_time(data, "created_at"),
-        updated_at=_required_time(data, "updated_at"),
+        created_at=_required_time(data, "created_at", owner),
+        updated_at=_required_time(data, "updated_at", owner),
         external_id=None if external_id in (None, "") else str(external_id),
-        external_created_at=_time(data.get("external_created_at"), "external_created_at"),
-        last_surveyed=_time(data.get("last_surveyed"), "last_surveyed"),
+        external_created_at=wire_time(data.get("external_created_at"), "external_created_at", owner),
+        last_surveyed=wire_time(data.get("last_surveyed"), "last_surveyed", owner),
         phone_number=data.get("phone_number") or None,
         properties={str(k): _property(v) for k, v in raw_props.items()},
         settings=settings_from_wire(data.get("settings")),
@@ -153,20 +219,23 @@ def response_from_wire(data: object) -> SurveyResponse:
         raise ProtocolError("expected a survey response object in the service's answer")
     survey = data.get("survey")
     channel = survey.get("channel") if isinstance(survey, Mapping) else data.get("channel")
-    try:
-        created = _time(data.get("created_at"), "created_at")
-        return SurveyResponse(
-            id=int(data["id"]),
-            end_user_id=int(data["end_user_id"]),
-            score=int(data["score"]),
-            created_at=created if created is not None else 0,
-            text=data.get("text"),
-            survey_id=None if data.get("survey_id") is None else int(data["survey_id"]),
-            completed=bool(data.get("completed", True)),
-            channel=None if channel is None else str(channel),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ProtocolError("unreadable survey response in the service's answer") from exc
+    missing = [name for name in ("id", "end_user_id", "score") if name not in data]
+    if missing:
+        raise ProtocolError(f"the service's answer has a survey response without {missing[0]}")
+    response_id = wire_int(data["id"], "id", "a survey response", low=1)
+    owner = f"survey response {response_id}"
+    created = wire_time(data.get("created_at"), "created_at", owner)
+    survey_id = data.get("survey_id")
+    return SurveyResponse(
+        id=response_id,
+        end_user_id=wire_int(data["end_user_id"], "end_user_id", owner, low=1),
+        score=wire_int(data["score"], "score", owner),
+        created_at=created if created is not None else 0,
+        text=data.get("text"),
+        survey_id=None if survey_id is None else wire_int(survey_id, "survey_id", owner),
+        completed=bool(data.get("completed", True)),
+        channel=None if channel is None else str(channel),
+    )
 
 
 def error_details(data: object) -> tuple[str | None, str | None, str | None]:
