@@ -46,6 +46,12 @@ class JsonBody:
         # ASCII escapes: the bytes are valid whatever the text holds; NaN is not JSON.
         return json.dumps(self.document, allow_nan=False, separators=(",", ":")).encode("ascii")
 
+def _not_json(constant: str) -> object:
+    """NaN and Infinity: Python's json reads them, JSON has no such numbers (and the cache's
+    JSON columns refuse them, with text no person should see)."""
+    raise ValueError(f"{constant} is not JSON")
+
+
 # A 429 that keeps coming back after honest waits means something is wrong: stop eventually.
 MAX_RATE_LIMIT_WAITS = 20
 # A refused connection means offline: one quick retry, then the caller (the sync service)
@@ -262,7 +268,7 @@ class Transport:
         if not body.strip():
             return response, None
         try:
-            return response, json.loads(body)
+            return response, json.loads(body, parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError):
             if 200 <= response.status_code < 300:  # an unreadable success: worth a retry
                 raise _Failure(

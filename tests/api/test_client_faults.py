@@ -191,3 +191,20 @@ def test_secrets_never_reach_messages_or_logs(
                    DEFAULT_PASSWORD[::-1], *tokens):
         assert secret not in haystack
     assert not any("Bearer" in t for t in texts)
+
+
+@pytest.mark.parametrize("constant", [float("nan"), float("inf")])
+def test_nan_or_infinity_in_an_answer_is_malformed_json(
+    make_emulator: Any, client_for: Any, constant: float,
+) -> None:
+    """Python's json reads NaN and Infinity; JSON has neither, and the cache refused them later
+    with 'Out of range float values are not JSON compliant'. Retried as any malformed answer."""
+    clock = ScaledClock(speed=FAST)
+    emu = make_emulator(users=1, clock=clock)
+    client = client_for(emu, clock=clock, max_attempts=3)
+    [end_user_id] = emu.store.all_ids()
+    emu.faults.tamper_next("properties", {"ratio": constant}, count=3)
+    with pytest.raises(ProtocolError, match="malformed JSON"):
+        client.get_end_user(end_user_id)
+    emu.faults.tamper_next("properties", {"ratio": constant})
+    assert client.get_end_user(end_user_id).id == end_user_id  # the retry reads a sane answer
