@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +16,13 @@ import pytest
 
 from desktop_app import accounts
 from desktop_app.cli import main
+from desktop_app.cli.verbs import rate_limit_notice
 from desktop_app.cli.session import EXIT_ATTENTION, EXIT_OFFLINE, EXIT_SIGN_IN, EXIT_USAGE
 from desktop_app.credentials import KeyringStore
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from tests.conftest import secret_service_keys
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -140,3 +148,34 @@ def test_login_keeps_the_secret_in_the_keyring_only(
     assert main(["logout"]) == 0
     assert secret_service_keys(secret_service.service) == []  # the secret left the keyring
     assert main(["sync", "--quiet"]) == EXIT_SIGN_IN
+
+
+def test_a_rate_limited_sync_says_so_on_stderr_and_when_it_tries_again(
+    emu: Emulator, env_account: Path,
+) -> None:
+    """A real process against the real emulator: two 429s that carry `Retry-After: 2`. Each
+    wait is one stderr line (even with --quiet), and the run takes the 2 s it was told to."""
+    emu.faults.retry_after = "2"
+    emu.faults.fail_next("429", count=2, path_prefix="/v1/end_users")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "sync", "--quiet"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    notices = [line for line in done.stderr.splitlines() if "rate-limiting" in line]
+    assert len(notices) == 2, done.stderr
+    for notice in notices:
+        assert re.fullmatch(r"The service is rate-limiting requests; next try at "
+                            r"\d\d:\d\d:\d\d \(in 2 s\)\.", notice), notice
+    assert "Traceback" not in done.stderr
+    assert emu.faults.counts() == {"429": 2}
+    assert 4.0 <= elapsed < 40, elapsed  # both waits honoured; not the minute's reset
+
+
+def test_the_rate_limit_notice_says_the_local_time_and_the_seconds_left() -> None:
+    at = time.mktime((2026, 3, 1, 14, 5, 9, 0, 0, -1))
+    assert rate_limit_notice(at, at - 59.2) == (
+        "The service is rate-limiting requests; next try at 14:05:09 (in 60 s).")
+    assert rate_limit_notice(at, at + 3) == (
+        "The service is rate-limiting requests; next try at 14:05:09 (in 0 s).")

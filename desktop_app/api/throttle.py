@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -15,6 +17,9 @@ log = logging.getLogger(__name__)
 
 # The docs only say "continue after a minute has passed" when a 429 carries no Reset header.
 DEFAULT_REFUSAL_WAIT = 60.0
+# A valid Retry-After is the service's own word and is honoured past `wait_max`, up to this.
+RETRY_AFTER_MAX = 3_600.0
+_DELTA_SECONDS = re.compile(r"[0-9]+", re.ASCII)  # RFC 9110: 1*DIGIT, no sign, no fraction
 MIN_WAIT = 1.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -44,19 +49,41 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     if value is None:
         return None
     try:
-        return int(float(value.strip()))
+        number = float(value.strip())
     except ValueError:
         return None
+    return int(number) if math.isfinite(number) else None  # "inf" escaped as OverflowError
 
 
-def _date_header(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("date")
+def _http_date(value: str | None) -> float | None:
     if not value:
         return None
     try:
         return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _date_header(headers: Mapping[str, str]) -> float | None:
+    return _http_date(headers.get("date"))
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds a `Retry-After` asks for: delta-seconds or an HTTP-date (RFC 9110 10.2.3),
+    the date measured from `now` (the answer's Date when it has one); a date already past is 0.
+    None for anything else, a negative or fractional number included: the caller then goes by
+    the rate-limit headers, as without one."""
+    if value is None:
+        return None
+    text = value.strip()
+    if _DELTA_SECONDS.fullmatch(text):
+        return min(float(text), RETRY_AFTER_MAX)  # float: no digit limit (a huge one is inf)
+    if not text or text[0] in "+-" or text[0].isdigit():  # "-5", "1.5": no date either
+        return None
+    date = _http_date(text)
+    if date is None:
+        return None
+    return min(max(0.0, date - now), RETRY_AFTER_MAX)
 
 
 class RateLimitGate:
@@ -100,11 +127,19 @@ class RateLimitGate:
             self._resume_at = None
 
     def refusal_wait(self, headers: Mapping[str, str]) -> RateLimitWait:
-        """How long to wait after a 429 before asking again."""
+        """How long to wait after a 429 before asking again: a valid Retry-After (at least
+        1 s, and honoured beyond `wait_max`), else the rate-limit headers as above."""
         limit = _header_int(headers, "x-rate-limit-limit")
         if limit is not None:
             self.limit = limit
         self._resume_at = None
+        date = _date_header(headers)
+        told = parse_retry_after(headers.get("retry-after"),
+                                 date if date is not None else self._clock.now())
+        if told is not None:
+            return RateLimitWait(max(MIN_WAIT, told), WaitReason.REFUSED, self.limit)
+        if "retry-after" in headers:
+            log.info("ignoring an unusable Retry-After: %r", headers["retry-after"][:40])
         return RateLimitWait(self._seconds_to_reset(headers), WaitReason.REFUSED, self.limit)
 
     def pending_wait(self) -> RateLimitWait | None:

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync = verbs.add_parser("sync", help="push local edits and pull changes now")
     sync.add_argument("--reconcile", action="store_true",
                       help="also look for end users deleted on the service")
-    sync.add_argument("--quiet", action="store_true", help="no progress lines")
+    sync.add_argument("--quiet", action="store_true", help="no progress lines (a rate-limit wait is still said)")
 
     listing = verbs.add_parser("list", help="list cached end users matching a filter")
     _filter_args(listing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import math
 import os
 import sys
 import time
@@ -249,13 +250,27 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 # --- sync ------------------------------------------------------------------------------------
 
+def rate_limit_notice(next_try_at: float, now: float) -> str:
+    """The line a rate-limit wait gets on stderr: what is happening and when the next try is."""
+    seconds = max(0, math.ceil(next_try_at - now))
+    at = time.strftime("%H:%M:%S", time.localtime(next_try_at))
+    return f"The service is rate-limiting requests; next try at {at} (in {seconds} s)."
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     session = open_session(need_account=True)
     try:
         service = SyncService(session.cache, session.client_factory())
         last_line = [0.0]
+        told_until: list[float | None] = [None]
 
         def show(status: SyncStatus) -> None:
+            if status.state is SyncState.SYNCING and status.next_retry_at is not None:
+                # a rate-limit wait: said every time, --quiet or not (it may last minutes)
+                if status.next_retry_at != told_until[0]:
+                    told_until[0] = status.next_retry_at
+                    _err(rate_limit_notice(status.next_retry_at, service.clock.now()))
+                return
             now = time.monotonic()
             if args.quiet or (status.state is SyncState.SYNCING and now - last_line[0] < 1.0):
                 return

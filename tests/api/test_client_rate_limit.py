@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -129,3 +131,49 @@ def test_an_interrupted_wait_on_a_scaled_clock_ends_too(make_emulator: Any, clie
     client = client_for(emu, clock=clock)
     ids = [u.id for u in client.list_end_users([("per_page", "5"), ("sort_key", "created_at")])]
     assert _read_until_interrupted(client, ids) < 3
+
+
+class _StillClock:
+    """Time that moves only when slept on, shared by the emulator and the client, so a wait is
+    exactly what the client computed (and the Date header agrees to the second)."""
+
+    def __init__(self, now: float) -> None:
+        self._t = now
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._t
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._t += max(0.0, seconds)
+
+
+MINUTE_START = 2_000_000_040.0  # a whole minute: the injected 429's Reset is 60 s on
+AT = MINUTE_START + 15  # so without a usable Retry-After the wait is Reset - Date = 45 s
+
+
+@pytest.mark.parametrize(("retry_after", "seconds"), [
+    (None, 45.0),  # the service sends none: Reset - Date
+    ("7", 7.0), (" 7 ", 7.0), ("600", 600.0),  # honoured beyond the 120 s cap of Reset waits
+    (format_datetime(datetime.fromtimestamp(AT + 30, tz=UTC), usegmt=True), 30.0),
+    (format_datetime(datetime.fromtimestamp(AT - 30, tz=UTC), usegmt=True), 1.0),  # past: 1 s
+    ("0", 1.0),  # never a tight loop
+    ("-5", 45.0), ("1.5", 45.0), ("soon", 45.0), ("", 45.0), ("Wed, 99 Oct 2015 07:28:00 GMT", 45.0),
+])
+def test_a_valid_retry_after_is_honoured_and_a_bad_one_ignored(
+    make_emulator: Any, client_for: Any, retry_after: str | None, seconds: float,
+) -> None:
+    clock = _StillClock(AT)
+    emu = make_emulator(users=1, clock=clock)
+    client = client_for(emu, clock=clock, max_attempts=1)
+    [end_user_id] = emu.store.all_ids()
+    client.authenticate()
+    waits: list[RateLimitWait] = []
+    client.on_rate_limit = waits.append
+    emu.faults.retry_after = retry_after
+    emu.faults.fail_next("429")
+    assert client.get_end_user(end_user_id).id == end_user_id
+    assert [(w.reason, w.seconds) for w in waits] == [(WaitReason.REFUSED, seconds)]
+    assert clock.now() == AT + seconds  # and really waited that long

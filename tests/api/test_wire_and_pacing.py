@@ -18,7 +18,7 @@ from desktop_app.api import (
     WootricClient,
     check_base_url,
 )
-from desktop_app.api.throttle import Backoff, RateLimitGate, WaitReason
+from desktop_app.api.throttle import Backoff, RateLimitGate, WaitReason, parse_retry_after
 from desktop_app.api.wire import end_user_from_wire, error_details, settings_from_wire
 from desktop_app.domain import DisabledBy
 
@@ -162,3 +162,27 @@ def test_the_fast_timestamp_path_leaves_other_forms_to_the_general_parser(text: 
     from desktop_app.api.wire import _canonical_time
 
     assert _canonical_time(text) is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("120", 120.0), (" 7 ", 7.0), ("0", 0.0), ("9" * 5000, 3600.0),  # capped at an hour
+    (_http_date(1_700_000_030), 30.0), (_http_date(1_699_999_000), 0.0),  # past: now
+    ("Sunday, 06-Nov-94 08:49:37 GMT", 0.0), ("Sun Nov  6 08:49:37 1994", 0.0),  # obsolete forms
+    ("-5", None), ("+5", None), ("1.5", None), ("1e3", None), ("soon", None), ("", None),
+    (None, None), ("Wed, 99 Oct 2015 07:28:00 GMT", None), ("\u0661\u0662", None),
+])
+def test_retry_after_in_seconds_or_as_an_http_date(value: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(value, now=1_700_000_000.0) == seconds
+
+
+def test_a_429_goes_by_a_valid_retry_after_else_by_the_rate_limit_headers() -> None:
+    clock = FrozenClock(1_700_000_000.0)
+    gate = RateLimitGate(clock, wait_max=120.0)
+    reset = {"x-rate-limit-reset": str(1_700_000_042), "date": _http_date(1_700_000_000)}
+    assert gate.refusal_wait({**reset, "retry-after": "5"}).seconds == 5.0
+    assert gate.refusal_wait({**reset, "retry-after": "900"}).seconds == 900.0  # its own word
+    assert gate.refusal_wait({**reset, "retry-after": "0"}).seconds == 1.0  # never a tight loop
+    assert gate.refusal_wait({**reset, "retry-after": _http_date(1_700_000_010)}).seconds == 10.0
+    for garbage in ("-5", "soon", "1.5", ""):
+        assert gate.refusal_wait({**reset, "retry-after": garbage}).seconds == 42.0
+    assert gate.refusal_wait({"x-rate-limit-reset": "inf"}).seconds == 60.0  # OverflowError before
