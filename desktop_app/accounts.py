@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_app.credentials import CredentialError, CredentialStore
+from desktop_app.private_dirs import make_private_dirs
 
 if TYPE_CHECKING:
     from desktop_app.api.account import Credentials
@@ -170,7 +171,7 @@ def load_profile(root: Path | None = None) -> AccountProfile | None:
 def save_profile(profile: AccountProfile, root: Path | None = None) -> Path:
     """Write the profile atomically, user-only (0600). Holds no secret by construction."""
     path = profile_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

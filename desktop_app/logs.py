@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from desktop_app import APP_ID, APP_NAME
+from desktop_app.private_dirs import make_private_dirs, tighten_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,8 @@ def setup_logging(
             if _current.path.parent == folder:
                 return _current
             _current.close()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(folder)  # mkdir(parents=True) made the parents 0755
+        tighten_private_dir(folder)
         path = folder / LOG_FILE
         handler = _PrivateRotatingFileHandler(
             path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"

@@ -27,7 +27,6 @@ from desktop_app.cache.state_tables import ALL_TABLES
 
 log = logging.getLogger(__name__)
 
-PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 BUSY_TIMEOUT_MS = 10_000  # another process (the CLI beside the GUI) may hold the write lock
 BEGIN_OPTION = "wootric_begin"  # execution option: DEFERRED (readers) or IMMEDIATE (writers)
@@ -69,22 +68,6 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_edit_batch_bulk),
     Migration(4, "search_index: which search indexes are built and may be used", _add_search_index),
 )
-
-
-def make_private_dirs(directory: Path) -> None:
-    """Create `directory` and missing parents user-only (0700); existing ones are left alone."""
-    missing: list[Path] = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=PRIVATE_DIR)
-        except FileExistsError:
-            continue
-        if os.name == "posix":
-            os.chmod(path, PRIVATE_DIR)  # mkdir's mode is filtered by the umask; be exact
 
 
 def make_private_file(path: Path) -> None:

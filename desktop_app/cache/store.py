@@ -23,7 +23,6 @@ from desktop_app.cache.database import (
     BEGIN_OPTION,
     SYNC_OPTION,
     create_cache_engine,
-    make_private_dirs,
     make_private_file,
     prepare_schema,
 )
@@ -41,6 +40,7 @@ from desktop_app.cache.validation import (
 )
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.domain import EndUser, PropertyValue
+from desktop_app.private_dirs import make_private_dirs
 
 log = logging.getLogger(__name__)
 

@@ -114,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_gui(argv, demo=args.demo, data_dir=None)
     setup_logging()
+    from desktop_app.accounts import data_dir
+    from desktop_app.private_dirs import secure_data_dir
+
+    secure_data_dir(data_dir())  # user-only, also when an older version made it 0755
     from desktop_app.cli import verbs
 
     handlers = {

@@ -21,6 +21,7 @@ from desktop_app import APP_ID, APP_NAME, __version__, accounts
 from desktop_app.accounts import AccountProfile, AuthMethod, SignedInAccount
 from desktop_app.credentials import CredentialError, CredentialStore, open_credential_store
 from desktop_app.logs import ErrorSink, register_secrets, setup_logging, shutdown_logging
+from desktop_app.private_dirs import secure_data_dir
 from desktop_app.ui.errors import ErrorPresenter
 from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_collections
 from desktop_app.ui.tasks import TaskRunner
@@ -557,6 +558,7 @@ def launch(argv: Sequence[str], demo: bool, data_dir: Path | None,
     """Build the application and queue the start: the window opens once events are processed."""
     root = data_dir if data_dir is not None else accounts.data_dir()
     logging_setup = setup_logging(root / "logs" if data_dir is not None else None)
+    secure_data_dir(root)
     log.info("%s %s starting (demo=%s)", APP_NAME, __version__, demo)
     previous_handler = qInstallMessageHandler(_qt_message)
     app = build_application([a for a in argv if a not in ("--demo",)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -143,8 +144,11 @@ _REAL_QUERY = (ROOT / "desktop_app" / "cache" / "query.py").exists() or (
 @pytest.mark.skipif(not _REAL_QUERY, reason="desktop_app.cache.query has not landed; the in-process "
                     "tests run on tests/ui/conftest.py's stand-in, a separate process cannot")
 def test_run_gui_demo_as_a_process_quits_cleanly_on_sigterm(tmp_path: Path) -> None:
-    """The real entry point, the way a person starts it: `wootric-desk --demo`."""
+    """The real entry point, the way a person starts it: `wootric-desk --demo`. (Its data
+    directory, left 0755 by an older version, is made user-only on the way.)"""
     home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o755)
     env = dict(os.environ, WOOTRIC_DESK_HOME=str(home), QT_QPA_PLATFORM="offscreen",
                WOOTRIC_DESK_DEMO_USERS="120", XDG_CONFIG_HOME=str(tmp_path / "config"))
     env.pop(accounts.ENV_CLIENT_ID, None)
@@ -172,6 +176,7 @@ def test_run_gui_demo_as_a_process_quits_cleanly_on_sigterm(tmp_path: Path) -> N
             process.kill()
             process.communicate()
     assert process.returncode == 0, err[-2000:]
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
     log_text = (home / "logs" / "wootric-desk.log").read_text()
     assert "quit cleanly" in log_text
     assert "Traceback" not in log_text and "Traceback" not in err
