@@ -64,18 +64,20 @@ def find_soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def import_options(columns: int, as_text: bool, evaluate_formulas: bool) -> str:
+def import_options(columns: int, as_text: bool, evaluate_formulas: bool, trim: bool = False) -> str:
     """CSV import filter tokens: comma, double quote, UTF-8, from line 1, column formats...
 
     Tokens: 1 separator, 2 text delimiter, 3 charset, 4 first line, 5 column formats
     (2 = Text, 1 = Standard), 6 language (1033 = English US), 7 quoted field as text,
-    8 detect special numbers, 9-12 export-only or unused here, 13 evaluate formulas.
+    8 detect special numbers, 9-10 export-only, 11 remove (trim) spaces, 12 unused here,
+    13 evaluate formulas.
     """
     kind = 2 if as_text else 1
     formats = "/".join(f"{i}/{kind}" for i in range(1, columns + 1))
     detect = "false" if as_text else "true"
     evaluate = "true" if evaluate_formulas else "false"
-    return f"44,34,{UTF8},1,{formats},1033,{str(as_text).lower()},{detect},false,false,false,-1,{evaluate}"
+    trimmed = "true" if trim else "false"
+    return f"44,34,{UTF8},1,{formats},1033,{str(as_text).lower()},{detect},false,false,{trimmed},-1,{evaluate}"
 
 
 # Export tokens: comma, double quote, UTF-8, line 1, no formats, language, quote all text
@@ -168,23 +170,28 @@ def _same_number(written: str, shown: str) -> bool:
         return False
 
 
-def formula_safety(calc: Calc, exported: Path, work: Path) -> list[tuple[str, str, str]]:
+def formula_safety(calc: Calc, exported: Path, work: Path, trim: bool = False) -> list[tuple[str, str, str]]:
     """Cells Calc evaluated when importing with formulas on: (column, wrote, Calc shows).
 
-    A cell counts as evaluated when it starts with = + - @ and came back as something else;
-    a plain number that came back as the same number ("+3" as 3) was read, not run.
+    A cell counts as evaluated when, less leading whitespace (`trim`: Calc's "Remove spaces"
+    import option, which trims before evaluating), it starts with = + - @ or a full-width
+    form and came back as something else (less the trimmed spaces); a plain number that came
+    back as the same number ("+3" as 3) was read, not run.
     """
     written = read_cells(exported)
-    infilter = "CSV:" + import_options(len(written[0]), as_text=False, evaluate_formulas=True)
-    sheet = calc.convert(exported, "ods", work / f"{exported.stem}-eval", infilter)
+    infilter = "CSV:" + import_options(len(written[0]), as_text=False, evaluate_formulas=True, trim=trim)
+    stem = f"{exported.stem}-eval{'-trim' if trim else ''}"
+    sheet = calc.convert(exported, "ods", work / stem, infilter)
     back = read_cells(calc.convert(sheet, f"csv:Text - txt - csv (StarCalc):{EXPORT_OPTIONS}",
-                                   work / f"{exported.stem}-eval-back"))
+                                   work / f"{stem}-back"))
     ran = []
     for ours, theirs in zip(written[1:], back[1:]):
         theirs = theirs + [""] * (len(ours) - len(theirs))
         for c, cell in enumerate(ours):
-            if cell[:1] in "=+-@" and theirs[c] != cell and not _same_number(cell, theirs[c]):
-                ran.append((written[0][c], cell, theirs[c]))
+            shown = theirs[c]
+            if (cell.lstrip()[:1] in "=+-@\uff1d\uff0b\uff0d\uff20" and shown not in (cell, cell.strip())
+                    and not _same_number(cell, shown)):
+                ran.append((written[0][c], cell, shown))
     return ran
 
 
@@ -237,12 +244,14 @@ def main(argv: list[str]) -> int:
                 print(f"  EXPORT FAULT{fault}")
             failed |= bool(faults)
 
-        ran = formula_safety(calc, plain, work)
-        print(f"\nformula safety, neutralized export, formulas evaluated on import: "
-              f"{'no cell ran' if not ran else f'{len(ran)} cells ran'}")
-        for column, wrote, shows in ran:
-            print(f"  {column}: wrote {wrote!r}, Calc shows {shows!r}")
-        failed |= bool(ran)
+        for trim in (False, True):
+            ran = formula_safety(calc, plain, work, trim=trim)
+            print(f"\nformula safety, neutralized export, formulas evaluated on import"
+                  f"{', spaces trimmed' if trim else ''}: "
+                  f"{'no cell ran' if not ran else f'{len(ran)} cells ran'}")
+            for column, wrote, shows in ran:
+                print(f"  {column}: wrote {wrote!r}, Calc shows {shows!r}")
+            failed |= bool(ran)
         would = formula_safety(calc, unsafe, work)
         print(f"the same import of an export WITHOUT neutralization: {len(would)} cells ran, e.g.")
         for column, wrote, shows in would[:6]:

@@ -2,10 +2,15 @@
 
 Which cells are neutralized (when `neutralize_formulas` is on):
 - Text that came from the data: email, external id, phone number, string property values and
-  arrays joined into one cell. Such a cell that starts with `=`, `+`, `-`, `@`, a tab or a
-  carriage return gets a leading `'` (OWASP's CSV-injection advice), UNLESS the whole cell is
-  a plain decimal number (`-12.5`, `+14155554131`, `1e6`): a spreadsheet reads that as a
-  number, never as a formula, so prefixing it would only mangle it.
+  arrays joined into one cell. Such a cell gets a leading `'` (OWASP's CSV-injection advice)
+  when it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, with their full-width
+  forms `＝`, `＋`, `－`, `＠` (some spreadsheets read those as the ASCII ones), or with any
+  whitespace (spaces, line breaks, no-break and ideographic spaces...) followed by one of those
+  (some spreadsheets, and LibreOffice's "Trim spaces" import, trim before evaluating). UNLESS
+  the cell, less that leading whitespace, is a plain decimal number (`-12.5`, ` +14155554131`,
+  `1e6`): a spreadsheet reads that as a number, never as a formula, so prefixing it would only
+  mangle it. (A tab or carriage return at the very start is a trigger of its own, as OWASP
+  lists it: `\t-5` is prefixed.)
 - Never: cells the app writes itself from numbers or fixed vocabularies: ids, unix or ISO
   timestamps, `true`/`false`, `disabled_by`, JSON numbers in properties (negative ones
   included), nested objects rendered as JSON (they start with `{`), and the header row (every
@@ -24,7 +29,13 @@ from typing import Any
 from desktop_app.domain import DisabledBy
 from desktop_app.export.columns import ColumnKind, ExportColumn, TimestampFormat
 
-FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+# What a formula may start with, once a spreadsheet has trimmed leading whitespace.
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and full-width ＝＋－＠
+# Every whitespace character (str.isspace: the highest is U+3000, the ideographic space).
+_WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+# A cell whose first character is not one of these is never neutralized: the fast paths below
+# test only that, and call `neutralize` for the rest.
+FORMULA_TRIGGERS = FORMULA_STARTS | _WHITESPACE
 ARRAY_SEPARATOR = "; "
 
 # ASCII digits only: `\d` would also accept Arabic-Indic digits a spreadsheet does not parse.
@@ -36,8 +47,15 @@ ColumnCells = Callable[[Sequence[Any]], Sequence[object]]
 
 def neutralize(text: str) -> str:
     """`text` made inert for spreadsheets: `'` before a formula-like start (see module doc)."""
-    if text and text[0] in FORMULA_TRIGGERS and _PLAIN_NUMBER.fullmatch(text) is None:
-        return "'" + text
+    if not text:
+        return text
+    first = text[0]
+    if first in FORMULA_STARTS or first in "\t\r":
+        return text if _PLAIN_NUMBER.fullmatch(text) else "'" + text
+    if first in _WHITESPACE:
+        trimmed = text.lstrip()
+        if trimmed[:1] in FORMULA_STARTS and _PLAIN_NUMBER.fullmatch(trimmed) is None:
+            return "'" + text
     return text
 
 

@@ -201,7 +201,8 @@ class ExportDialog(QDialog):
         )
         self.neutralize_check.setChecked(True)
         self.neutralize_check.setToolTip(
-            self.tr("Spreadsheets run such cells as formulas. Numbers are never changed.")
+            self.tr("Spreadsheets run such cells as formulas; also after leading spaces or line "
+                    "breaks, and with the full-width ＝ ＋ － ＠. Numbers are never changed.")
         )
         form = QFormLayout(box)
         form.addRow(self.tr("Timestamps:"), stamp_row)

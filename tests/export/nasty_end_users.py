@@ -89,6 +89,14 @@ NASTY_USERS: tuple[SeedUser, ...] = (
             "negative": -5,
             "negative_float": -0.25,
             "array_formula": ["=evil", "ok"],
+            # trimmed before evaluating by some spreadsheets, or read as the ASCII signs
+            "space_formula": " =1+1",
+            "newline_formula": "\n=1+1",
+            "nbsp_at": "\u00a0@cmd",
+            "fullwidth_formula": "\uff1d1+1",
+            "ideographic_minus": "\u3000\uff0d1",
+            "space_number_text": " -5",
+            "indented_text": "  indented",
         },
     ),
     SeedUser(

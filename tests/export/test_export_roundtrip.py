@@ -46,8 +46,11 @@ def _iso(unix: int | None) -> str:
 
 
 def _inert(text: str, on: bool) -> str:
-    number = re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", text)
-    if on and text[:1] in {"=", "+", "-", "@", "\t", "\r"} and not number:
+    # a formula sign (or its full-width form) first once leading whitespace is trimmed, as
+    # some spreadsheets do; a tab or CR first on its own; a plain number never
+    trimmed = text.lstrip()
+    number = re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", trimmed)
+    if on and (text[:1] in {"\t", "\r"} or (trimmed[:1] in set("=+-@＝＋－＠") and not number)):
         return "'" + text
     return text
 
@@ -172,6 +175,13 @@ def test_spot_checks_of_neutralization(nasty: EndUserQuery, tmp_path: Path) -> N
     assert five["prop:negative"] == "-5"  # a JSON number the app writes: never touched
     assert five["prop:negative_float"] == "-0.25"
     assert five["prop:array_formula"] == "'=evil; ok"
+    assert five["prop:space_formula"] == "' =1+1"
+    assert five["prop:newline_formula"] == "'\n=1+1"
+    assert five["prop:nbsp_at"] == "'\u00a0@cmd"
+    assert five["prop:fullwidth_formula"] == "'\uff1d1+1"
+    assert five["prop:ideographic_minus"] == "'\u3000\uff0d1"
+    assert five["prop:space_number_text"] == " -5"  # a number after the space: left alone
+    assert five["prop:indented_text"] == "  indented"
     one = dict(zip(header, next(r for r in rows if r[0] == "1"), strict=True))
     assert one["phone_number"] == "+14155554131"
     assert one["prop:seats_count"] == "12"
