@@ -294,7 +294,7 @@ class SyncService:
     def refresh_records(self) -> None:
         """Publish what the cache's records say now (any thread; the window calls it once the
         cache is open, so a relaunch shows the last sync before any run starts)."""
-        self._publish(self._counts(self.status))
+        self._publish_counts()
 
     def _records_grew_elsewhere(self) -> bool:
         """Re-read the records; publish when another process changed them. True when more
@@ -307,16 +307,16 @@ class SyncService:
             return False
         if records == before:
             return False
-        self._publish(self._counts(self.status, records))
+        self._publish_counts(records)
         return before is not None and records.pending > before.pending
 
     def _on_cache_change(self, changes: CacheChanges) -> None:
         if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
-            self._publish(self._counts(self.status))
+            self._publish_counts()
             if self._thread is not None and not self._work_offline:
                 self._wake_soon()
         elif changes.outbox_changed or changes.conflicts_changed:
-            self._publish(self._counts(self.status))
+            self._publish_counts()
 
     def _wake_soon(self) -> None:
         """Wake the thread `edit_delay` after an edit; a burst of edits shares one timer."""
@@ -393,8 +393,14 @@ class SyncService:
         self._publish(replace(self.status, phase="pull", done=p.rows, total=None,
                               rate_per_s=p.rate_per_s, eta_s=None, next_retry_at=None))
 
-    def _publish_counts(self) -> None:
-        self._publish(self._counts(self.status))
+    def _publish_counts(self, records: SyncRecords | None = None) -> None:
+        """Publish the cache's records on top of the status as it is when they are read: a
+        state another thread published meanwhile (Work offline) is not overwritten."""
+        records = records or self.cache.sync_records()
+        with self._status_lock:
+            status = self._counts(self._status, records)
+            self._status = status
+        self._notify(status)
 
     def _counts(self, status: SyncStatus, records: SyncRecords | None = None) -> SyncStatus:
         """`status` with the cache's own records: the outbox, conflicts, rejected edits and
@@ -406,8 +412,15 @@ class SyncService:
                        rejected=records.rejected, last_success_at=last)
 
     def _publish(self, status: SyncStatus) -> None:
+        if self._work_offline and status.state is not SyncState.WORKING_OFFLINE:
+            # A run cancelled by Work offline ends after the switch: the person's choice stands.
+            status = replace(status, state=SyncState.WORKING_OFFLINE, phase="", next_retry_at=None,
+                             message="Working offline: nothing is sent.")
         with self._status_lock:
             self._status = status
+        self._notify(status)
+
+    def _notify(self, status: SyncStatus) -> None:
         for callback in list(self._subscribers):
             try:
                 callback(status)

@@ -189,6 +189,25 @@ def test_work_offline_sends_nothing(emu: Emulator, cache: Cache, service: SyncSe
     assert server_view(emu)[target]["properties"]["plan"] == "Later"
 
 
+def test_work_offline_during_a_run_stays_offline_when_the_run_ends(
+    emu: Emulator, cache: Cache, service: SyncService
+) -> None:
+    """The run that Work offline cancels ends after the switch; its "Sync cancelled." must not
+    put the bar back to idle (the responses panel then read the service while offline)."""
+    emu.faults.latency(0.2)  # every request takes a while: the first run is still walking
+    service.start()
+    deadline = time.monotonic() + 10
+    while service.status.state is not SyncState.SYNCING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert service.status.state is SyncState.SYNCING
+    seen: list[SyncState] = []
+    service.subscribe(lambda status: seen.append(status.state))
+    service.set_work_offline(True)
+    time.sleep(1.0)  # the cancelled request returns and the run ends
+    assert service.status.state is SyncState.WORKING_OFFLINE
+    assert set(seen) == {SyncState.WORKING_OFFLINE}, seen
+
+
 def test_pull_never_clobbers_a_pending_edit(emu: Emulator, cache: Cache, service: SyncService) -> None:
     service.run_once()
     target = sorted(emu.store.all_ids())[9]

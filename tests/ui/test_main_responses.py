@@ -97,12 +97,15 @@ def test_responses_come_back_when_the_service_does(
     credentials = Credentials(emulator.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
     sync = SyncService(online_services.cache, lambda: WootricClient(credentials, timeout=5.0, max_attempts=1),
                        interval=3600)
-    target = next(u.id for u in sample_end_users()[:40] if online_services.responses(u.id))  # type: ignore[misc]
     win = MainWindow(replace(online_services, sync=sync))
     qtbot.addWidget(win)
     bar = win.sync_bar
     try:
         qtbot.waitUntil(lambda: win.model.loaded and win.model.rowCount() == SAMPLE_SIZE, timeout=10_000)
+        # The top row is made current and its responses read while online: pick another one.
+        qtbot.waitUntil(lambda: win.current_id() is not None, timeout=10_000)
+        target = next(u.id for u in sample_end_users()[:40]
+                      if u.id != win.current_id() and online_services.responses(u.id))  # type: ignore[misc]
         bar.offline_button.click()  # type: ignore[attr-defined]
         qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)  # type: ignore[attr-defined]
         sync.start()
