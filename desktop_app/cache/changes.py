@@ -24,3 +24,6 @@ class CacheChanges:
     rows_added_or_removed: bool = False  # membership changed: result sets and counts are stale
     outbox_changed: bool = False
     conflicts_changed: bool = False
+    # Property keys no end user in the cache had before this write (a first sync brings them
+    # all): the facets, the column chooser and completion offer them at once.
+    new_property_keys: frozenset[str] = frozenset()

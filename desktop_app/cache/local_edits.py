@@ -102,6 +102,7 @@ class AppliedEdit:
     count: int
     end_user_ids: frozenset[int] | None
     conflicts_changed: bool
+    new_property_keys: frozenset[str] = frozenset()  # a key set here that no end user had
 
 
 def _listed_targets(connection: Connection, count: int, limit: int) -> frozenset[int] | None:
@@ -230,13 +231,16 @@ def apply_edit(
     superseded = _supersede_conflicts(connection, op, now)
     for statement in (copy_servers, queue, audit, assign):
         connection.execute(statement, params)
+    new_keys: frozenset[str] = frozenset()
     if op.kind is EditKind.SET_PROPERTY:
-        connection.execute(text('INSERT OR IGNORE INTO property_key ("key") VALUES (:key)'),
-                           params)
+        inserted = connection.execute(text('INSERT OR IGNORE INTO property_key ("key") VALUES (:key)'),
+                                      params).rowcount
+        if inserted and op.key:
+            new_keys = frozenset({op.key})
     if superseded:
         relay(connection, superseded)  # flags and values without the superseded entries
     listed = _listed_targets(connection, count, listed_limit)
-    return AppliedEdit(batch_id, op.kind, count, listed, bool(superseded))
+    return AppliedEdit(batch_id, op.kind, count, listed, bool(superseded), new_keys)
 
 
 def undoable_batch(connection: Connection) -> int | None:

@@ -64,7 +64,8 @@ def _edit_changes(initiator: Initiator, applied: local_edits.AppliedEdit) -> Cac
     return CacheChanges(
         initiator, applied.end_user_ids,
         rows_added_or_removed=applied.kind is EditKind.DELETE and applied.count > 0,
-        outbox_changed=applied.count > 0, conflicts_changed=applied.conflicts_changed)
+        outbox_changed=applied.count > 0, conflicts_changed=applied.conflicts_changed,
+        new_property_keys=applied.new_property_keys)
 
 
 def _process_alive(pid: int | None) -> bool:
@@ -252,7 +253,7 @@ class Cache(CacheReads):
                     raise CacheBusy() from None
                 raise
         if (changes.end_user_ids is None or changes.end_user_ids or changes.rows_added_or_removed
-                or changes.outbox_changed or changes.conflicts_changed):
+                or changes.outbox_changed or changes.conflicts_changed or changes.new_property_keys):
             for callback in list(self._subscribers):
                 try:
                     callback(changes)
@@ -345,7 +346,7 @@ class Cache(CacheReads):
         def work(connection: Connection) -> CacheChanges:
             done = sync_writes.ingest(connection, end_users, cursor_key, cursor_value)
             return CacheChanges(Initiator.PULL, _listed(done.end_user_ids),
-                                rows_added_or_removed=done.added)
+                                rows_added_or_removed=done.added, new_property_keys=done.new_property_keys)
 
         return self._write(work, durable=False)
 

@@ -48,6 +48,7 @@ GONE_MESSAGE = "The end user was deleted on the service."
 class Ingested:
     end_user_ids: list[int]
     added: bool  # some end user was new to the cache
+    new_property_keys: frozenset[str] = frozenset()  # keys the cache had never seen
 
 
 def set_cursor(connection: Connection, key: str, value: int | None) -> None:
@@ -56,10 +57,18 @@ def set_cursor(connection: Connection, key: str, value: int | None) -> None:
         " ON CONFLICT(\"key\") DO UPDATE SET value = excluded.value", (key, value))
 
 
-def remember_property_keys(connection: Connection, keys: Iterable[str]) -> None:
-    rows = [(k,) for k in set(keys)]
-    if rows:
-        connection.exec_driver_sql('INSERT OR IGNORE INTO property_key ("key") VALUES (?)', rows)
+def remember_property_keys(connection: Connection, keys: Iterable[str]) -> frozenset[str]:
+    """Record the keys in the cache's key list; returns those it did not hold before."""
+    wanted = set(keys)
+    if not wanted:
+        return frozenset()
+    known = {k for (k,) in connection.exec_driver_sql(
+        'SELECT "key" FROM property_key WHERE "key" IN (SELECT value FROM json_each(?))',
+        (json.dumps(sorted(wanted)),))}
+    new = wanted - known
+    if new:
+        connection.exec_driver_sql('INSERT INTO property_key ("key") VALUES (?)', [(k,) for k in sorted(new)])
+    return frozenset(new)
 
 
 def ingest(connection: Connection, end_users: Sequence[EndUser], cursor_key: str,
@@ -84,9 +93,9 @@ def ingest(connection: Connection, end_users: Sequence[EndUser], cursor_key: str
         connection.exec_driver_sql(UPSERT_PULLED, plain)
     if under_edits:
         relay(connection, list(under_edits), under_edits, newer_only=True)
-    remember_property_keys(connection, keys)
+    new_keys = remember_property_keys(connection, keys)
     set_cursor(connection, cursor_key, cursor_value)
-    return Ingested(ids, added=len(pending_counts) < len(rows))
+    return Ingested(ids, added=len(pending_counts) < len(rows), new_property_keys=new_keys)
 
 
 def _mark_audit(connection: Connection, end_user_id: int, outcome: str, now: int,

@@ -408,13 +408,26 @@ class MainWindow(QMainWindow):
     def _counts_loaded(self, result: tuple[int | None, list[str] | None]) -> None:
         total, keys = result
         if keys is not None:
-            self._property_keys = keys
-            self.table.property_keys = keys
-            self.filter_bar.set_property_keys(keys)
+            self._set_property_keys(keys)
         if total is not None:
             self._total = total
         if self.model.loaded:
             self.filter_bar.set_count(self.model.rowCount(), self._total)
+
+    def _set_property_keys(self, keys: list[str]) -> None:
+        self._property_keys = keys
+        self.table.property_keys = keys
+        self.filter_bar.set_property_keys(keys)
+
+    def _learn_property_keys(self, arrived: frozenset[str]) -> None:
+        """Keys the cache says it has just met (a first sync brings them all) are offered at
+        once: facets, the column chooser and completion need not wait for the next key read."""
+        new = arrived.difference(self._property_keys)
+        if not new:
+            return
+        self._set_property_keys(sorted(new.union(self._property_keys)))
+        if not self._facet_timer.isActive():
+            self._facet_timer.start(FACETS_AFTER_DATA_MS)
 
     def _refresh_facets(self) -> None:
         if not self.facets.isVisible() and self.model.loaded:
@@ -464,6 +477,7 @@ class MainWindow(QMainWindow):
     def _on_cache_changes(self, changes: CacheChanges) -> None:
         self.model.apply_cache_changes(changes)
         self.detail.apply_cache_changes(changes)
+        self._learn_property_keys(changes.new_property_keys)
         if changes.rows_added_or_removed or changes.end_user_ids is None:
             self._refresh_counts()
         if changes.outbox_changed or changes.initiator is not Initiator.PULL:

@@ -53,6 +53,7 @@ def merge_changes(first: CacheChanges, second: CacheChanges) -> CacheChanges:
         rows_added_or_removed=first.rows_added_or_removed or second.rows_added_or_removed,
         outbox_changed=first.outbox_changed or second.outbox_changed,
         conflicts_changed=first.conflicts_changed or second.conflicts_changed,
+        new_property_keys=first.new_property_keys | second.new_property_keys,
     )
 
 

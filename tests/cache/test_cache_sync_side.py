@@ -27,7 +27,8 @@ def test_ingest_upserts_rows_and_moves_the_cursor(cache: Cache, make_user: MakeU
     heard: list[CacheChanges] = []
     cache.subscribe(heard.append)
     first = cache.ingest_pulled([make_user(1), make_user(2, external_id="crm-2")], "updated", 10)
-    assert first == CacheChanges(Initiator.PULL, frozenset({1, 2}), rows_added_or_removed=True)
+    assert first == CacheChanges(Initiator.PULL, frozenset({1, 2}), rows_added_or_removed=True,
+                                 new_property_keys=frozenset({"plan", "seats"}))
     again = cache.ingest_pulled([make_user(2, email="renamed@example.com", updated_at=2_000_000_000)],
                                 "updated", 11)
     assert again.rows_added_or_removed is False  # only an update
@@ -38,6 +39,22 @@ def test_ingest_upserts_rows_and_moves_the_cursor(cache: Cache, make_user: MakeU
     assert heard == [first, again]  # an empty page changes nothing worth announcing
     assert cache.count_all() == 2 and cache.all_ids() == {1, 2}
     invariants(cache)
+
+
+def test_a_broadcast_names_the_property_keys_the_cache_meets_for_the_first_time(
+        cache: Cache, make_user: MakeUser) -> None:
+    """So a window offers a first sync's keys (facets, columns, completion) as they arrive."""
+    heard: list[CacheChanges] = []
+    cache.subscribe(heard.append)
+    first = cache.ingest_pulled([make_user(1, properties={"plan": "pro", "seats": 3})], "updated", 10)
+    assert first.new_property_keys == {"plan", "seats"}
+    again = cache.ingest_pulled([make_user(2, properties={"plan": "team", "region": "EU"})], "updated", 11)
+    assert again.new_property_keys == {"region"}  # plan was known already
+    assert cache.ingest_pulled([make_user(3, properties={"plan": "free"})], "updated", 12).new_property_keys == set()
+    assert cache.set_property([1], "tier", "gold").new_property_keys == {"tier"}
+    assert cache.set_property([2], "tier", "silver").new_property_keys == set()
+    assert heard[:2] == [first, again]
+    assert set(cache.property_keys()) == {"plan", "seats", "region", "tier"}
 
 
 def test_ingest_never_goes_back_to_an_older_server_row(seeded: Cache, make_user: MakeUser) -> None:

@@ -52,3 +52,6 @@ def test_merging_keeps_every_flag_and_says_refresh_all_when_ids_are_too_many() -
     assert merge_changes(a, CacheChanges(Initiator.PUSH, None)).end_user_ids is None
     many = CacheChanges(Initiator.PULL, frozenset(range(MERGED_IDS_LIMIT)))
     assert merge_changes(many, CacheChanges(Initiator.PULL, frozenset({-1}))).end_user_ids is None
+    keys = merge_changes(CacheChanges(Initiator.PULL, new_property_keys=frozenset({"plan"})),
+                         CacheChanges(Initiator.PULL, new_property_keys=frozenset({"region"})))
+    assert keys.new_property_keys == {"plan", "region"}  # a merged burst loses no new key

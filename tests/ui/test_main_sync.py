@@ -64,3 +64,35 @@ def _server_plan(emulator: Emulator, end_user_id: int) -> object:
     record = emulator.store.get(end_user_id) or {}
     properties = record.get("properties") or {}
     return properties.get("plan") if isinstance(properties, dict) else None
+
+
+def test_a_first_sync_offers_the_property_keys_it_brought_without_a_restart(
+    qtbot: QtBot, synced: tuple[AppServices, Emulator]
+) -> None:
+    """A new account starts with no keys; the pull's broadcast names them: facets, the column
+    chooser and completion have them long before the next minute-apart key read."""
+    from PySide6.QtWidgets import QMenu
+
+    services, _emulator = synced
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
+    assert win.model.rowCount() == 0
+    qtbot.waitUntil(lambda: not services.tasks.busy, timeout=10_000)  # the first key read found none
+    assert win.table.property_keys == []
+    services.sync.start()  # type: ignore[union-attr]
+    win.sync_now_action.trigger()
+    qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
+
+    expected = {"plan", "revenue_amount", "signup_date", "features_array"}
+    qtbot.waitUntil(lambda: expected <= set(win.table.property_keys), timeout=10_000)
+    facets = win.facets.facets
+    qtbot.waitUntil(lambda: expected <= {g.property_key for g in facets._groups if g.property_key},
+                    timeout=10_000)
+    menu = QMenu()
+    win.table.fill_columns_menu(menu)
+    properties = next(a.menu() for a in menu.actions() if a.text() == "Properties")
+    assert properties.isEnabled() and expected <= {a.text() for a in properties.actions()}
+    assert {f"{key}:" for key in expected} <= set(win.filter_bar._vocabulary("p"))
+    win.close()
