@@ -214,6 +214,9 @@ class DeskSession:
         detach = getattr(self.window.statusBar(), "detach", None)
         if callable(detach):
             detach()
+        if self.window.detail.unsaved_fields():  # a quit nobody can answer (a signal, signing out)
+            log.info("typing in the detail panel was not saved: %s", ", ".join(self.window.detail.unsaved_fields()))
+        self.window.ask_before_closing = False
         self.window.close()
         # Let queries already running finish and reach the (still alive) window before the
         # cache closes under them; bounded, so a stuck query cannot hold up quitting.
@@ -526,7 +529,9 @@ def _quit_on_signals(app: QApplication) -> None:
     """Ctrl+C or SIGTERM quits through the normal path (sync stopped, caches closed)."""
     def request_quit(_signum: int, _frame: object) -> None:
         log.info("quit requested by signal")
-        app.quit()
+        # exit(), not quit(): quit() first offers every window a close it may refuse (the
+        # unsaved-typing question), and nobody is there to answer a signal.
+        app.exit(0)
 
     for name in ("SIGINT", "SIGTERM"):
         if hasattr(signal, name):

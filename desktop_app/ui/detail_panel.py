@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,13 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.cache.changes import CacheChanges
-from desktop_app.cache.records import EditKind
+from desktop_app.cache.records import EditKind, EditRejected
+from desktop_app.cache.validation import check_email, check_external_id
 from desktop_app.domain import DisabledBy
 from desktop_app.ui import theme
 from desktop_app.ui.columns import format_datetime
 from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
 from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
 from desktop_app.ui.tasks import WRITE_QUEUE
+from desktop_app.ui.unsaved_changes import UnsavedChoice, ask_about_unsaved
 
 if TYPE_CHECKING:
     from desktop_app.ui.services import AppServices
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _OFFLINE_STATES = {"offline", "working_offline", "auth_failed"}
+_NO_SWITCH = object()  # no row switch waits for the unsaved-changes question
 
 
 def edit_message(exc: BaseException) -> str:
@@ -81,6 +84,8 @@ class DetailPanel(QWidget):
 
     edit_done = Signal(str)  # the name of the edit, for "Undo <name>"
     conflicts_requested = Signal()
+    # Cancel in "Save changes to …?": the table makes this end user current again.
+    keep_current_requested = Signal(int)
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +94,7 @@ class DetailPanel(QWidget):
         self._id: int | None = None
         self._cached: Any = None
         self._responses_for: int | None = None
+        self._switch_to: object = _NO_SWITCH  # the end user the table moved to while typing was unsaved
 
         self.stack = QStackedWidget(self)
         self.empty_label = QLabel(self.tr("Select an end user to see the details."), self)
@@ -243,8 +249,92 @@ class DetailPanel(QWidget):
         return self._cached
 
     def show_end_user(self, end_user_id: int | None) -> None:
+        """Show another end user; with unsaved typing, first ask whether to save it (the
+        question comes once the table's click or key press is handled)."""
+        if self._switch_to is not _NO_SWITCH or (end_user_id != self._id and self.unsaved_fields()):
+            if self._switch_to is _NO_SWITCH:
+                QTimer.singleShot(0, self, self._settle_switch)
+            self._switch_to = end_user_id
+            return
         if end_user_id == self._id and self._cached is not None:
             return
+        self._show(end_user_id)
+
+    def unsaved_fields(self) -> list[str]:
+        """The fields typed in and not saved, by name ("the email"); [] when nothing would be lost."""
+        if self._cached is None:
+            return []
+        user = self._cached.end_user
+        fields = []
+        if self.email_save.isEnabled() and self.email_edit.text().strip() != user.email:
+            fields.append(self.tr("the email"))
+        if self.external_id_save.isEnabled() and (self.external_id_edit.text().strip() or None) != user.external_id:
+            fields.append(self.tr("the external ID"))
+        return fields
+
+    def settle_unsaved(self) -> bool:
+        """Before the window closes: ask about unsaved typing. True when it may close (saved,
+        discarded, or nothing to ask about); False on Cancel or a value that cannot be saved."""
+        fields = self.unsaved_fields()
+        if not fields:
+            return True
+        choice = ask_about_unsaved(self, self._cached.end_user.email, fields)
+        if choice is UnsavedChoice.SAVE:
+            return self._save_unsaved()
+        if choice is UnsavedChoice.DISCARD:
+            self._discard_unsaved()
+            return True
+        return False
+
+    def _settle_switch(self) -> None:
+        fields = self.unsaved_fields()
+        if not fields or self._switch_to == self._id:
+            target, self._switch_to = self._switch_to, _NO_SWITCH
+            if target != self._id or self._cached is None:
+                self._show(target)  # type: ignore[arg-type]  # an int or None once set
+            return
+        choice = ask_about_unsaved(self, self._cached.end_user.email, fields)
+        target, self._switch_to = self._switch_to, _NO_SWITCH  # where the table is now
+        if choice is UnsavedChoice.DISCARD:
+            self._discard_unsaved()
+        elif choice is not UnsavedChoice.SAVE or not self._save_unsaved():
+            if target is not None and self._id is not None and target != self._id:
+                self.keep_current_requested.emit(self._id)  # back to the end user being edited
+            return
+        if target != self._id:
+            self._show(target)  # type: ignore[arg-type]
+
+    def _save_unsaved(self) -> bool:
+        """Queue the typed values; False (nothing queued, the problem shown under its field)
+        when one would be refused, so the person stays to fix it."""
+        checks = ((self.email_edit, self.email_save, self.email_error, check_email),
+                  (self.external_id_edit, self.external_id_save, self.external_id_error, check_external_id))
+        for edit, button, error, check in checks:
+            if button.isEnabled():
+                try:
+                    check(edit.text())
+                except EditRejected as exc:
+                    self._field_error(error, edit_message(exc), button)
+                    edit.setFocus(Qt.FocusReason.OtherFocusReason)
+                    return False
+        if self.email_save.isEnabled():
+            self._save_email()
+        if self.external_id_save.isEnabled():
+            self._save_external_id()
+        return True
+
+    def _discard_unsaved(self) -> None:
+        for edit, button, error, value in (
+            (self.email_edit, self.email_save, self.email_error, self._cached.end_user.email),
+            (self.external_id_edit, self.external_id_save, self.external_id_error,
+             self._cached.end_user.external_id or ""),
+        ):
+            button.setEnabled(False)
+            error.hide()
+            edit.setText(value)
+            edit.setCursorPosition(0)
+
+    def _show(self, end_user_id: int | None) -> None:
         self._id = end_user_id
         self._cached = None
         self.message.hide()
@@ -428,7 +518,7 @@ class DetailPanel(QWidget):
         self.email_error.hide()
         self.email_save.setEnabled(False)
         self._write(edit_label(EditKind.SET_EMAIL), lambda: cache.set_email(end_user_id, email),
-                    lambda m: self._field_error(self.email_error, m, self.email_save))
+                    lambda m: self._save_failed(end_user_id, self.email_error, m, self.email_save))
 
     def _save_external_id(self) -> None:
         if self._cached is None:
@@ -440,7 +530,7 @@ class DetailPanel(QWidget):
         self.external_id_error.hide()
         self.external_id_save.setEnabled(False)
         self._write(edit_label(EditKind.SET_EXTERNAL_ID), lambda: cache.set_external_id(end_user_id, value),
-                    lambda m: self._field_error(self.external_id_error, m, self.external_id_save))
+                    lambda m: self._save_failed(end_user_id, self.external_id_error, m, self.external_id_save))
 
     def _toggle_surveys(self) -> None:
         if self._cached is None:
@@ -523,6 +613,13 @@ class DetailPanel(QWidget):
             edit.setText(value)
             edit.setCursorPosition(0)  # show the start of a long address, not its end
             error.hide()
+
+    def _save_failed(self, end_user_id: int, label: QLabel, message: str, button: QPushButton) -> None:
+        if end_user_id == self._id:
+            self._field_error(label, message, button)
+        else:  # saved on the way to another end user: say whose value it was
+            self._show_message(self.tr("End user %1 was not saved: %2").replace("%1", str(end_user_id))
+                               .replace("%2", message))
 
     def _field_error(self, label: QLabel, message: str, button: QPushButton) -> None:
         label.setText("⚠ " + message)

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._property_keys: list[str] = []
         self._keys_read_at = -PROPERTY_KEYS_EVERY_S
         self._child_windows: dict[str, QWidget] = {}
+        self.ask_before_closing = True  # the session turns it off when it closes the window itself
 
         # --- parts ---
         self.relay = CacheChangesRelay(services.cache, self)
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.edit.returnPressed.connect(lambda: focus_first_row(self.table))
         self.detail.edit_done.connect(self._edit_done)
         self.detail.conflicts_requested.connect(self.open_conflicts)
+        self.detail.keep_current_requested.connect(lambda end_user_id: self.table.select_ids([end_user_id]))
         self.bulk.started.connect(self._show_activity)
         self.bulk.finished.connect(self._bulk_finished)
         self.bulk.failed.connect(self._bulk_failed)
@@ -665,11 +667,17 @@ class MainWindow(QMainWindow):
             self.model.refresh()
 
     def quit(self) -> None:
-        """File ▸ Quit: every window closes (saving its state), then the application ends."""
+        """File ▸ Quit: every window closes (saving its state), then the application ends;
+        unless the person chose to stay with typing not saved."""
+        if not self.close():
+            return
         QApplication.closeAllWindows()
         QApplication.quit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ask_before_closing and not self.detail.settle_unsaved():
+            event.ignore()  # Cancel, or a typed value that cannot be saved: the window stays
+            return
         self.save_window_state()
         self.relay.detach()
         for window in self._child_windows.values():

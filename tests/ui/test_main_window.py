@@ -103,6 +103,7 @@ def test_invalid_email_shows_the_validation_message(qtbot: QtBot, window: MainWi
     assert window.detail.email_error.text().startswith("⚠")
     assert window.services.cache.get(target.id).end_user.email == target.email  # nothing written
     assert edit.text() == "not an email"  # kept so it can be fixed
+    window.ask_before_closing = False  # closing would ask about that typing (tests/ui/test_detail_unsaved.py)
 
 
 def test_opted_out_end_user_is_read_only_with_an_explanation(qtbot: QtBot, window: MainWindow) -> None:
