@@ -69,6 +69,8 @@ class CacheOpening:
             raise TimeoutError("the cache is still opening")
         with self._lock:
             if self._cache is None:
+                if self._closed:
+                    raise RuntimeError("the cache was closed (the app is quitting)")
                 raise RuntimeError("the cache could not be opened") from self._error
             return self._cache
 
@@ -91,12 +93,16 @@ class CacheOpening:
         return unsubscribe
 
     def close(self) -> None:
-        """Close the cache if it opened; if it is still opening, it closes when it does."""
+        """Close the cache if it opened; if it is still opening, it closes when it does, and
+        every call waiting for it gives up at once (a quit never waits on a slow open)."""
         with self._lock:
             self._closed = True
             cache, self._cache = self._cache, None
             self._waiting.clear()
             self._detach.clear()
+            if cache is None and not self._opened.is_set():
+                self._error = RuntimeError("the cache was closed before it finished opening")
+        self._opened.set()
         if cache is not None:
             cache.close()
 

@@ -24,7 +24,7 @@ from desktop_app.logs import ErrorSink, register_secrets, setup_logging, shutdow
 from desktop_app.private_dirs import secure_data_dir
 from desktop_app.ui.errors import ErrorPresenter
 from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_collections
-from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
     from desktop_app.api import Credentials, WootricClient
@@ -42,6 +42,11 @@ DEMO_SEED = 20240611
 DEMO_RATE_LIMIT = 300  # requests per minute: real throttling, a first sync of about 20 s
 OPEN_CACHE_LATEST_MS = 3000  # the cache opens after the first paint, or after this at the latest
 PAINT_GRACE_MS = 50
+# Quitting ends within two seconds whatever the workers do: a cache open held up by another
+# process's write lock (10 s a statement), a keyring that does not answer. Running queries
+# and edits get this long to reach the window and the file; the pool gets what follows.
+CLOSE_WAIT_S = 0.8
+POOL_WAIT_MS = 600
 _RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
@@ -135,6 +140,7 @@ class DeskSession:
         )
         self.window: MainWindow = MainWindow(self.services)
         self._began = time.perf_counter()
+        self._opening: TaskHandle[Any] | None = None  # the open, once it started
         self._opening_started = False
         self._closed = False
         if account is not None:
@@ -188,7 +194,7 @@ class DeskSession:
                 if not self._closed:
                     failed(self, exc)
 
-            self.services.tasks.run(work, done, fail, name="open the cache")
+            self._opening = self.services.tasks.run(work, done, fail, name="open the cache")
 
         if not self.services.rows_readable:
             begin()
@@ -210,7 +216,9 @@ class DeskSession:
         if self._closed:
             return
         self._closed = True
-        self.sync.stop()
+        self.sync.stop(CLOSE_WAIT_S)
+        if not self.cache.is_open:
+            self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
         detach = getattr(self.window.statusBar(), "detach", None)
         if callable(detach):
             detach()
@@ -218,16 +226,21 @@ class DeskSession:
             log.info("typing in the detail panel was not saved: %s", ", ".join(self.window.detail.unsaved_fields()))
         self.window.ask_before_closing = False
         self.window.close()
-        # Let queries already running finish and reach the (still alive) window before the
-        # cache closes under them; bounded, so a stuck query cannot hold up quitting.
-        deadline = time.monotonic() + 5.0
-        while self.services.tasks.busy and time.monotonic() < deadline:
+        # Let queries and edits already running finish and reach the (still alive) window
+        # before the cache closes under them; bounded, so a stuck one cannot hold up quitting,
+        # and an abandoned open is not waited for at all.
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while self._others_running() and time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         self.window.deleteLater()
         self.responses.close()
         self._remember_filter_keys()
         self.cache.close()
         self.reads.close()
+
+    def _others_running(self) -> bool:
+        opening = 1 if self._opening is not None and not self._opening.done else 0
+        return self.services.tasks.pending_count() > opening
 
     def _remember_filter_keys(self) -> None:
         """The property keys filtered or sorted on get the query indexes at the next open."""
@@ -272,6 +285,7 @@ class DeskApp(QObject):
         self.emulator: Emulator | None = None
         self._dialog: SignInDialog | None = None
         self._shut_down = False
+        self.work_left_running: list[str] = []  # tasks still running when shutdown gave up on them
         app.aboutToQuit.connect(self.shutdown)
 
     @property
@@ -494,7 +508,10 @@ class DeskApp(QObject):
         if self._dialog is not None:
             self._dialog.reject()
         self.close_session()
-        self.tasks.shutdown(10_000)
+        if not self.tasks.shutdown(POOL_WAIT_MS):
+            self.work_left_running = self.tasks.unfinished_names()
+            log.warning("quitting without waiting for background work still running: %s",
+                        ", ".join(self.work_left_running))
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
@@ -530,8 +547,9 @@ def _quit_on_signals(app: QApplication) -> None:
     def request_quit(_signum: int, _frame: object) -> None:
         log.info("quit requested by signal")
         # exit(), not quit(): quit() first offers every window a close it may refuse (the
-        # unsaved-typing question), and nobody is there to answer a signal.
-        app.exit(0)
+        # unsaved-typing question), and nobody is there to answer a signal. From a timer, so
+        # a signal that comes before the event loop runs still ends it once it does.
+        QTimer.singleShot(0, app, lambda: app.exit(0))
 
     for name in ("SIGINT", "SIGTERM"):
         if hasattr(signal, name):
@@ -580,6 +598,14 @@ def run_gui(argv: Sequence[str], demo: bool, data_dir: Path | None,
     """Open the app; returns the exit code when the last window closes."""
     launched = launch(argv, demo, data_dir, demo_settings=demo_settings)
     try:
-        return launched.app.exec()
+        code = launched.app.exec()
     finally:
         launched.finish()
+    if launched.desk.work_left_running:
+        # Qt waits for its pool threads as the application is destroyed, for ever if one is
+        # stuck (a cache open behind another process's lock). Everything of ours is stopped,
+        # closed and logged; SQLite rolls back whatever that open had begun.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

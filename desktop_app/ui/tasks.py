@@ -162,6 +162,10 @@ class TaskRunner(QObject):
     def busy(self) -> bool:
         return bool(self._jobs)
 
+    def unfinished_names(self) -> list[str]:
+        """The names of the tasks submitted and not delivered yet (running or queued)."""
+        return [job.handle.name for job in self._jobs.values()]
+
     def pending_count(self, serial: str | None = None) -> int:
         """Tasks not yet delivered, optionally only those of one serial queue."""
         return sum(1 for j in self._jobs.values() if serial is None or j.serial == serial)

@@ -115,6 +115,29 @@ def test_closing_while_it_opens_closes_the_cache_when_the_open_finishes(cache_fi
     assert cache._closed  # the late cache was closed at once: nothing holds its file
 
 
+def test_closing_before_the_open_ends_releases_every_call_waiting_for_it(cache_file: Path) -> None:
+    """A worker waiting on the stand-in (the undo state, an edit) gives up when the session
+    closes, instead of keeping the process alive until a slow open ends."""
+    opening = CacheOpening(cache_file)
+    outcome: list[BaseException] = []
+
+    def waiting_worker() -> None:
+        try:
+            opening.undo_state()
+        except BaseException as exc:  # noqa: BLE001 - what the caller would be told
+            outcome.append(exc)
+
+    worker = threading.Thread(target=waiting_worker, daemon=True)
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive()  # waiting: nobody has opened the cache
+    opening.close()
+    worker.join(2.0)
+    assert not worker.is_alive()
+    assert isinstance(outcome[0], RuntimeError) and "closed" in str(outcome[0])
+    assert opening.open()._closed  # the late open then closes what it opened
+
+
 def test_the_first_paint_path_does_not_import_the_writer_side_or_the_keyring() -> None:
     """What the window needs to show cached rows: no SQLModel, SQLAlchemy, pydantic, keyring or
     httpx (together over two seconds of imports, done on a worker after the first paint)."""
