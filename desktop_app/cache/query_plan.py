@@ -321,9 +321,12 @@ class QueryPlanner:
         terms = []
         for i, conjunct in enumerate(conjuncts):
             negated = isinstance(conjunct, Not)
-            ratio = COLUMN_LIST_RATIO if column[i] and driver is not None and not column[driver] else LIST_SHARE_RATIO
+            if column[i] and driver is not None and not column[driver]:  # the list's own length
+                share_i, ratio = (1 - shares[i] if negated else shares[i]), COLUMN_LIST_RATIO
+            else:
+                share_i, ratio = shares[i], LIST_SHARE_RATIO
             listed = served[i] is not None and (full_walk or i != driver and (
-                driver is None or shares[i] <= ratio * max(shares[driver], 1 / _SAMPLE_IDS)))
+                driver is None or share_i <= ratio * max(shares[driver], 1 / _SAMPLE_IDS)))
             if listed:
                 hint = f' INDEXED BY "{served[i]}"' if served[i] else ""
                 terms.append(f"+id {'NOT ' if negated else ''}IN (SELECT id FROM end_user{hint} WHERE {inner[i]})")
