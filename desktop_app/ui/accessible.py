@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollBar,
     QTabBar,
+    QToolButton,
     QWidget,
 )
 
@@ -95,6 +96,24 @@ class ValueLabel(QLabel):
             self.setAccessibleName(name)
 
 
+def marker_name(pending: bool, conflict: bool, deleted: bool) -> str:
+    """What `theme.marker_icon(pending, conflict, deleted)` shows, in words, for its accessible name."""
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("Markers", text)
+
+    words = [tr("Edits waiting to sync")] if pending else []
+    words += [tr("Conflict")] if conflict else []
+    words += [tr("Deleted here")] if deleted else []
+    return ", ".join(words)
+
+
+def name_clear_button(edit: QLineEdit, name: str) -> None:
+    """Name the clear button `setClearButtonEnabled` gave `edit`: Qt leaves it without text or
+    name, so a screen reader says only "button"."""
+    for button in edit.findChildren(QToolButton):
+        button.setAccessibleName(name)
+
+
 # --- the audit ------------------------------------------------------------------------------------
 
 # Widgets a person works or reads a value from; each needs a name a screen reader can say.
@@ -113,12 +132,12 @@ _NAMED_KINDS: tuple[type[QWidget], ...] = (
 
 
 def _is_part_of_another(widget: QWidget) -> bool:
-    """Qt's own sub-widgets (a combo box's list, a spin box's editor, a line edit's clear button,
-    a view's corner button and cell editors, a menu bar's overflow button): their owner speaks
-    for them."""
+    """Qt's own sub-widgets (a combo box's list, a spin box's editor, a view's corner button and
+    cell editors, a menu bar's overflow button): their owner speaks for them. A line edit's clear
+    button is not among them: it is a button of its own, reached and read as one."""
     parent = widget.parentWidget()
     while parent is not None:
-        if isinstance(parent, QComboBox | QAbstractSpinBox | QLineEdit | QAbstractItemView | QMenuBar):
+        if isinstance(parent, QComboBox | QAbstractSpinBox | QAbstractItemView | QMenuBar):
             return True
         parent = parent.parentWidget()
     return False
@@ -176,6 +195,9 @@ def accessibility_problems(roots: Iterable[QWidget]) -> list[str]:
             if _needs_name(widget) and not spoken_name(widget):
                 problems.append(f"{describe(widget)} has no accessible name")
             if isinstance(widget, QLabel):
+                # Qt's own images (a message box's icon) are said by the box's role.
+                if not widget.pixmap().isNull() and not spoken_name(widget) and not widget.objectName().startswith("qt_"):
+                    problems.append(f"{describe(widget)} shows an image with no accessible name")
                 problem = label_problem(widget)
                 if problem is not None:
                     problems.append(problem)

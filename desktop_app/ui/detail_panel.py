@@ -28,7 +28,7 @@ from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.records import EditKind
 from desktop_app.domain import DisabledBy
 from desktop_app.ui import theme
-from desktop_app.ui.accessible import ValueLabel
+from desktop_app.ui.accessible import ValueLabel, marker_name
 from desktop_app.ui.columns import format_datetime
 from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
 from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
@@ -317,6 +317,7 @@ class DetailPanel(QWidget):
             notes.append(self.tr("Deleted here; the service has not confirmed it yet."))
         icon = theme.marker_icon(bool(queued), has_conflict, deleted)
         self.banner_icon.setPixmap(icon.pixmap(48, 16) if icon else QPixmap())
+        self.banner_icon.setAccessibleName(marker_name(bool(queued), has_conflict, deleted))
         self.banner.setText(" ".join(notes) or self.tr("In sync with the last pull."))
         self.resolve_button.setVisible(has_conflict)
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.accessible import ValueLabel
+from desktop_app.ui.accessible import ValueLabel, name_clear_button
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 
 DEBOUNCE_MS = 150
@@ -110,6 +110,7 @@ class FilterBar(QWidget):
         self.edit.setAccessibleName(self.tr("Filter"))
         self.edit.setAccessibleDescription(self.tr("Filter end users with the filter language; F1 shows the syntax"))
         self.edit.setClearButtonEnabled(True)
+        name_clear_button(self.edit, self.tr("Clear the filter"))
         self.edit.setToolTip(syntax_help())
 
         self.count_label = ValueLabel(self.tr("Matching end users"), self)

@@ -241,14 +241,17 @@ class SignInDialog(QDialog):
         style = self.style()
         if not status.available:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self._keyring_icon.setAccessibleName(self.tr("Warning"))
             self.keyring_notice.setText(self.tr(NO_KEYRING_NOTICE))
             self.keyring_notice.setToolTip(status.reason)
         elif status.locked:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+            self._keyring_icon.setAccessibleName(self.tr("Note"))
             self.keyring_notice.setText(self.tr(
                 "The system keyring is locked; it will ask you to unlock it to store your secret."))
         else:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
+            self._keyring_icon.setAccessibleName(self.tr("Ready"))
             self.keyring_notice.setText(self.tr("Your secret will be stored in the system keyring."))
             self.keyring_notice.setToolTip(self.tr(
                 "The keyring keeps it encrypted; it is never written to disk in plain text."))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.api import WootricClient
@@ -71,12 +71,16 @@ def _show_end_user(qtbot: QtBot, win: MainWindow, index: int) -> None:
 
 def test_every_widget_of_the_main_window_and_detail_panel_is_named(qtbot: QtBot, window: MainWindow) -> None:
     before = _label_texts(window)
+    assert spoken_name(window.filter_bar.edit.findChild(QToolButton)) == "Clear the filter"
     # Put a value into every value label a person meets: a filter and its count, an end user
     # in the detail panel, a line of activity, a filter error.
     qtbot.keyClicks(window.filter_bar.edit, "plan:pro")
     qtbot.waitUntil(lambda: window.filter_bar.count_label.text() == f"{len(PRO):,} of {SAMPLE_SIZE:,} end users",
                     timeout=WAIT_MS)
     _show_end_user(qtbot, window, 4)
+    window.detail._set_property("plan", "platinum")  # offline: the edit waits, and the banner's marker shows it
+    qtbot.waitUntil(lambda: window.detail.banner.text() == "1 edit is waiting to sync.", timeout=WAIT_MS)
+    assert spoken_name(window.detail.banner_icon) == "Edits waiting to sync"
     window.copy_action.trigger()
     qtbot.waitUntil(lambda: window.activity.text() == "Copied 1 end users.", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.detail.responses_status.text() != "", timeout=WAIT_MS)
