@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
     QComboBox,
+    QFormLayout,
     QHeaderView,
     QLabel,
     QLCDNumber,
@@ -107,6 +108,22 @@ def marker_name(pending: bool, conflict: bool, deleted: bool) -> str:
     return ", ".join(words)
 
 
+def point_buddies_at_fields(form: QFormLayout) -> None:
+    """QFormLayout makes each caption the buddy of its field; where the field is a row of widgets
+    (a line edit and its Save button), the row takes no focus and the caption's shortcut would do
+    nothing: point the caption at the row's first widget that takes focus instead."""
+    for row in range(form.rowCount()):
+        label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        label = label_item.widget() if label_item is not None else None
+        field = field_item.widget() if field_item is not None else None
+        if not isinstance(label, QLabel) or field is None or field.focusPolicy() is not Qt.FocusPolicy.NoFocus:
+            continue
+        target = next((w for w in field.findChildren(QWidget) if w.focusPolicy() is not Qt.FocusPolicy.NoFocus), None)
+        if target is not None:
+            label.setBuddy(target)
+
+
 def name_clear_button(edit: QLineEdit, name: str) -> None:
     """Name the clear button `setClearButtonEnabled` gave `edit`: Qt leaves it without text or
     name, so a screen reader says only "button"."""
@@ -186,6 +203,17 @@ def label_problem(label: QLabel) -> str | None:
     return f"{describe(label)} shows {value!r} but is read only as {name!r}"
 
 
+def buddy_problem(label: QLabel) -> str | None:
+    """A caption with a mnemonic ("E&mail:") whose buddy takes no focus: QLabel then drops the
+    shortcut (it checks the buddy's own focus policy, not a focus proxy's)."""
+    buddy = label.buddy()
+    if buddy is None or "&" not in label.text().replace("&&", ""):
+        return None
+    if buddy.focusPolicy() is Qt.FocusPolicy.NoFocus:
+        return f"{describe(label)} {label.text()!r} sends its shortcut to {describe(buddy)}, which takes no focus"
+    return None
+
+
 def accessibility_problems(roots: Iterable[QWidget]) -> list[str]:
     """Every interactive or value widget under `roots` that a screen reader cannot name, and
     every named label whose name hides its text. Hidden widgets count: they show later."""
@@ -198,7 +226,7 @@ def accessibility_problems(roots: Iterable[QWidget]) -> list[str]:
                 # Qt's own images (a message box's icon) are said by the box's role.
                 if not widget.pixmap().isNull() and not spoken_name(widget) and not widget.objectName().startswith("qt_"):
                     problems.append(f"{describe(widget)} shows an image with no accessible name")
-                problem = label_problem(widget)
-                if problem is not None:
-                    problems.append(problem)
+                for problem in (label_problem(widget), buddy_problem(widget)):
+                    if problem is not None:
+                        problems.append(problem)
     return problems

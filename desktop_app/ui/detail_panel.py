@@ -28,7 +28,7 @@ from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.records import EditKind
 from desktop_app.domain import DisabledBy
 from desktop_app.ui import theme
-from desktop_app.ui.accessible import ValueLabel, marker_name
+from desktop_app.ui.accessible import ValueLabel, marker_name, point_buddies_at_fields
 from desktop_app.ui.columns import format_datetime
 from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
 from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
@@ -158,6 +158,7 @@ class DetailPanel(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.readonly_labels[key] = label
             form.addRow(title, label)
+        point_buddies_at_fields(form)
         layout.addWidget(fields)
 
         # --- surveys ---

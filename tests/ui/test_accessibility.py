@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -117,6 +117,16 @@ def test_value_labels_say_what_they_are_and_their_value_as_it_changes(qtbot: QtB
 
     window.copy_action.trigger()
     qtbot.waitUntil(lambda: spoken_name(window.activity) == "Activity: Copied 1 end users.", timeout=WAIT_MS)
+
+
+def test_a_detail_field_caption_shortcut_reaches_its_field(qtbot: QtBot, window: MainWindow) -> None:
+    _show_end_user(qtbot, window, 4)
+    window.activateWindow()
+    window.filter_bar.edit.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)  # "E&mail:"
+    qtbot.waitUntil(lambda: window.detail.email_edit.hasFocus(), timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_X, Qt.KeyboardModifier.AltModifier)  # "E&xternal ID:"
+    qtbot.waitUntil(lambda: window.detail.external_id_edit.hasFocus(), timeout=WAIT_MS)
 
 
 def test_the_sync_bar_says_each_value_with_its_caption(qtbot: QtBot, desk_cache: object, tasks: TaskRunner) -> None:
