@@ -192,6 +192,14 @@ def spoken_name(widget: QWidget) -> str:
     return interface.text(QAccessible.Text.Name).strip() if interface is not None else ""
 
 
+def caption_of(widget: QWidget) -> str:
+    """The label that names `widget` through a labelled-by relation (its buddy caption)."""
+    interface = QAccessible.queryAccessibleInterface(widget)
+    if interface is None:
+        return ""
+    return " ".join(label.text(QAccessible.Text.Name) for label, _flag in interface.relations(QAccessible.RelationFlag.Label))
+
+
 def label_problem(label: QLabel) -> str | None:
     """A label named after its caption whose name leaves out the value it shows."""
     value = plain_text(label)
@@ -222,6 +230,10 @@ def accessibility_problems(roots: Iterable[QWidget]) -> list[str]:
         for widget in [root, *root.findChildren(QWidget)]:
             if _needs_name(widget) and not spoken_name(widget):
                 problems.append(f"{describe(widget)} has no accessible name")
+            # On Linux Qt gives a combo box its current text as name, whatever was set: what it
+            # chooses reaches a screen reader only as the labelled-by relation of a buddy caption.
+            if isinstance(widget, QComboBox) and not _is_part_of_another(widget) and not caption_of(widget):
+                problems.append(f"{describe(widget)} has no buddy label: on Linux its caption is never read")
             if isinstance(widget, QLabel):
                 # Qt's own images (a message box's icon) are said by the box's role.
                 if not widget.pixmap().isNull() and not spoken_name(widget) and not widget.objectName().startswith("qt_"):

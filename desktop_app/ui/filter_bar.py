@@ -263,6 +263,7 @@ class FilterBar(QWidget):
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setAccessibleName(self.tr("Filter syntax"))
+        label.setAccessibleDescription(label.text())  # the name says what it is; this is what it says
         layout = QVBoxLayout(popup)
         layout.addWidget(label)
         popup.adjustSize()

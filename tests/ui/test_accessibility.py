@@ -21,7 +21,7 @@ from desktop_app.cache.query_rows import SortSpec
 from desktop_app.credentials import MemoryOnly
 from desktop_app.sync import SyncService
 from desktop_app.sync.status import SyncState, SyncStatus
-from desktop_app.ui.accessible import ValueLabel, accessibility_problems, describe, spoken_name
+from desktop_app.ui.accessible import ValueLabel, accessibility_problems, caption_of, describe, spoken_name
 from desktop_app.ui.bulk_actions import BulkKind
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.main_window import MainWindow
@@ -226,3 +226,33 @@ def test_a_value_label_names_its_caption_and_its_plain_text(qtbot: QtBot) -> Non
     assert spoken_name(label) == "Export status: 7"
     label.clear()
     assert spoken_name(label) == "Export status"
+
+
+def test_the_side_windows_are_named(qtbot: QtBot, window: MainWindow, isolated_settings: Path) -> None:
+    from desktop_app.logs import ErrorReport
+    from desktop_app.ui.conflicts import ConflictsView
+    from desktop_app.ui.errors import ErrorNotice
+    from desktop_app.ui.log_viewer import LogViewer
+    from desktop_app.ui.saved_filters import ManageSavedFiltersDialog
+
+    log_file = isolated_settings / "desk.log"
+    log_file.write_text("2024-05-01 12:00:00 INFO desktop_app.sync: pulled 3 end users\n")
+    viewer = LogViewer(log_file)
+    notice = ErrorNotice()
+    notice.add(ErrorReport("Sync failed", "The service answered 503 twice.", "details", time.time()))
+    conflicts = ConflictsView(window.services)
+    saved = ManageSavedFiltersDialog(window.filter_bar.saved_model)
+    for widget in (viewer, notice, conflicts, saved):
+        qtbot.addWidget(widget)
+        widget.show()
+    window.filter_bar.show_help()
+    popup = next(w for w in QApplication.topLevelWidgets() if w.isVisible() and w.parent() is window.filter_bar)
+    conflicts.status_label.setText("Took the service's value for plan.")
+
+    problems = accessibility_problems([viewer, notice, conflicts, saved, popup])
+    assert problems == [], "\n".join(problems)
+    assert spoken_name(notice.message_label) == "Error description: The service answered 503 twice."
+    assert spoken_name(conflicts.status_label) == "Result of the last action: Took the service's value for plan."
+    assert caption_of(viewer.level) == "Show:"  # on Linux a combo box is named by its buddy caption
+    popup.close()
+    conflicts.close()
