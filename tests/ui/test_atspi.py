@@ -23,6 +23,7 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 HERE = Path(__file__).resolve().parent / "atspi"
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # python3-pyatspi is built for it, not for the venv
 BUS_LAUNCHERS = (Path("/usr/libexec/at-spi-bus-launcher"), Path("/usr/lib/at-spi2-core/at-spi-bus-launcher"))
+TYPED_SECRET = "atspi-client-secret-5f2c"  # what atspi/app.py types into the sign-in dialog's secret field
 SHOWN = next(u for u in sample_end_users() if u.id == 1005)  # the end user atspi/app.py shows
 PRO = sum(1 for u in sample_end_users() if u.properties["plan"] == "pro")
 
@@ -116,3 +117,23 @@ def test_fields_say_their_name_and_their_value(tree: list[dict[str, Any]]) -> No
     buttons = {node["name"]: node for node in _showing(tree) if node["role"] in ("push button", "check box")}
     assert {"Clear the filter", "Sync now", "Work offline", "Disable surveys"} <= set(buttons)
     assert buttons["Disable surveys"]["description"] == "Turn surveys on or off"
+
+
+def test_the_dialogs_are_named_and_their_choices_captioned(tree: list[dict[str, Any]]) -> None:
+    dialogs = {node["name"] for node in _showing(tree) if node["role"] == "dialog"}
+    assert {"Export end users to CSV", "Sign in"} <= dialogs
+    labels = {node["name"] for node in _showing(tree) if node["role"] == "label"}
+    assert "Export status" in labels  # nothing exported yet: the caption alone
+    assert any(name.startswith("Where your secret is kept: No system keyring found") for name in labels)
+    # A combo box is named by its current text on Linux: its caption arrives as "labelled by".
+    combos = [node for node in _showing(tree) if node["role"] == "combo box"]
+    assert combos and all(node.get("labelled_by") for node in combos), combos
+    fields = {node["name"]: node for node in _showing(tree) if node["role"] in ("text", "password text")}
+    assert fields["File to write"]["labelled_by"] == ["File:"]
+    assert fields["Client secret"]["role"] == "password text"
+
+
+def test_a_typed_secret_never_reaches_the_accessibility_bus(tree: list[dict[str, Any]]) -> None:
+    assert TYPED_SECRET not in json.dumps(tree)
+    secret = next(node for node in _showing(tree) if node["name"] == "Client secret")
+    assert secret["text"] == "●" * len(TYPED_SECRET)  # read, and masked

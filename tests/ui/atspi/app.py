@@ -4,7 +4,7 @@ under Xvfb and a private D-Bus session).
     app.py CACHE_PATH READER_PATH OUTPUT_PATH
 
 It filters, shows an end user and copies it (so the count, the detail fields and the activity
-line hold values), runs the reader under the system python while its own event loop answers the
+line hold values), opens the export and sign-in dialogs beside it, runs the reader under the system python while its own event loop answers the
 reader's questions, writes the reader's JSON to OUTPUT_PATH and quits. Exit 0 only if the
 reader succeeded.
 """
@@ -17,17 +17,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QProcess, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop_app.api import WootricClient
 from desktop_app.cache import Cache
 from desktop_app.cache.query import EndUserQuery
+from desktop_app.cache.query_rows import SortSpec
+from desktop_app.credentials import MemoryOnly
+from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.services import AppServices
+from desktop_app.ui.sign_in import SignInDialog
 from desktop_app.ui.tasks import TaskRunner
 
 APP_NAME = "wootric-desk-atspi"
 SHOWN_ID = 1005  # a "pro" end user of the test's sample
 READER_TIMEOUT_S = 30
+TYPED_SECRET = "atspi-client-secret-5f2c"  # the test checks it never reaches the accessibility bus
 
 
 def main() -> int:
@@ -48,6 +54,7 @@ def main() -> int:
         "the end user in the detail panel": lambda: window.detail.cached is not None
         and window.detail.cached.end_user.id == SHOWN_ID,
         "the activity line": lambda: window.activity.text().startswith("Copied"),
+        "the export dialog's count": lambda: "…" not in dialogs[0].filter_radio.text(),  # type: ignore[attr-defined]
     }
     deadline = time.monotonic() + 20
 
@@ -69,12 +76,27 @@ def main() -> int:
         output_path.write_bytes(bytes(reader.readAllStandardOutput().data()))
         sys.stderr.write(bytes(reader.readAllStandardError().data()).decode(errors="replace"))
         outcome["code"] = code
+        for dialog in dialogs:
+            dialog.close()
         window.close()
         app.quit()
 
+    dialogs: list[QWidget] = []
+
+    def open_dialogs() -> None:
+        export = ExportDialog(services.query, "plan:pro", SortSpec(), [SHOWN_ID], window, tasks=tasks)
+        sign_in = SignInDialog(MemoryOnly("No system keyring (AT-SPI test)."), tasks, WootricClient,
+                               data_dir=cache_path.parent, parent=window)
+        sign_in.client_secret.setText(TYPED_SECRET)  # typed, not submitted: nothing is stored or sent
+        for dialog in (export, sign_in):
+            dialog.setModal(False)
+            dialog.show()
+            dialogs.append(dialog)
+        wait("the export dialog's count", read)
+
     def copy() -> None:
         window.copy_selected()
-        wait("the activity line", read)
+        wait("the activity line", open_dialogs)
 
     def show() -> None:
         window.select_ids([SHOWN_ID])

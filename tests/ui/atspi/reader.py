@@ -2,7 +2,8 @@
 
 Runs under the system python (`/usr/bin/python3`), the one python3-pyatspi is built for:
     reader.py APP_NAME TIMEOUT_S
-Each node: its path of roles, role, name, description, states, and its value where it has one.
+Each node: its path of roles, role, name, description, states, the labels it is labelled by,
+and its value or text where it has one.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def node(acc: Any, path: list[str]) -> dict[str, Any]:
         found["value"] = acc.queryValue().currentValue
     except NotImplementedError:
         pass
+    labels = [target.name for relation in acc.getRelationSet()
+              if relation.getRelationType() == pyatspi.RELATION_LABELLED_BY
+              for target in (relation.getTarget(i) for i in range(relation.getNTargets())) if target is not None]
+    if labels:
+        found["labelled_by"] = labels
     if acc.getRole() in TEXT_ROLES:  # what is in a field, as a screen reader reads it out
         try:
             found["text"] = acc.queryText().getText(0, -1)
