@@ -11,7 +11,6 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettin
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import BatchSummary, EditKind, UndoState
 from desktop_app.ui import copy_rows
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope, action_label
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
@@ -105,8 +105,7 @@ class MainWindow(QMainWindow):
         self.model.restore_sort(sort_column, sort_desc)
         self.table = EndUserTable(self.model, self)
         self.filter_bar = FilterBar(parent=self)
-        self.activity = QLabel(self)
-        self.activity.setAccessibleName(self.tr("Activity"))
+        self.activity = ValueLabel(self.tr("Activity"), self)
         self.facets = FacetPanel(self)
         self.detail = DetailPanel(services, self)
         self.bulk = BulkActionRunner(services, self, lambda: self.model.sort_spec)
