@@ -100,7 +100,7 @@ def test_conflicts_need_attention_not_up_to_date() -> None:
 def test_waiting_to_send_during_an_undo_grace_period() -> None:
     view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, pending=3, send_at=NOW + 4))
     assert view.state is BarState.WAITING_TO_SEND
-    assert view.headline == "3 edits will be sent in 4 s (undo until then)"
+    assert view.headline == "Sending 3 edits in 4 s · Undo (Ctrl+Z)"
     assert view.ticking
 
 
