@@ -117,6 +117,9 @@ def describe_bar(status: SyncStatus | None, now: float | None = None) -> SyncBar
     """The bar's words for one snapshot; `now` (unix seconds) for ages and countdowns."""
     now = time.time() if now is None else now
     state = bar_state(status)
+    if state is BarState.WAITING_TO_SEND and status is not None and status.send_at is not None \
+            and status.send_at <= now:
+        state = BarState.EDITS_WAITING  # the grace is over: no countdown stuck at "1 s"
     if status is None:
         return SyncBarView(state, "Not connected: local data only", "No account is signed in.",
                            None, "", "", "", False, False)

@@ -125,12 +125,14 @@ class SyncService:
             self._thread = threading.Thread(target=self._loop, name="wootric-sync", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, *, send_held: bool = True) -> None:
         """End the thread. Edits still in their undo grace are sent first (bounded by
-        FLUSH_ON_STOP_S) while the service answers; otherwise they wait in the outbox."""
+        FLUSH_ON_STOP_S) while the service answers and `send_held`; otherwise they wait in
+        the outbox for the next start."""
         thread = self._thread
-        if (thread is not None and thread.is_alive() and self._hold_remaining() > 0
-                and not self._work_offline and self.status.is_healthy):
+        status = self.status
+        if (send_held and thread is not None and thread.is_alive() and status.pending
+                and self._hold_remaining() > 0 and not self._work_offline and status.is_healthy):
             self._flushing = True
             self._release_hold()
             self._cancel.set()  # a pull that started during the grace gives way to the push
@@ -200,7 +202,7 @@ class SyncService:
         self._cancel.clear()
         lock = RunLock(self._lock_path)
         if not lock.acquire():
-            self._publish(replace(self.status, message="Another sync of this account is running."))
+            self._publish(self._counts(replace(self.status, message="Another sync of this account is running.")))
             return self.status
         with lock:
             run_id = self.cache.start_sync_run("sync")

@@ -104,6 +104,17 @@ def test_waiting_to_send_during_an_undo_grace_period() -> None:
     assert view.ticking
 
 
+def test_a_grace_that_is_over_counts_down_no_more() -> None:
+    """A run that cannot start at the end of the grace (another process holds the lock) must
+    not leave "in 1 s" on the bar for a minute."""
+    view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, pending=2, send_at=NOW - 3))
+    assert view.state is BarState.EDITS_WAITING
+    assert view.headline == "2 edits waiting to be sent"
+    assert not view.ticking
+    assert _view(SyncStatus(SyncState.IDLE, pending=1, send_at=NOW + 0.2)).headline == (
+        "Sending 1 edit in 1 s · Undo (Ctrl+Z)")  # rounded up while it can still be undone
+
+
 def test_edits_waiting_is_not_up_to_date() -> None:
     view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, pending=6))
     assert view.state is BarState.EDITS_WAITING

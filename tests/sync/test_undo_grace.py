@@ -203,6 +203,20 @@ def test_quitting_during_the_grace_sends_the_edit(
     assert cache.last_sync_runs(1)[0].outcome == PUSHED_ONLY  # not counted as a full sync
 
 
+def test_signing_out_during_the_grace_leaves_the_edit_in_the_outbox(
+    emu: Emulator, cache: Cache, served: ServedRequests
+) -> None:
+    """The sign-out question says unsent edits stay for the next sign-in: they do."""
+    service = _service(emu, cache, 60.0)
+    service.run_once()
+    service.start()
+    target = sorted(emu.store.all_ids())[13]
+    cache.set_property([target], "plan", "Kept for later")
+    service.stop(send_held=False)
+    assert served.writes_to(target) == []
+    assert cache.pending_count() == 1
+
+
 def test_work_offline_during_the_grace_sends_nothing_on_quit(
     emu: Emulator, cache: Cache, served: ServedRequests
 ) -> None:
