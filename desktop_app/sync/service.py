@@ -165,9 +165,8 @@ class SyncService:
     def set_grace(self, seconds: float) -> None:
         """A new undo grace for edits from now on; 0 also sends the ones waiting."""
         self._grace = max(0.0, seconds)
-        if self._grace == 0:
+        if self._grace == 0:  # the run this wakes publishes the status (no read on the caller's thread)
             self._release_hold()
-            self._publish_counts()
             self._wake.set()
 
     def cancel(self) -> None:

@@ -90,28 +90,28 @@ def test_an_edit_can_be_undone_during_the_grace_and_the_bar_counts_down(
 ) -> None:
     services, emulator = synced
     win = _synced_window(qtbot, services)
-    win.set_undo_grace(3)  # Sync ▸ Undo time before sending…: kept in the settings, handed to sync
-    assert QSettings().value(UNDO_GRACE_KEY) in (3, "3")
-    assert services.sync is not None and services.sync.grace == 3
+    win.set_undo_grace(4)  # Sync ▸ Undo time before sending…: kept in the settings, handed to sync
+    assert QSettings().value(UNDO_GRACE_KEY) in (4, "4")
+    assert services.sync is not None and services.sync.grace == 4
     target = sample_end_users()[11].id
     before = _server_plan(emulator, target)
 
     _edit_plan(qtbot, win, target, "typo")
     qtbot.waitUntil(lambda: win.undo_action.isEnabled(), timeout=5_000)
-    assert win.activity.text() == "Done: Set plan. You can undo this for 3 seconds (Ctrl+Z)."
+    assert win.activity.text() == "Done: Set plan. You can undo this for 4 seconds (Ctrl+Z)."
     bar = win.sync_bar
-    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 3 s · Undo (Ctrl+Z)", timeout=5_000)  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 2 s · Undo (Ctrl+Z)", timeout=3_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 4 s · Undo (Ctrl+Z)", timeout=5_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 3 s · Undo (Ctrl+Z)", timeout=3_000)  # type: ignore[attr-defined]
     win.undo_action.trigger()  # Ctrl+Z, within the grace
     qtbot.waitUntil(lambda: win.activity.text() == "Undone.", timeout=5_000)
-    qtbot.wait(4_000)  # past the grace: nothing was left to send
+    qtbot.wait(5_000)  # past the grace: nothing was left to send
     assert _server_plan(emulator, target) == before
     assert not services.cache.get(target).pending
     assert bar.view.state is BarState.UP_TO_DATE  # type: ignore[attr-defined]
 
     # Left alone, the next edit goes out once the grace is over, and the line says so.
     _edit_plan(qtbot, win, target, "gold")
-    qtbot.waitUntil(lambda: win.activity.text() == "Done: Set plan. You can undo this for 3 seconds (Ctrl+Z).", timeout=5_000)
+    qtbot.waitUntil(lambda: win.activity.text() == "Done: Set plan. You can undo this for 4 seconds (Ctrl+Z).", timeout=5_000)
     qtbot.wait(1_000)
     assert _server_plan(emulator, target) == before and win.undo_action.isEnabled()
     qtbot.waitUntil(lambda: _server_plan(emulator, target) == "gold", timeout=15_000)
