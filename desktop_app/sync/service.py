@@ -56,9 +56,8 @@ class SyncService:
 
     `grace` (seconds) is the undo window of a local edit made in this process: nothing is
     pushed until the newest such edit is that old, and an edit made meanwhile restarts it. The
-    edit is in the outbox (SQLite) all along; only the PUT waits. "Sync now", a quit and a
-    direct `run_once` after `sync_now` (the command line has no undo) push at once; 0 never
-    waits.
+    edit is in the outbox (SQLite) all along; only the PUT waits. "Sync now" and a quit push
+    at once; 0 never waits (the command line's: it has no undo to wait for).
     """
 
     def __init__(

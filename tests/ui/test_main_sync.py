@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
 from desktop_app.api import Credentials, WootricClient
@@ -148,4 +149,27 @@ def test_sync_now_sends_at_once_and_offline_confirmations_say_until_the_next_syn
     qtbot.waitUntil(lambda: _server_plan(emulator, target) == "offline", timeout=10_000)
     qtbot.waitUntil(lambda: win.activity.text() == "Done: Set plan. Sent — can no longer be undone.", timeout=10_000)
     assert win.bulk.undo_note() == "The changes are sent to the service at once, and then can no longer be undone."
+    win.close()
+
+
+def test_the_sync_menu_sets_the_undo_time(qtbot: QtBot, synced: tuple[AppServices, Emulator]) -> None:
+    services, _emulator = synced
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    assert services.sync is not None
+    answered: list[int] = []
+
+    def answer() -> None:  # the person types 9 and presses OK
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QInputDialog)
+        answered.append(dialog.intValue())
+        dialog.setIntValue(9)
+        dialog.accept()
+
+    QTimer.singleShot(200, answer)
+    win.undo_grace_action.trigger()
+    assert answered == [0]  # it showed the service's current grace (the fixture's 0)
+    assert services.sync.grace == 9
+    assert QSettings().value(UNDO_GRACE_KEY) in (9, "9")
     win.close()
