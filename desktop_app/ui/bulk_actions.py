@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_app.cache.filter_parse import FilterError
 from desktop_app.domain import DisabledBy, PropertyValue, canonical_value
+from desktop_app.sync.bar_state import bar_state
+from desktop_app.sync.undo_words import undo_question_note
 from desktop_app.ui.property_editors import PropertyValueDialog
 from desktop_app.ui.tasks import WRITE_QUEUE
 
@@ -98,7 +100,7 @@ def preview_text(preview: BulkPreview) -> str:
     elif kind is BulkKind.REMOVE_PROPERTY:
         text = _t("Remove %1 from %2?").replace("%1", preview.request.key or "").replace("%2", users)
     else:
-        text = _t("Delete %1? They are removed from the service at the next sync.").replace("%1", users)
+        text = _t("Delete %1? They are removed from the service when the change is sent.").replace("%1", users)
     notes: list[str] = []
     if preview.opted_out:
         notes.append(
@@ -238,6 +240,12 @@ class BulkActionRunner(QObject):
             return BulkRequest(kind, dialog.result_key)
         return BulkRequest(kind)
 
+    def undo_note(self) -> str:
+        """What the question may promise about undo, as sync stands now."""
+        sync = self._services.sync
+        return undo_question_note(bar_state(sync.status if sync is not None else None),
+                                  sync.grace if sync is not None else 0.0)
+
     def run(self, request: BulkRequest, scope: BulkScope) -> None:
         query, sort = self._services.query, self._sort()
         self.started.emit(_t("Counting end users…"))
@@ -271,7 +279,7 @@ class BulkActionRunner(QObject):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(action_label(preview.request, len(preview.target_ids)))
         box.setText(preview_text(preview))
-        box.setInformativeText(_t("Changes stay local until the next sync, and can be undone until then."))
+        box.setInformativeText(self.undo_note())
         ok = box.addButton(action_label(preview.request, len(preview.target_ids)), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(ok)

@@ -124,6 +124,7 @@ class SyncStatusBar(QStatusBar):
     sign_in_requested = Signal()  # the "Sign in again" button of AUTH_FAILED was clicked
     work_offline_toggled = Signal(bool)  # the person flipped "Work offline" here (menus mirror it)
     reachable_again = Signal()  # the service answers again after offline / sign-in / offline work
+    status_shown = Signal(object)  # each SyncStatus as it is drawn (not the ticks between)
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -287,6 +288,7 @@ class SyncStatusBar(QStatusBar):
         self._show_words(view)
         if not was_reachable and view.state not in _UNREACHABLE and self._sync is not None:
             self.reachable_again.emit()
+        self.status_shown.emit(status)
 
     @property
     def view(self) -> SyncBarView:
