@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from desktop_app.cache.filter_parse import FilterError
 from desktop_app.cache.filter_words import describe_filter
@@ -355,8 +355,15 @@ class BulkActionRunner(QObject):
         )
 
     def _ask(self, preview: BulkPreview) -> bool:
+        box, ok = self.confirmation_box(preview)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def confirmation_box(self, preview: BulkPreview) -> tuple[QMessageBox, QAbstractButton]:
+        """The question, which end users (the filter in words, with its count), a before → after."""
         box = QMessageBox(self._parent)
         box.setIcon(QMessageBox.Icon.Question)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # values and filters are typed text, never markup
         box.setWindowTitle(action_label(preview.request, len(preview.target_ids)))
         box.setText(preview_text(preview))
         box.setInformativeText("\n\n".join(part for part in (
@@ -366,5 +373,4 @@ class BulkActionRunner(QObject):
         ok = box.addButton(action_label(preview.request, len(preview.target_ids)), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(ok)
-        box.exec()
-        return box.clickedButton() is ok
+        return box, ok
