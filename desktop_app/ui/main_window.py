@@ -34,6 +34,7 @@ from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
 from desktop_app.ui.current_row import CurrentRowDelegate
 from desktop_app.ui.empty_result import EmptyResultNotice
+from desktop_app.ui.export_launch import EXPORT_SHORTCUT, ExportLauncher
 from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
 from desktop_app.ui.tasks import WRITE_QUEUE
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.facets = FacetPanel(self)
         self.detail = DetailPanel(services, self)
         self.bulk = BulkActionRunner(services, self, lambda: self.model.sort_spec)
+        self.export = ExportLauncher(services, self.model, self.table)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
         self.relay.changed.connect(self._on_cache_changes)
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.values_wanted.connect(self._load_completion_values)
+        self.filter_bar.export_requested.connect(self.export.open)
         self.facets.term_activated.connect(self._facet_clicked)
         self.facets.facets.values_wanted.connect(self._load_facet_values)
         self.model.ids_applied.connect(self._ids_applied)
@@ -221,6 +224,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(self.tr("&File"))
         self.sign_in_action = self._action(file_menu, self.tr("Sign &in…"), self.sign_in_requested.emit)
         self.sign_out_action = self._action(file_menu, self.tr("Sign &out"), self.sign_out_requested.emit)
+        file_menu.addSeparator()
+        self.export_action = self._action(file_menu, self.tr("&Export…"), self.export.open, QKeySequence(EXPORT_SHORTCUT))
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Close window"), self.close, QKeySequence.StandardKey.Close)
         self.quit_action = self._action(file_menu, self.tr("&Quit"), self.quit, QKeySequence("Ctrl+Q"))
@@ -628,6 +633,9 @@ class MainWindow(QMainWindow):
                              self.tr("All matching the filter (%1)"))
         if count:
             menu.addSeparator()
+            text = self.tr("E&xport this end user…") if count == 1 else self.tr("E&xport these %1 end users…")
+            export = menu.addAction(text.replace("%1", f"{count:,}"))
+            export.triggered.connect(lambda: self.export.open(selection_only=True))
             menu.addAction(self.delete_action)
         return menu
 
