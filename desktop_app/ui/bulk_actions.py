@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 from desktop_app.cache.filter_parse import FilterError
 from desktop_app.cache.filter_words import describe_filter
 from desktop_app.domain import DisabledBy, PropertyValue, canonical_value
+from desktop_app.sync.bar_state import bar_state
+from desktop_app.sync.undo_words import undo_question_note
 from desktop_app.ui.property_editors import PropertyValueDialog, value_as_text
 from desktop_app.ui.tasks import WRITE_QUEUE
 
@@ -115,7 +117,7 @@ def preview_text(preview: BulkPreview) -> str:
     elif kind is BulkKind.REMOVE_PROPERTY:
         text = _t("Remove %1 from %2?").replace("%1", preview.request.key or "").replace("%2", users)
     else:
-        text = _t("Delete %1? They are removed from the service at the next sync.").replace("%1", users)
+        text = _t("Delete %1? They are removed from the service when the change is sent.").replace("%1", users)
     notes: list[str] = []
     if preview.opted_out:
         notes.append(
@@ -322,6 +324,12 @@ class BulkActionRunner(QObject):
             return BulkRequest(kind, dialog.result_key)
         return BulkRequest(kind)
 
+    def undo_note(self) -> str:
+        """What the question may promise about undo, as sync stands now."""
+        sync = self._services.sync
+        return undo_question_note(bar_state(sync.status if sync is not None else None),
+                                  sync.grace if sync is not None else 0.0)
+
     def run(self, request: BulkRequest, scope: BulkScope) -> None:
         if missing_value(request):
             self.failed.emit(_t("Set %1 needs a value; to clear it, use Remove property. Nothing was changed.")
@@ -367,8 +375,7 @@ class BulkActionRunner(QObject):
         box.setWindowTitle(action_label(preview.request, len(preview.target_ids)))
         box.setText(preview_text(preview))
         box.setInformativeText("\n\n".join(part for part in (
-            scope_text(preview), samples_text(preview),
-            _t("Changes stay local until the next sync, and can be undone until then."),
+            scope_text(preview), samples_text(preview), self.undo_note(),
         ) if part))
         ok = box.addButton(action_label(preview.request, len(preview.target_ids)), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)

@@ -47,6 +47,7 @@ from desktop_app.export import (
     export_csv,
 )
 from desktop_app.export.columns import ColumnError, sorted_keys
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -130,10 +131,9 @@ class ExportDialog(QDialog):
         self.progress.setAccessibleName(self.tr("Export progress"))
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
-        self.status = QLabel(self)
+        self.status = ValueLabel(self.tr("Export status"), self)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setAccessibleName(self.tr("Export status"))
         layout.addWidget(self.status)
         self.buttons = QDialogButtonBox(self)
         self.export_button = self.buttons.addButton(

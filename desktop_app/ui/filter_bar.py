@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.accessible import ValueLabel, name_clear_button
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 
 DEBOUNCE_MS = 150
@@ -110,10 +111,10 @@ class FilterBar(QWidget):
         self.edit.setAccessibleName(self.tr("Filter"))
         self.edit.setAccessibleDescription(self.tr("Filter end users with the filter language; F1 shows the syntax"))
         self.edit.setClearButtonEnabled(True)
+        name_clear_button(self.edit, self.tr("Clear the filter"))
         self.edit.setToolTip(syntax_help())
 
-        self.count_label = QLabel(self)
-        self.count_label.setAccessibleName(self.tr("Matching end users"))
+        self.count_label = ValueLabel(self.tr("Matching end users"), self)
         self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Wide enough for the longest count, right-aligned: the buttons beside it stay put.
         self.count_label.setMinimumWidth(
@@ -142,8 +143,7 @@ class FilterBar(QWidget):
         self.saved_button.setMenu(self.saved_menu)
         self.saved_menu.aboutToShow.connect(self._fill_saved_menu)
 
-        self.error_label = QLabel(self)
-        self.error_label.setAccessibleName(self.tr("Filter error"))
+        self.error_label = ValueLabel(self.tr("Filter error"), self)
         # One line, its space kept while hidden: an error coming and going while typing must
         # not push the table down and up. The full message is the tooltip when it is longer.
         self.error_label.setFixedHeight(self.error_label.fontMetrics().height() + 2)
@@ -270,6 +270,7 @@ class FilterBar(QWidget):
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setAccessibleName(self.tr("Filter syntax"))
+        label.setAccessibleDescription(label.text())  # the name says what it is; this is what it says
         layout = QVBoxLayout(popup)
         layout.addWidget(label)
         popup.adjustSize()

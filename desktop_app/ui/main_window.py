@@ -11,7 +11,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettin
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QLabel,
+    QInputDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -23,7 +23,10 @@ from PySide6.QtWidgets import (
 
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import BatchSummary, EditKind, UndoState
+from desktop_app.sync.status import SyncStatus
+from desktop_app.sync.undo_words import UndoNotice
 from desktop_app.ui import copy_rows
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope, action_label
 from desktop_app.ui.bulk_menus import matching_filter, matching_refusal, update_matching_menu
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
@@ -37,6 +40,7 @@ from desktop_app.ui.empty_result import EmptyResultNotice
 from desktop_app.ui.export_launch import EXPORT_SHORTCUT, ExportLauncher
 from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
+from desktop_app.ui.sync_settings import MAX_UNDO_GRACE_S, set_undo_grace
 from desktop_app.ui.tasks import WRITE_QUEUE
 from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_title_fitter
 
@@ -98,6 +102,7 @@ class MainWindow(QMainWindow):
         self._property_keys: list[str] = []
         self._keys_read_at = -PROPERTY_KEYS_EVERY_S
         self._child_windows: dict[str, QWidget] = {}
+        self._undo_notice: UndoNotice | None = None  # the activity line's word on the newest edit
 
         # --- parts ---
         self.relay = CacheChangesRelay(services.cache, self)
@@ -107,8 +112,7 @@ class MainWindow(QMainWindow):
         self.model.restore_sort(sort_column, sort_desc)
         self.table = EndUserTable(self.model, self)
         self.filter_bar = FilterBar(parent=self)
-        self.activity = QLabel(self)
-        self.activity.setAccessibleName(self.tr("Activity"))
+        self.activity = ValueLabel(self.tr("Activity"), self)
         self.facets = FacetPanel(self)
         self.detail = DetailPanel(services, self)
         self.bulk = BulkActionRunner(services, self, lambda: self.model.sort_spec)
@@ -207,6 +211,9 @@ class MainWindow(QMainWindow):
         reachable = getattr(bar, "reachable_again", None)
         if reachable is not None:
             reachable.connect(self.detail.retry_responses)
+        shown = getattr(bar, "status_shown", None)
+        if shown is not None:
+            shown.connect(self._sync_status_shown)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, *, context: Qt.ShortcutContext | None = None) -> QAction:
         action = QAction(text, self)
@@ -277,11 +284,13 @@ class MainWindow(QMainWindow):
         self.work_offline_action = QAction(self.tr("Work &offline"), self, checkable=True)
         self.work_offline_action.toggled.connect(self._work_offline)
         sync.addAction(self.work_offline_action)
+        self.undo_grace_action = self._action(sync, self.tr("&Undo time before sending…"), self.ask_undo_grace)
         sync.addSeparator()
         self.conflicts_action = self._action(sync, self.tr("&Conflicts…"), self.open_conflicts)
         has_sync = self.services.sync is not None
         self.sync_now_action.setEnabled(has_sync)
         self.work_offline_action.setEnabled(has_sync)
+        self.undo_grace_action.setEnabled(has_sync)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         self._action(help_menu, self.tr("&Filter syntax"), self.filter_bar.show_help,
@@ -475,8 +484,21 @@ class MainWindow(QMainWindow):
         if changes.outbox_changed or changes.initiator is not Initiator.PULL:
             self._refresh_undo_state()  # pulled rows never change what undo can do
 
-    def _edit_done(self, _label: str) -> None:
+    def _edit_done(self, label: str) -> None:
+        """An edit or a bulk action is written: say so, and how long it can be undone."""
+        sync = self.services.sync
+        self._undo_notice = UndoNotice(self.tr("Done: %1.").replace("%1", label),
+                                       sync.status if sync is not None else None,
+                                       sync.grace if sync is not None else 0.0)
+        self.activity.setText(self._undo_notice.text)
         self._refresh_undo_state()
+
+    def _sync_status_shown(self, status: object) -> None:
+        """Keep the word on the newest edit true as the sync sends it (or cannot)."""
+        notice = self._undo_notice
+        shown = status if isinstance(status, SyncStatus) and self.services.sync is not None else None
+        if notice is not None and notice.follow(shown):
+            self.activity.setText(notice.text)
 
     def _refresh_undo_state(self) -> None:
         """Read what undo and redo would do, names included, from the cache's edit history.
@@ -563,8 +585,6 @@ class MainWindow(QMainWindow):
         )
 
     def _bulk_finished(self, label: str) -> None:
-        # Whether it was sent yet is the sync bar's to say (and it stays true there).
-        self._show_activity(self.tr("Done: %1.").replace("%1", label))
         self._edit_done(label)
 
     def _bulk_failed(self, message: str) -> None:
@@ -579,6 +599,24 @@ class MainWindow(QMainWindow):
             bar_sync()
         elif self.services.sync is not None:
             self.services.sync.sync_now()
+
+    def ask_undo_grace(self) -> None:
+        """Sync ▸ Undo time before sending…: how long edits wait, undoable, before they go out."""
+        sync = self.services.sync
+        if sync is None:
+            return
+        seconds, ok = QInputDialog.getInt(
+            self, self.tr("Undo time before sending"),
+            self.tr("Seconds an edit waits before it is sent, so it can still be undone\n"
+                    "(0: send at once):"), int(sync.grace), 0, MAX_UNDO_GRACE_S)
+        if ok:
+            self.set_undo_grace(seconds)
+
+    def set_undo_grace(self, seconds: int) -> None:
+        """Keep the new undo time in the settings and hand it to the sync service."""
+        kept = set_undo_grace(seconds)
+        if self.services.sync is not None:
+            self.services.sync.set_grace(kept)
 
     def _work_offline(self, offline: bool) -> None:
         if self.services.sync is not None:
@@ -685,6 +723,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _show_activity(self, message: str) -> None:
+        self._undo_notice = None  # another message took the line
         self.activity.setText(message)
 
     def _edit_failed(self, exc: BaseException) -> None:

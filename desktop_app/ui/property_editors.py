@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain import PropertyValue
 from desktop_app.property_types import PropertyType, parse_property_text, property_type
+from desktop_app.ui.accessible import ValueLabel
 
 _Index = QModelIndex | QPersistentModelIndex
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 10  # the raw property value (not its display text)
@@ -204,9 +204,8 @@ class PropertyValueDialog(QDialog):
         self.key_box.setCurrentText(key)
         self.key_box.setAccessibleName(_t("Property name"))
         self.key_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.message = QLabel(self)
+        self.message = ValueLabel(_t("Problem"), self)
         self.message.setWordWrap(True)
-        self.message.setAccessibleName(_t("Problem"))
         self.message.hide()
         self.form = QFormLayout()
         self.form.addRow(_t("&Property:"), self.key_box)
