@@ -102,6 +102,7 @@ class FilterBar(QWidget):
 
     filter_changed = Signal(str)  # valid filter text only; a bad filter keeps the old results
     values_wanted = Signal(str)  # the window answers with set_values(key, values)
+    export_requested = Signal()  # the Export… button beside the count
 
     def __init__(self, saved: SavedFiltersModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +122,11 @@ class FilterBar(QWidget):
                                                              .replace("%1", "8,888,888").replace("%2", "8,888,888")) + 4
         )
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.export_button = QToolButton(self)
+        self.export_button.setText(self.tr("Export…"))
+        self.export_button.setToolTip(self.tr("Export these end users to a CSV file (Ctrl+E)"))
+        self.export_button.setAccessibleName(self.tr("Export end users"))
+        self.export_button.clicked.connect(self.export_requested.emit)
 
         self.help_button = QToolButton(self)
         self.help_button.setText("?")
@@ -153,6 +159,7 @@ class FilterBar(QWidget):
         row.addWidget(self.help_button)
         row.addWidget(self.saved_button)
         row.addWidget(self.count_label)
+        row.addWidget(self.export_button)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)

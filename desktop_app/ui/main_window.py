@@ -28,6 +28,7 @@ from desktop_app.sync.undo_words import UndoNotice
 from desktop_app.ui import copy_rows
 from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope, action_label
+from desktop_app.ui.bulk_menus import matching_filter, matching_refusal, update_matching_menu
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
 from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
@@ -36,6 +37,7 @@ from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
 from desktop_app.ui.current_row import CurrentRowDelegate
 from desktop_app.ui.empty_result import EmptyResultNotice
+from desktop_app.ui.export_launch import EXPORT_SHORTCUT, ExportLauncher
 from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
 from desktop_app.ui.sync_settings import MAX_UNDO_GRACE_S, set_undo_grace
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
         self.facets = FacetPanel(self)
         self.detail = DetailPanel(services, self)
         self.bulk = BulkActionRunner(services, self, lambda: self.model.sort_spec)
+        self.export = ExportLauncher(services, self.model, self.table)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -141,6 +144,7 @@ class MainWindow(QMainWindow):
         self.relay.changed.connect(self._on_cache_changes)
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.values_wanted.connect(self._load_completion_values)
+        self.filter_bar.export_requested.connect(self.export.open)
         self.facets.term_activated.connect(self._facet_clicked)
         self.facets.facets.values_wanted.connect(self._load_facet_values)
         self.model.ids_applied.connect(self._ids_applied)
@@ -228,6 +232,8 @@ class MainWindow(QMainWindow):
         self.sign_in_action = self._action(file_menu, self.tr("Sign &in…"), self.sign_in_requested.emit)
         self.sign_out_action = self._action(file_menu, self.tr("Sign &out"), self.sign_out_requested.emit)
         file_menu.addSeparator()
+        self.export_action = self._action(file_menu, self.tr("&Export…"), self.export.open, QKeySequence(EXPORT_SHORTCUT))
+        file_menu.addSeparator()
         self._action(file_menu, self.tr("&Close window"), self.close, QKeySequence.StandardKey.Close)
         self.quit_action = self._action(file_menu, self.tr("&Quit"), self.quit, QKeySequence("Ctrl+Q"))
 
@@ -266,6 +272,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.show_detail_action)
 
         users = bar.addMenu(self.tr("End &users"))
+        users.setToolTipsVisible(True)  # a disabled "matching the filter" says why
         self.bulk_selected_menu = users.addMenu(self.tr("&Selected end users"))
         self.bulk_matching_menu = users.addMenu(self.tr("All end users &matching the filter"))
         for menu, matching in ((self.bulk_selected_menu, False), (self.bulk_matching_menu, True)):
@@ -303,9 +310,8 @@ class MainWindow(QMainWindow):
         selected = self.selected_count()
         self.bulk_selected_menu.setTitle(self.tr("&Selected end users (%1)").replace("%1", f"{selected:,}"))
         self.bulk_selected_menu.setEnabled(selected > 0)
-        self.bulk_matching_menu.setTitle(
-            self.tr("All end users &matching the filter (%1)").replace("%1", f"{self.model.rowCount():,}")
-        )
+        update_matching_menu(self.bulk_matching_menu, self.filter_bar, self.model.filter_text,
+                             self.model.rowCount(), self.tr("All end users &matching the filter (%1)"))
 
     # --- selection (the table keeps it across refreshes) -----------------------------------------
 
@@ -543,22 +549,26 @@ class MainWindow(QMainWindow):
     # --- bulk actions -----------------------------------------------------------------------------
 
     def start_bulk(self, kind: BulkKind, *, matching: bool) -> None:
-        """A bulk action over the selection, or over everything the filter matches."""
+        """A bulk action over the selection, or over everything the filter shown matches."""
+        shown = matching_filter(self.filter_bar) if matching else None
+        if matching and shown is None:
+            self._show_activity("⚠ " + matching_refusal(self.filter_bar))
+            return
         # A selection may reach below the first screen: wait for every id of the result.
-        self.model.when_complete(lambda: self._start_bulk(kind, matching))
+        self.model.when_complete(lambda: self._start_bulk(kind, shown))
 
-    def _start_bulk(self, kind: BulkKind, matching: bool) -> None:
-        if matching:
-            scope = BulkScope(filter_text=self.model.filter_text)
+    def _start_bulk(self, kind: BulkKind, matching_text: str | None) -> None:
+        if matching_text is not None:
+            scope = BulkScope(filter_text=matching_text)
         else:
             count = self.selected_count()
             if count == 0:
                 self._show_activity(self.tr("Select end users first."))
                 return
-            if count >= self.model.rowCount():
-                scope = BulkScope(filter_text=self.model.filter_text)  # everything selected
+            if count >= self.model.rowCount():  # everything selected
+                scope = BulkScope(filter_text=self.model.filter_text, selected=True)
             else:
-                scope = BulkScope(ids=tuple(self.selected_ids(limit=None)))
+                scope = BulkScope(ids=tuple(self.selected_ids(limit=None)), selected=True)
         request = self.bulk.ask_request(kind, self._property_keys)
         if request is not None:
             self.bulk.run(request, scope)
@@ -643,17 +653,29 @@ class MainWindow(QMainWindow):
         window.activateWindow()
 
     def _table_menu(self, pos: Any) -> None:
+        menu = self.table_menu()
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def table_menu(self) -> QMenu:
+        """The table's context menu, as it is now (built afresh each time it opens)."""
         menu = QMenu(self)
         count = self.selected_count()
         if count:
             section = menu.addMenu(self.tr("Selected end users (%1)").replace("%1", f"{count:,}"))
             self._fill_bulk_menu(section, False)
-        section = menu.addMenu(self.tr("All matching the filter (%1)").replace("%1", f"{self.model.rowCount():,}"))
+        menu.setToolTipsVisible(True)
+        section = menu.addMenu("")
         self._fill_bulk_menu(section, True)
+        update_matching_menu(section, self.filter_bar, self.model.filter_text, self.model.rowCount(),
+                             self.tr("All matching the filter (%1)"))
         if count:
             menu.addSeparator()
+            text = self.tr("E&xport this end user…") if count == 1 else self.tr("E&xport these %1 end users…")
+            export = menu.addAction(text.replace("%1", f"{count:,}"))
+            export.triggered.connect(lambda: self.export.open(selection_only=True))
             menu.addAction(self.delete_action)
-        menu.exec(self.table.viewport().mapToGlobal(pos))
+        return menu
 
     # --- window state, messages ---------------------------------------------------------------------
 

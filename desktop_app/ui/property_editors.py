@@ -96,6 +96,11 @@ def value_as_text(key: str, value: Any) -> str:
     return str(value)
 
 
+def _editor_kind(key: str) -> str:
+    """Which editor `create_value_editor` makes for `key` (keys of one kind share an editor)."""
+    return "count" if key.lower().endswith("_count") else property_type(key).value
+
+
 def create_value_editor(key: str, parent: QWidget | None) -> QWidget:
     """A fresh editor widget for `key`'s value type, with an accessible name."""
     kind = property_type(key)
@@ -205,6 +210,7 @@ class PropertyValueDialog(QDialog):
         self.form = QFormLayout()
         self.form.addRow(_t("&Property:"), self.key_box)
         self.value_editor: QWidget | None = None
+        self._editor_kind: str | None = None
         if ask_value:
             self._rebuild_editor(self.key_box.currentText())
             self.key_box.currentTextChanged.connect(self._rebuild_editor)
@@ -217,10 +223,18 @@ class PropertyValueDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        if self.value_editor is not None:
+            QWidget.setTabOrder(self.value_editor, self.buttons)
         self.result_key = ""
         self.result_value: PropertyValue | None = None
 
     def _rebuild_editor(self, key: str) -> None:
+        kind = _editor_kind(key.strip())
+        if self.value_editor is not None and kind == self._editor_kind:
+            # Same type of value: keep the editor (and what was typed in it) while the key is typed.
+            self.value_editor.setAccessibleName(_t("Value of %1").replace("%1", key.strip()))
+            return
+        self._editor_kind = kind
         old_text = ""
         if isinstance(self.value_editor, QLineEdit):
             old_text = self.value_editor.text()
@@ -230,6 +244,12 @@ class PropertyValueDialog(QDialog):
         if isinstance(self.value_editor, QLineEdit):
             self.value_editor.setText(old_text)
         self.form.addRow(_t("&Value:"), self.value_editor)
+        self.value_editor.show()  # a layout shows a new child only later: Tab must find it now
+        # A widget made now joins the end of the focus chain, after the buttons: put it back
+        # between the key and the buttons, or Tab from the key skips it.
+        QWidget.setTabOrder(self.key_box, self.value_editor)
+        if hasattr(self, "buttons"):
+            QWidget.setTabOrder(self.value_editor, self.buttons)
 
     def _check_and_accept(self) -> None:
         key = self.key_box.currentText().strip()
@@ -238,10 +258,16 @@ class PropertyValueDialog(QDialog):
             return
         if self._ask_value and self.value_editor is not None:
             try:
-                self.result_value = editor_value(self.value_editor, key)
+                value = editor_value(self.value_editor, key)
             except PropertyInputError as exc:
                 self._fail(str(exc))
                 return
+            if value == "" or value == []:
+                # Setting "" is not removing: removing a property is its own action.
+                self._fail(_t("Type a value for “%1”. To clear it, use Remove property.").replace("%1", key))
+                self.value_editor.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+            self.result_value = value
         self.result_key = key
         self.accept()
 
