@@ -10,6 +10,7 @@ listed in docs/architecture.md ("The sync bar's states").
 from __future__ import annotations
 
 import enum
+import math
 import time
 from dataclasses import dataclass
 
@@ -29,8 +30,8 @@ class BarState(enum.StrEnum):
     RECEIVING = "receiving"  # a run pulls changed end users
     CHECKING = "checking"  # a run looks for end users deleted on the service
     INDEXING = "indexing"  # a run builds the search index after a first pull
-    NEEDS_ATTENTION = "needs_attention"  # idle, with conflicts or rejected edits to look at
     WAITING_TO_SEND = "waiting_to_send"  # idle, edits held back until `send_at` (undo grace)
+    NEEDS_ATTENTION = "needs_attention"  # idle, with conflicts or rejected edits to look at
     EDITS_WAITING = "edits_waiting"  # idle, edits queued for the next run
     NOT_SYNCED_YET = "not_synced_yet"  # idle, and no run of this account ever completed
     UP_TO_DATE = "up_to_date"  # idle, the last run completed, nothing waits, nothing to look at
@@ -101,10 +102,10 @@ def bar_state(status: SyncStatus | None) -> BarState:
         if status.next_retry_at is not None:
             return BarState.RATE_LIMITED
         return _PHASES.get(status.phase, BarState.RECEIVING)
+    if status.pending and status.send_at is not None:  # a countdown outranks the conflicts
+        return BarState.WAITING_TO_SEND  # (still counted on the button beside it)
     if status.conflicts or status.rejected:
         return BarState.NEEDS_ATTENTION
-    if status.pending and status.send_at is not None:
-        return BarState.WAITING_TO_SEND
     if status.pending:
         return BarState.EDITS_WAITING
     if status.last_success_at is None:
@@ -116,6 +117,9 @@ def describe_bar(status: SyncStatus | None, now: float | None = None) -> SyncBar
     """The bar's words for one snapshot; `now` (unix seconds) for ages and countdowns."""
     now = time.time() if now is None else now
     state = bar_state(status)
+    if state is BarState.WAITING_TO_SEND and status is not None and status.send_at is not None \
+            and status.send_at <= now:
+        state = BarState.EDITS_WAITING  # the grace is over: no countdown stuck at "1 s"
     if status is None:
         return SyncBarView(state, "Not connected: local data only", "No account is signed in.",
                            None, "", "", "", False, False)
@@ -159,8 +163,9 @@ def _headline(state: BarState, status: SyncStatus, now: float) -> str:
         return "Synced, but some edits need you"
     if state is BarState.WAITING_TO_SEND:
         assert status.send_at is not None
-        return (f"{_plural(status.pending, 'edit')} will be sent in "
-                f"{duration_words(max(0.0, status.send_at - now))} (undo until then)")
+        # Rounded up: "in 0 s" while an edit can still be undone would read as sent.
+        return (f"Sending {_plural(status.pending, 'edit')} in "
+                f"{duration_words(max(1.0, math.ceil(status.send_at - now)))} · Undo (Ctrl+Z)")
     if state is BarState.EDITS_WAITING:
         return f"{_plural(status.pending, 'edit')} waiting to be sent"
     if state is BarState.NOT_SYNCED_YET:

@@ -34,6 +34,7 @@ def push_all(
     cache: Cache,
     *,
     cancelled: Callable[[], bool] = lambda: False,
+    held: Callable[[], bool] = lambda: False,
     progress: Callable[[int], None] = lambda done: None,
     pace: Callable[[], None] = lambda: None,
 ) -> PushResult:
@@ -41,16 +42,17 @@ def push_all(
 
     Network errors propagate (the service retries the whole run later); an edit the service
     rejects is marked and never blocks the rest. `progress` gets the edits handled so far (sent,
-    conflicted or rejected), to be read against the outbox size.
+    conflicted or rejected), to be read against the outbox size. While `held()` (a local edit
+    is within its undo grace) nothing more is sent: the rest stays queued for a later push.
     """
     totals = PushResult()
     attempted: set[int] = set()
-    while not cancelled():
+    while not cancelled() and not held():
         batch = [i for i in cache.end_users_with_pending(limit=100) if i not in attempted]
         if not batch:
             break
         for end_user_id in batch:
-            if cancelled():
+            if cancelled() or held():
                 break
             attempted.add(end_user_id)
             result = push_end_user(client, cache, end_user_id)

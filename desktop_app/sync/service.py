@@ -35,6 +35,11 @@ BIG_PULL_ROWS = 5_000
 # While it waits between runs, the thread reads the cache's sync records this often: an edit
 # or a sync made by the command line (another process, no change broadcast) shows within it.
 RECORDS_EVERY_S = 2.0
+# Quitting sends edits still in their undo grace; a service this slow to answer leaves them in
+# the outbox for the next start instead of holding the window open.
+FLUSH_ON_STOP_S = 5.0
+# The outcome of a run that only pushed (on quit): not a full sync, so no "Last synced".
+PUSHED_ONLY = "pushed"
 
 
 class SyncCancelled(Exception):
@@ -48,6 +53,11 @@ class SyncService:
     every run is recorded in the cache with its outcome. Offline, it backs off and retries by
     itself; local edits wake it so they go out promptly. `cpu_share` paces the worker beside a
     window (see pacing.py); None, for the command line, runs flat out.
+
+    `grace` (seconds) is the undo window of a local edit made in this process: nothing is
+    pushed until the newest such edit is that old, and an edit made meanwhile restarts it. The
+    edit is in the outbox (SQLite) all along; only the PUT waits. "Sync now" and a quit push
+    at once; 0 never waits (the command line's: it has no undo to wait for).
     """
 
     def __init__(
@@ -62,6 +72,7 @@ class SyncService:
         edit_delay: float = 1.0,
         cpu_share: float | None = None,
         records_every: float = RECORDS_EVERY_S,
+        grace: float = 0.0,
     ) -> None:
         self.cache = cache
         self._client_factory = client_factory
@@ -85,6 +96,11 @@ class SyncService:
         self._failures = 0
         self._thread: threading.Thread | None = None
         self._edit_timer: threading.Timer | None = None
+        self._grace = max(0.0, grace)
+        self._hold_until: float | None = None  # service clock: no push before then (undo grace)
+        self._hold_lock = threading.Lock()  # its own: status updates read it under _status_lock
+        self._flushing = False  # stopping: push the held edits, then end
+        self._flushed = threading.Event()
         self._pacer = Pacer(cpu_share, sleep=self._cancel.wait)  # a cancel ends a rest at once
         self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
 
@@ -103,10 +119,25 @@ class SyncService:
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
+            self._flushing = False
+            self._flushed.clear()
             self._thread = threading.Thread(target=self._loop, name="wootric-sync", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, *, send_held: bool = True) -> None:
+        """End the thread. Edits still in their undo grace are sent first (bounded by
+        FLUSH_ON_STOP_S) while the service answers and `send_held`; otherwise they wait in
+        the outbox for the next start."""
+        thread = self._thread
+        status = self.status
+        if (send_held and thread is not None and thread.is_alive() and status.pending
+                and self._hold_remaining() > 0 and not self._work_offline and status.is_healthy):
+            self._flushing = True
+            self._release_hold()
+            self._cancel.set()  # a pull that started during the grace gives way to the push
+            self._interrupt_waits()
+            self._wake.set()
+            self._flushed.wait(min(timeout, FLUSH_ON_STOP_S))
         self._stop.set()
         self._cancel.set()
         self._interrupt_waits()
@@ -120,8 +151,22 @@ class SyncService:
             self._client = None
 
     def sync_now(self) -> None:
+        """Run now; edits in their undo grace go with it (the person asked to send)."""
         self._failures = 0
+        self._release_hold()
         self._wake.set()
+
+    @property
+    def grace(self) -> float:
+        """Seconds a local edit stays undoable before it is pushed (0: pushed at once)."""
+        return self._grace
+
+    def set_grace(self, seconds: float) -> None:
+        """A new undo grace for edits from now on; 0 also sends the ones waiting."""
+        self._grace = max(0.0, seconds)
+        if self._grace == 0:  # the run this wakes publishes the status (no read on the caller's thread)
+            self._release_hold()
+            self._wake.set()
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -155,7 +200,7 @@ class SyncService:
         self._cancel.clear()
         lock = RunLock(self._lock_path)
         if not lock.acquire():
-            self._publish(replace(self.status, message="Another sync of this account is running."))
+            self._publish(self._counts(replace(self.status, message="Another sync of this account is running.")))
             return self.status
         with lock:
             run_id = self.cache.start_sync_run("sync")
@@ -201,9 +246,17 @@ class SyncService:
         self._publish(replace(status, state=SyncState.SYNCING, phase="push", done=0,
                               total=status.pending, rate_per_s=None, eta_s=None,
                               next_retry_at=None, message="Sending local edits…"))
-        pushed = push_all(client, self.cache, cancelled=self._cancelled,
+        pushed = push_all(client, self.cache, cancelled=self._cancelled, held=self._held,
                           progress=lambda n: self._phase("push", n), pace=pace)
         self._check_cancel()
+        if self._flushing:  # quitting: the held edits are out; the pull can wait for next time
+            counts.update(pushed_end_users=pushed.end_users, edits_done=pushed.edits_done,
+                          conflicts=pushed.conflicts, rejected=pushed.rejected)
+            self.cache.finish_sync_run(run_id, PUSHED_ONLY, "edits sent on quitting", counts)
+            self._publish(self._counts(replace(
+                self.status, state=SyncState.IDLE, phase="", done=0, total=None, rate_per_s=None,
+                eta_s=None, next_retry_at=None, message=f"{pushed.edits_done} edits sent.")))
+            return
         # The list API gives no count: how many end users changed is not known until the end.
         self._begin_phase(client, None)
         self._publish(replace(self.status, phase="pull", done=0, total=None, rate_per_s=None,
@@ -217,7 +270,7 @@ class SyncService:
             self.cache.refresh_query_indexes()
         self._build_search_index()
         # Edits made while the pull ran go out now rather than a whole interval later.
-        pushed_late = push_all(client, self.cache, cancelled=self._cancelled, pace=pace)
+        pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held, pace=pace)
         removed = 0
         if first_pull and reconcile is None:
             # Into an empty cache, the pull itself read the service's whole id set as of its
@@ -261,6 +314,15 @@ class SyncService:
     def _loop(self) -> None:
         self._publish_counts()  # what the cache says before the first run (read off the GUI thread)
         while not self._stop.is_set():
+            if self._flushing:
+                if not self._work_offline:
+                    self.run_once()  # pushes what the grace held, then ends (see _run)
+                self._flushed.set()
+                return
+            held = self._hold_remaining()
+            if held > 0 and not self._work_offline:
+                self._wait(held)  # an edit meanwhile moves the end; "Sync now" ends it
+                continue
             if not self._work_offline:
                 self.run_once()
             state = self.status.state
@@ -271,6 +333,9 @@ class SyncService:
                 timeout = max(0.05, retry_at - self.clock.now())
             else:
                 timeout = self.interval
+                held = self._hold_remaining()  # an edit made while this run pulled
+                if held > 0:
+                    timeout = min(timeout, held)
             self._wait(timeout)
 
     def _wait(self, timeout: float | None) -> None:
@@ -311,6 +376,10 @@ class SyncService:
         return before is not None and records.pending > before.pending
 
     def _on_cache_change(self, changes: CacheChanges) -> None:
+        if changes.initiator in (Initiator.EDIT, Initiator.UNDO) and self._grace > 0:
+            # Before the counts go out, so the first status after the edit shows the countdown.
+            with self._hold_lock:
+                self._hold_until = self.clock.now() + self._grace
         if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
             self._publish_counts()
             if self._thread is not None and not self._work_offline:
@@ -326,6 +395,32 @@ class SyncService:
             self._edit_timer = threading.Timer(self.edit_delay, self._wake.set)
             self._edit_timer.daemon = True
             self._edit_timer.start()
+
+    # --- the undo grace --------------------------------------------------------------------
+
+    def _hold_remaining(self) -> float:
+        """Seconds until held edits may be pushed; 0 when nothing is held."""
+        with self._hold_lock:
+            until = self._hold_until
+        if until is None:
+            return 0.0
+        return max(0.0, until - self.clock.now())
+
+    def _held(self) -> bool:
+        """True while the newest local edit is within its undo grace: pushes wait."""
+        return self._hold_remaining() > 0
+
+    def _release_hold(self) -> None:
+        with self._hold_lock:
+            self._hold_until = None
+
+    def _send_at(self, pending: int) -> float | None:
+        """When held edits go out, for the bar's countdown; None when nothing is held."""
+        with self._hold_lock:
+            until = self._hold_until
+        if until is None or not pending or until <= self.clock.now():
+            return None
+        return until
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -409,7 +504,8 @@ class SyncService:
         self._records = records
         last = records.last_success_at if records.last_success_at is not None else status.last_success_at
         return replace(status, pending=records.pending, conflicts=records.conflicts,
-                       rejected=records.rejected, last_success_at=last)
+                       rejected=records.rejected, last_success_at=last,
+                       send_at=self._send_at(records.pending))
 
     def _publish(self, status: SyncStatus) -> None:
         if self._work_offline and status.state is not SyncState.WORKING_OFFLINE:

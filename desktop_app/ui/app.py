@@ -123,6 +123,7 @@ class DeskSession:
         from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.services import AppServices
+        from desktop_app.ui.sync_settings import undo_grace
 
         self.profile = profile
         self.account: SignedInAccount | None = None
@@ -132,7 +133,7 @@ class DeskSession:
         self.cache = CacheOpening(path)
         self.query = EndUserQuery(self.reads)
         self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,  # type: ignore[arg-type]  # CacheOpening stands in for the Cache until it is open (issue 12)
-                                             cpu_share=SHARE_BESIDE_A_WINDOW)
+                                             cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace())
         self.responses = _ResponsesReader(self._client)
         self.services = AppServices(
             cache=self.cache, query=self.query, sync=self.sync, tasks=tasks, responses=self.responses,
@@ -211,12 +212,15 @@ class DeskSession:
             settle_heap()  # before the sync's churn begins
             self.sync.start()
 
-    def close(self) -> None:
-        """Stop sync, let the window go, close the cache. Safe to call twice."""
+    def close(self, *, send_held: bool = True) -> None:
+        """Stop sync (sending edits still in their undo grace unless `send_held` is False),
+        let the window go, close the cache. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        self.sync.stop(CLOSE_WAIT_S)
+        # Edits in their undo grace are sent first (the sync's own bound); a sync that never
+        # started (the cache still opening) returns at once.
+        self.sync.stop(send_held=send_held)
         if not self.cache.is_open:
             self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
         detach = getattr(self.window.statusBar(), "detach", None)
@@ -479,7 +483,8 @@ class DeskApp(QObject):
         """Forget the account (secret out of the keyring, profile removed) and ask again."""
         session = self.session
         profile = session.profile if session is not None else None
-        self.close_session()
+        # As the question said: unsent edits stay in the cache for the next sign-in.
+        self.close_session(send_held=False)
         try:
             if profile is not None and profile.is_demo:
                 self.store.delete(profile.key)
@@ -489,11 +494,11 @@ class DeskApp(QObject):
             self.errors.report(exc, "signing out")
         self.ask_sign_in(initial=None if profile is None or profile.is_demo else profile)
 
-    def close_session(self) -> None:
+    def close_session(self, *, send_held: bool = True) -> None:
         if self.session is not None:
             session, self.session = self.session, None
             self.errors.set_window(None)
-            session.close()
+            session.close(send_held=send_held)
 
     @Slot()
     def shutdown(self) -> None:

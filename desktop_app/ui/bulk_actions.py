@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from desktop_app.cache.filter_parse import FilterError
+from desktop_app.cache.filter_words import describe_filter
 from desktop_app.domain import DisabledBy, PropertyValue, canonical_value
-from desktop_app.ui.property_editors import PropertyValueDialog
+from desktop_app.sync.bar_state import bar_state
+from desktop_app.sync.undo_words import undo_question_note
+from desktop_app.ui.property_editors import PropertyValueDialog, value_as_text
 from desktop_app.ui.tasks import WRITE_QUEUE
 
 if TYPE_CHECKING:
     from desktop_app.ui.services import AppServices
 
 ROW_CHUNK = 2000  # rows decoded per query when classifying a selection
+SAMPLE_COUNT = 5  # end users shown before → after in a confirmation
 
 
 class BulkKind(enum.Enum):
@@ -45,10 +49,23 @@ class BulkRequest:
 
 @dataclass(frozen=True, slots=True)
 class BulkScope:
-    """Whom to do it to: explicit ids (a selection) or everything `filter_text` matches."""
+    """Whom to do it to: explicit ids (a selection) or everything `filter_text` matches.
+
+    `selected`: the person picked rows (a selection of a whole result is run by its filter,
+    but is still named as the selection it was)."""
 
     ids: tuple[int, ...] | None = None
     filter_text: str | None = None
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SampleChange:
+    """One end user the action changes, before → after, for the confirmation."""
+
+    end_user: str  # email, else external id, else the id
+    before: str
+    after: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +77,8 @@ class BulkPreview:
     scope_size: int  # end users in the scope
     opted_out: int = 0  # surveys off by the end user themself: left unchanged
     already: int = 0  # already in the requested state: left unchanged
+    scope: BulkScope = BulkScope()
+    samples: tuple[SampleChange, ...] = ()  # the first few of target_ids, in table order
 
 
 def _t(text: str) -> str:
@@ -98,7 +117,7 @@ def preview_text(preview: BulkPreview) -> str:
     elif kind is BulkKind.REMOVE_PROPERTY:
         text = _t("Remove %1 from %2?").replace("%1", preview.request.key or "").replace("%2", users)
     else:
-        text = _t("Delete %1? They are removed from the service at the next sync.").replace("%1", users)
+        text = _t("Delete %1? They are removed from the service when the change is sent.").replace("%1", users)
     notes: list[str] = []
     if preview.opted_out:
         notes.append(
@@ -159,8 +178,43 @@ def _preview_by_filter(query: Any, request: BulkRequest, text: str, sort: Any) -
     )
 
 
+def missing_value(request: BulkRequest) -> bool:
+    """Set property without a value: setting "" is not removing, which is its own action."""
+    return request.kind is BulkKind.SET_PROPERTY and (
+        not request.key or request.value is None or request.value == "" or request.value == []
+    )
+
+
 def compute_preview(query: Any, request: BulkRequest, scope: BulkScope, sort: Any) -> BulkPreview:
-    """Classify every end user in scope (runs in the background; Qt-free)."""
+    """Classify every end user in scope, and read a few of them before → after (runs in the
+    background; Qt-free)."""
+    preview = _classify(query, request, scope, sort)
+    head = list(preview.target_ids[:SAMPLE_COUNT])
+    rows = query.rows_by_ids(head) if head else {}
+    samples = tuple(_sample(request, rows[i]) for i in head if i in rows)
+    return replace(preview, scope=scope, samples=samples)
+
+
+def _sample(request: BulkRequest, row: Any) -> SampleChange:
+    name = str(row.email or row.external_id or row.id)
+    kind = request.kind
+    if kind in (BulkKind.DISABLE_SURVEYS, BulkKind.ENABLE_SURVEYS):
+        on, off = _t("surveys on"), _t("surveys off (admin)")
+        return SampleChange(name, *((on, off) if kind is BulkKind.DISABLE_SURVEYS else (off, on)))
+    if kind is BulkKind.DELETE:
+        return SampleChange(name, _t("kept"), _t("deleted"))
+    key = request.key or ""
+    properties = row.properties or {}
+    before = _quoted(key, properties[key]) if key in properties else _t("not set")
+    after = _quoted(key, request.value) if kind is BulkKind.SET_PROPERTY else _t("not set")
+    return SampleChange(name, before, after)
+
+
+def _quoted(key: str, value: Any) -> str:
+    return f"“{value_as_text(key, value)}”"
+
+
+def _classify(query: Any, request: BulkRequest, scope: BulkScope, sort: Any) -> BulkPreview:
     if scope.ids is None and request.kind is not BulkKind.DELETE:
         try:
             by_filter = _preview_by_filter(query, request, scope.filter_text or "", sort)
@@ -191,6 +245,38 @@ def compute_preview(query: Any, request: BulkRequest, scope: BulkScope, sort: An
             else:
                 already += 1
     return BulkPreview(request, tuple(target), len(ids), opted_out, already)
+
+
+def scope_text(preview: BulkPreview) -> str:
+    """Which end users, in words: the selection, or the filter the action runs on with its count."""
+    scope, size = preview.scope, preview.scope_size
+    users = _t("1 end user") if size == 1 else _t("%1 end users").replace("%1", _n(size))
+    if scope.ids is not None or scope.selected:
+        return _t("Which: the %1 you selected.").replace("%1", users)
+    text = (scope.filter_text or "").strip()
+    if not text:
+        return _t("Which: all %1 (no filter).").replace("%1", users)
+    try:
+        words = describe_filter(text)
+    except FilterError:
+        words = ""
+    line = _t("Which: the %1 matching the filter “%2”").replace("%1", users).replace("%2", text)
+    return line + (_t(" — %1.").replace("%1", words) if words else ".")
+
+
+def samples_text(preview: BulkPreview) -> str:
+    """A few of the end users it changes, before → after, and how many more."""
+    lines = [f"{s.end_user}: {s.before} → {s.after}" for s in preview.samples]
+    more = len(preview.target_ids) - len(preview.samples)
+    if lines and more > 0:
+        lines.append(_t("and %1 more").replace("%1", _n(more)))
+    return "\n".join(lines)
+
+
+def confirmation_text(preview: BulkPreview) -> str:
+    """Everything the confirmation says: the question, which end users, a before → after."""
+    parts = [preview_text(preview), scope_text(preview), samples_text(preview)]
+    return "\n\n".join(part for part in parts if part)
 
 
 def apply_bulk(cache: Any, preview: BulkPreview) -> Any:
@@ -238,7 +324,17 @@ class BulkActionRunner(QObject):
             return BulkRequest(kind, dialog.result_key)
         return BulkRequest(kind)
 
+    def undo_note(self) -> str:
+        """What the question may promise about undo, as sync stands now."""
+        sync = self._services.sync
+        return undo_question_note(bar_state(sync.status if sync is not None else None),
+                                  sync.grace if sync is not None else 0.0)
+
     def run(self, request: BulkRequest, scope: BulkScope) -> None:
+        if missing_value(request):
+            self.failed.emit(_t("Set %1 needs a value; to clear it, use Remove property. Nothing was changed.")
+                             .replace("%1", request.key or _t("property")))
+            return
         query, sort = self._services.query, self._sort()
         self.started.emit(_t("Counting end users…"))
         self._services.tasks.run(
@@ -267,13 +363,21 @@ class BulkActionRunner(QObject):
         )
 
     def _ask(self, preview: BulkPreview) -> bool:
+        box, ok = self.confirmation_box(preview)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def confirmation_box(self, preview: BulkPreview) -> tuple[QMessageBox, QAbstractButton]:
+        """The question, which end users (the filter in words, with its count), a before → after."""
         box = QMessageBox(self._parent)
         box.setIcon(QMessageBox.Icon.Question)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # values and filters are typed text, never markup
         box.setWindowTitle(action_label(preview.request, len(preview.target_ids)))
         box.setText(preview_text(preview))
-        box.setInformativeText(_t("Changes stay local until the next sync, and can be undone until then."))
+        box.setInformativeText("\n\n".join(part for part in (
+            scope_text(preview), samples_text(preview), self.undo_note(),
+        ) if part))
         ok = box.addButton(action_label(preview.request, len(preview.target_ids)), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(ok)
-        box.exec()
-        return box.clickedButton() is ok
+        return box, ok

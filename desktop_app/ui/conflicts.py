@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.cache.records import ConflictRecord, PendingEdit
 from desktop_app.logs import describe_exception
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.tasks import WRITE_QUEUE
 from desktop_app.ui.theme import emphasis_font, muted_color
 
@@ -216,9 +217,8 @@ class ConflictsView(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._build_conflicts_tab(), "")
         self.tabs.addTab(self._build_rejected_tab(), "")
-        self.status_label = QLabel(self)
+        self.status_label = ValueLabel(self.tr("Result of the last action"), self)
         self.status_label.setWordWrap(True)
-        self.status_label.setAccessibleName(self.tr("Result of the last action"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status_label)

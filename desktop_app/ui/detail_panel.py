@@ -29,6 +29,7 @@ from desktop_app.cache.records import EditKind, EditRejected
 from desktop_app.cache.validation import check_email, check_external_id
 from desktop_app.domain import DisabledBy
 from desktop_app.ui import theme
+from desktop_app.ui.accessible import ValueLabel, marker_name, point_buddies_at_fields
 from desktop_app.ui.columns import format_datetime
 from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
 from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
@@ -113,20 +114,18 @@ class DetailPanel(QWidget):
         outer.addWidget(self.stack)
 
         layout = QVBoxLayout(body)
-        self.title = QLabel(body)
+        self.title = ValueLabel(self.tr("End user"), body)
         title_font = self.title.font()
         title_font.setPointSizeF(title_font.pointSizeF() * 1.25)
         title_font.setBold(True)
         self.title.setFont(title_font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title.setAccessibleName(self.tr("End user"))
         layout.addWidget(self.title)
 
         banner_row = QHBoxLayout()
         self.banner_icon = QLabel(body)
-        self.banner = QLabel(body)
+        self.banner = ValueLabel(self.tr("Sync state of this end user"), body)
         self.banner.setWordWrap(True)
-        self.banner.setAccessibleName(self.tr("Sync state of this end user"))
         self.resolve_button = QPushButton(self.tr("Resolve conflict…"), body)
         self.resolve_button.setAccessibleName(self.tr("Resolve conflict"))
         self.resolve_button.clicked.connect(self.conflicts_requested)
@@ -134,9 +133,8 @@ class DetailPanel(QWidget):
         banner_row.addWidget(self.banner, 1)
         banner_row.addWidget(self.resolve_button)
         layout.addLayout(banner_row)
-        self.message = QLabel(body)
+        self.message = ValueLabel(self.tr("Last problem"), body)
         self.message.setWordWrap(True)
-        self.message.setAccessibleName(self.tr("Last problem"))
         self.message.hide()
         layout.addWidget(self.message)
 
@@ -162,22 +160,21 @@ class DetailPanel(QWidget):
             ("last_surveyed", self.tr("Last surveyed:")),
             ("external_created_at", self.tr("External created:")),
         ):
-            label = QLabel(fields)
+            label = ValueLabel(title.rstrip(":"), fields)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setAccessibleName(title.rstrip(":"))
             self.readonly_labels[key] = label
             form.addRow(title, label)
+        point_buddies_at_fields(form)
         layout.addWidget(fields)
 
         # --- surveys ---
         surveys = QGroupBox(self.tr("Surveys"), body)
         surveys_layout = QHBoxLayout(surveys)
         self.surveys_icon = QLabel(surveys)
-        self.surveys_label = QLabel(surveys)
+        self.surveys_label = ValueLabel(self.tr("Surveys"), surveys)
         self.surveys_label.setWordWrap(True)
-        self.surveys_label.setAccessibleName(self.tr("Surveys"))
         self.surveys_button = QPushButton(surveys)
-        self.surveys_button.setAccessibleName(self.tr("Turn surveys on or off"))
+        self.surveys_button.setAccessibleDescription(self.tr("Turn surveys on or off"))  # its text says which
         self.surveys_button.clicked.connect(self._toggle_surveys)
         surveys_layout.addWidget(self.surveys_icon)
         surveys_layout.addWidget(self.surveys_label, 1)
@@ -220,8 +217,7 @@ class DetailPanel(QWidget):
         # --- responses ---
         responses = QGroupBox(self.tr("Recent survey responses"), body)
         responses_layout = QVBoxLayout(responses)
-        self.responses_status = QLabel(responses)
-        self.responses_status.setAccessibleName(self.tr("Survey responses status"))
+        self.responses_status = ValueLabel(self.tr("Survey responses status"), responses)
         self.responses = ResponsesModel(self)
         self.responses_view = QTableView(responses)
         self.responses_view.setModel(self.responses)
@@ -412,6 +408,7 @@ class DetailPanel(QWidget):
             notes.append(self.tr("Deleted here; the service has not confirmed it yet."))
         icon = theme.marker_icon(bool(queued), has_conflict, deleted)
         self.banner_icon.setPixmap(icon.pixmap(48, 16) if icon else QPixmap())
+        self.banner_icon.setAccessibleName(marker_name(bool(queued), has_conflict, deleted))
         self.banner.setText(" ".join(notes) or self.tr("In sync with the last pull."))
         self.resolve_button.setVisible(has_conflict)
 
@@ -584,9 +581,8 @@ class DetailPanel(QWidget):
         button.setAccessibleName(self.tr("Save %1").replace("%1", name))
         button.setEnabled(False)
         button.clicked.connect(save)
-        error = QLabel(parent)
+        error = ValueLabel(self.tr("%1 problem").replace("%1", name), parent)
         error.setWordWrap(True)
-        error.setAccessibleName(self.tr("%1 problem").replace("%1", name))
         error.hide()
 
         def edited(_text: str) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.logs import ErrorReport, ErrorSink, is_cancellation
+from desktop_app.ui.accessible import ValueLabel
 
 
 class ErrorNotice(QDialog):
@@ -35,6 +36,7 @@ class ErrorNotice(QDialog):
         self._reports: list[ErrorReport] = []
 
         icon = QLabel(self)
+        icon.setAccessibleName(self.tr("Warning"))
         icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.title_label = QLabel(self)
@@ -43,10 +45,9 @@ class ErrorNotice(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title_label.setFont(font)
         self.title_label.setWordWrap(True)
-        self.message_label = QLabel(self)
+        self.message_label = ValueLabel(self.tr("Error description"), self)
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label.setAccessibleName(self.tr("Error description"))
         self.more_label = QLabel(self)
 
         self.details_button = QToolButton(self)

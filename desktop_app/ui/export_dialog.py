@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.cache.filter_parse import FilterError
+from desktop_app.cache.filter_words import describe_filter
 from desktop_app.export import (
     ALL_PROPERTIES,
     BASE_COLUMNS,
@@ -45,6 +47,7 @@ from desktop_app.export import (
     export_csv,
 )
 from desktop_app.export.columns import ColumnError, sorted_keys
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -69,6 +72,17 @@ def _key_label(key: str) -> str:
     return json.dumps(key, ensure_ascii=False)
 
 
+def _filter_words(text: str) -> str:
+    """Which filter "All … matching the filter" is, as typed and in words."""
+    if not text.strip():
+        return ""
+    try:
+        words = describe_filter(text)
+    except FilterError:
+        return f"“{text}”"
+    return f"“{text}” — {words}"
+
+
 def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
     return [child for i in range(item.childCount()) if (child := item.child(i)) is not None]
 
@@ -87,6 +101,7 @@ class ExportDialog(QDialog):
         parent: QWidget | None = None,
         *,
         tasks: TaskRunner | None = None,
+        selection_only: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ExportDialog")
@@ -96,6 +111,7 @@ class ExportDialog(QDialog):
         self._filter_text = filter_text
         self._sort = sort
         self._selected = tuple(dict.fromkeys(selected_ids))
+        self._selection_only = selection_only and bool(self._selected)
         self._own_tasks = tasks is None
         self._tasks = tasks if tasks is not None else TaskRunner(self)
         self._cancel = threading.Event()
@@ -115,10 +131,9 @@ class ExportDialog(QDialog):
         self.progress.setAccessibleName(self.tr("Export progress"))
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
-        self.status = QLabel(self)
+        self.status = ValueLabel(self.tr("Export status"), self)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setAccessibleName(self.tr("Export status"))
         layout.addWidget(self.status)
         self.buttons = QDialogButtonBox(self)
         self.export_button = self.buttons.addButton(
@@ -149,11 +164,21 @@ class ExportDialog(QDialog):
         group.addButton(self.selection_radio)
         group.addButton(self.filter_radio)
         self.selection_radio.setEnabled(bool(self._selected))
-        # One selected row is usually just the current row; two or more is a deliberate choice.
-        (self.selection_radio if len(self._selected) > 1 else self.filter_radio).setChecked(True)
+        # One selected row is usually just the current row; two or more is a deliberate choice,
+        # as is "Export these end users" on the selection.
+        chosen = self._selection_only or len(self._selected) > 1
+        (self.selection_radio if chosen else self.filter_radio).setChecked(True)
         box_layout = QVBoxLayout(box)
         box_layout.addWidget(self.selection_radio)
         box_layout.addWidget(self.filter_radio)
+        self.filter_words = QLabel(box)
+        self.filter_words.setWordWrap(True)
+        self.filter_words.setTextFormat(Qt.TextFormat.PlainText)
+        self.filter_words.setAccessibleName(self.tr("The filter"))
+        self.filter_words.setText(_filter_words(self._filter_text))
+        self.filter_words.setVisible(bool(self._filter_text.strip()))
+        self.filter_words.setContentsMargins(24, 0, 0, 0)  # under its radio button's text
+        box_layout.addWidget(self.filter_words)
         return box
 
     def _build_columns_box(self) -> QGroupBox:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.accessible import ValueLabel, name_clear_button
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 
 DEBOUNCE_MS = 150
@@ -101,6 +102,7 @@ class FilterBar(QWidget):
 
     filter_changed = Signal(str)  # valid filter text only; a bad filter keeps the old results
     values_wanted = Signal(str)  # the window answers with set_values(key, values)
+    export_requested = Signal()  # the Export… button beside the count
 
     def __init__(self, saved: SavedFiltersModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,10 +111,10 @@ class FilterBar(QWidget):
         self.edit.setAccessibleName(self.tr("Filter"))
         self.edit.setAccessibleDescription(self.tr("Filter end users with the filter language; F1 shows the syntax"))
         self.edit.setClearButtonEnabled(True)
+        name_clear_button(self.edit, self.tr("Clear the filter"))
         self.edit.setToolTip(syntax_help())
 
-        self.count_label = QLabel(self)
-        self.count_label.setAccessibleName(self.tr("Matching end users"))
+        self.count_label = ValueLabel(self.tr("Matching end users"), self)
         self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Wide enough for the longest count, right-aligned: the buttons beside it stay put.
         self.count_label.setMinimumWidth(
@@ -120,6 +122,11 @@ class FilterBar(QWidget):
                                                              .replace("%1", "8,888,888").replace("%2", "8,888,888")) + 4
         )
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.export_button = QToolButton(self)
+        self.export_button.setText(self.tr("Export…"))
+        self.export_button.setToolTip(self.tr("Export these end users to a CSV file (Ctrl+E)"))
+        self.export_button.setAccessibleName(self.tr("Export end users"))
+        self.export_button.clicked.connect(self.export_requested.emit)
 
         self.help_button = QToolButton(self)
         self.help_button.setText("?")
@@ -136,8 +143,7 @@ class FilterBar(QWidget):
         self.saved_button.setMenu(self.saved_menu)
         self.saved_menu.aboutToShow.connect(self._fill_saved_menu)
 
-        self.error_label = QLabel(self)
-        self.error_label.setAccessibleName(self.tr("Filter error"))
+        self.error_label = ValueLabel(self.tr("Filter error"), self)
         # One line, its space kept while hidden: an error coming and going while typing must
         # not push the table down and up. The full message is the tooltip when it is longer.
         self.error_label.setFixedHeight(self.error_label.fontMetrics().height() + 2)
@@ -153,6 +159,7 @@ class FilterBar(QWidget):
         row.addWidget(self.help_button)
         row.addWidget(self.saved_button)
         row.addWidget(self.count_label)
+        row.addWidget(self.export_button)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
@@ -263,6 +270,7 @@ class FilterBar(QWidget):
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setAccessibleName(self.tr("Filter syntax"))
+        label.setAccessibleDescription(label.text())  # the name says what it is; this is what it says
         layout = QVBoxLayout(popup)
         layout.addWidget(label)
         popup.adjustSize()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.logs import LOG_FILE, LogEntry, current_log_file, log_dir, read_log_tail
+from desktop_app.ui.accessible import ValueLabel, name_clear_button
 
 _LEVELS: tuple[tuple[str, int], ...] = (
     ("Everything", logging.DEBUG),
@@ -51,6 +52,7 @@ class LogViewer(QWidget):
         self.search.setPlaceholderText(self.tr("Find in log…"))
         self.search.setAccessibleName(self.tr("Only lines containing"))
         self.search.setClearButtonEnabled(True)
+        name_clear_button(self.search, self.tr("Clear the search"))
         self.search.textChanged.connect(self._render)
         self.follow = QCheckBox(self.tr("&Follow"), self)
         self.follow.setChecked(True)
@@ -66,11 +68,13 @@ class LogViewer(QWidget):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setAccessibleName(self.tr("Log lines"))
-        self.location = QLabel(self)
+        self.location = ValueLabel(self.tr("Log file"), self)
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(self.tr("Show:"), self))
+        show = QLabel(self.tr("&Show:"), self)
+        show.setBuddy(self.level)
+        bar.addWidget(show)
         bar.addWidget(self.level)
         bar.addWidget(self.search, 1)
         bar.addWidget(self.follow)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettin
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QLabel,
+    QInputDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -23,8 +23,12 @@ from PySide6.QtWidgets import (
 
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import BatchSummary, EditKind, UndoState
+from desktop_app.sync.status import SyncStatus
+from desktop_app.sync.undo_words import UndoNotice
 from desktop_app.ui import copy_rows
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest, BulkScope, action_label
+from desktop_app.ui.bulk_menus import matching_filter, matching_refusal, update_matching_menu
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
 from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
@@ -33,8 +37,10 @@ from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
 from desktop_app.ui.current_row import CurrentRowDelegate
 from desktop_app.ui.empty_result import EmptyResultNotice
+from desktop_app.ui.export_launch import EXPORT_SHORTCUT, ExportLauncher
 from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
+from desktop_app.ui.sync_settings import MAX_UNDO_GRACE_S, set_undo_grace
 from desktop_app.ui.tasks import WRITE_QUEUE
 from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_title_fitter
 
@@ -96,6 +102,7 @@ class MainWindow(QMainWindow):
         self._property_keys: list[str] = []
         self._keys_read_at = -PROPERTY_KEYS_EVERY_S
         self._child_windows: dict[str, QWidget] = {}
+        self._undo_notice: UndoNotice | None = None  # the activity line's word on the newest edit
         self.ask_before_closing = True  # the session turns it off when it closes the window itself
 
         # --- parts ---
@@ -106,11 +113,11 @@ class MainWindow(QMainWindow):
         self.model.restore_sort(sort_column, sort_desc)
         self.table = EndUserTable(self.model, self)
         self.filter_bar = FilterBar(parent=self)
-        self.activity = QLabel(self)
-        self.activity.setAccessibleName(self.tr("Activity"))
+        self.activity = ValueLabel(self.tr("Activity"), self)
         self.facets = FacetPanel(self)
         self.detail = DetailPanel(services, self)
         self.bulk = BulkActionRunner(services, self, lambda: self.model.sort_spec)
+        self.export = ExportLauncher(services, self.model, self.table)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -138,6 +145,7 @@ class MainWindow(QMainWindow):
         self.relay.changed.connect(self._on_cache_changes)
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.values_wanted.connect(self._load_completion_values)
+        self.filter_bar.export_requested.connect(self.export.open)
         self.facets.term_activated.connect(self._facet_clicked)
         self.facets.facets.values_wanted.connect(self._load_facet_values)
         self.model.ids_applied.connect(self._ids_applied)
@@ -205,6 +213,9 @@ class MainWindow(QMainWindow):
         reachable = getattr(bar, "reachable_again", None)
         if reachable is not None:
             reachable.connect(self.detail.retry_responses)
+        shown = getattr(bar, "status_shown", None)
+        if shown is not None:
+            shown.connect(self._sync_status_shown)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, *, context: Qt.ShortcutContext | None = None) -> QAction:
         action = QAction(text, self)
@@ -222,6 +233,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(self.tr("&File"))
         self.sign_in_action = self._action(file_menu, self.tr("Sign &in…"), self.sign_in_requested.emit)
         self.sign_out_action = self._action(file_menu, self.tr("Sign &out"), self.sign_out_requested.emit)
+        file_menu.addSeparator()
+        self.export_action = self._action(file_menu, self.tr("&Export…"), self.export.open, QKeySequence(EXPORT_SHORTCUT))
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Close window"), self.close, QKeySequence.StandardKey.Close)
         self.quit_action = self._action(file_menu, self.tr("&Quit"), self.quit, QKeySequence("Ctrl+Q"))
@@ -261,6 +274,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.show_detail_action)
 
         users = bar.addMenu(self.tr("End &users"))
+        users.setToolTipsVisible(True)  # a disabled "matching the filter" says why
         self.bulk_selected_menu = users.addMenu(self.tr("&Selected end users"))
         self.bulk_matching_menu = users.addMenu(self.tr("All end users &matching the filter"))
         for menu, matching in ((self.bulk_selected_menu, False), (self.bulk_matching_menu, True)):
@@ -272,11 +286,13 @@ class MainWindow(QMainWindow):
         self.work_offline_action = QAction(self.tr("Work &offline"), self, checkable=True)
         self.work_offline_action.toggled.connect(self._work_offline)
         sync.addAction(self.work_offline_action)
+        self.undo_grace_action = self._action(sync, self.tr("&Undo time before sending…"), self.ask_undo_grace)
         sync.addSeparator()
         self.conflicts_action = self._action(sync, self.tr("&Conflicts…"), self.open_conflicts)
         has_sync = self.services.sync is not None
         self.sync_now_action.setEnabled(has_sync)
         self.work_offline_action.setEnabled(has_sync)
+        self.undo_grace_action.setEnabled(has_sync)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         self._action(help_menu, self.tr("&Filter syntax"), self.filter_bar.show_help,
@@ -296,9 +312,8 @@ class MainWindow(QMainWindow):
         selected = self.selected_count()
         self.bulk_selected_menu.setTitle(self.tr("&Selected end users (%1)").replace("%1", f"{selected:,}"))
         self.bulk_selected_menu.setEnabled(selected > 0)
-        self.bulk_matching_menu.setTitle(
-            self.tr("All end users &matching the filter (%1)").replace("%1", f"{self.model.rowCount():,}")
-        )
+        update_matching_menu(self.bulk_matching_menu, self.filter_bar, self.model.filter_text,
+                             self.model.rowCount(), self.tr("All end users &matching the filter (%1)"))
 
     # --- selection (the table keeps it across refreshes) -----------------------------------------
 
@@ -485,8 +500,21 @@ class MainWindow(QMainWindow):
         if changes.outbox_changed or changes.initiator is not Initiator.PULL:
             self._refresh_undo_state()  # pulled rows never change what undo can do
 
-    def _edit_done(self, _label: str) -> None:
+    def _edit_done(self, label: str) -> None:
+        """An edit or a bulk action is written: say so, and how long it can be undone."""
+        sync = self.services.sync
+        self._undo_notice = UndoNotice(self.tr("Done: %1.").replace("%1", label),
+                                       sync.status if sync is not None else None,
+                                       sync.grace if sync is not None else 0.0)
+        self.activity.setText(self._undo_notice.text)
         self._refresh_undo_state()
+
+    def _sync_status_shown(self, status: object) -> None:
+        """Keep the word on the newest edit true as the sync sends it (or cannot)."""
+        notice = self._undo_notice
+        shown = status if isinstance(status, SyncStatus) and self.services.sync is not None else None
+        if notice is not None and notice.follow(shown):
+            self.activity.setText(notice.text)
 
     def _refresh_undo_state(self) -> None:
         """Read what undo and redo would do, names included, from the cache's edit history.
@@ -537,22 +565,26 @@ class MainWindow(QMainWindow):
     # --- bulk actions -----------------------------------------------------------------------------
 
     def start_bulk(self, kind: BulkKind, *, matching: bool) -> None:
-        """A bulk action over the selection, or over everything the filter matches."""
+        """A bulk action over the selection, or over everything the filter shown matches."""
+        shown = matching_filter(self.filter_bar) if matching else None
+        if matching and shown is None:
+            self._show_activity("⚠ " + matching_refusal(self.filter_bar))
+            return
         # A selection may reach below the first screen: wait for every id of the result.
-        self.model.when_complete(lambda: self._start_bulk(kind, matching))
+        self.model.when_complete(lambda: self._start_bulk(kind, shown))
 
-    def _start_bulk(self, kind: BulkKind, matching: bool) -> None:
-        if matching:
-            scope = BulkScope(filter_text=self.model.filter_text)
+    def _start_bulk(self, kind: BulkKind, matching_text: str | None) -> None:
+        if matching_text is not None:
+            scope = BulkScope(filter_text=matching_text)
         else:
             count = self.selected_count()
             if count == 0:
                 self._show_activity(self.tr("Select end users first."))
                 return
-            if count >= self.model.rowCount():
-                scope = BulkScope(filter_text=self.model.filter_text)  # everything selected
+            if count >= self.model.rowCount():  # everything selected
+                scope = BulkScope(filter_text=self.model.filter_text, selected=True)
             else:
-                scope = BulkScope(ids=tuple(self.selected_ids(limit=None)))
+                scope = BulkScope(ids=tuple(self.selected_ids(limit=None)), selected=True)
         request = self.bulk.ask_request(kind, self._property_keys)
         if request is not None:
             self.bulk.run(request, scope)
@@ -569,8 +601,6 @@ class MainWindow(QMainWindow):
         )
 
     def _bulk_finished(self, label: str) -> None:
-        # Whether it was sent yet is the sync bar's to say (and it stays true there).
-        self._show_activity(self.tr("Done: %1.").replace("%1", label))
         self._edit_done(label)
 
     def _bulk_failed(self, message: str) -> None:
@@ -585,6 +615,24 @@ class MainWindow(QMainWindow):
             bar_sync()
         elif self.services.sync is not None:
             self.services.sync.sync_now()
+
+    def ask_undo_grace(self) -> None:
+        """Sync ▸ Undo time before sending…: how long edits wait, undoable, before they go out."""
+        sync = self.services.sync
+        if sync is None:
+            return
+        seconds, ok = QInputDialog.getInt(
+            self, self.tr("Undo time before sending"),
+            self.tr("Seconds an edit waits before it is sent, so it can still be undone\n"
+                    "(0: send at once):"), int(sync.grace), 0, MAX_UNDO_GRACE_S)
+        if ok:
+            self.set_undo_grace(seconds)
+
+    def set_undo_grace(self, seconds: int) -> None:
+        """Keep the new undo time in the settings and hand it to the sync service."""
+        kept = set_undo_grace(seconds)
+        if self.services.sync is not None:
+            self.services.sync.set_grace(kept)
 
     def _work_offline(self, offline: bool) -> None:
         if self.services.sync is not None:
@@ -621,17 +669,29 @@ class MainWindow(QMainWindow):
         window.activateWindow()
 
     def _table_menu(self, pos: Any) -> None:
+        menu = self.table_menu()
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def table_menu(self) -> QMenu:
+        """The table's context menu, as it is now (built afresh each time it opens)."""
         menu = QMenu(self)
         count = self.selected_count()
         if count:
             section = menu.addMenu(self.tr("Selected end users (%1)").replace("%1", f"{count:,}"))
             self._fill_bulk_menu(section, False)
-        section = menu.addMenu(self.tr("All matching the filter (%1)").replace("%1", f"{self.model.rowCount():,}"))
+        menu.setToolTipsVisible(True)
+        section = menu.addMenu("")
         self._fill_bulk_menu(section, True)
+        update_matching_menu(section, self.filter_bar, self.model.filter_text, self.model.rowCount(),
+                             self.tr("All matching the filter (%1)"))
         if count:
             menu.addSeparator()
+            text = self.tr("E&xport this end user…") if count == 1 else self.tr("E&xport these %1 end users…")
+            export = menu.addAction(text.replace("%1", f"{count:,}"))
+            export.triggered.connect(lambda: self.export.open(selection_only=True))
             menu.addAction(self.delete_action)
-        menu.exec(self.table.viewport().mapToGlobal(pos))
+        return menu
 
     # --- window state, messages ---------------------------------------------------------------------
 
@@ -685,6 +745,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _show_activity(self, message: str) -> None:
+        self._undo_notice = None  # another message took the line
         self.activity.setText(message)
 
     def _edit_failed(self, exc: BaseException) -> None:

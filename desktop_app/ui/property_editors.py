@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain import PropertyValue
 from desktop_app.property_types import PropertyType, parse_property_text, property_type
+from desktop_app.ui.accessible import ValueLabel
 
 _Index = QModelIndex | QPersistentModelIndex
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 10  # the raw property value (not its display text)
@@ -94,6 +94,11 @@ def value_as_text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _editor_kind(key: str) -> str:
+    """Which editor `create_value_editor` makes for `key` (keys of one kind share an editor)."""
+    return "count" if key.lower().endswith("_count") else property_type(key).value
 
 
 def create_value_editor(key: str, parent: QWidget | None) -> QWidget:
@@ -199,13 +204,13 @@ class PropertyValueDialog(QDialog):
         self.key_box.setCurrentText(key)
         self.key_box.setAccessibleName(_t("Property name"))
         self.key_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.message = QLabel(self)
+        self.message = ValueLabel(_t("Problem"), self)
         self.message.setWordWrap(True)
-        self.message.setAccessibleName(_t("Problem"))
         self.message.hide()
         self.form = QFormLayout()
         self.form.addRow(_t("&Property:"), self.key_box)
         self.value_editor: QWidget | None = None
+        self._editor_kind: str | None = None
         if ask_value:
             self._rebuild_editor(self.key_box.currentText())
             self.key_box.currentTextChanged.connect(self._rebuild_editor)
@@ -218,10 +223,18 @@ class PropertyValueDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        if self.value_editor is not None:
+            QWidget.setTabOrder(self.value_editor, self.buttons)
         self.result_key = ""
         self.result_value: PropertyValue | None = None
 
     def _rebuild_editor(self, key: str) -> None:
+        kind = _editor_kind(key.strip())
+        if self.value_editor is not None and kind == self._editor_kind:
+            # Same type of value: keep the editor (and what was typed in it) while the key is typed.
+            self.value_editor.setAccessibleName(_t("Value of %1").replace("%1", key.strip()))
+            return
+        self._editor_kind = kind
         old_text = ""
         if isinstance(self.value_editor, QLineEdit):
             old_text = self.value_editor.text()
@@ -231,6 +244,12 @@ class PropertyValueDialog(QDialog):
         if isinstance(self.value_editor, QLineEdit):
             self.value_editor.setText(old_text)
         self.form.addRow(_t("&Value:"), self.value_editor)
+        self.value_editor.show()  # a layout shows a new child only later: Tab must find it now
+        # A widget made now joins the end of the focus chain, after the buttons: put it back
+        # between the key and the buttons, or Tab from the key skips it.
+        QWidget.setTabOrder(self.key_box, self.value_editor)
+        if hasattr(self, "buttons"):
+            QWidget.setTabOrder(self.value_editor, self.buttons)
 
     def _check_and_accept(self) -> None:
         key = self.key_box.currentText().strip()
@@ -239,10 +258,16 @@ class PropertyValueDialog(QDialog):
             return
         if self._ask_value and self.value_editor is not None:
             try:
-                self.result_value = editor_value(self.value_editor, key)
+                value = editor_value(self.value_editor, key)
             except PropertyInputError as exc:
                 self._fail(str(exc))
                 return
+            if value == "" or value == []:
+                # Setting "" is not removing: removing a property is its own action.
+                self._fail(_t("Type a value for “%1”. To clear it, use Remove property.").replace("%1", key))
+                self.value_editor.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+            self.result_value = value
         self.result_key = key
         self.accept()
 

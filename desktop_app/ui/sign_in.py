@@ -32,6 +32,7 @@ from desktop_app.api.account import UNCONFIRMED_REGIONS
 from desktop_app.credentials import NO_KEYRING_NOTICE, CredentialStore
 from desktop_app.account_words import REGION_NAMES, address_problem, sign_in_problem
 from desktop_app.logs import describe_exception, register_secrets
+from desktop_app.ui.accessible import ValueLabel
 
 if TYPE_CHECKING:
     from desktop_app.api import Credentials
@@ -171,20 +172,18 @@ class SignInDialog(QDialog):
         self.form.addRow(self.tr("Account &token:"), self.account_token)
 
         # The keyring notice: said before anything is saved, not discovered afterwards.
-        self.keyring_notice = QLabel(self)
+        self.keyring_notice = ValueLabel(self.tr("Where your secret is kept"), self)
         self.keyring_notice.setWordWrap(True)
         self.keyring_notice.setObjectName("keyringNotice")
-        self.keyring_notice.setAccessibleName(self.tr("Where your secret is kept"))
         self._keyring_icon = QLabel(self)
         notice_row = QHBoxLayout()
         notice_row.addWidget(self._keyring_icon, 0, Qt.AlignmentFlag.AlignTop)
         notice_row.addWidget(self.keyring_notice, 1)
 
-        self.error_label = QLabel(self)
+        self.error_label = ValueLabel(self.tr("Sign-in problem"), self)
         self.error_label.setObjectName("signInError")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setAccessibleName(self.tr("Sign-in problem"))
         self.error_label.hide()
         error_font = self.error_label.font()
         error_font.setBold(True)  # stands out in any colour scheme
@@ -195,7 +194,7 @@ class SignInDialog(QDialog):
         self.busy.setTextVisible(False)
         self.busy.setAccessibleName(self.tr("Checking with the service"))
         self.busy.hide()
-        self.busy_label = QLabel(self)
+        self.busy_label = ValueLabel(self.tr("Progress"), self)
         self.busy_label.hide()
 
         self.buttons = QDialogButtonBox(self)
@@ -242,14 +241,17 @@ class SignInDialog(QDialog):
         style = self.style()
         if not status.available:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self._keyring_icon.setAccessibleName(self.tr("Warning"))
             self.keyring_notice.setText(self.tr(NO_KEYRING_NOTICE))
             self.keyring_notice.setToolTip(status.reason)
         elif status.locked:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+            self._keyring_icon.setAccessibleName(self.tr("Note"))
             self.keyring_notice.setText(self.tr(
                 "The system keyring is locked; it will ask you to unlock it to store your secret."))
         else:
             icon = style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
+            self._keyring_icon.setAccessibleName(self.tr("Ready"))
             self.keyring_notice.setText(self.tr("Your secret will be stored in the system keyring."))
             self.keyring_notice.setToolTip(self.tr(
                 "The keyring keeps it encrypted; it is never written to disk in plain text."))

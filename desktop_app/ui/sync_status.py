@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.sync.bar_state import BarState, SyncBarView, describe_bar
 from desktop_app.sync.status import SyncState, SyncStatus
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.theme import marker_icon
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ class SyncStatusBar(QStatusBar):
     sign_in_requested = Signal()  # the "Sign in again" button of AUTH_FAILED was clicked
     work_offline_toggled = Signal(bool)  # the person flipped "Work offline" here (menus mirror it)
     reachable_again = Signal()  # the service answers again after offline / sign-in / offline work
+    status_shown = Signal(object)  # each SyncStatus as it is drawn (not the ticks between)
 
     def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -138,9 +140,8 @@ class SyncStatusBar(QStatusBar):
         layout.setSpacing(10)
         self.icon_label = QLabel(row)
         self.icon_label.setFixedSize(_ICON, _ICON)
-        self.state_label = QLabel(row)
+        self.state_label = ValueLabel(self.tr("Sync state"), row)
         self.state_label.setObjectName("syncState")
-        self.state_label.setAccessibleName(self.tr("Sync state"))
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar(row)
         self.progress.setAccessibleName(self.tr("Sync progress"))
@@ -152,15 +153,14 @@ class SyncStatusBar(QStatusBar):
         policy = self.progress.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
         self.progress.setSizePolicy(policy)
-        self.last_sync_label = QLabel(row)
-        self.last_sync_label.setAccessibleName(self.tr("Last successful sync"))
-        self.pending_label = QLabel(row)
-        self.pending_label.setAccessibleName(self.tr("Edits waiting to be sent"))
+        self.last_sync_label = ValueLabel(self.tr("Last successful sync"), row)
+        self.pending_label = ValueLabel(self.tr("Edits waiting to be sent"), row)
         self.conflicts_button = QToolButton(row)
         self.conflicts_button.setAutoRaise(True)
         self.conflicts_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.conflicts_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.conflicts_button.setAccessibleName(self.tr("Open conflicts and rejected edits"))
+        # Read by its text, the count ("2 conflicts"); what a click does is the description.
+        self.conflicts_button.setAccessibleDescription(self.tr("Open conflicts and rejected edits"))
         self.conflicts_button.clicked.connect(self.conflicts_requested)
         self.sign_in_button = QToolButton(row)
         self.sign_in_button.setText(self.tr("Sign in again…"))
@@ -288,6 +288,7 @@ class SyncStatusBar(QStatusBar):
         self._show_words(view)
         if not was_reachable and view.state not in _UNREACHABLE and self._sync is not None:
             self.reachable_again.emit()
+        self.status_shown.emit(status)
 
     @property
     def view(self) -> SyncBarView:

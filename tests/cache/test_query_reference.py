@@ -474,7 +474,7 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     made.engine.dispose()
 
 
-@pytest.fixture(params=["planner", "walk", "interrupted walks", "rowid lists"])
+@pytest.fixture(params=["planner", "walk", "interrupted walks", "rowid lists", "column checks"])
 def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param != "planner":  # a built search index serves every free text it can
         monkeypatch.setattr(query_plan, "TEXT_INDEX_SHARE", 2.0)
@@ -490,6 +490,9 @@ def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(query_plan, "FILTER_FIRST_ROWS", 10**12)
         monkeypatch.setattr(query_plan, "FREE_TEXT_INDEX_SHARE", 2.0)
         monkeypatch.setattr(query_plan, "LIST_SHARE_RATIO", 1e9)
+    elif request.param == "column checks":  # a property drives wherever it can; columns on its rows
+        monkeypatch.setattr(query_plan, "COLUMN_DRIVER_RATIO", 1e9)
+        monkeypatch.setattr(query_plan, "COLUMN_LIST_RATIO", 0.0)
     return request.param
 
 

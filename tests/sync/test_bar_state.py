@@ -100,8 +100,19 @@ def test_conflicts_need_attention_not_up_to_date() -> None:
 def test_waiting_to_send_during_an_undo_grace_period() -> None:
     view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, pending=3, send_at=NOW + 4))
     assert view.state is BarState.WAITING_TO_SEND
-    assert view.headline == "3 edits will be sent in 4 s (undo until then)"
+    assert view.headline == "Sending 3 edits in 4 s · Undo (Ctrl+Z)"
     assert view.ticking
+
+
+def test_a_grace_that_is_over_counts_down_no_more() -> None:
+    """A run that cannot start at the end of the grace (another process holds the lock) must
+    not leave "in 1 s" on the bar for a minute."""
+    view = _view(SyncStatus(SyncState.IDLE, last_success_at=SYNCED, pending=2, send_at=NOW - 3))
+    assert view.state is BarState.EDITS_WAITING
+    assert view.headline == "2 edits waiting to be sent"
+    assert not view.ticking
+    assert _view(SyncStatus(SyncState.IDLE, pending=1, send_at=NOW + 0.2)).headline == (
+        "Sending 1 edit in 1 s · Undo (Ctrl+Z)")  # rounded up while it can still be undone
 
 
 def test_edits_waiting_is_not_up_to_date() -> None:

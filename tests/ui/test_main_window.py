@@ -135,6 +135,9 @@ def test_bulk_disable_surveys_over_a_filter_with_preview_then_undo_redo(qtbot: Q
     label = f"Disable surveys ({len(enabled):,})"
     qtbot.waitUntil(lambda: window.undo_action.text() == f"&Undo {label}", timeout=10_000)
     assert window.undo_action.isEnabled()
+    # No account, no sync: nothing is ever sent, and the line says so (not "until the next sync").
+    assert window.activity.text() == f"Done: {label}. It stays on this computer; you can undo it (Ctrl+Z)."
+    assert window.bulk.undo_note() == "The changes stay on this computer, and can be undone."
 
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: not any(cache.get(u.id).end_user.surveys_disabled for u in enabled), timeout=10_000)
