@@ -171,10 +171,9 @@ class ExportDialog(QDialog):
         box_layout = QVBoxLayout(box)
         box_layout.addWidget(self.selection_radio)
         box_layout.addWidget(self.filter_radio)
-        self.filter_words = QLabel(box)
+        self.filter_words = ValueLabel(self.tr("The filter"), box)
         self.filter_words.setWordWrap(True)
         self.filter_words.setTextFormat(Qt.TextFormat.PlainText)
-        self.filter_words.setAccessibleName(self.tr("The filter"))
         self.filter_words.setText(_filter_words(self._filter_text))
         self.filter_words.setVisible(bool(self._filter_text.strip()))
         self.filter_words.setContentsMargins(24, 0, 0, 0)  # under its radio button's text
