@@ -44,6 +44,9 @@ from desktop_app.private_dirs import make_private_dirs
 
 log = logging.getLogger(__name__)
 
+CLOSE_LOCK_WAIT_S = 0.3  # closing waits this long for a write of ours in progress
+OPTIMIZE_BUSY_MS = 200  # PRAGMA optimize at close: skipped when the file stays locked longer
+
 LISTED_IDS_LIMIT = 10_000  # above this a CacheChanges says "refresh all" (end_user_ids=None)
 # Property keys people filtered or sorted on live in `sync_cursor` as FILTER_KEY_PREFIX + key,
 # valued with when they were last used (unix seconds): the cache's one key-value table.
@@ -201,14 +204,30 @@ class Cache(CacheReads):
         return self._engine
 
     def close(self) -> None:
-        with self._write_lock:
+        """Close the file; bounded (about a second) when another process holds its write lock.
+
+        A write of ours stuck behind that lock (busy timeout: 10 s a statement) is not waited
+        for: it finds the cache closed when it gets the lock. `PRAGMA optimize` is a hint for
+        the next open; a busy file skips it.
+        """
+        owned = self._write_lock.acquire(timeout=CLOSE_LOCK_WAIT_S)
+        try:
             if self._closed:
                 return
             self._closed = True
+            if not owned:
+                log.info("closing the cache while one of its writes waits for the file's lock")
+                return
             try:
                 with self._engine.connect() as connection:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {OPTIMIZE_BUSY_MS}")
                     connection.exec_driver_sql("PRAGMA optimize")
-            finally:
+            except OperationalError as exc:
+                log.info("skipped PRAGMA optimize at close: %s", exc.orig)
+        finally:
+            if owned:
+                self._write_lock.release()
+            if self._closed:
                 self._engine.dispose()
 
     def __enter__(self) -> Cache:

@@ -42,11 +42,13 @@ DEMO_SEED = 20240611
 DEMO_RATE_LIMIT = 300  # requests per minute: real throttling, a first sync of about 20 s
 OPEN_CACHE_LATEST_MS = 3000  # the cache opens after the first paint, or after this at the latest
 PAINT_GRACE_MS = 50
-# Quitting ends within two seconds whatever the workers do: a cache open held up by another
-# process's write lock (10 s a statement), a keyring that does not answer. Running queries
-# and edits get this long to reach the window and the file; the pool gets what follows.
-CLOSE_WAIT_S = 0.8
-POOL_WAIT_MS = 600
+# Quitting ends within two seconds whatever the workers do: a cache open or a sync held up by
+# another process's write lock (10 s a statement), a keyring that does not answer. Each stage
+# has its bound (with Cache.close's 0.3 s, 1.7 s if all of them are stuck at once):
+SYNC_STOP_S = 0.5  # the sync thread, when no edit in its undo grace is to be sent first
+CLOSE_WAIT_S = 0.5  # running queries and edits, to reach the window and the file
+POOL_WAIT_MS = 400  # the task pool, after that
+SIGNAL_POLL_MS = 150  # how soon Python sees a SIGTERM while the event loop idles
 _RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
@@ -218,9 +220,14 @@ class DeskSession:
         if self._closed:
             return
         self._closed = True
-        # Edits in their undo grace are sent first (the sync's own bound); a sync that never
-        # started (the cache still opening) returns at once.
-        self.sync.stop(send_held=send_held)
+        # Edits in their undo grace are sent first, within the sync's own bound. Otherwise the
+        # sync thread gets the quit's bound: it may be stuck behind another process's write
+        # lock (10 s a statement). A sync that never started (the cache opening) returns at once.
+        status = self.sync.status
+        if send_held and status.pending and status.send_at is not None:
+            self.sync.stop(send_held=True)
+        else:
+            self.sync.stop(SYNC_STOP_S, send_held=send_held)
         if not self.cache.is_open:
             self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
         detach = getattr(self.window.statusBar(), "detach", None)
@@ -562,7 +569,7 @@ def _quit_on_signals(app: QApplication) -> None:
     # Python runs signal handlers only between bytecodes: wake it up now and then.
     heartbeat = QTimer(app)
     heartbeat.timeout.connect(lambda: None)
-    heartbeat.start(300)
+    heartbeat.start(SIGNAL_POLL_MS)
 
 
 @dataclass

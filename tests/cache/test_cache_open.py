@@ -359,3 +359,50 @@ def test_an_old_cache_gains_the_search_index_record_and_builds_the_index_on_requ
         from desktop_app.cache.query import EndUserQuery
         assert EndUserQuery(cache.engine).ids("example.com", None).tolist() == [7]
         assert EndUserQuery(cache.engine).count("plan:pro") == 1
+
+
+def test_closing_while_another_process_holds_the_write_lock_takes_well_under_a_second(
+        cache_path: Path, make_user: Callable[..., EndUser]) -> None:
+    """Quitting the app must not wait out the busy timeout (10 s a statement): neither for
+    its own write stuck behind the lock nor for the PRAGMA optimize hint."""
+    cache = Cache.open(cache_path)
+    cache.ingest_pulled([make_user(1)], "updated", 1)
+    holder = sqlite3.connect(cache_path, isolation_level=None)  # a wootric-desk command mid-write
+    holder.execute("BEGIN IMMEDIATE")
+    outcome: list[object] = []
+
+    def stuck_write() -> None:
+        try:
+            outcome.append(cache.set_email(1, "late@example.com"))
+        except Exception as exc:  # noqa: BLE001 - whatever the write was told
+            outcome.append(exc)
+
+    writer = threading.Thread(target=stuck_write, daemon=True)
+    try:
+        writer.start()
+        time.sleep(0.3)  # the write waits for the lock, holding the cache's own
+        began = time.monotonic()
+        cache.close()  # raises nothing, waits for neither
+        took = time.monotonic() - began
+    finally:
+        holder.rollback()
+        holder.close()
+    writer.join(15)
+    assert took < 1.0, f"close took {took:.1f} s"
+    assert not writer.is_alive() and outcome  # once the lock went, the write ended either way
+    with pytest.raises(CacheError):
+        cache.set_email(1, "after@example.com")  # closed means closed
+
+
+def test_closing_an_idle_cache_beside_a_writer_skips_the_optimize_hint(cache_path: Path) -> None:
+    cache = Cache.open(cache_path)
+    holder = sqlite3.connect(cache_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        began = time.monotonic()
+        cache.close()
+        took = time.monotonic() - began
+    finally:
+        holder.rollback()
+        holder.close()
+    assert took < 1.0, f"close took {took:.1f} s"

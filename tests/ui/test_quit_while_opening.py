@@ -1,4 +1,4 @@
-"""Quitting while the cache is still opening ends at once: closing the window, or a SIGTERM."""
+"""Quitting ends within two seconds while the cache opens or a sync waits for another writer."""
 
 from __future__ import annotations
 
@@ -125,5 +125,63 @@ def test_sigterm_while_the_cache_opens_ends_the_process_within_two_seconds(
     assert took < QUIT_WITHIN_S, f"the process took {took:.1f} s to end after SIGTERM"
     log_text = log_file.read_text()
     assert "quitting without waiting for background work still running: open the cache" in log_text
+    assert "quit cleanly" in log_text
+    assert "Traceback" not in log_text and "Traceback" not in err
+
+
+def _count(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+            return int(connection.execute("SELECT count(*) FROM end_user").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_while_a_sync_waits_for_another_writer_ends_the_process_within_two_seconds(
+        tmp_path: Path) -> None:
+    """The cache is open and a first sync is pulling when a `wootric-desk` command takes the
+    write lock: the sync's next page and the cache's close wait for it, the quit does not."""
+    emu = Emulator(port=0, users=2000, seed=6, rate_limit=240).start()  # a pull of about 10 s
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, WOOTRIC_DESK_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+               XDG_CONFIG_HOME=str(tmp_path / "config"), WOOTRIC_CLIENT_ID=DEFAULT_CLIENT_ID,
+               WOOTRIC_CLIENT_SECRET=DEFAULT_CLIENT_SECRET, WOOTRIC_API_BASE=emu.base_url)
+    account = accounts.account_from_env(env)
+    assert account is not None
+    db = account.profile.cache_path(home)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from desktop_app.cli import main; sys.exit(main([]))"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    holder: sqlite3.Connection | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None and _count(db) < 200:
+            time.sleep(0.1)
+        assert process.poll() is None, process.communicate()[1][-2000:]
+        assert 200 <= _count(db) < 2000  # pulling
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        time.sleep(1.0)  # the sync's next page now waits for the lock
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            _out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the process did not end within 30 s of SIGTERM")
+        took = time.monotonic() - began
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        if holder is not None:
+            holder.rollback()
+            holder.close()
+        emu.stop()
+    assert process.returncode == 0, err[-2000:]
+    assert took < QUIT_WITHIN_S, f"the process took {took:.1f} s to end after SIGTERM"
+    log_text = (home / "logs" / "wootric-desk.log").read_text()
     assert "quit cleanly" in log_text
     assert "Traceback" not in log_text and "Traceback" not in err
