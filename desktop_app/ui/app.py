@@ -378,7 +378,10 @@ class DeskApp(QObject):
             candidate.unlink(missing_ok=True)
 
     def open_session(self, profile: AccountProfile, account: SignedInAccount | None = None) -> None:
-        """Show the account's window at once; its cache opens and its secret is read after."""
+        """Show the account's window at once; its cache opens and its secret is read after.
+        Typing not saved in the window it replaces is asked about first; Cancel keeps it."""
+        if not self._settle_typing():
+            return
         self.close_session()
         try:
             session = DeskSession(profile, self.tasks, self.root, account=account,
@@ -471,7 +474,7 @@ class DeskApp(QObject):
     @Slot()
     def sign_out(self) -> None:
         session = self.session
-        if session is None:
+        if session is None or not self._settle_typing():
             return
         pending = session.cache.pending_count()
         text = self.tr("Sign out of {name}? The secret is removed from the keyring.").format(
@@ -500,6 +503,11 @@ class DeskApp(QObject):
         except CredentialError as exc:
             self.errors.report(exc, "signing out")
         self.ask_sign_in(initial=None if profile is None or profile.is_demo else profile)
+
+    def _settle_typing(self) -> bool:
+        """Before the session's window goes: save or discard its unsaved typing, as the person
+        says; False when they chose to stay (Cancel)."""
+        return self.session is None or self.session.window.detail.settle_unsaved()
 
     def close_session(self, *, send_held: bool = True) -> None:
         if self.session is not None:

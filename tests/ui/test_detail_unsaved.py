@@ -178,3 +178,62 @@ def test_closing_the_window_with_typing_asks_and_cancel_keeps_it_open(
         answer.stop()
     assert len(answer.asked) == 1 and not window.isVisible()
     qtbot.waitUntil(lambda: _email(services, first) == "saved.at.close@acme.example", timeout=5_000)
+
+
+def test_signing_out_asks_about_the_typing_first(
+        qtbot: QtBot, qapp: QApplication, isolated_settings: object) -> None:
+    """Signing out (or in to another account) closes the window: its typing is asked about
+    before the sign-out's own question; Cancel keeps the session."""
+    from pathlib import Path
+
+    from desktop_app.cache import Cache
+    from desktop_app.credentials import MemoryOnly
+    from desktop_app.ui.app import DemoSettings, DeskApp
+
+    assert isinstance(isolated_settings, Path)
+    desk = DeskApp(qapp, isolated_settings, MemoryOnly("test"), demo=True,
+                   demo_settings=DemoSettings(users=30, rate_limit=None))
+    sign_out_asked: list[str] = []
+
+    def confirm_sign_out() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.windowTitle() == "Sign out":
+            sign_out_asked.append(box.text())
+            found = box.button(Button.Ok)
+            assert found is not None
+            found.click()
+
+    confirm = QTimer()
+    confirm.timeout.connect(confirm_sign_out)
+    confirm.start(20)
+    try:
+        desk.start()
+        session = desk.session
+        assert session is not None
+        win = session.window
+        qtbot.waitUntil(lambda: session.sync.status.last_success_at is not None
+                        and win.detail.cached is not None, timeout=30_000)
+        target = win.detail.end_user_id
+        assert target is not None
+        _type_email(qtbot, win, "kept.across@acme.example")
+        answer = Answer(Button.Cancel)
+        try:
+            desk.sign_out()
+        finally:
+            answer.stop()
+        assert len(answer.asked) == 1 and not sign_out_asked and desk.session is session
+        assert win.detail.email_edit.text() == "kept.across@acme.example"
+
+        path = session.cache.path
+        answer = Answer(Button.Save)
+        try:
+            desk.sign_out()
+        finally:
+            answer.stop()
+        assert len(answer.asked) == 1 and len(sign_out_asked) == 1 and desk.session is None
+    finally:
+        confirm.stop()
+        desk.shutdown()
+    with Cache.open(path) as cache:
+        row = cache.get(target)
+        assert row is not None and row.end_user.email == "kept.across@acme.example"
