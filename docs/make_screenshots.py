@@ -3,7 +3,8 @@
 
     python3 docs/make_screenshots.py            # re-runs itself under xvfb-run when no display
 
-Writes sign-in.png, sync-progress.png, main-window.png, editor.png and conflicts.png. Everything
+Writes sign-in.png, sync-progress.png, main-window.png, main-window-1024.png, export.png,
+bulk-confirm.png, editor.png and conflicts.png. Everything
 runs on loopback against the embedded emulator, in a throwaway data directory.
 """
 
@@ -102,6 +103,44 @@ def main() -> int:
         wait_until("the first sync", lambda: session.sync.status.last_success_at is not None, 300)
         settle(1.0)
         save(window, "main-window.png")
+
+        # 3b. At 1024 x 768: the side panels give way, the table keeps its columns.
+        window.setGeometry(0, 0, 1024, 768)
+        settle(1.0)
+        save(window, "main-window-1024.png")
+        window.setGeometry(0, 0, 1440, 900)
+        settle(0.6)
+
+        # 3c. File > Export..., over the filter the table shows.
+        window.filter_bar.set_text("plan:pro")
+        wait_until("the filter's rows", lambda: window.model.filter_text == "plan:pro", 30)
+        settle(1.0)
+        window.export.open()
+        wait_until("the export dialog", lambda: window.export.dialog is not None, 30)
+        export_dialog = window.export.dialog
+        assert export_dialog is not None
+        export_dialog.move(300, 120)
+        save(export_dialog, "export.png")
+        export_dialog.close()
+
+        # 3d. A bulk action's confirmation: the filter in words, its count, before -> after.
+        from desktop_app.ui.bulk_actions import BulkKind, BulkRequest, BulkScope
+
+        shot: list[bool] = []
+
+        def shoot_confirmation(preview: object) -> bool:
+            box, _ok = window.bulk.confirmation_box(preview)  # type: ignore[arg-type]
+            box.show()
+            save(box, "bulk-confirm.png")
+            box.close()
+            shot.append(True)
+            return False  # cancelled: the screenshot changes nothing
+
+        window.bulk.confirm = shoot_confirmation
+        window.run_bulk(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
+        wait_until("the bulk confirmation", lambda: bool(shot), 60)
+        window.filter_bar.set_text("")
+        settle(1.0)
 
         # 4. The editor: an end user selected, the detail panel ready to edit.
         window.table.selectRow(2)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_app.cache.property_index import refresh_property_triggers
 from desktop_app.cache.search_index import complete_indexes
 
 log = logging.getLogger(__name__)
@@ -349,6 +350,7 @@ def ensure_query_indexes(
     which is faster than maintaining them row by row.
     """
     raw = _raw(connection)
+    refresh_property_triggers(raw)  # a file built by an older version: how edits keep it current
     before = read_catalog(raw)
     created: list[str] = []
     dropped: list[str] = []
