@@ -96,6 +96,7 @@ class DetailPanel(QWidget):
         self._cached: Any = None
         self._responses_for: int | None = None
         self._switch_to: object = _NO_SWITCH  # the end user the table moved to while typing was unsaved
+        self._saved_names: dict[int, str] = {}  # whose field a save wrote, for a refusal that comes later
 
         self.stack = QStackedWidget(self)
         self.empty_label = QLabel(self.tr("Select an end user to see the details."), self)
@@ -512,10 +513,12 @@ class DetailPanel(QWidget):
         if email == self._cached.end_user.email:
             return
         end_user_id, cache = self._cached.end_user.id, self._services.cache
+        self._saved_names[end_user_id] = self._cached.end_user.email
         self.email_error.hide()
         self.email_save.setEnabled(False)
         self._write(edit_label(EditKind.SET_EMAIL), lambda: cache.set_email(end_user_id, email),
-                    lambda m: self._save_failed(end_user_id, self.email_error, m, self.email_save))
+                    lambda m: self._save_failed(end_user_id, self.tr("The email of %1"), m, self.email_error,
+                                                self.email_save))
 
     def _save_external_id(self) -> None:
         if self._cached is None:
@@ -524,10 +527,12 @@ class DetailPanel(QWidget):
         if value == self._cached.end_user.external_id:
             return
         end_user_id, cache = self._cached.end_user.id, self._services.cache
+        self._saved_names[end_user_id] = self._cached.end_user.email
         self.external_id_error.hide()
         self.external_id_save.setEnabled(False)
         self._write(edit_label(EditKind.SET_EXTERNAL_ID), lambda: cache.set_external_id(end_user_id, value),
-                    lambda m: self._save_failed(end_user_id, self.external_id_error, m, self.external_id_save))
+                    lambda m: self._save_failed(end_user_id, self.tr("The external ID of %1"), m,
+                                                self.external_id_error, self.external_id_save))
 
     def _toggle_surveys(self) -> None:
         if self._cached is None:
@@ -610,12 +615,12 @@ class DetailPanel(QWidget):
             edit.setCursorPosition(0)  # show the start of a long address, not its end
             error.hide()
 
-    def _save_failed(self, end_user_id: int, label: QLabel, message: str, button: QPushButton) -> None:
+    def _save_failed(self, end_user_id: int, what: str, message: str, label: QLabel, button: QPushButton) -> None:
         if end_user_id == self._id:
             self._field_error(label, message, button)
         else:  # saved on the way to another end user: say whose value it was
-            self._show_message(self.tr("End user %1 was not saved: %2").replace("%1", str(end_user_id))
-                               .replace("%2", message))
+            who = (what.replace("%1", self._saved_names.get(end_user_id, str(end_user_id))))
+            self._show_message(self.tr("%1 was not saved: %2").replace("%1", who).replace("%2", message))
 
     def _field_error(self, label: QLabel, message: str, button: QPushButton) -> None:
         label.setText("⚠ " + message)
