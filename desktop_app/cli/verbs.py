@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from desktop_app import accounts
 from desktop_app.api import AuthError, REGIONS, WootricClient, WootricError
-from desktop_app.cache import EditRejected
 from desktop_app.cli.session import (
     EXIT_ATTENTION,
     EXIT_OFFLINE,
@@ -110,8 +109,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _sort(args: argparse.Namespace) -> SortSpec:
     from desktop_app.cache.query import SortSpec
+    from desktop_app.cache.query_rows import COLUMNS
 
-    return SortSpec(args.sort, descending=args.desc)
+    try:
+        return SortSpec(args.sort, descending=args.desc)
+    except ValueError:
+        choices = ", ".join(c.key for c in COLUMNS)
+        raise CommandError(f"Cannot sort by {args.sort!r}: --sort takes one of {choices}, "
+                           "or prop:KEY for a property.", EXIT_USAGE) from None
 
 
 def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
@@ -290,7 +295,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise
         finally:
             service.stop()
-        print(status.message)
+        if status.state in (SyncState.OFFLINE, SyncState.AUTH_FAILED, SyncState.FAILED):
+            _err(f"wootric-desk: {status.message}")  # a failure is said where errors go
+        else:
+            print(status.message)
         if status.state is SyncState.OFFLINE:
             return EXIT_OFFLINE
         if status.state is SyncState.AUTH_FAILED:
@@ -332,10 +340,3 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         session.close()
     return EXIT_OK
-
-
-def usage_errors() -> tuple[type[Exception], ...]:
-    """Errors that mean the person asked for something malformed (exit 2)."""
-    from desktop_app.cache.filters import FilterError
-
-    return (FilterError, EditRejected)
