@@ -179,3 +179,73 @@ def test_the_rate_limit_notice_says_the_local_time_and_the_seconds_left() -> Non
         "The service is rate-limiting requests; next try at 14:05:09 (in 60 s).")
     assert rate_limit_notice(at, at + 3) == (
         "The service is rate-limiting requests; next try at 14:05:09 (in 0 s).")
+
+
+def test_rejected_edits_are_listed_and_dismissed_so_sync_ends_well_again(
+    emu: Emulator, env_account: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    a, b, c = sorted(emu.store.all_ids())[:3]
+    taken = str(emu.store.get(c)["email"])  # type: ignore[index]
+    assert main(["set-email", "--id", str(a), taken]) == 0  # the service refuses a duplicate
+    assert main(["set-email", "--id", str(b), taken]) == 0
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION  # and so for ever, until dismissed
+    capsys.readouterr()
+    assert main(["rejected"]) == 0
+    listing = capsys.readouterr()
+    ids = [int(line.split()[0].lstrip("#")) for line in listing.out.splitlines()]
+    assert len(ids) == 2 and "2 rejected edits" in listing.err, listing
+    assert f"end user {a}" in listing.out and taken in listing.out
+    assert main(["rejected", "--dismiss", str(max(ids) + 1000)]) == EXIT_USAGE
+    assert "Nothing was dismissed" in capsys.readouterr().err
+    assert main(["rejected", "--dismiss", str(ids[0])]) == 0
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION  # one is left
+    assert main(["rejected", "--all"]) == 0
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["rejected"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_login_says_there_is_no_keyring_before_asking_for_the_secret(emu: Emulator, tmp_path: Path) -> None:
+    """A real terminal (a pty) and no keyring: the command ends at once with exit 3 instead of
+    asking for a secret it then cannot keep."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WOOTRIC_")}
+    env.update({"PYTHONPATH": str(ROOT), accounts.ENV_HOME: str(tmp_path),
+                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "login", "--base-url", emu.base_url,
+         "--client-id", DEFAULT_CLIENT_ID],
+        cwd=ROOT, env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    os.close(terminal)
+    try:
+        out, err = process.communicate(timeout=60)  # a prompt would wait here for ever
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("login asked for the secret although there is no keyring to keep it")
+    finally:
+        os.close(controller)
+    assert process.returncode == EXIT_SIGN_IN, (out, err)
+    assert "No system keyring" in err and "Traceback" not in err
+    assert accounts.load_profile(tmp_path) is None
+
+
+def test_a_bad_sort_or_export_column_names_the_valid_choices(
+    env_account: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["list", "--sort", "plan_name"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'plan_name'" in err
+    assert "email" in err and "last_surveyed" in err and "prop:KEY" in err
+    assert main(["export", "--sort", "bogus", "-"]) == EXIT_USAGE
+    assert main(["export", "--columns", "id,bogus", "-"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "Unknown column 'bogus'" in err and "email" in err and "prop:<key>" in err

@@ -81,6 +81,11 @@ def build_parser() -> ArgumentParser:
     conflicts.add_argument("--choice", choices=["mine", "theirs", "value"])
     conflicts.add_argument("--value")
 
+    rejected = verbs.add_parser("rejected", help="list the edits the service refused, or dismiss them")
+    rejected.add_argument("--dismiss", type=_end_user_id, action="append", metavar="ID",
+                          help="drop this rejected edit (repeatable); the audit keeps its message")
+    rejected.add_argument("--all", action="store_true", help="drop every rejected edit")
+
     export = verbs.add_parser("export", help="export the filtered list to CSV (- for stdout)")
     _filter_args(export)
     export.add_argument("--columns", help="comma-separated columns (prop:KEY for a property)")
@@ -140,6 +145,7 @@ def _run(argv: list[str]) -> int:
     handlers = {
         "login": verbs.cmd_login, "logout": verbs.cmd_logout, "status": verbs.cmd_status,
         "sync": verbs.cmd_sync, "list": verbs.cmd_list, "conflicts": verbs.cmd_conflicts,
+        "rejected": verbs.cmd_rejected,
         "export": verbs.cmd_export,
         **{verb: verbs.cmd_edit(verb) for verb in EDIT_VERBS},
     }

@@ -30,6 +30,7 @@ from desktop_app.sync import SyncService, SyncState, SyncStatus
 from desktop_app.timestamps import iso_utc
 
 if TYPE_CHECKING:
+    from desktop_app.cache import PendingEdit
     from desktop_app.cache.query import ResultRow, SortSpec
 
 
@@ -45,6 +46,13 @@ def cmd_login(args: argparse.Namespace) -> int:
     identity = args.username or args.client_id or os.environ.get(accounts.ENV_CLIENT_ID, "")
     if not identity:
         raise CommandError("Give --client-id (or --username for the password grant).", EXIT_USAGE)
+    store = open_credential_store()
+    status = store.status()  # before asking for the secret: without a keyring it cannot be kept
+    if not status.available:
+        raise CommandError(
+            f"No system keyring ({status.reason}). The command line cannot keep a secret in "
+            "memory between runs: use WOOTRIC_CLIENT_ID / WOOTRIC_CLIENT_SECRET instead.",
+            EXIT_SIGN_IN)
     secret = os.environ.get(accounts.ENV_CLIENT_SECRET, "")
     if not secret:
         if not sys.stdin.isatty():
@@ -66,13 +74,6 @@ def cmd_login(args: argparse.Namespace) -> int:
             raise CommandError(f"Sign-in refused: {error}", EXIT_SIGN_IN) from None
         except WootricError as error:
             raise CommandError(f"Could not reach the service: {error}", EXIT_OFFLINE) from None
-    store = open_credential_store()
-    status = store.status()
-    if not status.available:
-        raise CommandError(
-            f"No system keyring ({status.reason}). The command line cannot keep a secret in "
-            "memory between runs: use WOOTRIC_CLIENT_ID / WOOTRIC_CLIENT_SECRET instead.",
-            EXIT_SIGN_IN)
     accounts.sign_in(profile, secret, store)
     print(f"Signed in as {profile.display_name}; the secret is in the {status.backend}.")
     return EXIT_OK
@@ -244,10 +245,47 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         for c in conflicts:
             what = f"{c.field}[{c.key}]" if c.key else c.field
             print(f"#{c.id}  {c.email}  {what}: base={c.base!r} mine={c.mine!r} theirs={c.theirs!r}")
-        for edit in cache.rejected_edits():
+        rejected = cache.rejected_edits()
+        for edit in rejected:
             print(f"rejected edit #{edit.id} of end user {edit.end_user_id}: {edit.message}")
+        if rejected:
+            _err("Dismiss a rejected edit with `wootric-desk rejected --dismiss ID` (or --all).")
         if not conflicts:
             _err("No conflicts.")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def _describe_edit(edit: PendingEdit) -> str:
+    what = edit.kind.value + (f" {edit.key}" if edit.key else "")
+    return f"{what} = {edit.value!r}" if edit.value is not None else what
+
+
+def cmd_rejected(args: argparse.Namespace) -> int:
+    """The edits the service refused: listed, or dismissed so that `sync` can end with 0 again."""
+    session = open_session()
+    try:
+        cache = session.cache
+        rejected = {edit.id: edit for edit in cache.rejected_edits()}
+        if args.all or args.dismiss:
+            if args.all and args.dismiss:
+                raise CommandError("Give --dismiss ID or --all, not both.", EXIT_USAGE)
+            ids = list(rejected) if args.all else list(dict.fromkeys(args.dismiss))
+            unknown = [i for i in ids if i not in rejected]
+            if unknown:
+                raise CommandError(
+                    f"No rejected edit #{', #'.join(map(str, unknown))}: `wootric-desk rejected` "
+                    "lists them. Nothing was dismissed.", EXIT_USAGE)
+            for edit_id in ids:
+                cache.dismiss_rejected(edit_id)
+            print(f"Dismissed {len(ids):,} rejected edit(s); the audit keeps what the service said.")
+            return EXIT_OK
+        for edit in rejected.values():
+            print(f"#{edit.id}  end user {edit.end_user_id}  {_describe_edit(edit)}: {edit.message}")
+        _err(f"{len(rejected):,} rejected edits." + (
+            " Dismiss with `wootric-desk rejected --dismiss ID` (repeatable) or --all; edit the "
+            "end user again to retry." if rejected else ""))
     finally:
         session.close()
     return EXIT_OK
@@ -307,7 +345,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return 1
         if status.conflicts or status.rejected:
             _err(f"{status.conflicts} conflicts and {status.rejected} rejected edits need you: "
-                 "`wootric-desk conflicts`.")
+                 "`wootric-desk conflicts` (resolve) and `wootric-desk rejected` (dismiss).")
             return EXIT_ATTENTION
         return EXIT_OK
     finally:
