@@ -249,3 +249,27 @@ def test_a_bad_sort_or_export_column_names_the_valid_choices(
     assert main(["export", "--columns", "id,bogus", "-"]) == EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "Unknown column 'bogus'" in err and "email" in err and "prop:<key>" in err
+
+
+def test_an_unexpected_error_is_one_redacted_line_and_a_redacted_traceback_in_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_app.cli.errors import run_guarded
+    from desktop_app.logs import setup_logging, shutdown_logging
+
+    log_file = setup_logging(tmp_path / "logs").path
+
+    def failing() -> int:
+        raise KeyError(f"client_secret={DEFAULT_CLIENT_SECRET} and the token {'ab' * 32}")
+
+    try:
+        assert run_guarded(failing) == 1
+    finally:
+        shutdown_logging()
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("wootric-desk: Unexpected error (KeyError")
+    assert str(log_file) in err and "Traceback" not in err
+    logged = log_file.read_text(encoding="utf-8")
+    assert "Traceback" in logged and "in failing" in logged
+    for text in (err, logged):
+        assert DEFAULT_CLIENT_SECRET not in text and "ab" * 32 not in text
