@@ -40,6 +40,8 @@ def _child(case: dict[str, Any], work: str, template_home: str) -> None:
         read_end, write_end = os.pipe()
         os.close(read_end)
         os.dup2(write_end, 1)
+    elif case.get("stdout") == "full":  # a full disk (`> /dev/full`)
+        os.dup2(os.open("/dev/full", os.O_WRONLY), 1)
     else:
         out = os.open(os.path.join(work, "stdout"), os.O_WRONLY | os.O_CREAT, 0o600)
         os.dup2(out, 1)

@@ -104,6 +104,7 @@ def hostile_cases(end_user: int) -> list[dict[str, Any]]:
     for verb, parser in verb_parsers().items():
         cases.append({"argv": base_argv(verb, parser, end_user)})
         cases.append({"argv": base_argv(verb, parser, end_user), "stdout": "closed"})
+        cases.append({"argv": base_argv(verb, parser, end_user), "stdout": "full"})
         for name, value in (("WOOTRIC_CLIENT_ID", NOT_UTF8), ("WOOTRIC_API_BASE", NOT_UTF8),
                             ("WOOTRIC_CLIENT_ID", LONG)):
             cases.append({"argv": base_argv(verb, parser, end_user), "env": {name: value}})
@@ -120,8 +121,9 @@ def hostile_cases(end_user: int) -> list[dict[str, Any]]:
             for value in values:
                 cases.append({"argv": base_argv(verb, parser, end_user, action.dest, value)})
             if action.dest == "output":
-                cases.append({"argv": base_argv(verb, parser, end_user, "output", "-"),
-                              "stdout": "closed"})
+                for stdout in ("closed", "full"):
+                    cases.append({"argv": base_argv(verb, parser, end_user, "output", "-"),
+                                  "stdout": stdout})
     for case in cases:
         if case["argv"][0] == "emulator":
             case["timeout"] = 2.0  # a valid emulator command line serves until it is stopped
