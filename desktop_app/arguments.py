@@ -25,6 +25,16 @@ class ArgumentParser(argparse.ArgumentParser):
         super().error(message)
 
 
+def refuse_broken_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An error (exit 2) for a str argument holding bytes that are not UTF-8 (surrogateescape):
+    printed or sent, it would raise UnicodeEncodeError. Path arguments (Path type) may hold any."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+            name = action.option_strings[0] if action.option_strings else action.dest
+            parser.error(f"argument {name}: not valid text (it holds a byte that is not UTF-8)")
+
+
 def whole_number(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from low to high (SQLite and sockets have limits)."""
 

@@ -273,3 +273,11 @@ def test_an_unexpected_error_is_one_redacted_line_and_a_redacted_traceback_in_th
     assert "Traceback" in logged and "in failing" in logged
     for text in (err, logged):
         assert DEFAULT_CLIENT_SECRET not in text and "ab" * 32 not in text
+
+
+def test_printable_shows_undecodable_bytes_and_half_surrogates_as_escapes() -> None:
+    from desktop_app.cli.errors import printable
+
+    assert printable(os.fsdecode(b"caf\xe9.csv")) == "caf\\xe9.csv"
+    assert printable("half \ud83d pair") == "half \\ud83d pair"
+    assert printable("plain café") == "plain café"

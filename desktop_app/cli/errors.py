@@ -41,9 +41,16 @@ def has_broken_bytes(text: str) -> bool:
 
 
 def printable(text: str) -> str:
-    """Text safe for any stream: undecodable bytes shown as \\xNN, not a UnicodeEncodeError."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
-        if has_broken_bytes(text) else text
+    """Text safe for any stream: an undecodable byte shown as \\xNN, half a surrogate pair as
+    \\uNNNN, never a UnicodeEncodeError."""
+    if not has_broken_bytes(text):
+        return text
+    return "".join(_escape(ch) if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def _first_broken(text: str) -> int:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app import accounts
 from desktop_app.api import AuthError, REGIONS, WootricClient, WootricError
+from desktop_app.cli.errors import printable
 from desktop_app.cli.session import (
     EXIT_ATTENTION,
     EXIT_OFFLINE,
@@ -90,7 +91,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         cache = session.cache
         print(f"Account:   {session.profile.display_name}")
-        print(f"Cache:     {cache.path}")
+        print(f"Cache:     {printable(str(cache.path))}")  # the data directory may hold any bytes
         print(f"End users: {cache.count_all():,}")
         print(f"Pending:   {cache.pending_count():,} edits")
         print(f"Conflicts: {cache.conflict_count():,}")
@@ -374,7 +375,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         result = export_csv(query, args.filter, destination, options, progress=progress)
         if args.output != "-":
-            print(f"Exported {result.rows:,} end users to {args.output}")
+            print(f"Exported {result.rows:,} end users to {printable(args.output)}")
     finally:
         session.close()
     return EXIT_OK

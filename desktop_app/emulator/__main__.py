@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop_app.arguments import ArgumentParser, whole_number
+from desktop_app.arguments import ArgumentParser, refuse_broken_text, whole_number
 from desktop_app.clock import Clock, ScaledClock, SystemClock
 from desktop_app.emulator.oauth import (
     DEFAULT_CLIENT_ID,
@@ -43,7 +43,10 @@ def build_parser() -> ArgumentParser:
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    refuse_broken_text(parser, args)
+    return args
 
 
 def _read_lines(path: Path) -> Iterator[dict[str, Any]]:
