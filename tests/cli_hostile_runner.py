@@ -10,6 +10,7 @@ its own copy of the data directory, its own stdout and stderr, and a memory cap.
 from __future__ import annotations
 
 import gc
+import glob
 import importlib
 import json
 import os
@@ -17,9 +18,11 @@ import resource
 import runpy
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import closing
 from typing import Any
 
 TIMEOUT_S = 60.0  # a case still running by then hangs (a case may set its own "timeout")
@@ -57,6 +60,16 @@ def _child(case: dict[str, Any], work: str, template_home: str) -> None:
     sys.argv = ["wootric-desk", *case["argv"]]
     runpy.run_module("desktop_app", run_name="__main__", alter_sys=True)
     sys.exit(0)  # desktop_app/__main__ always exits; this is not reached
+
+
+def _outbox(home: str) -> list[list[object]]:
+    """The cache's outbox after the case (read with the standard library: no cache code)."""
+    rows: list[list[object]] = []
+    for path in sorted(glob.glob(os.path.join(home, "cache", "*.sqlite3"))):
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows += [list(r) for r in db.execute(
+                "SELECT id, end_user_id, kind, key, value_json, state FROM pending_edit ORDER BY id")]
+    return rows
 
 
 def main() -> None:
@@ -97,10 +110,12 @@ def main() -> None:
                 del running[pid]
                 with open(os.path.join(work, "stderr"), "rb") as handle:
                     stderr = handle.read().decode("utf-8", "backslashreplace")
+                left = sorted(set(os.listdir(work)) - {"home", "stdout", "stderr"})
                 results.write(json.dumps({
                     "case": number, "timed_out": timed_out,
                     "exit": os.waitstatus_to_exitcode(status), "stderr": stderr[-4000:],
                     "seconds": round(time.monotonic() - started, 2),
+                    "outbox": _outbox(os.path.join(work, "home")), "files": left,
                 }) + "\n")
                 shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(root, ignore_errors=True)

@@ -161,6 +161,8 @@ def test_every_verb_meets_hostile_arguments_with_a_message_and_a_documented_exit
                     str(template_home), "3"], cwd=ROOT, env=env, check=True, timeout=900)
     results = [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines()]
     assert len(results) == len(cases)
+    untouched = next(r["outbox"] for r in results if cases[r["case"]]["argv"] == ["status"])
+    assert len(untouched) == 1  # the template's one pending edit
     failures = []
     for result in results:
         case = cases[result["case"]]
@@ -175,6 +177,11 @@ def test_every_verb_meets_hostile_arguments_with_a_message_and_a_documented_exit
             problems.append("a traceback")
         if "A value is not valid text" in stderr:  # the sink's fallback: a check missed it
             problems.append("an unguarded UnicodeError")
+        if result["exit"] == 2 and result["outbox"] != untouched:  # the README: nothing written
+            problems.append("refused, yet the outbox changed")
+        # (with stdout closed or full, an export that finished stays; only its report failed)
+        if result["exit"] != 0 and result["files"] and case.get("stdout") is None:
+            problems.append(f"failed, yet left {result['files']}")
         if result["exit"] not in DOCUMENTED_EXIT_CODES:
             problems.append(f"exit {result['exit']}")
         if result["exit"] not in (0, 130) and case.get("stdout") != "closed":
