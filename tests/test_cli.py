@@ -281,3 +281,27 @@ def test_printable_shows_undecodable_bytes_and_half_surrogates_as_escapes() -> N
     assert printable(os.fsdecode(b"caf\xe9.csv")) == "caf\\xe9.csv"
     assert printable("half \ud83d pair") == "half \\ud83d pair"
     assert printable("plain café") == "plain café"
+
+
+def test_login_checks_the_base_url_before_the_keyring_and_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    monkeypatch.delenv(accounts.ENV_CLIENT_SECRET, raising=False)
+    assert main(["login", "--base-url", "http://example.com", "--client-id", "x"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("wootric-desk: --base-url:") and "https://" in err
+    assert main(["login", "--base-url", "ftp://" + "x" * 50_000, "--client-id", "x"]) == EXIT_USAGE
+    assert len(capsys.readouterr().err) < 700
+
+
+@pytest.mark.keyring
+def test_login_without_a_secret_says_how_to_give_one_unredacted(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    secret_service: KeyringStore,
+) -> None:
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    monkeypatch.setattr("desktop_app.cli.verbs.open_credential_store", lambda: secret_service)
+    monkeypatch.delenv(accounts.ENV_CLIENT_SECRET, raising=False)
+    assert main(["login", "--base-url", emu.base_url, "--client-id", DEFAULT_CLIENT_ID]) == EXIT_USAGE
+    assert "set WOOTRIC_CLIENT_SECRET or run in a terminal" in capsys.readouterr().err

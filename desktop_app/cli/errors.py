@@ -29,7 +29,7 @@ TEXT_VARIABLES = ("WOOTRIC_CLIENT_ID", "WOOTRIC_CLIENT_SECRET", "WOOTRIC_API_BAS
 
 # Class names, matched along the MRO so this module imports none of the core's packages.
 _USAGE_ERRORS = frozenset({"FilterError", "EditRejected", "ColumnError", "PropertyInputError",
-                           "TimestampError"})
+                           "TimestampError", "ConfigurationError"})
 _OFFLINE_ERRORS = frozenset({"NetworkError"})
 _SIGN_IN_ERRORS = frozenset({"AuthError"})
 _CACHE_ERRORS = frozenset({"DatabaseError", "OperationalError", "IntegrityError", "CacheError"})
@@ -99,9 +99,9 @@ def explain(error: BaseException) -> tuple[int, str]:
     names = {cls.__name__ for cls in type(error).__mro__}
     from desktop_app.logs import redact
 
+    if isinstance(error, CommandError):  # our own words (redacting them read "No secret: [redacted]")
+        return error.exit_code, str(error)
     text = redact(str(error).strip())
-    if isinstance(error, CommandError):
-        return error.exit_code, text
     if names & _USAGE_ERRORS:
         return EXIT_USAGE, text
     if names & _SIGN_IN_ERRORS:

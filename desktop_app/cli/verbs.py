@@ -47,6 +47,10 @@ def cmd_login(args: argparse.Namespace) -> int:
     identity = args.username or args.client_id or os.environ.get(accounts.ENV_CLIENT_ID, "")
     if not identity:
         raise CommandError("Give --client-id (or --username for the password grant).", EXIT_USAGE)
+    try:  # the arguments first, then the keyring, then the secret
+        base = accounts.normalize_base_url(base)
+    except ValueError as error:
+        raise CommandError(f"--base-url: {error}", EXIT_USAGE) from None
     store = open_credential_store()
     status = store.status()  # before asking for the secret: without a keyring it cannot be kept
     if not status.available:
@@ -60,7 +64,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             raise CommandError("No secret: set WOOTRIC_CLIENT_SECRET or run in a terminal.", EXIT_USAGE)
         secret = getpass.getpass("Password: " if password_grant else "Client secret: ")
     profile = accounts.AccountProfile(
-        base_url=accounts.normalize_base_url(base),
+        base_url=base,
         auth_method=accounts.AuthMethod.PASSWORD if password_grant else accounts.AuthMethod.CLIENT_CREDENTIALS,
         client_id="" if password_grant else identity,
         username=identity if password_grant else "",
