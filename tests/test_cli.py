@@ -305,3 +305,13 @@ def test_login_without_a_secret_says_how_to_give_one_unredacted(
     monkeypatch.delenv(accounts.ENV_CLIENT_SECRET, raising=False)
     assert main(["login", "--base-url", emu.base_url, "--client-id", DEFAULT_CLIENT_ID]) == EXIT_USAGE
     assert "set WOOTRIC_CLIENT_SECRET or run in a terminal" in capsys.readouterr().err
+
+
+def test_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop_app.cli.errors import run_guarded
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_guarded(interrupted) == 130
+    assert capsys.readouterr().err == "wootric-desk: interrupted\n"
