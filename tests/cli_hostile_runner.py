@@ -81,7 +81,8 @@ def main() -> None:
     with open(cases_path, encoding="utf-8") as handle:
         cases = json.load(handle)
     gc.freeze()  # the children's collections skip the preloaded modules (no copy-on-write storm)
-    root = tempfile.mkdtemp(prefix="cli-hostile-")
+    # beside the results (the test's tmp_path): a runner killed half-way leaves nothing in /tmp
+    root = tempfile.mkdtemp(prefix="cases-", dir=os.path.dirname(os.path.abspath(results_path)))
     running: dict[int, tuple[int, str, float]] = {}
     pending = list(enumerate(cases))
     with open(results_path, "w", encoding="utf-8") as results:
