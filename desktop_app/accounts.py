@@ -188,6 +188,12 @@ def delete_profile(root: Path | None = None) -> None:
 def account_from_env(env: Mapping[str, str] | None = None) -> SignedInAccount | None:
     """WOOTRIC_CLIENT_ID + WOOTRIC_CLIENT_SECRET (+ WOOTRIC_API_BASE): automation's account."""
     env = os.environ if env is None else env
+    for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_API_BASE):
+        if any("\ud800" <= ch <= "\udfff" for ch in env.get(name, "")):
+            from desktop_app.api.errors import ConfigurationError
+
+            # the value is never quoted: it may be the secret
+            raise ConfigurationError(f"{name} is not valid text: it holds a byte that is not UTF-8.")
     client_id = env.get(ENV_CLIENT_ID, "").strip()
     secret = env.get(ENV_CLIENT_SECRET, "")
     if not client_id or not secret:

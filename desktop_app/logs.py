@@ -265,6 +265,10 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
     for name, title in _TITLES:
         if name in names:
             return title, message or title
+    if isinstance(exc, UnicodeError):  # its own text quotes the broken character back
+        return "A value is not valid text", (
+            "A value holds a character that is not text (half of a surrogate pair, or a byte "
+            "that is not UTF-8), so it cannot be stored or sent. Nothing was changed.")
     if isinstance(exc, MemoryError):
         return "Out of memory", "The app ran out of memory."
     if isinstance(exc, OSError):

@@ -179,3 +179,139 @@ def test_the_rate_limit_notice_says_the_local_time_and_the_seconds_left() -> Non
         "The service is rate-limiting requests; next try at 14:05:09 (in 60 s).")
     assert rate_limit_notice(at, at + 3) == (
         "The service is rate-limiting requests; next try at 14:05:09 (in 0 s).")
+
+
+def test_rejected_edits_are_listed_and_dismissed_so_sync_ends_well_again(
+    emu: Emulator, env_account: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    a, b, c = sorted(emu.store.all_ids())[:3]
+    taken = str(emu.store.get(c)["email"])  # type: ignore[index]
+    assert main(["set-email", "--id", str(a), taken]) == 0  # the service refuses a duplicate
+    assert main(["set-email", "--id", str(b), taken]) == 0
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION  # and so for ever, until dismissed
+    capsys.readouterr()
+    assert main(["rejected"]) == 0
+    listing = capsys.readouterr()
+    ids = [int(line.split()[0].lstrip("#")) for line in listing.out.splitlines()]
+    assert len(ids) == 2 and "2 rejected edits" in listing.err, listing
+    assert f"end user {a}" in listing.out and taken in listing.out
+    assert main(["rejected", "--dismiss", str(max(ids) + 1000)]) == EXIT_USAGE
+    assert "Nothing was dismissed" in capsys.readouterr().err
+    assert main(["rejected", "--dismiss", str(ids[0])]) == 0
+    assert main(["sync", "--quiet"]) == EXIT_ATTENTION  # one is left
+    assert main(["rejected", "--all"]) == 0
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["rejected"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_login_says_there_is_no_keyring_before_asking_for_the_secret(emu: Emulator, tmp_path: Path) -> None:
+    """A real terminal (a pty) and no keyring: the command ends at once with exit 3 instead of
+    asking for a secret it then cannot keep."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WOOTRIC_")}
+    env.update({"PYTHONPATH": str(ROOT), accounts.ENV_HOME: str(tmp_path),
+                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "login", "--base-url", emu.base_url,
+         "--client-id", DEFAULT_CLIENT_ID],
+        cwd=ROOT, env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    os.close(terminal)
+    try:
+        out, err = process.communicate(timeout=60)  # a prompt would wait here for ever
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("login asked for the secret although there is no keyring to keep it")
+    finally:
+        os.close(controller)
+    assert process.returncode == EXIT_SIGN_IN, (out, err)
+    assert "No system keyring" in err and "Traceback" not in err
+    assert accounts.load_profile(tmp_path) is None
+
+
+def test_a_bad_sort_or_export_column_names_the_valid_choices(
+    env_account: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["list", "--sort", "plan_name"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'plan_name'" in err
+    assert "email" in err and "last_surveyed" in err and "prop:KEY" in err
+    assert main(["export", "--sort", "bogus", "-"]) == EXIT_USAGE
+    assert main(["export", "--columns", "id,bogus", "-"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "Unknown column 'bogus'" in err and "email" in err and "prop:<key>" in err
+
+
+def test_an_unexpected_error_is_one_redacted_line_and_a_redacted_traceback_in_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop_app.cli.errors import run_guarded
+    from desktop_app.logs import setup_logging, shutdown_logging
+
+    log_file = setup_logging(tmp_path / "logs").path
+
+    def failing() -> int:
+        raise KeyError(f"client_secret={DEFAULT_CLIENT_SECRET} and the token {'ab' * 32}")
+
+    try:
+        assert run_guarded(failing) == 1
+    finally:
+        shutdown_logging()
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("wootric-desk: Unexpected error (KeyError")
+    assert str(log_file) in err and "Traceback" not in err
+    logged = log_file.read_text(encoding="utf-8")
+    assert "Traceback" in logged and "in failing" in logged
+    for text in (err, logged):
+        assert DEFAULT_CLIENT_SECRET not in text and "ab" * 32 not in text
+
+
+def test_printable_shows_undecodable_bytes_and_half_surrogates_as_escapes() -> None:
+    from desktop_app.cli.errors import printable
+
+    assert printable(os.fsdecode(b"caf\xe9.csv")) == "caf\\xe9.csv"
+    assert printable("half \ud83d pair") == "half \\ud83d pair"
+    assert printable("plain café") == "plain café"
+
+
+def test_login_checks_the_base_url_before_the_keyring_and_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    monkeypatch.delenv(accounts.ENV_CLIENT_SECRET, raising=False)
+    assert main(["login", "--base-url", "http://example.com", "--client-id", "x"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("wootric-desk: --base-url:") and "https://" in err
+    assert main(["login", "--base-url", "ftp://" + "x" * 50_000, "--client-id", "x"]) == EXIT_USAGE
+    assert len(capsys.readouterr().err) < 700
+
+
+@pytest.mark.keyring
+def test_login_without_a_secret_says_how_to_give_one_unredacted(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    secret_service: KeyringStore,
+) -> None:
+    monkeypatch.setenv(accounts.ENV_HOME, str(tmp_path))
+    monkeypatch.setattr("desktop_app.cli.verbs.open_credential_store", lambda: secret_service)
+    monkeypatch.delenv(accounts.ENV_CLIENT_SECRET, raising=False)
+    assert main(["login", "--base-url", emu.base_url, "--client-id", DEFAULT_CLIENT_ID]) == EXIT_USAGE
+    assert "set WOOTRIC_CLIENT_SECRET or run in a terminal" in capsys.readouterr().err
+
+
+def test_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop_app.cli.errors import run_guarded
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_guarded(interrupted) == 130
+    assert capsys.readouterr().err == "wootric-desk: interrupted\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import stat
 import subprocess
@@ -312,3 +313,17 @@ def test_error_sink_catches_thread_exceptions_and_stays_quiet_on_cancel(log_file
     assert SECRET not in report.message and SECRET not in report.details
     assert "ConnectionError" in report.details
     assert threading.excepthook is not None and sink.reports() == [report]
+
+
+@pytest.mark.parametrize("name", [accounts.ENV_CLIENT_ID, accounts.ENV_CLIENT_SECRET, accounts.ENV_API_BASE])
+def test_an_environment_account_with_bytes_that_are_not_utf8_is_named_not_a_codec_error(name: str) -> None:
+    from desktop_app.logs import describe_exception
+
+    env = {accounts.ENV_CLIENT_ID: "id", accounts.ENV_CLIENT_SECRET: "s3cret-value",
+           accounts.ENV_API_BASE: "http://127.0.0.1:9"}
+    env[name] = os.fsdecode(b"s3cret-\xff")
+    with pytest.raises(ValueError) as raised:
+        accounts.account_from_env(env)
+    title, message = describe_exception(raised.value)  # what the window's notice shows
+    assert title == "The connection settings are not valid"
+    assert message == f"{name} is not valid text: it holds a byte that is not UTF-8."

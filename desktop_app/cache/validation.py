@@ -18,6 +18,18 @@ def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
 
 
+def _has_broken_text(text: str) -> bool:
+    """Half of a surrogate pair (a window can hand one over) or a byte that was not UTF-8:
+    SQLite and the service take neither."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _check_text(text: str, what: str) -> None:
+    if _has_broken_text(text):
+        raise EditRejected(f"{what} holds a character that is not text (half of a surrogate pair, "
+                           "or a byte that is not UTF-8). Nothing was changed.")
+
+
 def check_ids(ids: Iterable[int]) -> list[int]:
     """Distinct end user ids in the given order; at least one."""
     if isinstance(ids, (int, str, bytes)):
@@ -46,6 +58,7 @@ def check_property_key(key: object) -> str:
                            "uses them).")
     if _has_control(key):
         raise EditRejected("A property name cannot contain control characters.")
+    _check_text(key, "A property name")
     return key
 
 
@@ -62,6 +75,9 @@ def check_property_value(value: object) -> PropertyValue:
     elif not isinstance(value, (str, bool, int, float)):
         raise EditRejected(f"The service does not take {type(value).__name__} property values; "
                            "use text, a number, true/false or a list of texts.")
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str):
+            _check_text(text, "A property value")
     if len(canonical_value(value) or "") > MAX_VALUE_CHARS:
         raise EditRejected(f"A property value can have at most {MAX_VALUE_CHARS} characters.")
     return value
@@ -74,6 +90,7 @@ def check_email(email: object) -> str:
     email = email.strip()
     if not email:
         raise EditRejected("An email address cannot be empty.")
+    _check_text(email, "An email address")
     if len(email) > MAX_EMAIL_CHARS:
         raise EditRejected(f"An email address can have at most {MAX_EMAIL_CHARS} characters.")
     if any(ch.isspace() for ch in email) or _has_control(email):
@@ -103,6 +120,7 @@ def check_external_id(external_id: object) -> str | None:
         raise EditRejected(f"An external id can have at most {MAX_EXTERNAL_ID_CHARS} characters.")
     if _has_control(external_id):
         raise EditRejected("An external id cannot contain control characters.")
+    _check_text(external_id, "An external id")
     return external_id
 
 

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from desktop_app import __version__
-from desktop_app.cli.session import EXIT_USAGE, CommandError, apply_data_dir
+from desktop_app.arguments import ArgumentParser, whole_number
+from desktop_app.cli.session import apply_data_dir
 
 EDIT_VERBS = {
     "set-property": "set a property on end users (KEY VALUE)",
@@ -20,8 +21,13 @@ EDIT_VERBS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+MAX_SQL_INTEGER = 2**63 - 1  # SQLite's integers: a larger one is an OverflowError, not "no match"
+_end_user_id = whole_number(1, MAX_SQL_INTEGER)
+_row_limit = whole_number(0, MAX_SQL_INTEGER)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="wootric-desk",
         description="Manage Wootric end users offline. With no verb, opens the app.",
     )
@@ -50,14 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = verbs.add_parser("list", help="list cached end users matching a filter")
     _filter_args(listing)
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=_row_limit, default=50)
     listing.add_argument("--format", choices=["table", "json", "ids"], default="table")
     listing.add_argument("--columns", help="extra property columns, comma-separated")
     listing.add_argument("--count", action="store_true", help="print only the number of matches")
 
     for verb, help_text in EDIT_VERBS.items():
         edit = verbs.add_parser(verb, help=help_text)
-        edit.add_argument("--id", type=int, action="append", help="an end user id (repeatable)")
+        edit.add_argument("--id", type=_end_user_id, action="append", help="an end user id (repeatable)")
         edit.add_argument("--filter", help="every end user the filter matches")
         edit.add_argument("--yes", action="store_true", help="confirm an edit of many end users")
         if verb == "set-property":
@@ -71,9 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
             edit.add_argument("external_id")
 
     conflicts = verbs.add_parser("conflicts", help="list conflicts and rejected edits, or resolve one")
-    conflicts.add_argument("--resolve", type=int, metavar="ID")
+    conflicts.add_argument("--resolve", type=_end_user_id, metavar="ID")
     conflicts.add_argument("--choice", choices=["mine", "theirs", "value"])
     conflicts.add_argument("--value")
+
+    rejected = verbs.add_parser("rejected", help="list the edits the service refused, or dismiss them")
+    rejected.add_argument("--dismiss", type=_end_user_id, action="append", metavar="ID",
+                          help="drop this rejected edit (repeatable); the audit keeps its message")
+    rejected.add_argument("--all", action="store_true", help="drop every rejected edit")
 
     export = verbs.add_parser("export", help="export the filtered list to CSV (- for stdout)")
     _filter_args(export)
@@ -96,12 +107,22 @@ def _filter_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command; every error ends as one line on stderr and an exit code the README lists."""
+    from desktop_app.cli.errors import run_guarded
+
+    return run_guarded(lambda: _run(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _run(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:
         from desktop_app.emulator.__main__ import main as emulator_main
 
         return emulator_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from desktop_app.cli.errors import check_text_arguments, check_text_environment
+
+    check_text_arguments(parser, args)
     apply_data_dir(args.data_dir)
     from desktop_app.logs import setup_logging
 
@@ -114,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_gui(argv, demo=args.demo, data_dir=None)
     setup_logging()
+    check_text_environment()
     from desktop_app.accounts import data_dir
     from desktop_app.private_dirs import secure_data_dir
 
@@ -123,19 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "login": verbs.cmd_login, "logout": verbs.cmd_logout, "status": verbs.cmd_status,
         "sync": verbs.cmd_sync, "list": verbs.cmd_list, "conflicts": verbs.cmd_conflicts,
+        "rejected": verbs.cmd_rejected,
         "export": verbs.cmd_export,
         **{verb: verbs.cmd_edit(verb) for verb in EDIT_VERBS},
     }
-    try:
-        return handlers[args.verb](args)
-    except CommandError as error:
-        print(f"wootric-desk: {error}", file=sys.stderr)
-        return error.exit_code
-    except Exception as error:
-        if isinstance(error, verbs.usage_errors()):
-            print(f"wootric-desk: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        raise
-    except KeyboardInterrupt:
-        print("wootric-desk: interrupted", file=sys.stderr)
-        return 130
+    return handlers[args.verb](args)

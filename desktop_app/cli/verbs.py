@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app import accounts
 from desktop_app.api import AuthError, REGIONS, WootricClient, WootricError
-from desktop_app.cache import EditRejected
+from desktop_app.cli.errors import printable
 from desktop_app.cli.session import (
     EXIT_ATTENTION,
     EXIT_OFFLINE,
@@ -31,6 +31,7 @@ from desktop_app.sync import SyncService, SyncState, SyncStatus
 from desktop_app.timestamps import iso_utc
 
 if TYPE_CHECKING:
+    from desktop_app.cache import PendingEdit
     from desktop_app.cache.query import ResultRow, SortSpec
 
 
@@ -46,13 +47,24 @@ def cmd_login(args: argparse.Namespace) -> int:
     identity = args.username or args.client_id or os.environ.get(accounts.ENV_CLIENT_ID, "")
     if not identity:
         raise CommandError("Give --client-id (or --username for the password grant).", EXIT_USAGE)
+    try:  # the arguments first, then the keyring, then the secret
+        base = accounts.normalize_base_url(base)
+    except ValueError as error:
+        raise CommandError(f"--base-url: {error}", EXIT_USAGE) from None
+    store = open_credential_store()
+    status = store.status()  # before asking for the secret: without a keyring it cannot be kept
+    if not status.available:
+        raise CommandError(
+            f"No system keyring ({status.reason}). The command line cannot keep a secret in "
+            "memory between runs: use WOOTRIC_CLIENT_ID / WOOTRIC_CLIENT_SECRET instead.",
+            EXIT_SIGN_IN)
     secret = os.environ.get(accounts.ENV_CLIENT_SECRET, "")
     if not secret:
         if not sys.stdin.isatty():
             raise CommandError("No secret: set WOOTRIC_CLIENT_SECRET or run in a terminal.", EXIT_USAGE)
         secret = getpass.getpass("Password: " if password_grant else "Client secret: ")
     profile = accounts.AccountProfile(
-        base_url=accounts.normalize_base_url(base),
+        base_url=base,
         auth_method=accounts.AuthMethod.PASSWORD if password_grant else accounts.AuthMethod.CLIENT_CREDENTIALS,
         client_id="" if password_grant else identity,
         username=identity if password_grant else "",
@@ -67,13 +79,6 @@ def cmd_login(args: argparse.Namespace) -> int:
             raise CommandError(f"Sign-in refused: {error}", EXIT_SIGN_IN) from None
         except WootricError as error:
             raise CommandError(f"Could not reach the service: {error}", EXIT_OFFLINE) from None
-    store = open_credential_store()
-    status = store.status()
-    if not status.available:
-        raise CommandError(
-            f"No system keyring ({status.reason}). The command line cannot keep a secret in "
-            "memory between runs: use WOOTRIC_CLIENT_ID / WOOTRIC_CLIENT_SECRET instead.",
-            EXIT_SIGN_IN)
     accounts.sign_in(profile, secret, store)
     print(f"Signed in as {profile.display_name}; the secret is in the {status.backend}.")
     return EXIT_OK
@@ -90,7 +95,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         cache = session.cache
         print(f"Account:   {session.profile.display_name}")
-        print(f"Cache:     {cache.path}")
+        print(f"Cache:     {printable(str(cache.path))}")  # the data directory may hold any bytes
         print(f"End users: {cache.count_all():,}")
         print(f"Pending:   {cache.pending_count():,} edits")
         print(f"Conflicts: {cache.conflict_count():,}")
@@ -110,8 +115,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _sort(args: argparse.Namespace) -> SortSpec:
     from desktop_app.cache.query import SortSpec
+    from desktop_app.cache.query_rows import COLUMNS
 
-    return SortSpec(args.sort, descending=args.desc)
+    try:
+        return SortSpec(args.sort, descending=args.desc)
+    except ValueError:
+        choices = ", ".join(c.key for c in COLUMNS)
+        raise CommandError(f"Cannot sort by {args.sort!r}: --sort takes one of {choices}, "
+                           "or prop:KEY for a property.", EXIT_USAGE) from None
 
 
 def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
@@ -239,10 +250,47 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         for c in conflicts:
             what = f"{c.field}[{c.key}]" if c.key else c.field
             print(f"#{c.id}  {c.email}  {what}: base={c.base!r} mine={c.mine!r} theirs={c.theirs!r}")
-        for edit in cache.rejected_edits():
+        rejected = cache.rejected_edits()
+        for edit in rejected:
             print(f"rejected edit #{edit.id} of end user {edit.end_user_id}: {edit.message}")
+        if rejected:
+            _err("Dismiss a rejected edit with `wootric-desk rejected --dismiss ID` (or --all).")
         if not conflicts:
             _err("No conflicts.")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def _describe_edit(edit: PendingEdit) -> str:
+    what = edit.kind.value + (f" {edit.key}" if edit.key else "")
+    return f"{what} = {edit.value!r}" if edit.value is not None else what
+
+
+def cmd_rejected(args: argparse.Namespace) -> int:
+    """The edits the service refused: listed, or dismissed so that `sync` can end with 0 again."""
+    session = open_session()
+    try:
+        cache = session.cache
+        rejected = {edit.id: edit for edit in cache.rejected_edits()}
+        if args.all or args.dismiss:
+            if args.all and args.dismiss:
+                raise CommandError("Give --dismiss ID or --all, not both.", EXIT_USAGE)
+            ids = list(rejected) if args.all else list(dict.fromkeys(args.dismiss))
+            unknown = [i for i in ids if i not in rejected]
+            if unknown:
+                raise CommandError(
+                    f"No rejected edit #{', #'.join(map(str, unknown))}: `wootric-desk rejected` "
+                    "lists them. Nothing was dismissed.", EXIT_USAGE)
+            for edit_id in ids:
+                cache.dismiss_rejected(edit_id)
+            print(f"Dismissed {len(ids):,} rejected edit(s); the audit keeps what the service said.")
+            return EXIT_OK
+        for edit in rejected.values():
+            print(f"#{edit.id}  end user {edit.end_user_id}  {_describe_edit(edit)}: {edit.message}")
+        _err(f"{len(rejected):,} rejected edits." + (
+            " Dismiss with `wootric-desk rejected --dismiss ID` (repeatable) or --all; edit the "
+            "end user again to retry." if rejected else ""))
     finally:
         session.close()
     return EXIT_OK
@@ -290,7 +338,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise
         finally:
             service.stop()
-        print(status.message)
+        if status.state in (SyncState.OFFLINE, SyncState.AUTH_FAILED, SyncState.FAILED):
+            _err(f"wootric-desk: {status.message}")  # a failure is said where errors go
+        else:
+            print(status.message)
         if status.state is SyncState.OFFLINE:
             return EXIT_OFFLINE
         if status.state is SyncState.AUTH_FAILED:
@@ -299,7 +350,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return 1
         if status.conflicts or status.rejected:
             _err(f"{status.conflicts} conflicts and {status.rejected} rejected edits need you: "
-                 "`wootric-desk conflicts`.")
+                 "`wootric-desk conflicts` (resolve) and `wootric-desk rejected` (dismiss).")
             return EXIT_ATTENTION
         return EXIT_OK
     finally:
@@ -328,14 +379,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         result = export_csv(query, args.filter, destination, options, progress=progress)
         if args.output != "-":
-            print(f"Exported {result.rows:,} end users to {args.output}")
+            print(f"Exported {result.rows:,} end users to {printable(args.output)}")
     finally:
         session.close()
     return EXIT_OK
-
-
-def usage_errors() -> tuple[type[Exception], ...]:
-    """Errors that mean the person asked for something malformed (exit 2)."""
-    from desktop_app.cache.filters import FilterError
-
-    return (FilterError, EditRejected)

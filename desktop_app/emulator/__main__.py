@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from desktop_app.arguments import ArgumentParser, refuse_broken_text, whole_number
 from desktop_app.clock import Clock, ScaledClock, SystemClock
 from desktop_app.emulator.oauth import (
     DEFAULT_CLIENT_ID,
@@ -22,14 +23,14 @@ from desktop_app.emulator.sample_data import Profile
 from desktop_app.emulator.server import Emulator
 
 
-def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="python -m desktop_app.emulator",
         description="A local emulator of the Wootric REST API (loopback only).",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--users", type=int, default=0, help="generate this many end users")
+    parser.add_argument("--port", type=whole_number(0, 65535), default=0, help="0 picks a free port")
+    parser.add_argument("--users", type=whole_number(0, 10_000_000), default=0, help="generate this many end users")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", choices=[p.value for p in Profile], default="account")
     parser.add_argument("--data", type=Path, help="JSON Lines of end users in the seed's schema")
@@ -38,7 +39,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per minute")
     parser.add_argument("--clock-speed", type=float, default=None,
                         help="run the emulator clock this many times faster than real time")
-    return parser.parse_args(argv)
+    return parser
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    refuse_broken_text(parser, args)
+    return args
 
 
 def _read_lines(path: Path) -> Iterator[dict[str, Any]]:

@@ -317,7 +317,12 @@ class DeskApp(QObject):
         if self.demo_requested:
             self.open_demo()
             return
-        from_env = accounts.account_from_env()
+        try:
+            from_env = accounts.account_from_env()
+        except ValueError as error:  # a WOOTRIC_* variable that is not text: said where one signs in
+            log.warning("the environment's account is not usable: %s", error)
+            self.ask_sign_in(message=str(error))
+            return
         if from_env is not None:
             self.open_session(from_env.profile, from_env)
             return

@@ -170,6 +170,12 @@ BAD_EDITS: list[tuple[str, Callable[[Cache], object], str]] = [
     ("external long", lambda c: c.set_external_id(1, "x" * 256), "at most 255"),
     ("surveys not bool", lambda c: c.set_surveys_enabled([1], 1), "enabled"),  # type: ignore[arg-type]
     ("delete unknown", lambda c: c.delete_end_users([1, 77]), "77"),
+    # half a surrogate pair (a window can hand one over) or an undecodable byte (surrogateescape)
+    ("surrogate key", lambda c: c.set_property([1], "pl\ud800an", "x"), "property name holds a character"),
+    ("surrogate value", lambda c: c.set_property([1], "plan", "pro\udcff"), "property value holds"),
+    ("surrogate in list", lambda c: c.set_property([1], "tags", ["ok", "\ud83d"]), "property value holds"),
+    ("surrogate email", lambda c: c.set_email(1, "a\udfff@example.com"), "email address holds"),
+    ("surrogate external", lambda c: c.set_external_id(1, "\udce9x"), "external id holds"),
 ]
 
 

@@ -182,6 +182,23 @@ def test_run_gui_demo_as_a_process_quits_cleanly_on_sigterm(tmp_path: Path) -> N
     assert "Traceback" not in log_text and "Traceback" not in err
 
 
+def test_an_environment_account_that_is_not_text_is_named_on_the_sign_in_dialog(
+    qtbot: QtBot, qapp: QApplication, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(accounts.ENV_CLIENT_ID, os.fsdecode(b"client-\xff"))
+    monkeypatch.setenv(accounts.ENV_CLIENT_SECRET, "a-secret-value")
+    desk = DeskApp(qapp, isolated_settings, MemoryOnly("test"))
+    try:
+        desk.start()
+        dialog = desk._dialog
+        assert isinstance(dialog, SignInDialog)
+        qtbot.waitUntil(dialog.isVisible, timeout=10_000)
+        assert "WOOTRIC_CLIENT_ID is not valid text" in dialog.intro.text()
+        assert desk.session is None
+    finally:
+        desk.shutdown()
+
+
 def test_a_remembered_account_without_its_secret_still_opens_its_cache_and_asks_to_sign_in(
     qtbot: QtBot, qapp: QApplication, isolated_settings: Path, no_env_account: None
 ) -> None:

@@ -101,3 +101,21 @@ def test_errors_from_threads_and_tasks_show_one_redacted_non_modal_notice(
     finally:
         presenter.detach()
         uninstall()
+
+
+def test_text_that_is_not_text_gets_a_plain_notice_not_a_codec_message(
+    qtbot: QtBot, tasks: TaskRunner, log_file: Path
+) -> None:
+    sink = logs.ErrorSink()
+    presenter = ErrorPresenter(sink)
+    tasks.unhandled_failure.connect(presenter.task_failed)
+    try:
+        tasks.run(lambda: "plan \udcff".encode("utf-8"), lambda _r: None, name="save a value")
+        qtbot.waitUntil(lambda: presenter.notice is not None and presenter.notice.isVisible(), timeout=10_000)
+        notice = presenter.notice
+        assert notice is not None
+        assert notice.title_label.text() == "A value is not valid text"
+        assert "codec" not in notice.message_label.text() and "Nothing was changed" in notice.message_label.text()
+        assert "UnicodeEncodeError" in notice.reports[0].details  # the details keep the trace
+    finally:
+        presenter.detach()

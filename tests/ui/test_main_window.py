@@ -307,3 +307,15 @@ def test_the_title_names_the_account_once(qtbot: QtBot, services: AppServices) -
     win = MainWindow(replace(services, account_label="Demo account"))
     qtbot.addWidget(win)
     assert win.windowTitle() == "Demo account"
+
+
+def test_a_50000_character_filter_pasted_says_it_is_too_long(qtbot: QtBot, window: MainWindow) -> None:
+    """Issue 11: SQLite refuses a LIKE pattern of 50,000 bytes; a pasted wall of text gets the
+    filter's own message inline, and the table keeps its rows."""
+    QApplication.clipboard().setText("acme" * 12_500)
+    window.filter_bar.edit.clear()
+    window.filter_bar.edit.setFocus()
+    window.filter_bar.edit.paste()
+    qtbot.waitUntil(lambda: window.filter_bar.error is not None, timeout=10_000)
+    assert "too long" in window.filter_bar.error_label.text()
+    assert window.model.rowCount() == SAMPLE_SIZE
