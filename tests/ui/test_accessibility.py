@@ -8,10 +8,8 @@ says what it is and the value, and keeps saying it as the value changes.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
@@ -36,17 +34,6 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=WAIT_MS)
-    yield win
-    win.close()
 
 
 def _label_texts(root: QWidget) -> dict[QLabel, str]:

@@ -3,9 +3,8 @@ the confirmation names whom it changes with a before → after of the first few.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
@@ -13,23 +12,11 @@ from pytestqt.qtbot import QtBot
 from desktop_app.ui.bulk_actions import BulkKind, BulkPreview, BulkRequest, BulkScope, confirmation_text
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.property_editors import PropertyValueDialog
-from desktop_app.ui.services import AppServices
 
-from .conftest import SAMPLE_SIZE, sample_end_users
+from .conftest import sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    win.close()
 
 
 def _type_plan_tab_value(qtbot: QtBot, dialog: PropertyValueDialog, value: str) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -17,17 +15,6 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    win.close()
 
 
 def _type_filter(qtbot: QtBot, win: MainWindow, text: str) -> None:

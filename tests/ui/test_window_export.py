@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from pytestqt.qtbot import QtBot
@@ -15,25 +13,11 @@ from pytestqt.qtbot import QtBot
 from desktop_app.export import ExportResult
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.services import AppServices
 
 from .conftest import SAMPLE_SIZE, sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    if win.export.dialog is not None:
-        win.export.dialog.reject()
-    win.close()
 
 
 def _dialog(qtbot: QtBot, win: MainWindow) -> ExportDialog:
