@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
+import textwrap
 from dataclasses import dataclass
 
 from desktop_app.cache.filter_nodes import (
@@ -505,8 +506,7 @@ def describe_syntax() -> str:
     """Short help for the filter bar."""
     return (
         "Words search email and external id (\"quoted phrases\" too).\n"
-        f"field:value — {_field_list()},\n"
-        "  or any property (plan:pro; prop.name:value when a name clashes;\n"
+        f"{_fields_line()}\n"
         "  \"two words\":value). Text matches ignore case; * is a wildcard (email:*@acme.com).\n"
         "  Arrays match when any element matches (features_array:sso). a|b means either.\n"
         "Numbers and dates: revenue_amount:>=1000  seats_count:10..50  created:2024-01..2024-06\n"
@@ -518,7 +518,8 @@ def describe_syntax() -> str:
 
 
 
-def _field_list() -> str:
-    """The seed fields' names as the help lists them, three lines at most."""
-    names = [field.filter_name for field in filter_fields()]
-    return ", ".join(names[:6]) + ",\n  " + ", ".join(names[6:])
+def _fields_line() -> str:
+    """The help's line naming every seed field (`fields.FIELDS`), wrapped as the rest is."""
+    names = ", ".join(field.filter_name for field in filter_fields())
+    line = f"field:value — {names}, or any property (plan:pro; prop.name:value when a name clashes;"
+    return textwrap.fill(line, width=90, subsequent_indent="  ", break_on_hyphens=False)
