@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.cache.records import ConflictRecord, PendingEdit
+from desktop_app.fields import FIELDS_BY_KEY
 from desktop_app.logs import describe_exception
 from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.tasks import WRITE_QUEUE
@@ -53,8 +54,7 @@ log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
 _FIELD_NAMES = {
-    "email": "Email",
-    "external_id": "External ID",
+    **{key: FIELDS_BY_KEY[key].title for key in ("email", "external_id")},
     "surveys": "Surveys",
     "delete": "Deletion",
 }

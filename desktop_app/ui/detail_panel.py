@@ -28,6 +28,7 @@ from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.records import EditKind, EditRejected
 from desktop_app.cache.validation import check_email, check_external_id
 from desktop_app.domain import DisabledBy
+from desktop_app.fields import FIELDS, FieldKind
 from desktop_app.ui import theme
 from desktop_app.ui.accessible import ValueLabel, marker_name, point_buddies_at_fields
 from desktop_app.ui.columns import format_datetime
@@ -78,6 +79,11 @@ def _edit_kind(edit: Any) -> str:
 def _edit_state(edit: Any) -> str:
     state = getattr(edit, "state", "")
     return str(getattr(state, "value", state)).lower()
+
+
+# The fields shown as plain text, in the catalogue's order: the ones with a table column of
+# their own, less email and external id, which the panel edits.
+_READ_ONLY = tuple(f for f in FIELDS if f.table == f.key and f.key not in ("email", "external_id"))
 
 
 class DetailPanel(QWidget):
@@ -153,14 +159,8 @@ class DetailPanel(QWidget):
         form.addRow(self.tr("E&xternal ID:"), self._field_row(self.external_id_edit, self.external_id_save))
         form.addRow("", self.external_id_error)
         self.readonly_labels: dict[str, QLabel] = {}
-        for key, title in (
-            ("id", self.tr("ID:")),
-            ("phone_number", self.tr("Phone:")),
-            ("created_at", self.tr("Created:")),
-            ("updated_at", self.tr("Updated:")),
-            ("last_surveyed", self.tr("Last surveyed:")),
-            ("external_created_at", self.tr("External created:")),
-        ):
+        for seed in _READ_ONLY:
+            key, title = seed.key, self.tr(seed.title + ":")
             label = ValueLabel(title.rstrip(":"), fields)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.readonly_labels[key] = label
@@ -415,10 +415,10 @@ class DetailPanel(QWidget):
 
         self._set_field(self.email_edit, self.email_save, self.email_error, user.email)
         self._set_field(self.external_id_edit, self.external_id_save, self.external_id_error, user.external_id or "")
-        self.readonly_labels["id"].setText(str(user.id))
-        self.readonly_labels["phone_number"].setText(user.phone_number or self.tr("—"))
-        for key in ("created_at", "updated_at", "last_surveyed", "external_created_at"):
-            self.readonly_labels[key].setText(format_datetime(getattr(user, key)) or self.tr("—"))
+        for seed in _READ_ONLY:
+            value = getattr(user, seed.key)
+            text = format_datetime(value) if seed.kind is FieldKind.DATE else "" if value is None else str(value)
+            self.readonly_labels[seed.key].setText(text or self.tr("—"))
 
         disabled_by = user.disabled_by
         self.surveys_icon.setPixmap(theme.surveys_icon(disabled_by is DisabledBy.NOBODY).pixmap(16, 16))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.fields import filter_fields
 from desktop_app.ui.accessible import ValueLabel, name_clear_button
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 
@@ -79,7 +80,7 @@ def field_names() -> list[str]:
 
         return sorted(str(f) for f in FIELD_NAMES)
     except ImportError:
-        return ["email", "external_id", "id", "created", "updated", "last_surveyed", "phone"]
+        return sorted(field.filter_name for field in filter_fields())
 
 
 def current_token(text: str, cursor: int) -> tuple[int, str]:
