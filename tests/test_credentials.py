@@ -202,17 +202,8 @@ def test_profile_file_is_private_and_holds_no_secret(home: Path) -> None:
     assert PASSWORD not in path.read_text()
     assert accounts.load_profile(home) == profile
     assert account.source == "memory"
-    creds = account.credentials() if _has_api() else None
-    if creds is not None:
-        assert creds.password == PASSWORD and creds.username == "ops@example.com"  # type: ignore[attr-defined]
-
-
-def _has_api() -> bool:
-    try:
-        from desktop_app.api import Credentials  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    creds = account.credentials()
+    assert creds.password == PASSWORD and creds.username == "ops@example.com"
 
 
 def test_account_key_is_stable_and_derived_from_non_secrets() -> None:

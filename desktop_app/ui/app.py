@@ -230,9 +230,7 @@ class DeskSession:
             self.sync.stop(SYNC_STOP_S, send_held=send_held)
         if not self.cache.is_open:
             self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
-        detach = getattr(self.window.statusBar(), "detach", None)
-        if callable(detach):
-            detach()
+        self.window.sync_bar.detach()
         if self.window.detail.unsaved_fields():  # a quit nobody can answer (a signal, signing out)
             log.info("typing in the detail panel was not saved: %s", ", ".join(self.window.detail.unsaved_fields()))
         self.window.ask_before_closing = False
@@ -275,7 +273,7 @@ class DeskApp(QObject):
         *,
         demo: bool = False,
         demo_settings: DemoSettings = DemoSettings(),
-        client_factory: Callable[[Credentials], Any] = default_client_factory,
+        client_factory: Callable[[Credentials], WootricClient] = default_client_factory,
         sync_interval: float = 60.0,
     ) -> None:
         super().__init__(app)

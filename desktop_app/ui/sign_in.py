@@ -35,13 +35,13 @@ from desktop_app.logs import describe_exception, register_secrets
 from desktop_app.ui.accessible import ValueLabel
 
 if TYPE_CHECKING:
-    from desktop_app.api import Credentials
+    from desktop_app.api import Credentials, WootricClient
     from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 log = logging.getLogger(__name__)
 
 # Builds a client for credentials; the dialog only calls authenticate() and close() on it.
-ClientFactory = Callable[["Credentials"], Any]
+ClientFactory = Callable[["Credentials"], "WootricClient"]
 
 CUSTOM = "custom"
 DEMO = "demo"
@@ -66,9 +66,7 @@ def _verify(credentials: Credentials, client_factory: ClientFactory) -> None:
     try:
         client.authenticate()
     finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
+        client.close()
 
 
 class SignInDialog(QDialog):

@@ -140,7 +140,7 @@ def test_edits_that_change_nothing_queue_nothing(seeded: Cache, snapshot: Snapsh
                    seeded.set_surveys_enabled([1], True)):
         assert change.end_user_ids == frozenset() and not change.outbox_changed
     assert snapshot(seeded) == before
-    assert not seeded.can_undo()
+    assert seeded.undo_state().undo is None
 
 
 BAD_EDITS: list[tuple[str, Callable[[Cache], object], str]] = [

@@ -64,7 +64,7 @@ def _uncaptioned_values(before: dict[QLabel, str], root: QWidget) -> list[str]:
 
 
 def _show_end_user(qtbot: QtBot, win: MainWindow, index: int) -> None:
-    win.select_ids([USERS[index].id])
+    win.table.select_ids([USERS[index].id])
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == USERS[index].id,
                     timeout=WAIT_MS)
 
@@ -209,7 +209,7 @@ def test_the_bulk_action_dialogs_are_named(qtbot: QtBot, window: MainWindow) -> 
         seen.append(accessibility_problems([box]))
         box.reject()
 
-    window.select_ids([USERS[0].id, USERS[1].id])
+    window.table.select_ids([USERS[0].id, USERS[1].id])
     QTimer.singleShot(20, read_and_cancel)
     with qtbot.waitSignal(window.bulk.cancelled, timeout=WAIT_MS):
         window.start_bulk(BulkKind.DISABLE_SURVEYS, matching=False)

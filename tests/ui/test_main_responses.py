@@ -56,7 +56,7 @@ def test_responses_load_in_the_background_and_say_when_offline(
             break
     assert expected, "the emulator generated no responses for the first 40 end users"
     (target, responses), = expected.items()
-    win.select_ids([target])
+    win.table.select_ids([target])
     panel = win.detail
     qtbot.waitUntil(lambda: panel.responses.rowCount() == min(len(responses), 50), timeout=10_000)
     newest = max(responses, key=lambda r: r.created_at)
@@ -67,7 +67,7 @@ def test_responses_load_in_the_background_and_say_when_offline(
     emulator.faults.offline()
     try:
         other = next(u.id for u in users if u.id != target)
-        win.select_ids([other])
+        win.table.select_ids([other])
         qtbot.waitUntil(lambda: panel.responses_status.text() == "Not available offline.", timeout=15_000)
         assert panel.responses.rowCount() == 0
     finally:
@@ -79,7 +79,7 @@ def test_without_a_client_responses_are_not_available_offline(qtbot: QtBot, serv
     win = MainWindow(services)  # services.responses is None: no client at all
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
-    win.select_ids([sample_end_users()[0].id])
+    win.table.select_ids([sample_end_users()[0].id])
     qtbot.waitUntil(lambda: win.detail.cached is not None, timeout=10_000)
     assert win.detail.responses_status.text() == "Not available offline."
     win.close()
@@ -103,13 +103,13 @@ def test_responses_come_back_when_the_service_does(
     try:
         qtbot.waitUntil(lambda: win.model.loaded and win.model.rowCount() == SAMPLE_SIZE, timeout=10_000)
         # The top row is made current and its responses read while online: pick another one.
-        qtbot.waitUntil(lambda: win.current_id() is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: win.table.current_id() is not None, timeout=10_000)
         target = next(u.id for u in sample_end_users()[:40]
-                      if u.id != win.current_id() and online_services.responses(u.id))  # type: ignore[misc]
+                      if u.id != win.table.current_id() and online_services.responses(u.id))  # type: ignore[misc]
         bar.offline_button.click()  # type: ignore[attr-defined]
         qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)  # type: ignore[attr-defined]
         sync.start()
-        win.select_ids([target])
+        win.table.select_ids([target])
         panel = win.detail
         qtbot.waitUntil(lambda: panel.responses_status.text() == "Not available offline.", timeout=15_000)
         bar.offline_button.click()  # type: ignore[attr-defined]  # back online: the service syncs

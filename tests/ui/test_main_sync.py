@@ -52,7 +52,7 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
 
     # An edit made here is queued, shown as pending, then pushed by the running sync.
     target = sample_end_users()[9].id
-    win.select_ids([target])
+    win.table.select_ids([target])
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=10_000)
     win.detail._set_property("plan", "platinum")
     qtbot.waitUntil(lambda: _server_plan(emulator, target) == "platinum", timeout=30_000)
@@ -60,7 +60,7 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
     # A pushed edit cannot be undone any more: the menu says so.
     qtbot.waitUntil(lambda: not win.undo_action.isEnabled(), timeout=10_000)
     assert win.undo_action.text() == "&Undo"
-    assert set(win.selected_ids()) == {target}
+    assert set(win.table.selected_ids()) == {target}
     win.close()
 
 
@@ -81,7 +81,7 @@ def _synced_window(qtbot: QtBot, services: AppServices) -> MainWindow:
 
 
 def _edit_plan(qtbot: QtBot, win: MainWindow, target: int, value: str) -> None:
-    win.select_ids([target])
+    win.table.select_ids([target])
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=10_000)
     win.detail._set_property("plan", value)
 

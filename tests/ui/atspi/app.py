@@ -99,7 +99,7 @@ def main() -> int:
         wait("the activity line", open_dialogs)
 
     def show() -> None:
-        window.select_ids([SHOWN_ID])
+        window.table.select_ids([SHOWN_ID])
         wait("the end user in the detail panel", copy)
 
     window.filter_bar.set_text("plan:pro")
