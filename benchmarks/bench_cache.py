@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, server_values
 from desktop_app.cache.tables import EndUserRow
 from desktop_app.domain import EndUser, SurveySettings

@@ -52,7 +52,7 @@ COMPANIES = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne",
 
 def build_cache(path: Path, rows: int, seed: int = 7) -> float:
     """A real cache file (Cache.open: schema, indexes) filled by executemany; returns seconds."""
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
 
     started = time.perf_counter()
     Cache.open(path).close()
@@ -378,13 +378,14 @@ def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
     remote service would be. BENCH_UI_STALL_STACKS=<file> writes what every thread was doing
     during each stall over 30 ms. Skipped (with the reason) when the sync stack is not there.
     """
-    from desktop_app.api import Credentials, WootricClient
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
     from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
     from desktop_app.sync import SyncService, SyncState
     from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
     from PySide6.QtCore import QTimer
 
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     from desktop_app.cache.query import EndUserQuery
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.responsiveness import favour_the_gui_thread, settle_heap

@@ -27,7 +27,8 @@ from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_c
 from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
-    from desktop_app.api import Credentials, WootricClient
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
     from desktop_app.domain import SurveyResponse
     from desktop_app.emulator import Emulator
     from desktop_app.sync import SyncService
@@ -80,7 +81,7 @@ def _app_icon() -> QIcon | None:
 
 def default_client_factory(credentials: Credentials) -> WootricClient:
     """Sign-in checks: fail fast (two attempts), unlike the patient sync client."""
-    from desktop_app.api import WootricClient
+    from desktop_app.api.client import WootricClient
 
     return WootricClient(credentials, max_attempts=2, timeout=15.0)
 
@@ -150,7 +151,8 @@ class DeskSession:
             self.set_account(account)
 
     def _client(self) -> WootricClient:
-        from desktop_app.api import AuthError, WootricClient
+        from desktop_app.api.client import WootricClient
+        from desktop_app.api.errors import AuthError
 
         if self.account is None:
             raise AuthError("not signed in: the account's secret is not available")

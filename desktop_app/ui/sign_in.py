@@ -35,7 +35,8 @@ from desktop_app.logs import describe_exception, register_secrets
 from desktop_app.ui.accessible import ValueLabel
 
 if TYPE_CHECKING:
-    from desktop_app.api import Credentials, WootricClient
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
     from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import UNSET, NotFoundError
+from desktop_app.api.errors import NotFoundError
+from desktop_app.api.wire import UNSET
 from desktop_app.domain import DisabledBy
 
 

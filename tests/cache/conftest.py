@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache, EditKind
+from desktop_app.cache.records import EditKind
+from desktop_app.cache.store import Cache
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, SERVER_COLUMNS, lay_edits, load_json
 from desktop_app.domain import EndUser, SurveySettings
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache, CacheBusy, CacheError, account_db_path, default_data_dir
+from desktop_app.cache.paths import account_db_path, default_data_dir
+from desktop_app.cache.records import CacheBusy, CacheError
+from desktop_app.cache.store import Cache
 from desktop_app.cache import database
 from desktop_app.cache.database import Migration
 from desktop_app.domain import EndUser
@@ -210,7 +212,7 @@ def test_files_that_are_not_a_cache_are_refused_clearly(tmp_path: Path) -> None:
 
 RUN_AND_HANG = textwrap.dedent("""
     import sys, time
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     cache = Cache.open(sys.argv[1])
     print(cache.start_sync_run("sync"), flush=True)
     time.sleep(60)

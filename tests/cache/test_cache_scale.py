@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser, SurveySettings
 
 N = 20_000

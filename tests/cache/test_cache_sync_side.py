@@ -7,15 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from desktop_app.cache import (
-    AuditOutcome,
-    Cache,
-    CacheChanges,
-    EditKind,
-    EditRejected,
-    EditState,
-    Initiator,
-)
+from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.records import AuditOutcome, EditKind, EditRejected, EditState
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser, SurveySettings
 
 Check = Callable[[Cache], None]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from desktop_app.cache import AuditOutcome, Cache, EditKind, Initiator, UndoState
+from desktop_app.cache.changes import Initiator
+from desktop_app.cache.records import AuditOutcome, EditKind, UndoState
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser
 
 Check = Callable[[Cache], None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.cache.indexes import (
     PropertySample,
     number_index_name,

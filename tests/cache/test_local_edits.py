@@ -9,15 +9,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from desktop_app.cache import (
-    AuditOutcome,
-    Cache,
-    CacheChanges,
-    EditKind,
-    EditRejected,
-    EditState,
-    Initiator,
-)
+from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.records import AuditOutcome, EditKind, EditRejected, EditState
+from desktop_app.cache.store import Cache
 from desktop_app.cache import local_edits
 from desktop_app.domain import DisabledBy, EndUser
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import desktop_app.cache.query_plan as query_plan
-from desktop_app.cache import Cache, property_index
+from desktop_app.cache import property_index
+from desktop_app.cache.store import Cache
 from desktop_app.cache.filters import parse_filter
 from desktop_app.cache.query import EndUserQuery, SortSpec
 from desktop_app.cache.search_index import complete_indexes

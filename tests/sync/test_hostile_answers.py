@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
 from desktop_app.sync.pull import CURSOR_KEY

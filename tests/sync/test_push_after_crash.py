@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
 from desktop_app.sync.push import push_end_user

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache, EditState
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.records import EditState
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY

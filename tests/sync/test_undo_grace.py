@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.bar_state import BarState, describe_bar
@@ -241,8 +241,9 @@ def test_a_crash_during_the_grace_loses_nothing(emu: Emulator, tmp_path: Path) -
     target = sorted(emu.store.all_ids())[12]
     script = textwrap.dedent(f"""
         import sys, time
-        from desktop_app.api import Credentials, WootricClient
-        from desktop_app.cache import Cache
+        from desktop_app.api.account import Credentials
+        from desktop_app.api.client import WootricClient
+        from desktop_app.cache.store import Cache
         from desktop_app.sync import SyncService
         cache = Cache.open({str(path)!r})
         credentials = Credentials({emu.base_url!r}, client_id={credentials(emu).client_id!r},

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop_app.api import WootricClient
+from desktop_app.api.client import WootricClient
 from desktop_app.cache.query_rows import SortSpec
 from desktop_app.credentials import MemoryOnly
 from desktop_app.sync import SyncService
@@ -130,7 +130,7 @@ def test_a_detail_field_caption_shortcut_reaches_its_field(qtbot: QtBot, window:
 
 
 def test_the_sync_bar_says_each_value_with_its_caption(qtbot: QtBot, desk_cache: object, tasks: TaskRunner) -> None:
-    from desktop_app.api import Credentials
+    from desktop_app.api.account import Credentials
 
     credentials = Credentials("http://127.0.0.1:9", "id", "secret")  # never called: the service is not started
     sync = SyncService(desk_cache, lambda: WootricClient(credentials), interval=3600.0)  # type: ignore[arg-type]

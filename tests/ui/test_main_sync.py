@@ -10,7 +10,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
-from desktop_app.api import Credentials, WootricClient
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.bar_state import BarState
@@ -24,7 +25,7 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 
 @pytest.fixture
 def synced(tmp_path: Path, tasks: TaskRunner) -> Iterator[tuple[AppServices, Emulator]]:
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     from desktop_app.cache.query import EndUserQuery
 
     emulator = Emulator(end_users=[u.to_seed_dict() for u in sample_end_users()], seed=2).start()

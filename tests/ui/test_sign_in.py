@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app import accounts, logs
 from desktop_app.accounts import AuthMethod
-from desktop_app.api import WootricClient
+from desktop_app.api.client import WootricClient
 from desktop_app.credentials import KeyringStore, MemoryOnly
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.ui.sign_in import SignInDialog, SignInOutcome

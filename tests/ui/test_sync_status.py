@@ -195,8 +195,9 @@ def test_without_sync_service_it_says_local_only(qtbot: QtBot) -> None:
 
 def test_real_sync_service_offline_and_back(qtbot: QtBot, tmp_path: Path) -> None:
     """The real service against the emulator: offline shows as offline, then recovers."""
-    from desktop_app.api import Credentials, WootricClient
-    from desktop_app.cache import Cache
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
+    from desktop_app.cache.store import Cache
     from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
     from desktop_app.sync import SyncService
 

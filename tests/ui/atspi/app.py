@@ -19,8 +19,8 @@ from pathlib import Path
 from PySide6.QtCore import QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.cache.query import EndUserQuery
 from desktop_app.cache.query_rows import SortSpec
 from desktop_app.credentials import MemoryOnly
