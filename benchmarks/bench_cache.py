@@ -68,7 +68,7 @@ def raw_executemany(workdir: Path, rows: Sequence[tuple[object, ...]],
     """(wall, CPU) seconds for one executemany of `rows` into a fresh end_user table."""
     path = workdir / f"raw-{trial}.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
-    EndUserRow.__table__.create(engine)  # type: ignore[attr-defined]
+    EndUserRow.__table__.create(engine)
     engine.dispose()
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")

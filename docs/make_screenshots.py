@@ -123,7 +123,7 @@ def main() -> int:
         shot: list[bool] = []
 
         def shoot_confirmation(preview: object) -> bool:
-            box, _ok = window.bulk.confirmation_box(preview)  # type: ignore[arg-type]
+            box, _ok = window.bulk.confirmation_box(preview)
             box.show()
             save(box, "bulk-confirm.png")
             box.close()

@@ -289,7 +289,7 @@ class DetailPanel(QWidget):
                 self.keep_current_requested.emit(self._id)  # back to the end user being edited
             return
         if target != self._id:
-            self._show(target)  # type: ignore[arg-type]
+            self._show(target)  # type: ignore[arg-type]  # an int or None once set
 
     def _save_unsaved(self) -> bool:
         """Queue the typed values; False (nothing queued, the problem shown under its field)

@@ -14,7 +14,7 @@ Snapshot = Callable[[Cache], dict[str, list[tuple[object, ...]]]]
 
 
 def effective(cache: Cache) -> dict[int, EndUser]:
-    return {i: cache.get(i).end_user for i in sorted(cache.all_ids())}  # type: ignore[union-attr]
+    return {i: cache.get(i).end_user for i in sorted(cache.all_ids())}
 
 
 def test_undo_and_redo_a_bulk_action_as_one_step(seeded: Cache, invariants: Check) -> None:
@@ -44,7 +44,7 @@ def test_undo_and_redo_a_bulk_action_as_one_step(seeded: Cache, invariants: Chec
     seeded.undo()  # the single edit before it
     assert seeded.pending_count() == 0 and seeded.undo_state().undo is None
     assert seeded.undo() is None
-    assert seeded.get(1).server == seeded.get(1).end_user  # type: ignore[union-attr]
+    assert seeded.get(1).server == seeded.get(1).end_user
     invariants(seeded)
 
 
@@ -52,7 +52,7 @@ def test_undo_puts_back_a_local_delete(seeded: Cache, invariants: Check) -> None
     seeded.delete_end_users([3, 4])
     changes = seeded.undo()
     assert changes is not None and changes.rows_added_or_removed
-    assert not seeded.get(3).pending_delete  # type: ignore[union-attr]
+    assert not seeded.get(3).pending_delete
     invariants(seeded)
 
 

@@ -69,4 +69,4 @@ def cache_view(cache: Cache) -> dict[int, dict[str, object]]:
 def _canonical(properties: object) -> dict[str, str | None]:
     from desktop_app.domain import canonical_value
 
-    return {k: canonical_value(v) for k, v in dict(properties).items()}  # type: ignore[call-overload]
+    return {k: canonical_value(v) for k, v in dict(properties).items()}

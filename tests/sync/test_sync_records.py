@@ -42,7 +42,7 @@ def test_an_edit_from_the_command_line_shows_and_goes_out(emu: Emulator, cache: 
              str(cache.path), str(target)],
             check=True, timeout=60)
         _wait_for(lambda: any(s.pending == 1 for s in seen))
-        _wait_for(lambda: emu.store.get(target)["properties"].get("plan") == "CLI")  # type: ignore[index]
+        _wait_for(lambda: emu.store.get(target)["properties"].get("plan") == "CLI")
         _wait_for(lambda: service.status.state is SyncState.IDLE and service.status.pending == 0)
         assert describe_bar(service.status).state is BarState.UP_TO_DATE
     finally:

@@ -133,8 +133,8 @@ def test_the_sync_bar_says_each_value_with_its_caption(qtbot: QtBot, desk_cache:
     from desktop_app.api.account import Credentials
 
     credentials = Credentials("http://127.0.0.1:9", "id", "secret")  # never called: the service is not started
-    sync = SyncService(desk_cache, lambda: WootricClient(credentials), interval=3600.0)  # type: ignore[arg-type]
-    services = AppServices(desk_cache, None, sync, tasks, None, "Test account", None)  # type: ignore[arg-type]
+    sync = SyncService(desk_cache, lambda: WootricClient(credentials), interval=3600.0)
+    services = AppServices(desk_cache, None, sync, tasks, None, "Test account", None)
     bar = SyncStatusBar(services)
     qtbot.addWidget(bar)
     bar.show()

@@ -51,7 +51,7 @@ def test_responses_load_in_the_background_and_say_when_offline(
     users = sample_end_users()
     expected = {}
     for user in users[:40]:  # find one with responses, straight from the service
-        found = online_services.responses(user.id)  # type: ignore[misc]
+        found = online_services.responses(user.id)
         if found:
             expected[user.id] = found
             break
@@ -106,15 +106,15 @@ def test_responses_come_back_when_the_service_does(
         # The top row is made current and its responses read while online: pick another one.
         qtbot.waitUntil(lambda: win.table.current_id() is not None, timeout=10_000)
         target = next(u.id for u in sample_end_users()[:40]
-                      if u.id != win.table.current_id() and online_services.responses(u.id))  # type: ignore[misc]
-        bar.offline_button.click()  # type: ignore[attr-defined]
-        qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)  # type: ignore[attr-defined]
+                      if u.id != win.table.current_id() and online_services.responses(u.id))
+        bar.offline_button.click()
+        qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)
         sync.start()
         win.table.select_ids([target])
         panel = win.detail
         qtbot.waitUntil(lambda: panel.responses_status.text() == "Not available offline.", timeout=15_000)
-        bar.offline_button.click()  # type: ignore[attr-defined]  # back online: the service syncs
-        qtbot.waitUntil(lambda: bar.status.last_success_at is not None, timeout=20_000)  # type: ignore[attr-defined]
+        bar.offline_button.click()  # back online: the service syncs
+        qtbot.waitUntil(lambda: bar.status.last_success_at is not None, timeout=20_000)
         qtbot.waitUntil(lambda: panel.responses.rowCount() > 0, timeout=20_000)  # read again by itself
         assert "response" in panel.responses_status.text()
     finally:

@@ -46,7 +46,7 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
     win.show()
     qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
     assert win.model.rowCount() == 0
-    services.sync.start()  # type: ignore[union-attr]
+    services.sync.start()
     win.sync_now_action.trigger()  # F5
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
     qtbot.waitUntil(lambda: win.filter_bar.count_label.text() == f"{SAMPLE_SIZE:,} end users", timeout=10_000)
@@ -75,9 +75,9 @@ def _synced_window(qtbot: QtBot, services: AppServices) -> MainWindow:
     win = MainWindow(services)
     qtbot.addWidget(win)
     win.show()
-    services.sync.start()  # type: ignore[union-attr]
+    services.sync.start()
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
-    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.UP_TO_DATE, timeout=10_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.UP_TO_DATE, timeout=10_000)
     return win
 
 
@@ -102,14 +102,14 @@ def test_an_edit_can_be_undone_during_the_grace_and_the_bar_counts_down(
     qtbot.waitUntil(lambda: win.undo_action.isEnabled(), timeout=5_000)
     assert win.activity.text() == "Done: Set plan. You can undo this for 4 seconds (Ctrl+Z)."
     bar = win.sync_bar
-    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 4 s · Undo (Ctrl+Z)", timeout=5_000)  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 3 s · Undo (Ctrl+Z)", timeout=3_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 4 s · Undo (Ctrl+Z)", timeout=5_000)
+    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 3 s · Undo (Ctrl+Z)", timeout=3_000)
     win.undo_action.trigger()  # Ctrl+Z, within the grace
     qtbot.waitUntil(lambda: win.activity.text() == "Undone.", timeout=5_000)
     qtbot.wait(5_000)  # past the grace: nothing was left to send
     assert _server_plan(emulator, target) == before
     assert not services.cache.get(target).pending
-    assert bar.view.state is BarState.UP_TO_DATE  # type: ignore[attr-defined]
+    assert bar.view.state is BarState.UP_TO_DATE
 
     # Left alone, the next edit goes out once the grace is over, and the line says so.
     _edit_plan(qtbot, win, target, "gold")
@@ -138,7 +138,7 @@ def test_sync_now_sends_at_once_and_offline_confirmations_say_until_the_next_syn
     qtbot.waitUntil(lambda: win.activity.text() == "Done: Set plan. Sent — can no longer be undone.", timeout=10_000)
 
     win.work_offline_action.trigger()
-    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.WORKING_OFFLINE, timeout=5_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.WORKING_OFFLINE, timeout=5_000)
     assert win.bulk.undo_note() == ("The changes stay on this computer until the next sync, "
                                     "and can be undone until then.")
     _edit_plan(qtbot, win, target, "offline")
@@ -191,7 +191,7 @@ def test_a_first_sync_offers_the_property_keys_it_brought_without_a_restart(
     assert win.model.rowCount() == 0
     qtbot.waitUntil(lambda: not services.tasks.busy, timeout=10_000)  # the first key read found none
     assert win.table.property_keys == []
-    services.sync.start()  # type: ignore[union-attr]
+    services.sync.start()
     win.sync_now_action.trigger()
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
 

@@ -50,7 +50,7 @@ class _Services:
 @pytest.fixture
 def bar(qtbot: QtBot) -> tuple[SyncStatusBar, _ScriptedSync]:
     sync = _ScriptedSync()
-    widget = SyncStatusBar(_Services(sync))  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(sync))
     qtbot.addWidget(widget)
     widget.resize(1200, 30)
     widget.show()
@@ -173,7 +173,7 @@ def test_bursts_of_snapshots_are_coalesced(qtbot: QtBot, bar: tuple[SyncStatusBa
     widget, sync = bar
     renders: list[SyncStatus] = []
     original = widget.render
-    widget.render = lambda s: (renders.append(s), original(s))  # type: ignore[method-assign]
+    widget.render = lambda s: (renders.append(s), original(s))
 
     def burst() -> None:
         for n in range(500):
@@ -187,7 +187,7 @@ def test_bursts_of_snapshots_are_coalesced(qtbot: QtBot, bar: tuple[SyncStatusBa
 
 
 def test_without_sync_service_it_says_local_only(qtbot: QtBot) -> None:
-    widget = SyncStatusBar(_Services(None))  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(None))
     qtbot.addWidget(widget)
     assert "Not connected" in widget.state_label.text()
     assert not widget.sync_now_button.isEnabled() and not widget.offline_button.isEnabled()
@@ -206,7 +206,7 @@ def test_real_sync_service_offline_and_back(qtbot: QtBot, tmp_path: Path) -> Non
     credentials = Credentials(emu.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
     sync = SyncService(cache, lambda: WootricClient(credentials, max_attempts=1, timeout=5.0),
                        interval=3600, backoff_max=1.0)
-    widget = SyncStatusBar(_Services(sync))  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(sync))
     qtbot.addWidget(widget)
     try:
         sync.start()
@@ -245,7 +245,7 @@ def test_progress_never_repaints_the_window_at_once(qtbot: QtBot) -> None:
     layout = QVBoxLayout(window)
     neighbour = Counted(window)
     neighbour.setMinimumHeight(200)
-    widget = SyncStatusBar(_Services(sync), window)  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(sync), window)
     layout.addWidget(neighbour)
     layout.addWidget(widget)
     window.resize(1000, 300)
@@ -270,7 +270,7 @@ def test_progress_is_redrawn_a_few_times_a_second_and_the_end_at_once(
     widget, sync = bar
     renders: list[SyncStatus] = []
     original = widget.render
-    widget.render = lambda s: (renders.append(s), original(s))  # type: ignore[method-assign]
+    widget.render = lambda s: (renders.append(s), original(s))
     started = time.monotonic()
     for done in range(0, 2000, 50):  # a page every 10 ms, the GUI thread idle in between
         sync.publish(SyncStatus(SyncState.SYNCING, phase="pull", done=done, total=2000))

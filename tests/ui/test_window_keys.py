@@ -91,7 +91,7 @@ def test_down_and_enter_move_from_the_filter_into_the_results(qtbot: QtBot, wind
 
 
 def _pixel(image: object, point: QPoint) -> QColor:
-    return image.pixelColor(point)  # type: ignore[attr-defined]
+    return image.pixelColor(point)
 
 
 def test_the_current_row_is_marked_across_its_width(qtbot: QtBot, window: MainWindow) -> None:

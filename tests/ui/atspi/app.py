@@ -54,7 +54,7 @@ def main() -> int:
         "the end user in the detail panel": lambda: window.detail.cached is not None
         and window.detail.cached.end_user.id == SHOWN_ID,
         "the activity line": lambda: window.activity.text().startswith("Copied"),
-        "the export dialog's count": lambda: "…" not in dialogs[0].filter_radio.text(),  # type: ignore[attr-defined]
+        "the export dialog's count": lambda: "…" not in dialogs[0].filter_radio.text(),
     }
     deadline = time.monotonic() + 20
 
