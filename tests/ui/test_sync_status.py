@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from desktop_app.clock import SystemClock
 from desktop_app.sync.status import SyncState, SyncStatus
 from desktop_app.ui.sync_status import SyncStatusBar, state_icon
 
@@ -24,6 +25,7 @@ class _ScriptedSync:
     subscribers: list[Callable[[SyncStatus], None]] = field(default_factory=list)
     sync_now_calls: int = 0
     offline_calls: list[bool] = field(default_factory=list)
+    clock: SystemClock = field(default_factory=SystemClock)  # the service's clock, as SyncService has
 
     def subscribe(self, cb: Callable[[SyncStatus], None]) -> Callable[[], None]:
         self.subscribers.append(cb)
