@@ -262,7 +262,7 @@ class SignInDialog(QDialog):
         choice = self.region.currentData()
         demo = choice == DEMO
         password = self.use_password.isChecked()
-        self._set_row_visible(self.base_url, choice == CUSTOM)
+        self.form.setRowVisible(self.base_url, choice == CUSTOM)
         method_row = self.use_client.parentWidget()  # the row holding the two method buttons
         assert method_row is not None
         for widget, shown in (
@@ -273,12 +273,9 @@ class SignInDialog(QDialog):
             (self.password, not demo and password),
             (self.account_token, not demo and password),
         ):
-            self._set_row_visible(widget, shown)
+            self.form.setRowVisible(widget, shown)
         self.sign_in_button.setText(self.tr("Open the demo") if demo else self.tr("Sign in"))
         self.adjustSize()
-
-    def _set_row_visible(self, field: QWidget, visible: bool) -> None:
-        self.form.setRowVisible(field, visible)
 
     # --- signing in ------------------------------------------------------------------------
 
