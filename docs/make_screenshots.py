@@ -72,12 +72,6 @@ def main() -> int:
         widget.window().grab().save(str(path))
         print(f"wrote {path.relative_to(ROOT)}")
 
-    try:
-        import desktop_app.cache.query  # noqa: F401 - the main window needs it
-    except ImportError:
-        print("desktop_app.cache.query is missing: shooting the sync status and conflicts only")
-        return _own_parts(app, home, settle, wait_until, save)
-
     # A rate limit that makes the first sync of 5,000 end users take a while, as it would.
     desk = DeskApp(app, home, MemoryOnly("screenshots"),
                    demo_settings=DemoSettings(users=5000, rate_limit=240))
@@ -127,7 +121,7 @@ def main() -> int:
         shot: list[bool] = []
 
         def shoot_confirmation(preview: object) -> bool:
-            box, _ok = window.bulk.confirmation_box(preview)  # type: ignore[arg-type]
+            box, _ok = window.bulk.confirmation_box(preview)
             box.show()
             save(box, "bulk-confirm.png")
             box.close()
@@ -135,7 +129,7 @@ def main() -> int:
             return False  # cancelled: the screenshot changes nothing
 
         window.bulk.confirm = shoot_confirmation
-        window.run_bulk(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
+        window.bulk.run(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
         wait_until("the bulk confirmation", lambda: bool(shot), 60)
         window.filter_bar.set_text("")
         settle(1.0)
@@ -183,72 +177,6 @@ def main() -> int:
         save(window, "main-window-1024.png")
     finally:
         desk.shutdown()
-    return 0
-
-
-def _own_parts(app: object, home: Path, settle: Callable[..., None],
-               wait_until: Callable[..., None], save: Callable[..., None]) -> int:
-    """The sign-in dialog, status bar and conflicts view over a real sync, without the main window."""
-    from dataclasses import dataclass
-
-    from PySide6.QtWidgets import QLabel, QMainWindow
-
-    from desktop_app.api import Credentials, WootricClient
-    from desktop_app.cache import Cache
-    from desktop_app.credentials import MemoryOnly
-    from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-    from desktop_app.sync import SyncService
-    from desktop_app.sync.status import SyncState
-    from desktop_app.ui.conflicts import ConflictsView
-    from desktop_app.ui.sign_in import SignInDialog
-    from desktop_app.ui.sync_status import SyncStatusBar
-    from desktop_app.ui.tasks import TaskRunner
-
-    @dataclass(frozen=True)
-    class Parts:
-        cache: Cache
-        sync: SyncService
-        tasks: TaskRunner
-
-    tasks = TaskRunner()
-    dialog = SignInDialog(MemoryOnly("screenshots"), tasks, lambda c: None)
-    dialog.show()
-    save(dialog, "sign-in.png")
-    dialog.close()
-    emu = Emulator(port=0, users=5000, seed=20240611, rate_limit=240).start()
-    cache = Cache.open(home / "cache" / "demo.sqlite3")
-    creds = Credentials(emu.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
-    sync = SyncService(cache, lambda: WootricClient(creds))
-    parts = Parts(cache, sync, tasks)
-    window = QMainWindow()
-    placeholder = QLabel("(the end-user table goes here)")
-    window.setCentralWidget(placeholder)
-    window.setStatusBar(SyncStatusBar(parts))  # type: ignore[arg-type]
-    window.setGeometry(0, 0, 1440, 300)
-    window.show()
-    try:
-        sync.start()
-        wait_until("sync progress", lambda: sync.status.state is SyncState.SYNCING
-                   and sync.status.done > 600, 120)
-        save(window, "sync-progress.png")
-        wait_until("the first sync", lambda: sync.status.last_success_at is not None, 300)
-        ids = sorted(emu.store.all_ids())[:4]
-        for n, end_user_id in enumerate(ids):
-            cache.set_property([end_user_id], "plan", ["Growth", "Enterprise", "Pro", "Team"][n])
-            emu.store.set_property(end_user_id, "plan", ["Starter", "Business", "Basic", "Solo"][n])
-        sync.sync_now()
-        wait_until("conflicts", lambda: cache.conflict_count() >= 3, 60)
-        view = ConflictsView(parts)  # type: ignore[arg-type]
-        view.resize(1100, 600)
-        view.show()
-        settle(1.0)
-        save(view, "conflicts.png")
-        view.close()
-    finally:
-        sync.stop()
-        tasks.shutdown()
-        cache.close()
-        emu.stop()
     return 0
 
 

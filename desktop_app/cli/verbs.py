@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from desktop_app import accounts
-from desktop_app.api import AuthError, REGIONS, WootricClient, WootricError
+from desktop_app.api.account import REGIONS
+from desktop_app.api.client import WootricClient
+from desktop_app.api.errors import AuthError, WootricError
 from desktop_app.cli.errors import printable
 from desktop_app.cli.session import (
     EXIT_ATTENTION,
@@ -32,7 +34,7 @@ from desktop_app.sync import SyncService, SyncState, SyncStatus
 from desktop_app.timestamps import iso_utc
 
 if TYPE_CHECKING:
-    from desktop_app.cache import PendingEdit
+    from desktop_app.cache.records import PendingEdit
     from desktop_app.cache.query import ResultRow, SortSpec
 
 

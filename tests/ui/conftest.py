@@ -16,7 +16,7 @@ from desktop_app.ui.tasks import TaskRunner
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     from desktop_app.ui.main_window import MainWindow
 
 
@@ -87,7 +87,7 @@ def sample_end_users(n: int = SAMPLE_SIZE) -> list[EndUser]:
 @pytest.fixture
 def desk_cache(tmp_path: Path) -> Iterator[Cache]:
     """A real Cache file in tmp_path holding `sample_end_users()`, ingested as a pull."""
-    from desktop_app.cache import Cache  # imported here: other test modules need no cache
+    from desktop_app.cache.store import Cache  # imported here: other test modules need no cache
 
     cache = Cache.open(tmp_path / "desk" / "cache.db")
     cache.ingest_pulled(sample_end_users(), "end_users", 1_700_000_000 + SAMPLE_SIZE)

@@ -65,7 +65,7 @@ def test_export_these_n_end_users_exports_just_the_selection(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
     chosen = [USERS[10].id, USERS[3].id, USERS[42].id]
-    window.select_ids(chosen)
+    window.table.select_ids(chosen)
     menu = window.table_menu()
     action = next(a for a in menu.actions() if a.text().replace("&", "") == "Export these 3 end users…")
     action.trigger()
@@ -76,7 +76,7 @@ def test_export_these_n_end_users_exports_just_the_selection(
 
 
 def test_one_selected_row_from_the_menu_exports_that_row(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
-    window.select_ids([USERS[5].id])
+    window.table.select_ids([USERS[5].id])
     action = next(a for a in window.table_menu().actions() if a.text().replace("&", "") == "Export this end user…")
     action.trigger()
     dialog = _dialog(qtbot, window)
