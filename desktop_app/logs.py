@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from desktop_app import APP_ID, APP_NAME
+from desktop_app.cancellation import Cancelled
 from desktop_app.private_dirs import make_private_dirs, tighten_private_dir
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,8 @@ def read_log_tail(path: Path, max_bytes: int = 512_000) -> list[LogEntry]:
 
 # --- the error sink ---------------------------------------------------------------------------
 
-# Exceptions that mean "someone cancelled": never shown, never alarming.
+# Other libraries' cancellations (asyncio's and concurrent.futures' CancelledError, a keyring
+# backend's dialog), matched by class name: ours all derive from `Cancelled`.
 _CANCELLATION_NAMES = frozenset({"CancelledError", "Cancelled", "TaskCancelled", "OperationCancelled"})
 
 # Plain titles for the exception tree of the API client and the cache, matched by class name so
@@ -255,6 +257,9 @@ _TITLES: tuple[tuple[str, str], ...] = (
 
 
 def is_cancellation(exc: BaseException) -> bool:
+    """Whether the error means "someone cancelled": never shown, never alarming."""
+    if isinstance(exc, Cancelled):
+        return True
     return any(cls.__name__ in _CANCELLATION_NAMES for cls in type(exc).__mro__)
 
 

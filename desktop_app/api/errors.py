@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from desktop_app.cancellation import Cancelled
+
 
 class WootricError(Exception):
     """Any failure talking to the Wootric API. Messages never contain secrets or tokens."""
@@ -59,7 +61,7 @@ class ProtocolError(WootricError):
     """An answer that could not be read: truncated or malformed body, unexpected shape."""
 
 
-class WaitInterrupted(Exception):
+class WaitInterrupted(Cancelled):
     """A rate-limit or backoff wait was cut short because the caller asked the client to stop.
 
     Not a WootricError: nothing went wrong with the service; a sync being cancelled or the app

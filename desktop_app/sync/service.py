@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app.api import AuthError, NetworkError, WaitInterrupted, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cancellation import Cancelled
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.estimate import PhaseEstimate
 from desktop_app.sync.pacing import Pacer
@@ -42,7 +43,7 @@ FLUSH_ON_STOP_S = 5.0
 PUSHED_ONLY = "pushed"
 
 
-class SyncCancelled(Exception):
+class SyncCancelled(Cancelled):
     """The person (or shutdown) cancelled the run; silent by design."""
 
 
