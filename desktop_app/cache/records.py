@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from desktop_app.domain import EndUser
+from desktop_app.user_errors import ErrorKind, UserFacingError
 
 
 class EditKind(enum.StrEnum):
@@ -55,16 +56,21 @@ class AuditOutcome(enum.StrEnum):
     DISCARDED = "discarded"  # dropped: theirs kept, or the end user is gone
 
 
-class EditRejected(ValueError):
+class EditRejected(UserFacingError, ValueError):
     """An edit that fails validation; nothing was written. `message` is fit to show a person."""
+
+    title = "That change is not allowed"
+    kind = ErrorKind.INPUT
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class CacheError(RuntimeError):
+class CacheError(UserFacingError, RuntimeError):
     """The cache file cannot be opened or upgraded; the message says what to do."""
+
+    title = headline = "The cache could not be read or written"
 
 
 class CacheBusy(CacheError):
