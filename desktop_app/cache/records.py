@@ -176,10 +176,13 @@ class AuditEntry:
 
 
 class SyncOutcome(enum.StrEnum):
-    """Well-known sync run outcomes; the sync engine may record others (e.g. "offline")."""
+    """How a recorded sync run ended; the values are the words stored in `sync_run.outcome`."""
 
     RUNNING = "running"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # the only outcome that counts as "Last synced"
+    PUSHED = "pushed"  # only sent held edits, on quitting: not a full sync
+    OFFLINE = "offline"  # the service could not be reached
+    AUTH_FAILED = "auth_failed"  # the service refused the credentials
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"  # the process ended while the run was going
@@ -201,7 +204,7 @@ class SyncRunRecord:
 
     id: int
     kind: str
-    outcome: str
+    outcome: SyncOutcome | str  # a word this version does not know (a newer one wrote it) stays text
     reason: str
     started_at: int
     finished_at: int | None

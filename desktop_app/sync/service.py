@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app.api import AuthError, NetworkError, WaitInterrupted, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.records import SyncOutcome
 from desktop_app.cancellation import Cancelled
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.estimate import PhaseEstimate
@@ -40,7 +41,7 @@ RECORDS_EVERY_S = 2.0
 # the outbox for the next start instead of holding the window open.
 FLUSH_ON_STOP_S = 5.0
 # The outcome of a run that only pushed (on quit): not a full sync, so no "Last synced".
-PUSHED_ONLY = "pushed"
+PUSHED_ONLY = SyncOutcome.PUSHED
 
 
 class SyncCancelled(Cancelled):
@@ -209,19 +210,19 @@ class SyncService:
             try:
                 self._run(run_id, counts, reconcile)
             except (SyncCancelled, WaitInterrupted):
-                self.cache.finish_sync_run(run_id, "cancelled", "cancelled", counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.CANCELLED, "cancelled", counts)
                 self._publish(self._counts(replace(self.status, state=SyncState.IDLE, phase=SyncPhase.NONE,
                                                    message="Sync cancelled.")))
             except NetworkError as error:
                 self._failures += 1
                 delay = self._backoff()
-                self.cache.finish_sync_run(run_id, "offline", str(error), counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.OFFLINE, str(error), counts)
                 self._publish(self._counts(replace(
                     self.status, state=SyncState.OFFLINE, phase=SyncPhase.NONE,
                     next_retry_at=self.clock.now() + delay,
                     message=f"Offline: {error}. Retrying by itself.")))
             except AuthError as error:
-                self.cache.finish_sync_run(run_id, "auth_failed", str(error), counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.AUTH_FAILED, str(error), counts)
                 self._drop_client()
                 self._publish(self._counts(replace(
                     self.status, state=SyncState.AUTH_FAILED, phase=SyncPhase.NONE, next_retry_at=None,
@@ -229,7 +230,7 @@ class SyncService:
             except (WootricError, Exception) as error:  # recorded and shown; never a crash
                 log.exception("sync run failed")
                 self._failures += 1
-                self.cache.finish_sync_run(run_id, "failed", str(error), counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.FAILED, str(error), counts)
                 self._publish(self._counts(replace(
                     self.status, state=SyncState.FAILED, phase=SyncPhase.NONE,
                     next_retry_at=self.clock.now() + self._backoff(),
@@ -303,7 +304,7 @@ class SyncService:
                     "the service; see the log.")
             for line in pulled.notes:
                 log.warning("pull: %s", line)
-        self.cache.finish_sync_run(run_id, "completed", note.strip(), counts)
+        self.cache.finish_sync_run(run_id, SyncOutcome.COMPLETED, note.strip(), counts)
         self._failures = 0
         self._publish(self._counts(replace(
             self.status, state=SyncState.IDLE, phase=SyncPhase.NONE, done=0, total=None, rate_per_s=None,
