@@ -56,6 +56,14 @@ class AuditOutcome(enum.StrEnum):
     DISCARDED = "discarded"  # dropped: theirs kept, or the end user is gone
 
 
+class ConflictChoice(enum.StrEnum):
+    """How a person settles a conflict; the values are the command line's `--choice` words."""
+
+    MINE = "mine"  # send my value again, now based on theirs
+    THEIRS = "theirs"  # keep the service's value; my edit leaves
+    VALUE = "value"  # send a new value, based on theirs
+
+
 class EditRejected(UserFacingError, ValueError):
     """An edit that fails validation; nothing was written. `message` is fit to show a person."""
 

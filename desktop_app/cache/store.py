@@ -28,7 +28,7 @@ from desktop_app.cache.database import (
 )
 from desktop_app.cache.local_edits import EditOp
 from desktop_app.cache.reads import CacheReads
-from desktop_app.cache.records import CacheBusy, CacheError, EditKind, SyncOutcome, UndoState
+from desktop_app.cache.records import CacheBusy, CacheError, ConflictChoice, EditKind, SyncOutcome, UndoState
 from desktop_app.cache.rows import dump_json
 from desktop_app.cache.validation import (
     check_email,
@@ -423,7 +423,7 @@ class Cache(CacheReads):
 
         return self._write(work, durable=False)
 
-    def resolve_conflict(self, conflict_id: int, choice: str, value: object = None) -> CacheChanges:
+    def resolve_conflict(self, conflict_id: int, choice: ConflictChoice, value: object = None) -> CacheChanges:
         """choice "theirs": keep the server's value; "mine" or "value" (with `value`): queue
         it afresh, based on theirs. Raises EditRejected for a bad choice or value."""
         def work(connection: Connection) -> CacheChanges:
