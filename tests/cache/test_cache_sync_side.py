@@ -11,12 +11,12 @@ from desktop_app.cache import (
     AuditOutcome,
     Cache,
     CacheChanges,
-    ConflictChoice,
     EditKind,
     EditRejected,
     EditState,
     Initiator,
 )
+from desktop_app.cache.records import ConflictChoice
 from desktop_app.domain import EndUser, SurveySettings
 
 Check = Callable[[Cache], None]

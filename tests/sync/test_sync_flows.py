@@ -6,7 +6,8 @@ import sqlite3
 import time
 
 from desktop_app.api import WootricClient
-from desktop_app.cache import Cache, EditState, SyncOutcome
+from desktop_app.cache import Cache, EditState
+from desktop_app.cache.records import SyncOutcome
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncPhase, SyncService, SyncState
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY
