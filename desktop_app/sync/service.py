@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from desktop_app.api import AuthError, NetworkError, WaitInterrupted, WootricError
+from desktop_app.api import AuthError, NetworkError, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import SyncOutcome
 from desktop_app.cancellation import Cancelled
@@ -209,7 +209,7 @@ class SyncService:
             counts: dict[str, int] = {}
             try:
                 self._run(run_id, counts, reconcile)
-            except (SyncCancelled, WaitInterrupted):
+            except Cancelled:  # the person, shutdown, or a wait cut short (SyncCancelled, WaitInterrupted)
                 self.cache.finish_sync_run(run_id, SyncOutcome.CANCELLED, "cancelled", counts)
                 self._publish(self._counts(replace(self.status, state=SyncState.IDLE, phase=SyncPhase.NONE,
                                                    message="Sync cancelled.")))
