@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, server_values
 from desktop_app.cache.tables import EndUserRow
 from desktop_app.domain import EndUser, SurveySettings
@@ -68,7 +68,7 @@ def raw_executemany(workdir: Path, rows: Sequence[tuple[object, ...]],
     """(wall, CPU) seconds for one executemany of `rows` into a fresh end_user table."""
     path = workdir / f"raw-{trial}.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
-    EndUserRow.__table__.create(engine)  # type: ignore[attr-defined]
+    EndUserRow.__table__.create(engine)
     engine.dispose()
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")

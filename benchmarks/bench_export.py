@@ -69,7 +69,7 @@ def build_cache(path: Path, rows: int, seed: int = 7) -> float:
     from desktop_app.cache.tables import EndUserRow
 
     engine = create_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])  # type: ignore[list-item]
+    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])
     engine.dispose()
     rnd = random.Random(seed)
     # Values both sides write alike (no formula-like text), so the outputs can be compared

@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_app.api import Credentials, WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.push import push_all

@@ -295,10 +295,10 @@ def main() -> None:
             pro_ms, _ = median_ms(lambda: query.page("plan:pro", sort, 0, 50), args.repeat)
             print(f"  {label:30s} {all_ms:8.1f} ms {pro_ms:8.1f} ms")
         ids_ms, ids = median_ms(lambda: query.ids("", SortSpec("email")), 3)
-        print(f"\nids(all, email): {ids_ms:.0f} ms for {len(ids):,} ids")  # type: ignore[arg-type]
+        print(f"\nids(all, email): {ids_ms:.0f} ms for {len(ids):,} ids")
         ids_ms, ids = median_ms(lambda: query.ids("plan:pro", SortSpec("last_surveyed", True)), 3)
-        print(f"ids(plan:pro, last_surveyed desc): {ids_ms:.0f} ms for {len(ids):,} ids")  # type: ignore[arg-type]
-        window = list(ids[:200])  # type: ignore[index]
+        print(f"ids(plan:pro, last_surveyed desc): {ids_ms:.0f} ms for {len(ids):,} ids")
+        window = list(ids[:200])
         rows_ms, _ = median_ms(lambda: query.rows_by_ids(window), args.repeat)
         print(f"rows_by_ids(200): {rows_ms:.1f} ms")
         start = time.perf_counter()

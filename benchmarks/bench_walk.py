@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_app.api import Credentials, WalkStats, WootricClient
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
+from desktop_app.api.walk import WalkStats
 from desktop_app.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from desktop_app.cache import Cache  # noqa: E402
-from tests.cache.filter_fuzz import filter_cases, run_case  # noqa: E402
-from tests.cache.test_filter_fuzz import seed_fuzz_cache  # noqa: E402
+from desktop_app.cache.store import Cache
+from tests.cache.filter_fuzz import filter_cases, run_case
+from tests.cache.test_filter_fuzz import seed_fuzz_cache
 
 
 def main() -> int:

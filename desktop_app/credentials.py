@@ -164,7 +164,7 @@ class KeyringStore:
             self._backend.delete_password(self._service, account_key)
         except keyring.errors.PasswordDeleteError:
             return  # nothing stored: deleting is idempotent
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any backend failure becomes one plain error
             raise CredentialError(
                 _plain("The system keyring could not remove the secret.", exc)
             ) from None

@@ -17,18 +17,30 @@ class PropertyType(enum.StrEnum):
     FLAG = "flag"  # is_* / has_*: true or false
 
 
+# Wootric's upload convention types `*_amount` numbers and `*_date` dates (purchase_date holds
+# unix seconds); the app reads the common `*_count`/`*_number`/`*_score` and `*_at` alike.
+NUMBER_SUFFIXES = ("_amount", "_count", "_number", "_score")
+DATE_SUFFIXES = ("_date", "_at")
+
+
 def property_type(key: str) -> PropertyType:
     """The type a property key's suffix announces."""
     name = key.lower()
-    if name.endswith(("_amount", "_count", "_number", "_score")):
+    if name.endswith(NUMBER_SUFFIXES):
         return PropertyType.NUMBER
-    if name.endswith(("_date", "_at")):
+    if name.endswith(DATE_SUFFIXES):
         return PropertyType.DATE
     if name.endswith("_array"):
         return PropertyType.LIST
     if name.startswith(("is_", "has_")):
         return PropertyType.FLAG
     return PropertyType.TEXT
+
+
+def is_date_property(key: str) -> bool:
+    """Whether a property holds dates (unix seconds): the one answer the table, the detail
+    panel's editor, the filter language and the export all use."""
+    return property_type(key) is PropertyType.DATE
 
 
 def parse_property_text(key: str, text: str) -> PropertyValue:

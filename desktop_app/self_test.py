@@ -27,7 +27,8 @@ from desktop_app import APP_ID, __version__
 from desktop_app.cache.paths import ENV_HOME
 
 if TYPE_CHECKING:
-    from desktop_app.cache import Cache, CachedEndUser
+    from desktop_app.cache.records import CachedEndUser
+    from desktop_app.cache.store import Cache
     from desktop_app.emulator import Emulator
     from desktop_app.sync import SyncService
 
@@ -266,8 +267,9 @@ class _Run:
         return f"{self.emulator.store.count()} end users at {self.emulator.base_url}"
 
     def sign_in(self) -> str:
-        from desktop_app.api import Credentials, WootricClient
-        from desktop_app.cache import Cache
+        from desktop_app.api.account import Credentials
+        from desktop_app.api.client import WootricClient
+        from desktop_app.cache.store import Cache
         from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
         from desktop_app.sync import SyncService
 

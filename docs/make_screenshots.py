@@ -72,12 +72,6 @@ def main() -> int:
         widget.window().grab().save(str(path))
         print(f"wrote {path.relative_to(ROOT)}")
 
-    try:
-        import desktop_app.cache.query  # noqa: F401 - the main window needs it
-    except ImportError:
-        print("desktop_app.cache.query is missing: shooting the sync status and conflicts only")
-        return _own_parts(app, home, settle, wait_until, save)
-
     # A rate limit that makes the first sync of 5,000 end users take a while, as it would.
     desk = DeskApp(app, home, MemoryOnly("screenshots"),
                    demo_settings=DemoSettings(users=5000, rate_limit=240))
@@ -102,14 +96,12 @@ def main() -> int:
         # 3. The main window with data, once the sync is done.
         wait_until("the first sync", lambda: session.sync.status.last_success_at is not None, 300)
         settle(1.0)
+        facets = window.facets
+        plan = next(facets.facets.index(row, 0) for row in range(facets.facets.rowCount())
+                    if facets.facets.index(row, 0).data() == "plan")
+        facets.expand(plan)  # a property's values and counts, loaded when opened
+        settle(1.5)
         save(window, "main-window.png")
-
-        # 3b. At 1024 x 768: the side panels give way, the table keeps its columns.
-        window.setGeometry(0, 0, 1024, 768)
-        settle(1.0)
-        save(window, "main-window-1024.png")
-        window.setGeometry(0, 0, 1440, 900)
-        settle(0.6)
 
         # 3c. File > Export..., over the filter the table shows.
         window.filter_bar.set_text("plan:pro")
@@ -129,7 +121,7 @@ def main() -> int:
         shot: list[bool] = []
 
         def shoot_confirmation(preview: object) -> bool:
-            box, _ok = window.bulk.confirmation_box(preview)  # type: ignore[arg-type]
+            box, _ok = window.bulk.confirmation_box(preview)
             box.show()
             save(box, "bulk-confirm.png")
             box.close()
@@ -137,7 +129,7 @@ def main() -> int:
             return False  # cancelled: the screenshot changes nothing
 
         window.bulk.confirm = shoot_confirmation
-        window.run_bulk(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
+        window.bulk.run(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
         wait_until("the bulk confirmation", lambda: bool(shot), 60)
         window.filter_bar.set_text("")
         settle(1.0)
@@ -178,74 +170,13 @@ def main() -> int:
         wait_until("push progress", pushing_with_estimate, 240)
         settle(0.5)
         save(window, "sync-progress.png")
+
+        # 7. At 1024 x 768: the side panels give way, the table keeps its columns.
+        window.setGeometry(0, 0, 1024, 768)
+        settle(1.0)
+        save(window, "main-window-1024.png")
     finally:
         desk.shutdown()
-    return 0
-
-
-def _own_parts(app: object, home: Path, settle: Callable[..., None],
-               wait_until: Callable[..., None], save: Callable[..., None]) -> int:
-    """The sign-in dialog, status bar and conflicts view over a real sync, without the main window."""
-    from dataclasses import dataclass
-
-    from PySide6.QtWidgets import QLabel, QMainWindow
-
-    from desktop_app.api import Credentials, WootricClient
-    from desktop_app.cache import Cache
-    from desktop_app.credentials import MemoryOnly
-    from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
-    from desktop_app.sync import SyncService
-    from desktop_app.sync.status import SyncState
-    from desktop_app.ui.conflicts import ConflictsView
-    from desktop_app.ui.sign_in import SignInDialog
-    from desktop_app.ui.sync_status import SyncStatusBar
-    from desktop_app.ui.tasks import TaskRunner
-
-    @dataclass(frozen=True)
-    class Parts:
-        cache: Cache
-        sync: SyncService
-        tasks: TaskRunner
-
-    tasks = TaskRunner()
-    dialog = SignInDialog(MemoryOnly("screenshots"), tasks, lambda c: None)
-    dialog.show()
-    save(dialog, "sign-in.png")
-    dialog.close()
-    emu = Emulator(port=0, users=5000, seed=20240611, rate_limit=240).start()
-    cache = Cache.open(home / "cache" / "demo.sqlite3")
-    creds = Credentials(emu.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
-    sync = SyncService(cache, lambda: WootricClient(creds))
-    parts = Parts(cache, sync, tasks)
-    window = QMainWindow()
-    placeholder = QLabel("(the end-user table goes here)")
-    window.setCentralWidget(placeholder)
-    window.setStatusBar(SyncStatusBar(parts))  # type: ignore[arg-type]
-    window.setGeometry(0, 0, 1440, 300)
-    window.show()
-    try:
-        sync.start()
-        wait_until("sync progress", lambda: sync.status.state is SyncState.SYNCING
-                   and sync.status.done > 600, 120)
-        save(window, "sync-progress.png")
-        wait_until("the first sync", lambda: sync.status.last_success_at is not None, 300)
-        ids = sorted(emu.store.all_ids())[:4]
-        for n, end_user_id in enumerate(ids):
-            cache.set_property([end_user_id], "plan", ["Growth", "Enterprise", "Pro", "Team"][n])
-            emu.store.set_property(end_user_id, "plan", ["Starter", "Business", "Basic", "Solo"][n])
-        sync.sync_now()
-        wait_until("conflicts", lambda: cache.conflict_count() >= 3, 60)
-        view = ConflictsView(parts)  # type: ignore[arg-type]
-        view.resize(1100, 600)
-        view.show()
-        settle(1.0)
-        save(view, "conflicts.png")
-        view.close()
-    finally:
-        sync.stop()
-        tasks.shutdown()
-        cache.close()
-        emu.stop()
     return 0
 
 

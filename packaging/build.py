@@ -17,6 +17,7 @@ Exit status 0 only when every step that ran passed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -77,12 +78,10 @@ def find_uv() -> str | None:
 def build_environment(use_current: bool) -> tuple[Path, str]:
     """The Python that runs PyInstaller: a locked build venv, or this interpreter if asked."""
     if use_current:
-        try:
-            import PyInstaller  # noqa: F401 - only checking it is there
-        except ImportError:
+        if importlib.util.find_spec("PyInstaller") is None:
             raise BuildFailed(
                 "PyInstaller is not installed here: run `UV_PROJECT_ENVIRONMENT=.venv uv sync "
-                "--frozen --all-groups`, or drop --use-current-python") from None
+                "--frozen --all-groups`, or drop --use-current-python")
         return Path(sys.executable), "this interpreter"
     uv = find_uv()
     if uv is None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import desktop_app
-from desktop_app.api import WaitInterrupted
+from desktop_app.api.errors import WaitInterrupted
 from desktop_app.cancellation import Cancelled
-from desktop_app.export import ExportCancelled
+from desktop_app.export.csv_export import ExportCancelled
 from desktop_app.logs import ErrorSink, is_cancellation
 from desktop_app.sync.service import SyncCancelled
 

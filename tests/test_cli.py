@@ -47,7 +47,7 @@ def test_sync_list_edit_sync(emu: Emulator, env_account: Path, capsys: pytest.Ca
     assert main(["list", "--count", "--filter", "surveys:enabled"]) == 0
     enabled = int(capsys.readouterr().out)
     live = [emu.store.get(i) for i in emu.store.all_ids()]
-    assert enabled == sum(1 for u in live if not u["surveys_disabled"])  # type: ignore[index]
+    assert enabled == sum(1 for u in live if not u["surveys_disabled"])
 
     target = min(emu.store.all_ids())
     assert main(["set-property", "--id", str(target), "seats_count", "12"]) == 0
@@ -57,7 +57,7 @@ def test_sync_list_edit_sync(emu: Emulator, env_account: Path, capsys: pytest.Ca
     assert main(["sync", "--quiet"]) == 0
     server = emu.store.get(target)
     assert server is not None
-    assert str(server["properties"]["seats_count"]) == "12"  # type: ignore[index]
+    assert str(server["properties"]["seats_count"]) == "12"
     assert server["surveys_disabled"] is True
 
 
@@ -98,7 +98,7 @@ def test_conflict_needs_attention_then_resolves(
     conflict_id = int(listing.split()[0].lstrip("#"))
     assert main(["conflicts", "--resolve", str(conflict_id), "--choice", "mine"]) == 0
     assert main(["sync", "--quiet"]) == 0
-    assert emu.store.get(target)["properties"]["plan"] == "Mine"  # type: ignore[index]
+    assert emu.store.get(target)["properties"]["plan"] == "Mine"
 
 
 def test_export_to_stdout_and_file(
@@ -108,7 +108,7 @@ def test_export_to_stdout_and_file(
     capsys.readouterr()
     assert main(["export", "--filter", "surveys:disabled", "--columns", "id,email", "-"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    disabled = {i for i in emu.store.all_ids() if emu.store.get(i)["surveys_disabled"]}  # type: ignore[index]
+    disabled = {i for i in emu.store.all_ids() if emu.store.get(i)["surveys_disabled"]}
     assert rows[0] == ["id", "email"]
     assert {int(r[0]) for r in rows[1:]} == disabled
     out = tmp_path / "disabled.csv"
@@ -186,7 +186,7 @@ def test_rejected_edits_are_listed_and_dismissed_so_sync_ends_well_again(
 ) -> None:
     assert main(["sync", "--quiet"]) == 0
     a, b, c = sorted(emu.store.all_ids())[:3]
-    taken = str(emu.store.get(c)["email"])  # type: ignore[index]
+    taken = str(emu.store.get(c)["email"])
     assert main(["set-email", "--id", str(a), taken]) == 0  # the service refuses a duplicate
     assert main(["set-email", "--id", str(b), taken]) == 0
     assert main(["sync", "--quiet"]) == EXIT_ATTENTION

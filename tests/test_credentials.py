@@ -73,7 +73,7 @@ def _profile(**overrides: object) -> AccountProfile:
         client_id="a1" * 32, account_token="NPS-abc123", label="Acme",
     )
     values.update(overrides)
-    return AccountProfile(**values)  # type: ignore[arg-type]
+    return AccountProfile(**values)
 
 
 # --- the real keyring ---------------------------------------------------------------------------
@@ -155,10 +155,10 @@ _PlaintextKeyring.__module__ = "keyrings.alt.file"
 
 
 def test_plaintext_and_empty_chainer_are_not_a_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    backend, reason = secure_backend(_PlaintextKeyring())  # type: ignore[arg-type]
+    backend, reason = secure_backend(_PlaintextKeyring())
     assert backend is None and "plaintext" in reason
     plaintext = _PlaintextKeyring()
-    assert isinstance(open_credential_store(backend=plaintext), MemoryOnly)  # type: ignore[arg-type]
+    assert isinstance(open_credential_store(backend=plaintext), MemoryOnly)
 
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [_PlaintextKeyring(), fail.Keyring()])
     backend, reason = secure_backend(chainer.ChainerBackend())
@@ -181,7 +181,7 @@ class _LeakyKeyring:
 
 
 def test_keyring_errors_never_carry_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = open_credential_store(backend=_LeakyKeyring())  # type: ignore[arg-type]
+    store = open_credential_store(backend=_LeakyKeyring())
     assert isinstance(store, KeyringStore)
     with pytest.raises(CredentialError) as caught:
         store.set("acct-y", SECRET)
@@ -202,17 +202,8 @@ def test_profile_file_is_private_and_holds_no_secret(home: Path) -> None:
     assert PASSWORD not in path.read_text()
     assert accounts.load_profile(home) == profile
     assert account.source == "memory"
-    creds = account.credentials() if _has_api() else None
-    if creds is not None:
-        assert creds.password == PASSWORD and creds.username == "ops@example.com"  # type: ignore[attr-defined]
-
-
-def _has_api() -> bool:
-    try:
-        from desktop_app.api import Credentials  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    creds = account.credentials()
+    assert creds.password == PASSWORD and creds.username == "ops@example.com"
 
 
 def test_account_key_is_stable_and_derived_from_non_secrets() -> None:

@@ -48,7 +48,7 @@ def _load(name: str) -> ModuleType:
 
 def test_desktop_entry_launches_the_command_with_the_icon() -> None:
     parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment, method-assign] - keys are case-sensitive
+    parser.optionxform = str  # keys are case-sensitive
     parser.read(RESOURCES / f"{COMMAND}.desktop", encoding="utf-8")
     entry = parser["Desktop Entry"]
     assert entry["Type"] == "Application"

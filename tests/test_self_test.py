@@ -38,7 +38,7 @@ def recording_keyring() -> Iterator[RecordingKeyring]:
     """
 
     class Recorder(keyring.backend.KeyringBackend):
-        priority = 1  # type: ignore[assignment] - keyring allows a plain class attribute
+        priority = 1  # keyring allows a plain class attribute
 
         def __init__(self) -> None:
             super().__init__()
@@ -61,7 +61,7 @@ def recording_keyring() -> Iterator[RecordingKeyring]:
         yield recorder
     finally:
         keyring.set_keyring(previous)
-        keyring.backend.KeyringBackend._classes.discard(Recorder)  # type: ignore[attr-defined]
+        keyring.backend.KeyringBackend._classes.discard(Recorder)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tokenize
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,40 @@ def test_ruff_refuses_an_unused_import_a_blind_except_and_an_unneeded_noqa(tmp_p
     assert result.returncode == 1, result.stdout
     for code in ("F401", "BLE001", "RUF100"):
         assert code in result.stdout, result.stdout
+
+
+_IGNORE = re.compile(r"type:\s*ignore(?P<codes>\[[^\]]*\])?(?P<rest>.*)")
+_NOQA = re.compile(r"noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:,\s*[A-Z]+[0-9]+)*))?(?P<rest>.*)")
+
+
+def _comments(path: Path) -> Iterator[tuple[int, str]]:
+    """The real comments of a Python file (not text inside strings), with their line numbers."""
+    with tokenize.open(path) as source:
+        for token in tokenize.generate_tokens(source.readline):
+            if token.type == tokenize.COMMENT:
+                yield token.start[0], token.string
+
+
+def _reason(rest: str) -> str:
+    return rest.strip().lstrip("#-(").strip()
+
+
+def test_each_type_ignore_and_noqa_is_one_a_checker_needs_and_says_why() -> None:
+    """mypy reads desktop_app only: an ignore anywhere else silences nothing. ruff reads every
+    .py file and reports a noqa it does not need (RUF100); what neither can check is the reason."""
+    mypy_files = tomllib.loads(CONFIG.read_text())["tool"]["mypy"]["files"]
+    paths = [ROOT / "dev.py", *(p for top in ("desktop_app", "tests", "benchmarks", "docs", "packaging")
+                                for p in sorted((ROOT / top).rglob("*.py")))]
+    problems: list[str] = []
+    for path in paths:
+        where = path.relative_to(ROOT).as_posix()
+        for line, comment in _comments(path):
+            ignore, noqa = _IGNORE.search(comment), _NOQA.search(comment)
+            if ignore:
+                if not any(where.startswith(f"{top}/") for top in mypy_files):
+                    problems.append(f"{where}:{line}: no type checker reads this file")
+                elif not ignore["codes"] or not _reason(ignore["rest"]):
+                    problems.append(f"{where}:{line}: a type: ignore needs its error code and a reason")
+            if noqa and (not noqa["codes"] or not _reason(noqa["rest"])):
+                problems.append(f"{where}:{line}: a noqa needs its rule codes and a reason")
+    assert problems == []

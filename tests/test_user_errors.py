@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from desktop_app.api import (
+from desktop_app.api.errors import (
     AuthError,
     ConfigurationError,
     NetworkError,
@@ -23,7 +23,8 @@ from desktop_app.cache.records import CacheBusy, CacheError, EditRejected
 from desktop_app.cli.errors import explain
 from desktop_app.cli.session import EXIT_FAILED, EXIT_OFFLINE, EXIT_SIGN_IN, EXIT_USAGE
 from desktop_app.credentials import CredentialError
-from desktop_app.export import ColumnError, ExportError
+from desktop_app.export.columns import ColumnError
+from desktop_app.export.destination import ExportError
 from desktop_app.logs import describe_exception
 from desktop_app.timestamps import TimestampError
 from desktop_app.user_errors import ErrorKind, UserFacingError

@@ -11,19 +11,20 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from desktop_app.fields import EndUserField, FieldKind
 
-class FieldKind(enum.Enum):
-    TEXT = "text"
-    INTEGER = "integer"
-    DATE = "date"  # unix seconds
 
 
 @dataclass(frozen=True, slots=True)
 class SeedField:
-    """A column of `end_user` that filters can name."""
+    """A column of `end_user` that filters can name (text, integer or date: `fields.FIELDS`)."""
 
     column: str
     kind: FieldKind
+
+    @classmethod
+    def of(cls, field: EndUserField) -> SeedField:
+        return cls(field.key, field.kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
+import textwrap
 from dataclasses import dataclass
 
 from desktop_app.cache.filter_nodes import (
@@ -32,7 +33,7 @@ from desktop_app.cache.filter_nodes import (
     Target,
     Text,
 )
-from desktop_app.property_types import PropertyType, property_type
+from desktop_app.fields import filter_fields, is_date_property
 from desktop_app.user_errors import ErrorKind, UserFacingError
 
 
@@ -48,25 +49,17 @@ class FilterError(UserFacingError, ValueError):
         self.position = position
 
 
+# The seed fields `name:value` reaches, by key and by short name (`created`, `phone`).
 _SEED_FIELDS: dict[str, SeedField] = {
-    "email": SeedField("email", FieldKind.TEXT),
-    "external_id": SeedField("external_id", FieldKind.TEXT),
-    "phone": SeedField("phone_number", FieldKind.TEXT),
-    "phone_number": SeedField("phone_number", FieldKind.TEXT),
-    "id": SeedField("id", FieldKind.INTEGER),
-    "created": SeedField("created_at", FieldKind.DATE),
-    "created_at": SeedField("created_at", FieldKind.DATE),
-    "updated": SeedField("updated_at", FieldKind.DATE),
-    "updated_at": SeedField("updated_at", FieldKind.DATE),
-    "last_surveyed": SeedField("last_surveyed", FieldKind.DATE),
-    "external_created_at": SeedField("external_created_at", FieldKind.DATE),
+    name: SeedField.of(field)
+    for field in filter_fields()
+    for name in (field.short, field.key) if name
 }
 _SPECIAL_FIELDS = ("has", "is", "surveys", "disabled_by")
-FIELD_NAMES: tuple[str, ...] = (
-    "email", "external_id", "id", "created", "created_at", "updated", "updated_at",
-    "last_surveyed", "external_created_at", "phone", *_SPECIAL_FIELDS,
-)
-PROPERTY_PREFIX = "prop."
+FIELD_NAMES: tuple[str, ...] = (*_SEED_FIELDS, *_SPECIAL_FIELDS)
+# `prop.name:value` names a property whose name a seed field or a word also has. (Columns,
+# sorts and exports spell it `prop:name`, `fields.PROPERTY_PREFIX`; a filter's colon is taken.)
+FILTER_PROPERTY_PREFIX = "prop."
 
 _STATE_WORDS: dict[str, dict[str, State]] = {
     "is": {"pending": State.PENDING, "conflict": State.CONFLICT, "conflicts": State.CONFLICT,
@@ -348,9 +341,9 @@ def _field_name(head: list[_Piece], start: int) -> tuple[str, bool]:
     if not head:
         raise FilterError("A field name is missing before ':'", start)
     joined = "".join(p.text for p in head)
-    explicit = not head[0].quoted and head[0].text.lower().startswith(PROPERTY_PREFIX)
+    explicit = not head[0].quoted and head[0].text.lower().startswith(FILTER_PROPERTY_PREFIX)
     if explicit:
-        joined = joined[len(PROPERTY_PREFIX):]
+        joined = joined[len(FILTER_PROPERTY_PREFIX):]
         if not joined:
             raise FilterError("A property name is missing after 'prop.'", start)
     if any(ord(c) < 32 for c in joined):
@@ -387,13 +380,9 @@ def _plain(alt: list[_Piece], position: int, field_name: str) -> str:
 
 
 def _target(name: str) -> Target:
-    if name.lower().startswith(PROPERTY_PREFIX):
-        return PropertyField(name[len(PROPERTY_PREFIX):])
+    if name.lower().startswith(FILTER_PROPERTY_PREFIX):
+        return PropertyField(name[len(FILTER_PROPERTY_PREFIX):])
     return _SEED_FIELDS.get(name.lower()) or PropertyField(name)
-
-
-def _is_date_key(key: str) -> bool:
-    return property_type(key) is PropertyType.DATE
 
 
 def _value_node(target: Target, label: str, alt: list[_Piece], position: int) -> FilterNode:
@@ -461,7 +450,7 @@ def _dated(target: Target) -> bool:
     """Whether a bare year means a year (created:2024) rather than a number (seats_count:2024)."""
     if isinstance(target, SeedField):
         return target.kind is FieldKind.DATE
-    return _is_date_key(target.key)
+    return is_date_property(target.key)
 
 
 def _range_end(target: Target, label: str, raw: str, position: int) -> Number | CalendarSpan:
@@ -521,8 +510,7 @@ def describe_syntax() -> str:
     """Short help for the filter bar."""
     return (
         "Words search email and external id (\"quoted phrases\" too).\n"
-        "field:value — email, external_id, id, phone, created, updated, last_surveyed,\n"
-        "  external_created_at, or any property (plan:pro; prop.name:value when a name clashes;\n"
+        f"{_fields_line()}\n"
         "  \"two words\":value). Text matches ignore case; * is a wildcard (email:*@acme.com).\n"
         "  Arrays match when any element matches (features_array:sso). a|b means either.\n"
         "Numbers and dates: revenue_amount:>=1000  seats_count:10..50  created:2024-01..2024-06\n"
@@ -532,3 +520,10 @@ def describe_syntax() -> str:
         "Combine: space = AND, OR, NOT or a leading -, and (parentheses)."
     )
 
+
+
+def _fields_line() -> str:
+    """The help's line naming every seed field (`fields.FIELDS`), wrapped as the rest is."""
+    names = ", ".join(field.filter_name for field in filter_fields())
+    line = f"field:value — {names}, or any property (plan:pro; prop.name:value when a name clashes;"
+    return textwrap.fill(line, width=90, subsequent_indent="  ", break_on_hyphens=False)

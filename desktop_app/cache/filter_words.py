@@ -26,12 +26,8 @@ from desktop_app.cache.filter_nodes import (
     Text,
 )
 from desktop_app.cache.filter_parse import parse_filter
+from desktop_app.fields import FIELDS_BY_KEY
 
-_FIELD_WORDS = {
-    "email": "email", "external_id": "external id", "phone_number": "phone", "id": "id",
-    "created_at": "created", "updated_at": "updated", "last_surveyed": "last surveyed",
-    "external_created_at": "created (their system)",
-}
 _STATE_WORDS = {
     State.PENDING: "with local edits not yet sent",
     State.CONFLICT: "with a conflict to resolve",
@@ -91,7 +87,8 @@ def _grouped(node: FilterNode, other: type) -> str:
 def _field(target: Target) -> str:
     if isinstance(target, PropertyField):
         return target.key
-    return _FIELD_WORDS.get(target.column, target.column)
+    seed = FIELDS_BY_KEY.get(target.column)
+    return seed.words if seed is not None else target.column
 
 
 def _text(text: Text) -> str:

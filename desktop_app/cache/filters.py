@@ -38,7 +38,7 @@ from desktop_app.cache.filter_parse import (
     FIELD_NAMES,
     MAX_CONDITIONS,
     MAX_NESTING,
-    PROPERTY_PREFIX,
+    FILTER_PROPERTY_PREFIX,
     FilterError,
     describe_syntax,
     parse_filter,
@@ -52,7 +52,7 @@ from desktop_app.cache.filter_sql import (
 )
 
 __all__ = [
-    "FIELD_NAMES", "MAX_CONDITIONS", "MAX_NESTING", "PROPERTY_PREFIX",
+    "FIELD_NAMES", "MAX_CONDITIONS", "MAX_NESTING", "FILTER_PROPERTY_PREFIX",
     "Age", "And", "Between", "Bound", "CalendarSpan", "Compare", "CompileContext", "Equals", "FieldKind",
     "FilterError", "FilterNode", "FreeText", "Has", "MatchAll", "Not", "Number", "Op", "Or", "PropertyField",
     "SeedField", "SqlCompiler", "SqlFilter", "State", "StateIs", "Target", "Text",

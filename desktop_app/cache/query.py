@@ -36,17 +36,12 @@ from desktop_app.cache.filters import (
 from desktop_app.cache.indexes import property_sql, sample_properties
 from desktop_app.cache.query_plan import Order, Plan, QueryPlanner, keyset_pages, property_keys
 from desktop_app.cache.query_rows import (
-    COLUMNS,
-    PROPERTY_SORT_PREFIX,
     ROW_SQL,
-    Column,
-    ColumnKind,
     ResultRow,
     SortSpec,
     decode_properties,
 )
 from desktop_app.cache.query_tuples import (
-    PROPERTY_TOKEN_PREFIX,
     TUPLE_COLUMNS,
     TupleSelect,
     keyset_tuples,
@@ -57,12 +52,13 @@ from desktop_app.cache.query_tuples import (
 from desktop_app.cache.read_pool import ReadPool
 from desktop_app.cache.read_turns import HOLD_LIMIT_S, ReadTurns, interrupted
 from desktop_app.clock import Clock, SystemClock
+from desktop_app.fields import PROPERTY_PREFIX
 
 if TYPE_CHECKING:  # SQLAlchemy is slow to import; the window's first paint reads without it
     from sqlalchemy.engine import Engine
 
 __all__ = [  # the names other modules import from here, wherever they now live
-    "COLUMNS", "PROPERTY_SORT_PREFIX", "PROPERTY_TOKEN_PREFIX", "TUPLE_COLUMNS", "Column", "ColumnKind",
+    "TUPLE_COLUMNS",
     "EndUserQuery", "ResultRow", "SortSpec", "properties_from_json", "property_token_key",
 ]
 
@@ -265,9 +261,9 @@ class EndUserQuery:
 
     def _sort(self, sort: SortSpec | None) -> SortSpec:
         sort = sort or SortSpec()
-        if sort.column.startswith(PROPERTY_SORT_PREFIX):
+        if sort.column.startswith(PROPERTY_PREFIX):
             with self._lock:
-                self._used_keys[sort.column[len(PROPERTY_SORT_PREFIX):]] += 1
+                self._used_keys[sort.column[len(PROPERTY_PREFIX):]] += 1
         return sort
 
     @contextmanager

@@ -1,4 +1,4 @@
-"""What a query returns: the seed columns, `SortSpec`, `ResultRow` and how a stored row decodes.
+"""What a query returns: `SortSpec`, `ResultRow` and how a stored row decodes.
 
 Kept apart from `EndUserQuery` so the planner and the tuple reads share these without a cycle;
 `desktop_app.cache.query` re-exports them.
@@ -6,7 +6,6 @@ Kept apart from `EndUserQuery` so the planner and the tuple reads share these wi
 
 from __future__ import annotations
 
-import enum
 import functools
 import json
 from collections.abc import Sequence
@@ -14,44 +13,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from desktop_app.domain import DisabledBy, EndUser, SurveySettings
+from desktop_app.fields import PROPERTY_PREFIX, field_named, sort_names
 
-PROPERTY_SORT_PREFIX = "prop:"
-
-
-class ColumnKind(enum.Enum):
-    TEXT = "text"
-    INTEGER = "integer"
-    TIMESTAMP = "timestamp"  # unix seconds
-    BOOLEAN = "boolean"
-    CHOICE = "choice"  # DisabledBy
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A seed column the table view can show and sort by; `key` is the ResultRow attribute."""
-
-    key: str
-    title: str
-    kind: ColumnKind
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("email", "Email", ColumnKind.TEXT),
-    Column("external_id", "External ID", ColumnKind.TEXT),
-    Column("id", "ID", ColumnKind.INTEGER),
-    Column("phone_number", "Phone", ColumnKind.TEXT),
-    Column("created_at", "Created", ColumnKind.TIMESTAMP),
-    Column("updated_at", "Updated", ColumnKind.TIMESTAMP),
-    Column("last_surveyed", "Last surveyed", ColumnKind.TIMESTAMP),
-    Column("external_created_at", "External created", ColumnKind.TIMESTAMP),
-    Column("surveys_disabled", "Surveys off", ColumnKind.BOOLEAN),
-    Column("disabled_by", "Disabled by", ColumnKind.CHOICE),
-    Column("pending_count", "Pending edits", ColumnKind.INTEGER),
-    Column("has_conflict", "Conflict", ColumnKind.BOOLEAN),
-    Column("pending_delete", "Pending delete", ColumnKind.BOOLEAN),
-)
-COLUMN_KEYS = frozenset(c.key for c in COLUMNS)
-_SORT_ALIASES = {"created": "created_at", "updated": "updated_at", "phone": "phone_number"}
+# The seed columns a read can sort by and return (`desktop_app.fields` describes each).
+COLUMN_KEYS = frozenset(sort_names())
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +31,10 @@ class SortSpec:
     descending: bool = False
 
     def __post_init__(self) -> None:
-        column = _SORT_ALIASES.get(self.column, self.column)
-        if column.startswith(PROPERTY_SORT_PREFIX):
-            if not column[len(PROPERTY_SORT_PREFIX):]:
+        seed = field_named(self.column)
+        column = seed.key if seed is not None else self.column
+        if column.startswith(PROPERTY_PREFIX):
+            if not column[len(PROPERTY_PREFIX):]:
                 raise ValueError("sort by property needs a key: prop:<key>")
         elif column not in COLUMN_KEYS:
             raise ValueError(f"cannot sort by {self.column!r}")

@@ -323,14 +323,6 @@ class Cache(CacheReads):
         with self._engine.connect() as connection, connection.begin():
             return local_edits.undo_state(connection)
 
-    def can_undo(self) -> bool:
-        with self._engine.connect() as connection:
-            return local_edits.undoable_batch(connection) is not None
-
-    def can_redo(self) -> bool:
-        with self._engine.connect() as connection:
-            return local_edits.redoable_batch(connection) is not None
-
     def undo(self) -> CacheChanges | None:
         """Revert the newest action if none of it was pushed; None when there is nothing."""
         return self._step_history(local_edits.undoable_batch, local_edits.undo_batch)

@@ -10,6 +10,7 @@ from desktop_app import __version__
 from desktop_app.arguments import ArgumentParser, whole_number
 from desktop_app.cache.records import ConflictChoice
 from desktop_app.cli.session import apply_data_dir
+from desktop_app.fields import FIELDS, sort_names
 
 EDIT_VERBS = {
     "set-property": "set a property on end users (KEY VALUE)",
@@ -89,7 +90,9 @@ def build_parser() -> ArgumentParser:
 
     export = verbs.add_parser("export", help="export the filtered list to CSV (- for stdout)")
     _filter_args(export)
-    export.add_argument("--columns", help="comma-separated columns (prop:KEY for a property)")
+    export.add_argument("--columns", help="comma-separated columns: "
+                        + ", ".join(f.key for f in FIELDS if f.exports)
+                        + ", prop:KEY for a property, prop:* for every property")
     export.add_argument("--unix-timestamps", action="store_true", help="unix seconds, not ISO 8601")
     export.add_argument("--bom", action="store_true", help="start with a UTF-8 BOM (for Excel)")
     export.add_argument("--keep-formulas", action="store_true",
@@ -103,7 +106,8 @@ def build_parser() -> ArgumentParser:
 
 def _filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--filter", default="", help="the filter language (see README)")
-    parser.add_argument("--sort", default="email", help="a column, or prop:KEY")
+    parser.add_argument("--sort", default="email",
+                        help="one of " + ", ".join(sort_names()) + ", or prop:KEY for a property")
     parser.add_argument("--desc", action="store_true", help="sort descending")
 
 

@@ -12,8 +12,8 @@ from desktop_app import accounts
 from desktop_app.credentials import open_credential_store
 
 if TYPE_CHECKING:  # imported where used: `wootric-desk` with no verb starts the GUI without them
-    from desktop_app.api import WootricClient
-    from desktop_app.cache import Cache
+    from desktop_app.api.client import WootricClient
+    from desktop_app.cache.store import Cache
 
 
 class CommandError(Exception):
@@ -45,7 +45,7 @@ class Session:
             raise CommandError(
                 "Not signed in: run `wootric-desk login`, or set WOOTRIC_CLIENT_ID and "
                 "WOOTRIC_CLIENT_SECRET.", EXIT_SIGN_IN)
-        from desktop_app.api import WootricClient
+        from desktop_app.api.client import WootricClient
 
         return lambda: WootricClient(account.credentials())
 
@@ -76,6 +76,6 @@ def open_session(*, need_account: bool = False) -> Session:
             f"The secret for {profile.display_name} is not available "
             f"({store.status().reason or 'not in the keyring'}): run `wootric-desk login` again.",
             EXIT_SIGN_IN)
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
 
     return Session(account, profile, Cache.open(profile.cache_path()))

@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from desktop_app import accounts
-from desktop_app.api import AuthError, REGIONS, WootricClient, WootricError
+from desktop_app.api.account import REGIONS
+from desktop_app.api.client import WootricClient
+from desktop_app.api.errors import AuthError, WootricError
 from desktop_app.cache.records import ConflictChoice
 from desktop_app.cli.errors import printable
 from desktop_app.cli.session import (
@@ -27,12 +29,13 @@ from desktop_app.cli.session import (
     open_session,
 )
 from desktop_app.credentials import open_credential_store
+from desktop_app.fields import FIELDS_BY_KEY, PROPERTY_PREFIX, FieldKind, property_key, sort_names
 from desktop_app.property_types import parse_property_text
 from desktop_app.sync import SyncService, SyncState, SyncStatus
 from desktop_app.timestamps import iso_utc
 
 if TYPE_CHECKING:
-    from desktop_app.cache import PendingEdit
+    from desktop_app.cache.records import PendingEdit
     from desktop_app.cache.query import ResultRow, SortSpec
 
 
@@ -116,12 +119,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _sort(args: argparse.Namespace) -> SortSpec:
     from desktop_app.cache.query import SortSpec
-    from desktop_app.cache.query_rows import COLUMNS
 
     try:
         return SortSpec(args.sort, descending=args.desc)
     except ValueError:
-        choices = ", ".join(c.key for c in COLUMNS)
+        choices = ", ".join(sort_names())
         raise CommandError(f"Cannot sort by {args.sort!r}: --sort takes one of {choices}, "
                            "or prop:KEY for a property.", EXIT_USAGE) from None
 
@@ -129,8 +131,9 @@ def _sort(args: argparse.Namespace) -> SortSpec:
 def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
     out = []
     for column in columns:
-        if column.startswith("prop:"):
-            value = row.properties.get(column[5:])
+        key = property_key(column)
+        if key is not None:
+            value = row.properties.get(key)
             out.append("" if value is None else (", ".join(value) if isinstance(value, list) else str(value)))
         elif column == "surveys":
             out.append(f"off ({row.disabled_by})" if row.surveys_disabled else "on")
@@ -138,7 +141,8 @@ def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
             out.append(("conflict " if row.has_conflict else "") + ("pending" if row.pending_count else ""))
         else:
             value = getattr(row, column)
-            out.append(iso_utc(value) if column.endswith(("_at", "surveyed")) and value else
+            dated = FIELDS_BY_KEY[column].kind is FieldKind.DATE
+            out.append(iso_utc(value) if dated and value else
                        "" if value is None else str(value))
     return out
 
@@ -166,8 +170,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                                  ensure_ascii=False))
         else:
             columns = ["id", "email", "external_id", "surveys", "state"]
-            columns += [f"prop:{c}" for c in args.columns.split(",")] if args.columns else []
-            table = [[c.removeprefix("prop:") for c in columns]] + [_format_row(r, columns) for r in rows]
+            columns += [PROPERTY_PREFIX + c for c in args.columns.split(",")] if args.columns else []
+            table = [[c.removeprefix(PROPERTY_PREFIX) for c in columns]] + [_format_row(r, columns) for r in rows]
             widths = [min(40, max(len(line[i]) for line in table)) for i in range(len(columns))]
             for line in table:
                 print("  ".join(cell[:40].ljust(w) for cell, w in zip(line, widths)).rstrip())

@@ -15,7 +15,6 @@ from desktop_app.export.columns import (
     DEFAULT_COLUMNS,
     PROPERTY_PREFIX,
     ColumnError,
-    ColumnKind,
     ExportColumn,
     ExportOptions,
     TimestampFormat,
@@ -28,6 +27,7 @@ from desktop_app.export.csv_export import (
     result_property_keys,
 )
 from desktop_app.export.destination import ExportError
+from desktop_app.fields import FieldKind
 
 __all__ = [
     "ALL_PROPERTIES",
@@ -37,12 +37,12 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "PROPERTY_PREFIX",
     "ColumnError",
-    "ColumnKind",
     "ExportCancelled",
     "ExportColumn",
     "ExportError",
     "ExportOptions",
     "ExportResult",
+    "FieldKind",
     "TimestampFormat",
     "available_columns",
     "export_csv",

@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop_app.domain import DisabledBy
-from desktop_app.export.columns import ColumnKind, ExportColumn, TimestampFormat
+from desktop_app.export.columns import ExportColumn, TimestampFormat
+from desktop_app.fields import FieldKind
 
 # What a formula may start with, once a spreadsheet has trimmed leading whitespace.
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and full-width ＝＋－＠
@@ -160,22 +161,22 @@ def base_cells(
     own speed.
     """
     kind = column.kind
-    if kind is ColumnKind.TEXT and neutralize_formulas:
+    if kind is FieldKind.TEXT and neutralize_formulas:
         triggers = FORMULA_TRIGGERS
 
         def text_cells(values: Sequence[Any]) -> list[object]:
             return [neutralize(v) if v and v[0] in triggers else v for v in values]
 
         return text_cells
-    if kind is ColumnKind.BOOLEAN:
+    if kind is FieldKind.BOOL:
 
         def boolean_cells(values: Sequence[Any]) -> list[object]:
             return ["true" if v else "false" for v in values]
 
         return boolean_cells
-    if kind is ColumnKind.TIMESTAMP and timestamps is TimestampFormat.ISO:
+    if kind is FieldKind.DATE and timestamps is TimestampFormat.ISO:
         return iso.column
-    if kind is ColumnKind.CHOICE:
+    if kind is FieldKind.CHOICE:
         choices = _CHOICES
         known = frozenset(choices)
 
@@ -185,7 +186,7 @@ def base_cells(
             return [choices.get(v, "") for v in values]  # unknown stored text: nobody
 
         return choice_cells
-    return None  # INTEGER, unix TIMESTAMP, TEXT without neutralization
+    return None  # INTEGER, unix DATE, TEXT without neutralization
 
 
 def token_cells(neutralize_formulas: bool) -> ColumnCells:

@@ -8,25 +8,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from desktop_app.cache.query import SortSpec
+from desktop_app.fields import FIELDS, PROPERTY_PREFIX, EndUserField, FieldKind
 
 if TYPE_CHECKING:
     from desktop_app.cache.query import EndUserQuery
 
-PROPERTY_PREFIX = "prop:"
 # Stands for "every property key in the exported rows", sorted case-insensitively. A property
 # literally named "*" is still exported by it; it just cannot be picked on its own.
-ALL_PROPERTIES = "prop:*"
-
-
-class ColumnKind(enum.Enum):
-    """How a column's values are rendered (see `cells`)."""
-
-    INTEGER = "integer"  # ids, counts: written as numbers, never neutralized
-    TEXT = "text"  # free text from the data: neutralized
-    TIMESTAMP = "timestamp"  # unix seconds in the cache: ISO 8601 UTC or unix seconds
-    BOOLEAN = "boolean"  # true / false
-    CHOICE = "choice"  # a fixed vocabulary the app owns (disabled_by)
-    PROPERTY = "property"  # one custom property key, flattened
+ALL_PROPERTIES = PROPERTY_PREFIX + "*"
 
 
 class TimestampFormat(enum.StrEnum):
@@ -38,39 +27,25 @@ class TimestampFormat(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ExportColumn:
-    """One column of an export. `id` is also its header cell."""
+    """One column of an export. `id` is also its header cell; `kind` says how its cells render
+    (see `cells`): text is neutralized, integers never, dates as ISO 8601 or unix seconds."""
 
     id: str
     label: str  # what the export dialog shows
-    kind: ColumnKind
+    kind: FieldKind
     attr: str = ""  # a built-in column's stored column (an `iter_tuples` column, a ResultRow field)
     key: str = ""  # the property key of a property column
 
     @classmethod
     def for_property(cls, key: str) -> ExportColumn:
-        return cls(PROPERTY_PREFIX + key, key, ColumnKind.PROPERTY, key=key)
+        return cls(PROPERTY_PREFIX + key, key, FieldKind.PROPERTY, key=key)
+
+    @classmethod
+    def for_field(cls, seed: EndUserField) -> ExportColumn:
+        return cls(seed.key, seed.title, seed.kind, attr=seed.key)
 
 
-def _base(name: str, label: str, kind: ColumnKind) -> ExportColumn:
-    return ExportColumn(name, label, kind, attr=name)
-
-
-BASE_COLUMNS: tuple[ExportColumn, ...] = (
-    _base("id", "Id", ColumnKind.INTEGER),
-    _base("email", "Email", ColumnKind.TEXT),
-    _base("external_id", "External id", ColumnKind.TEXT),
-    _base("phone_number", "Phone number", ColumnKind.TEXT),
-    _base("created_at", "Created", ColumnKind.TIMESTAMP),
-    _base("updated_at", "Updated", ColumnKind.TIMESTAMP),
-    _base("last_surveyed", "Last surveyed", ColumnKind.TIMESTAMP),
-    _base("external_created_at", "External created", ColumnKind.TIMESTAMP),
-    _base("surveys_disabled", "Surveys disabled", ColumnKind.BOOLEAN),
-    _base("disabled_by", "Disabled by", ColumnKind.CHOICE),
-    # Local state, not the service's: useful to hand over "everything still pending".
-    _base("pending_count", "Pending edits", ColumnKind.INTEGER),
-    _base("has_conflict", "Has conflict", ColumnKind.BOOLEAN),
-    _base("pending_delete", "Deleted locally", ColumnKind.BOOLEAN),
-)
+BASE_COLUMNS: tuple[ExportColumn, ...] = tuple(ExportColumn.for_field(f) for f in FIELDS if f.exports)
 BASE_BY_ID = {column.id: column for column in BASE_COLUMNS}
 
 DEFAULT_COLUMNS: tuple[str, ...] = (

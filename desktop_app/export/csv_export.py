@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 from desktop_app.cache.filters import MatchAll, parse_filter
 from desktop_app.cancellation import Cancelled
 from desktop_app.cache.query import (
-    PROPERTY_TOKEN_PREFIX,
     SortSpec,
     properties_from_json,
     property_token_key,
@@ -28,7 +27,6 @@ from desktop_app.export.cells import (
     token_cells,
 )
 from desktop_app.export.columns import (
-    ColumnKind,
     ExportColumn,
     ExportOptions,
     TimestampFormat,
@@ -36,7 +34,7 @@ from desktop_app.export.columns import (
     sorted_keys,
 )
 from desktop_app.export.destination import ExportTarget, describe_os_error, open_target
-from desktop_app.property_types import PropertyType, property_type
+from desktop_app.fields import PROPERTY_PREFIX, FieldKind, is_date_property
 
 if TYPE_CHECKING:
     from desktop_app.cache.query import EndUserQuery
@@ -193,7 +191,7 @@ class _RowLayout:
     def __init__(self, columns: Sequence[ExportColumn], options: ExportOptions, iso: IsoTimestamps) -> None:
         on = options.neutralize_formulas
         dates_as_iso = options.timestamps is TimestampFormat.ISO
-        keys = [column.key for column in columns if column.kind is ColumnKind.PROPERTY]
+        keys = [column.key for column in columns if column.kind is FieldKind.PROPERTY]
         in_sql = len(keys) <= SQL_PROPERTY_COLUMNS_MAX and all(map(property_token_key, keys))
         read: list[str] = []
         documents = -1  # stands for the decoded documents, appended after the read columns
@@ -205,14 +203,14 @@ class _RowLayout:
 
         plan: list[tuple[int, ColumnCells | None]] = []
         for column in columns:
-            if column.kind is not ColumnKind.PROPERTY:
+            if column.kind is not FieldKind.PROPERTY:
                 plan.append((source(column.attr), base_cells(column, options.timestamps, on, iso)))
             else:
                 if in_sql:
-                    read_from, cells = source(PROPERTY_TOKEN_PREFIX + column.key), token_cells(on)
+                    read_from, cells = source(PROPERTY_PREFIX + column.key), token_cells(on)
                 else:
                     read_from, cells = documents, document_cells(column.key, on)
-                if dates_as_iso and property_type(column.key) is PropertyType.DATE:
+                if dates_as_iso and is_date_property(column.key):
                     cells = date_property_cells(cells, iso)
                 plan.append((read_from, cells))
         self.documents = source("properties_json") if keys and not in_sql else None

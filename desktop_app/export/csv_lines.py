@@ -10,6 +10,7 @@ Two row shapes the writer treats specially are left to it (see `fits`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 LINE_END = "\r\n"
 
@@ -27,8 +28,8 @@ def column_text(cells: Sequence[object]) -> Sequence[str]:
     """One column's cells as the text csv.writer writes for each: None empty, numbers by str()
     (repr for floats, which is the same), quoted where a special character needs it."""
     try:
-        joined = "\x00".join(cells)  # type: ignore[arg-type]  # TypeError: not all text
-        texts: Sequence[str] = cells  # type: ignore[assignment]
+        texts = cast("Sequence[str]", cells)  # the common case; join says TypeError if not
+        joined = "\x00".join(texts)
     except TypeError:
         texts = ["" if c is None else c if type(c) is str else str(c) for c in cells]
         joined = "\x00".join(texts)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
-    from desktop_app.api import WootricClient
+    from desktop_app.api.client import WootricClient
     from desktop_app.cache.store import Cache
 
 CURSOR_KEY = "end_users.updated_at"

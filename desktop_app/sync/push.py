@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from desktop_app.api import NotFoundError, ValidationError
+from desktop_app.api.errors import NotFoundError, ValidationError
 from desktop_app.cache.records import EditKind, EditState, PendingEdit
 from desktop_app.domain import EndUser
 from desktop_app.sync.merge import MergePlan, plan_push
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
-    from desktop_app.api import WootricClient
+    from desktop_app.api.client import WootricClient
     from desktop_app.cache.store import Cache
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from desktop_app.api import NotFoundError
+from desktop_app.api.errors import NotFoundError
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
-    from desktop_app.api import WootricClient
+    from desktop_app.api.client import WootricClient
     from desktop_app.cache.store import Cache
 
 LAST_RECONCILE_KEY = "reconcile.completed_at"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from desktop_app.api import AuthError, NetworkError, WootricError
+from desktop_app.api.errors import AuthError, NetworkError, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import SyncOutcome
 from desktop_app.cancellation import Cancelled
@@ -24,7 +24,8 @@ from desktop_app.sync.run_lock import RunLock
 from desktop_app.sync.status import SyncPhase, SyncState, SyncStatus
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
-    from desktop_app.api import RateLimitWait, WootricClient
+    from desktop_app.api.client import WootricClient
+    from desktop_app.api.throttle import RateLimitWait
     from desktop_app.cache.records import SyncRecords
     from desktop_app.cache.store import Cache
 

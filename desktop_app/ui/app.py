@@ -27,7 +27,8 @@ from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_c
 from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
-    from desktop_app.api import Credentials, WootricClient
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
     from desktop_app.domain import SurveyResponse
     from desktop_app.emulator import Emulator
     from desktop_app.sync import SyncService
@@ -80,7 +81,7 @@ def _app_icon() -> QIcon | None:
 
 def default_client_factory(credentials: Credentials) -> WootricClient:
     """Sign-in checks: fail fast (two attempts), unlike the patient sync client."""
-    from desktop_app.api import WootricClient
+    from desktop_app.api.client import WootricClient
 
     return WootricClient(credentials, max_attempts=2, timeout=15.0)
 
@@ -150,7 +151,8 @@ class DeskSession:
             self.set_account(account)
 
     def _client(self) -> WootricClient:
-        from desktop_app.api import AuthError, WootricClient
+        from desktop_app.api.client import WootricClient
+        from desktop_app.api.errors import AuthError
 
         if self.account is None:
             raise AuthError("not signed in: the account's secret is not available")
@@ -230,9 +232,7 @@ class DeskSession:
             self.sync.stop(SYNC_STOP_S, send_held=send_held)
         if not self.cache.is_open:
             self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
-        detach = getattr(self.window.statusBar(), "detach", None)
-        if callable(detach):
-            detach()
+        self.window.sync_bar.detach()
         if self.window.detail.unsaved_fields():  # a quit nobody can answer (a signal, signing out)
             log.info("typing in the detail panel was not saved: %s", ", ".join(self.window.detail.unsaved_fields()))
         self.window.ask_before_closing = False
@@ -275,7 +275,7 @@ class DeskApp(QObject):
         *,
         demo: bool = False,
         demo_settings: DemoSettings = DemoSettings(),
-        client_factory: Callable[[Credentials], Any] = default_client_factory,
+        client_factory: Callable[[Credentials], WootricClient] = default_client_factory,
         sync_interval: float = 60.0,
     ) -> None:
         super().__init__(app)

@@ -13,82 +13,103 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QSettings
 
 from desktop_app.domain import DisabledBy
-from desktop_app.property_types import PropertyType, property_type
+from desktop_app.fields import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    MARKERS,
+    PROPERTY_PREFIX,
+    SURVEYS,
+    EndUserField,
+    PropertyType,
+    property_key,
+    property_type,
+)
 from desktop_app.timestamps import iso_utc
-
-PROPERTY_PREFIX = "prop:"
-MARKERS = "markers"  # the narrow column with pending/conflict/deleted markers
 
 
 class ColumnKind(enum.Enum):
-    MARKERS = "markers"
-    TEXT = "text"
-    NUMBER = "number"
-    DATE = "date"
-    SURVEYS = "surveys"
+    """What a table column draws from: one seed field, several at once, or one property."""
+
+    MARKERS = "markers"  # pending edits, conflict, deleted here: icons (`fields.MARKERS`)
+    SURVEYS = "surveys"  # surveys on/off and who turned them off, in words (`fields.SURVEYS`)
+    FIELD = "field"  # one seed field: `field` says its title and kind
     PROPERTY = "property"
 
 
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
-    """One column: `key` is a seed field name, `markers`, or `prop:<property key>`."""
+    """One column: `key` is a seed field's key, `markers`, `surveys` or `prop:<property key>`."""
 
     key: str
     kind: ColumnKind
     default_width: int = 140
+    field: EndUserField | None = None
 
     @property
     def sort_column(self) -> str | None:
         """The SortSpec column this column sorts by in SQL (None: not sortable)."""
         if self.kind is ColumnKind.MARKERS:
-            return None
+            return None  # three facts in icons: no one order reads right
         if self.kind is ColumnKind.SURVEYS:
-            return "surveys_disabled"
+            return next((f.key for f in _shown_in(self.key) if f.sorts), None)
         return self.key
 
     @property
     def property_key(self) -> str | None:
-        return self.key[len(PROPERTY_PREFIX):] if self.key.startswith(PROPERTY_PREFIX) else None
+        return property_key(self.key)
+
+    @property
+    def export_ids(self) -> tuple[str, ...]:
+        """The export columns holding what this column shows (the markers are left out)."""
+        if self.kind is ColumnKind.MARKERS:
+            return ()
+        if self.kind is ColumnKind.SURVEYS:
+            return tuple(f.key for f in _shown_in(self.key) if f.exports)
+        return (self.key,)
 
     def title(self) -> str:
-        key = self.property_key
-        if key is not None:
-            return key
-        return _TITLES.get(self.key, (lambda: self.key))()
+        if self.field is not None:
+            return _t(self.field.title)
+        if self.kind is ColumnKind.SURVEYS:
+            return _t("Surveys")
+        if self.kind is ColumnKind.PROPERTY:
+            return self.key[len(PROPERTY_PREFIX):]
+        return ""
 
 
 def _t(text: str) -> str:
     return QCoreApplication.translate("Columns", text)
 
 
-_TITLES = {
-    MARKERS: lambda: "",
-    "email": lambda: _t("Email"),
-    "surveys": lambda: _t("Surveys"),
-    "external_id": lambda: _t("External ID"),
-    "id": lambda: _t("ID"),
-    "phone_number": lambda: _t("Phone"),
-    "created_at": lambda: _t("Created"),
-    "updated_at": lambda: _t("Updated"),
-    "last_surveyed": lambda: _t("Last surveyed"),
-    "external_created_at": lambda: _t("External created"),
-}
+def _shown_in(table_column: str) -> tuple[EndUserField, ...]:
+    return tuple(f for f in FIELDS if f.table == table_column)
 
-BUILTIN_COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec(MARKERS, ColumnKind.MARKERS, 44),
-    ColumnSpec("email", ColumnKind.TEXT, 260),
-    ColumnSpec("surveys", ColumnKind.SURVEYS, 150),
-    ColumnSpec("external_id", ColumnKind.TEXT, 130),
-    ColumnSpec("id", ColumnKind.NUMBER, 90),
-    ColumnSpec("phone_number", ColumnKind.TEXT, 130),
-    ColumnSpec("created_at", ColumnKind.DATE, 110),
-    ColumnSpec("updated_at", ColumnKind.DATE, 110),
-    ColumnSpec("last_surveyed", ColumnKind.DATE, 110),
-    ColumnSpec("external_created_at", ColumnKind.DATE, 120),
+
+# The table's own presentation: where each column sits (in the chooser too) and how wide it
+# starts. What the columns are comes from `fields.FIELDS`; a field missing here goes last.
+_PLACES: dict[str, int] = {
+    MARKERS: 44, "email": 260, SURVEYS: 150, "external_id": 130, "id": 90, "phone_number": 130,
+    "created_at": 110, "updated_at": 110, "last_surveyed": 110, "external_created_at": 120,
+}
+_ORDER = {key: place for place, key in enumerate(_PLACES)}
+_COMPOSED = {MARKERS: ColumnKind.MARKERS, SURVEYS: ColumnKind.SURVEYS}
+
+
+def _builtin(key: str) -> ColumnSpec:
+    width = _PLACES.get(key, PROPERTY_WIDTH)
+    if key in _COMPOSED:
+        return ColumnSpec(key, _COMPOSED[key], width)
+    return ColumnSpec(key, ColumnKind.FIELD, width, FIELDS_BY_KEY[key])
+
+
+PROPERTY_WIDTH = 120
+BUILTIN_COLUMNS: tuple[ColumnSpec, ...] = tuple(
+    _builtin(key)
+    for key in sorted(dict.fromkeys(f.table for f in FIELDS if f.table), key=lambda k: _ORDER.get(k, len(_ORDER)))
 )
 _BUILTIN_BY_KEY = {c.key: c for c in BUILTIN_COLUMNS}
 DEFAULT_VISIBLE: tuple[str, ...] = (
-    MARKERS, "email", "surveys", "external_id", "last_surveyed", "created_at",
+    MARKERS, "email", SURVEYS, "external_id", "last_surveyed", "created_at",
 )
 
 
@@ -97,12 +118,12 @@ def column_for(key: str) -> ColumnSpec | None:
     if key in _BUILTIN_BY_KEY:
         return _BUILTIN_BY_KEY[key]
     if key.startswith(PROPERTY_PREFIX) and len(key) > len(PROPERTY_PREFIX):
-        return ColumnSpec(key, ColumnKind.PROPERTY, 120)
+        return ColumnSpec(key, ColumnKind.PROPERTY, PROPERTY_WIDTH)
     return None
 
 
-def property_column(property_key: str) -> ColumnSpec:
-    return ColumnSpec(PROPERTY_PREFIX + property_key, ColumnKind.PROPERTY, 120)
+def property_column(key: str) -> ColumnSpec:
+    return ColumnSpec(PROPERTY_PREFIX + key, ColumnKind.PROPERTY, PROPERTY_WIDTH)
 
 
 # --- rendering values -----------------------------------------------------------------------

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.cache.records import ConflictChoice, ConflictRecord, PendingEdit
+from desktop_app.fields import FIELDS_BY_KEY
 from desktop_app.logs import describe_exception
 from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.tasks import WRITE_QUEUE
@@ -53,8 +54,7 @@ log = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
 _FIELD_NAMES = {
-    "email": "Email",
-    "external_id": "External ID",
+    **{key: FIELDS_BY_KEY[key].title for key in ("email", "external_id")},
     "surveys": "Surveys",
     "delete": "Deletion",
 }
@@ -108,7 +108,7 @@ class _RecordTable(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Any] = []
+        self._rows: list[ConflictRecord | PendingEdit] = []
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -138,12 +138,12 @@ class _RecordTable(QAbstractTableModel):
         self._rows = list(records)
         self.endResetModel()
 
-    def record(self, row: int) -> Any:
+    def record(self, row: int) -> ConflictRecord | PendingEdit | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, record_id: object) -> int:
         for row, record in enumerate(self._rows):
-            if getattr(record, "id", None) == record_id:
+            if record.id == record_id:
                 return row
         return -1
 
@@ -413,7 +413,7 @@ class ConflictsView(QWidget):
 
     def _show_selected(self) -> None:
         conflict = self.current_conflict()
-        self._selected_id = getattr(conflict, "id", None)
+        self._selected_id = None if conflict is None else conflict.id
         if conflict is None:
             self.conflict_title.setText(self.tr("No conflicts") if not self.conflicts.rowCount()
                                         else self.tr("Select a conflict"))
@@ -467,7 +467,7 @@ class ConflictsView(QWidget):
         # The next conflict in the list gets the focus once this one is gone.
         row = self.conflict_table.currentIndex().row()
         following = self.conflicts.record(row + 1) or self.conflicts.record(row - 1)
-        self._selected_id = getattr(following, "id", None)
+        self._selected_id = None if following is None else following.id
         cache, conflict_id = self._cache, conflict.id
         label = field_label(conflict.field, conflict.key)
         done = {ConflictChoice.MINE: self.tr("Kept your value for {f}."),
@@ -485,7 +485,7 @@ class ConflictsView(QWidget):
     @Slot()
     def _dismiss_selected(self) -> None:
         rows = sorted(i.row() for i in self.rejected_table.selectionModel().selectedRows())
-        ids = [self.rejected.record(r).id for r in rows if self.rejected.record(r) is not None]
+        ids = [record.id for record in map(self.rejected.record, rows) if record is not None]
         if not ids or self._busy:
             return
         self._busy = True

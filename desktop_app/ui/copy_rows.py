@@ -14,22 +14,17 @@ from typing import TYPE_CHECKING
 
 from desktop_app.export.columns import ExportOptions
 from desktop_app.export.csv_export import export_csv
-from desktop_app.ui.columns import MARKERS, ColumnSpec
+from desktop_app.ui.columns import ColumnSpec
 
 if TYPE_CHECKING:
     from desktop_app.cache.query import EndUserQuery, SortSpec
-
-# The table's "Surveys" column shows two stored facts: on/off and who turned them off.
-_EXPORT_IDS = {"surveys": ("surveys_disabled", "disabled_by")}
 
 
 def export_columns(table_columns: Sequence[ColumnSpec]) -> list[str]:
     """The export column ids for the table's visible columns, in their order (markers left out)."""
     ids: list[str] = []
     for spec in table_columns:
-        if spec.key == MARKERS:
-            continue
-        for column_id in _EXPORT_IDS.get(spec.key, (spec.key,)):
+        for column_id in spec.export_ids:
             if column_id not in ids:
                 ids.append(column_id)
     return ids or ["email"]

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.cache.changes import CacheChanges
-from desktop_app.cache.records import EditKind, EditRejected
+from desktop_app.cache.records import CachedEndUser, EditKind, EditRejected, EditState
 from desktop_app.cache.validation import check_email, check_external_id
 from desktop_app.domain import DisabledBy
+from desktop_app.fields import FIELDS, FieldKind
 from desktop_app.ui import theme
 from desktop_app.ui.accessible import ValueLabel, marker_name, point_buddies_at_fields
 from desktop_app.ui.columns import format_datetime
@@ -70,14 +71,9 @@ def edit_label(kind: EditKind, key: str | None = None, value: object = None) -> 
     return tr("Delete")
 
 
-def _edit_kind(edit: Any) -> str:
-    kind = getattr(edit, "kind", "")
-    return str(getattr(kind, "value", kind)).lower()
-
-
-def _edit_state(edit: Any) -> str:
-    state = getattr(edit, "state", "")
-    return str(getattr(state, "value", state)).lower()
+# The fields shown as plain text, in the catalogue's order: the ones with a table column of
+# their own, less email and external id, which the panel edits.
+_READ_ONLY = tuple(f for f in FIELDS if f.table == f.key and f.key not in ("email", "external_id"))
 
 
 class DetailPanel(QWidget):
@@ -153,14 +149,8 @@ class DetailPanel(QWidget):
         form.addRow(self.tr("E&xternal ID:"), self._field_row(self.external_id_edit, self.external_id_save))
         form.addRow("", self.external_id_error)
         self.readonly_labels: dict[str, QLabel] = {}
-        for key, title in (
-            ("id", self.tr("ID:")),
-            ("phone_number", self.tr("Phone:")),
-            ("created_at", self.tr("Created:")),
-            ("updated_at", self.tr("Updated:")),
-            ("last_surveyed", self.tr("Last surveyed:")),
-            ("external_created_at", self.tr("External created:")),
-        ):
+        for seed in _READ_ONLY:
+            key, title = seed.key, self.tr(seed.title + ":")
             label = ValueLabel(title.rstrip(":"), fields)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.readonly_labels[key] = label
@@ -299,7 +289,7 @@ class DetailPanel(QWidget):
                 self.keep_current_requested.emit(self._id)  # back to the end user being edited
             return
         if target != self._id:
-            self._show(target)  # type: ignore[arg-type]
+            self._show(target)  # type: ignore[arg-type]  # an int or None once set
 
     def _save_unsaved(self) -> bool:
         """Queue the typed values; False (nothing queued, the problem shown under its field)
@@ -370,7 +360,7 @@ class DetailPanel(QWidget):
             name="load end user",
         )
 
-    def _loaded(self, end_user_id: int | None, cached: Any) -> None:
+    def _loaded(self, end_user_id: int | None, cached: CachedEndUser | None) -> None:
         if end_user_id != self._id:
             return
         if cached is None:
@@ -388,13 +378,12 @@ class DetailPanel(QWidget):
         log.warning("could not load end user %s: %s", self._id, exc)
         self._show_message(self.tr("Could not read this end user from the cache: %1").replace("%1", edit_message(exc)))
 
-    def _render(self, cached: Any) -> None:
+    def _render(self, cached: CachedEndUser) -> None:
         user = cached.end_user
-        pending = tuple(getattr(cached, "pending", ()) or ())
-        queued = [e for e in pending if _edit_state(e) not in ("rejected",)]
-        conflicted = [e for e in pending if _edit_state(e) == "conflicted"]
-        has_conflict = bool(getattr(cached, "has_conflict", False)) or bool(conflicted)
-        deleted = bool(getattr(cached, "pending_delete", False))
+        queued = [e for e in cached.pending if e.state is not EditState.REJECTED]
+        conflicted = [e for e in cached.pending if e.state is EditState.CONFLICTED]
+        has_conflict = cached.has_conflict or bool(conflicted)
+        deleted = cached.pending_delete
         self.title.setText(user.email)
 
         notes: list[str] = []
@@ -415,10 +404,10 @@ class DetailPanel(QWidget):
 
         self._set_field(self.email_edit, self.email_save, self.email_error, user.email)
         self._set_field(self.external_id_edit, self.external_id_save, self.external_id_error, user.external_id or "")
-        self.readonly_labels["id"].setText(str(user.id))
-        self.readonly_labels["phone_number"].setText(user.phone_number or self.tr("—"))
-        for key in ("created_at", "updated_at", "last_surveyed", "external_created_at"):
-            self.readonly_labels[key].setText(format_datetime(getattr(user, key)) or self.tr("—"))
+        for seed in _READ_ONLY:
+            value = getattr(user, seed.key)
+            text = format_datetime(value) if seed.kind is FieldKind.DATE else "" if value is None else str(value)
+            self.readonly_labels[seed.key].setText(text or self.tr("—"))
 
         disabled_by = user.disabled_by
         self.surveys_icon.setPixmap(theme.surveys_icon(disabled_by is DisabledBy.NOBODY).pixmap(16, 16))
@@ -440,7 +429,7 @@ class DetailPanel(QWidget):
             self.surveys_button.setEnabled(not deleted)
             self.surveys_button.setToolTip("")
 
-        property_keys = {e.key for e in queued if _edit_kind(e) in ("set_property", "unset_property") and e.key}
+        property_keys = {e.key for e in queued if e.kind in (EditKind.SET_PROPERTY, EditKind.UNSET_PROPERTY) and e.key}
         conflict_keys = {e.key for e in conflicted if e.key}
         self.properties.set_properties(
             dict(user.properties), frozenset(property_keys), frozenset(conflict_keys), read_only=deleted
@@ -458,7 +447,7 @@ class DetailPanel(QWidget):
         self.responses.set_responses([])
         fetch = self._services.responses
         sync = self._services.sync
-        state = str(getattr(getattr(sync, "status", None), "state", "")) if sync is not None else ""
+        state = str(sync.status.state) if sync is not None else ""
         if fetch is None or end_user_id is None or state in _OFFLINE_STATES:
             self.responses_status.setText(self.tr("Not available offline."))
             return

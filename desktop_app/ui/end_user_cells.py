@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from desktop_app.fields import FieldKind
 from desktop_app.ui import theme
 from desktop_app.ui.columns import ColumnKind, ColumnSpec, format_date, format_datetime, format_property, surveys_text
 
@@ -56,7 +57,8 @@ def cell_roles(row: Any, spec: ColumnSpec) -> dict[int, Any]:
     roles = {}
     if getattr(row, "pending_delete", False):
         roles[_FONT] = theme.emphasis_font(QGuiApplication.font(), strike=True)
-    if kind is ColumnKind.NUMBER:
+    field_kind = spec.field.kind if spec.field is not None else None
+    if field_kind is FieldKind.INTEGER:
         roles[_ALIGNMENT] = _RIGHT
     if kind is ColumnKind.SURVEYS:
         disabled = bool(getattr(row, "surveys_disabled", False))
@@ -69,7 +71,7 @@ def cell_roles(row: Any, spec: ColumnSpec) -> dict[int, Any]:
         text = format_property(key, props.get(key)) if key in props else ""
     else:
         value = getattr(row, spec.key, None)
-        if kind is ColumnKind.DATE:
+        if field_kind is FieldKind.DATE:
             text = format_date(value)
             roles[_TOOLTIP] = format_datetime(value) or None
         else:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.cache.filters import FIELD_NAMES, FilterError, describe_syntax, parse_filter
 from desktop_app.ui.accessible import ValueLabel, name_clear_button
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 
@@ -51,35 +52,13 @@ class FilterCheck:
 def check_filter(text: str) -> FilterCheck:
     """Parse without querying (cheap, pure): the bar reports errors before anything runs."""
     try:
-        from desktop_app.cache.filters import FilterError, parse_filter
-    except ImportError:  # no parser in this build: the query reports problems instead
-        return FilterCheck(True)
-
-    try:
         parse_filter(text)
     except FilterError as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        position = getattr(exc, "position", 0) or 0
-        return FilterCheck(False, str(message), int(position))
+        return FilterCheck(False, exc.message, exc.position)
     return FilterCheck(True)
 
 
-def syntax_help() -> str:
-    try:
-        from desktop_app.cache.filters import describe_syntax
-
-        return describe_syntax()
-    except ImportError:
-        return QCoreApplication.translate("FilterBar", "Type words to search email and external id.")
-
-
-def field_names() -> list[str]:
-    try:
-        from desktop_app.cache.filters import FIELD_NAMES
-
-        return sorted(str(f) for f in FIELD_NAMES)
-    except ImportError:
-        return ["email", "external_id", "id", "created", "updated", "last_surveyed", "phone"]
+_FIELD_NAMES = sorted(FIELD_NAMES)  # completion offers them alphabetically
 
 
 def current_token(text: str, cursor: int) -> tuple[int, str]:
@@ -112,7 +91,7 @@ class FilterBar(QWidget):
         self.edit.setAccessibleDescription(self.tr("Filter end users with the filter language; F1 shows the syntax"))
         self.edit.setClearButtonEnabled(True)
         name_clear_button(self.edit, self.tr("Clear the filter"))
-        self.edit.setToolTip(syntax_help())
+        self.edit.setToolTip(describe_syntax())
 
         self.count_label = ValueLabel(self.tr("Matching end users"), self)
         self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -266,7 +245,7 @@ class FilterBar(QWidget):
         popup = QFrame(self, Qt.WindowType.Popup)
         popup.setFrameShape(QFrame.Shape.StyledPanel)
         label = QLabel(popup)
-        label.setText(syntax_help())
+        label.setText(describe_syntax())
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setAccessibleName(self.tr("Filter syntax"))
@@ -344,7 +323,7 @@ class FilterBar(QWidget):
         if sep:
             bare = key[5:] if key.lower().startswith("prop.") else key
             if bare.lower() == "has":
-                return [f"{key}:{k}" for k in [*field_names(), *self._property_keys]]
+                return [f"{key}:{k}" for k in [*_FIELD_NAMES, *self._property_keys]]
             if bare in self._property_keys:
                 if value.startswith(("<", ">", "=")) or ".." in value:
                     return []  # a comparison or a range: common values would not help
@@ -355,7 +334,7 @@ class FilterBar(QWidget):
                 return [f"{key}:{quote_value(v)}" for v in self._values[bare]]
             return [t for t in _FIXED_TERMS if t.startswith(key.lower() + ":")]
         words = list(_FIXED_TERMS)
-        words += [f"{name}:" for name in field_names()]
+        words += [f"{name}:" for name in _FIELD_NAMES]
         words += [f"{k}:" for k in self._property_keys]
         words += ["OR", "NOT"]
         return sorted(set(words), key=str.lower)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSplitter,
-    QStatusBar,
     QVBoxLayout,
     QWidget,
 )
@@ -31,16 +30,19 @@ from desktop_app.ui.bulk_actions import BulkActionRunner, BulkKind, BulkRequest,
 from desktop_app.ui.bulk_menus import matching_filter, matching_refusal, update_matching_menu
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
-from desktop_app.ui.end_user_table import KEEP_SELECTION_LIMIT, EndUserTable
+from desktop_app.ui.end_user_table import EndUserTable
 from desktop_app.ui.facet_selection import fixed_counts, property_counts, toggle_value
 from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
+from desktop_app.ui.log_viewer import LogViewer
+from desktop_app.ui.conflicts import ConflictsView
 from desktop_app.ui.current_row import CurrentRowDelegate
 from desktop_app.ui.empty_result import EmptyResultNotice
 from desktop_app.ui.export_launch import EXPORT_SHORTCUT, ExportLauncher
 from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
 from desktop_app.ui.sync_settings import MAX_UNDO_GRACE_S, set_undo_grace
+from desktop_app.ui.sync_status import SyncStatusBar
 from desktop_app.ui.tasks import WRITE_QUEUE
 from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_title_fitter
 
@@ -73,15 +75,6 @@ def step_label(step: BatchSummary) -> str:
     if request is not None and (step.bulk or step.end_users != 1 or step.kind is EditKind.DELETE):
         return action_label(request, step.end_users)
     return edit_label(step.kind, step.key, step.value)
-
-
-def _optional(module: str, name: str) -> Any | None:
-    """A widget class of the other UI helper, or None while its module does not exist yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        log.debug("%s.%s not available", module, name, exc_info=True)
-        return None
 
 
 class MainWindow(QMainWindow):
@@ -165,7 +158,7 @@ class MainWindow(QMainWindow):
         self.detail.conflicts_requested.connect(self.open_conflicts)
         self.detail.keep_current_requested.connect(lambda end_user_id: self.table.select_ids([end_user_id]))
         self.bulk.started.connect(self._show_activity)
-        self.bulk.finished.connect(self._bulk_finished)
+        self.bulk.finished.connect(self._edit_done)
         self.bulk.failed.connect(self._bulk_failed)
         self.bulk.cancelled.connect(lambda: self._show_activity(""))
         services.tasks.unhandled_failure.connect(self._task_failed)
@@ -187,35 +180,14 @@ class MainWindow(QMainWindow):
     # --- building ---------------------------------------------------------------------------------
 
     def _install_status_bar(self) -> None:
-        bar_class = _optional("desktop_app.ui.sync_status", "SyncStatusBar")
-        bar: QStatusBar
-        if bar_class is not None:
-            try:
-                bar = bar_class(self.services, self)
-            except Exception:  # the other helper's widget failing must not stop the window
-                log.exception("SyncStatusBar could not be created")
-                bar = QStatusBar(self)
-        else:
-            bar = QStatusBar(self)
+        bar = SyncStatusBar(self.services, self)
         self.sync_bar = bar
         self.setStatusBar(bar)
-        for signal_name, slot in (
-            ("sync_now_requested", self.sync_now),
-            ("conflicts_requested", self.open_conflicts),
-            ("sign_in_requested", self.sign_in_requested.emit),
-        ):
-            signal = getattr(bar, signal_name, None)
-            if signal is not None:
-                signal.connect(slot)
-        toggled = getattr(bar, "work_offline_toggled", None)
-        if toggled is not None:
-            toggled.connect(self._work_offline)
-        reachable = getattr(bar, "reachable_again", None)
-        if reachable is not None:
-            reachable.connect(self.detail.retry_responses)
-        shown = getattr(bar, "status_shown", None)
-        if shown is not None:
-            shown.connect(self._sync_status_shown)
+        bar.conflicts_requested.connect(self.open_conflicts)
+        bar.sign_in_requested.connect(self.sign_in_requested.emit)
+        bar.work_offline_toggled.connect(self._work_offline)
+        bar.reachable_again.connect(self.detail.retry_responses)
+        bar.status_shown.connect(self._sync_status_shown)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, *, context: Qt.ShortcutContext | None = None) -> QAction:
         action = QAction(text, self)
@@ -309,7 +281,7 @@ class MainWindow(QMainWindow):
             self._action(menu, text, lambda k=kind, m=matching: self.start_bulk(k, matching=m))
 
     def _update_bulk_menu_titles(self) -> None:
-        selected = self.selected_count()
+        selected = self.table.selected_count()
         self.bulk_selected_menu.setTitle(self.tr("&Selected end users (%1)").replace("%1", f"{selected:,}"))
         self.bulk_selected_menu.setEnabled(selected > 0)
         update_matching_menu(self.bulk_matching_menu, self.filter_bar, self.model.filter_text,
@@ -317,38 +289,20 @@ class MainWindow(QMainWindow):
 
     # --- selection (the table keeps it across refreshes) -----------------------------------------
 
-    def selected_ids(self, limit: int | None = KEEP_SELECTION_LIMIT) -> list[int]:
-        return self.table.selected_ids(limit)
-
-    def selected_count(self) -> int:
-        return self.table.selected_count()
-
-    def current_id(self) -> int | None:
-        return self.table.current_id()
-
-    def select_ids(self, ids: list[int]) -> None:
-        self.table.select_ids(ids)
-
-    def set_column_visible(self, key: str, visible: bool) -> None:
-        self.table.set_column_visible(key, visible)
-
-    def reset_columns(self) -> None:
-        self.table.reset_columns()
-
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid() and self.table.relocating:
             return  # a refresh is under way; the same end user comes back with the full ids
         self.detail.show_end_user(self.model.id_at(current.row()) if current.isValid() else None)
 
     def _selection_changed(self, *_args: Any) -> None:
-        selected = self.selected_count() > 0
+        selected = self.table.selected_count() > 0
         self.delete_action.setEnabled(selected)
         self.copy_action.setEnabled(selected)
         self.copy_csv_action.setEnabled(selected)
 
     def copy_selected(self, *, as_csv: bool = False) -> None:
         """The selected end users to the clipboard: tab-separated with a header, or CSV."""
-        ids = self.selected_ids(limit=None)
+        ids = self.table.selected_ids(limit=None)
         if not ids:
             return
         query, text, sort = self.services.query, self.model.filter_text, self.model.sort_spec
@@ -577,31 +531,24 @@ class MainWindow(QMainWindow):
         if matching_text is not None:
             scope = BulkScope(filter_text=matching_text)
         else:
-            count = self.selected_count()
+            count = self.table.selected_count()
             if count == 0:
                 self._show_activity(self.tr("Select end users first."))
                 return
             if count >= self.model.rowCount():  # everything selected
                 scope = BulkScope(filter_text=self.model.filter_text, selected=True)
             else:
-                scope = BulkScope(ids=tuple(self.selected_ids(limit=None)), selected=True)
+                scope = BulkScope(ids=tuple(self.table.selected_ids(limit=None)), selected=True)
         request = self.bulk.ask_request(kind, self._property_keys)
         if request is not None:
             self.bulk.run(request, scope)
 
-    def run_bulk(self, request: BulkRequest, scope: BulkScope) -> None:
-        """Skip the question dialogs (tests, scripts): preview, confirm, apply."""
-        self.bulk.run(request, scope)
-
     def delete_selected(self) -> None:
-        if self.selected_count() == 0:
+        if self.table.selected_count() == 0:
             return
         self.model.when_complete(
-            lambda: self.bulk.run(BulkRequest(BulkKind.DELETE), BulkScope(ids=tuple(self.selected_ids(limit=None))))
+            lambda: self.bulk.run(BulkRequest(BulkKind.DELETE), BulkScope(ids=tuple(self.table.selected_ids(limit=None))))
         )
-
-    def _bulk_finished(self, label: str) -> None:
-        self._edit_done(label)
 
     def _bulk_failed(self, message: str) -> None:
         self._show_activity("⚠ " + message)
@@ -610,11 +557,7 @@ class MainWindow(QMainWindow):
 
     def sync_now(self) -> None:
         self.sync_now_requested.emit()
-        bar_sync = getattr(self.sync_bar, "sync_now", None)
-        if callable(bar_sync):
-            bar_sync()
-        elif self.services.sync is not None:
-            self.services.sync.sync_now()
+        self.sync_bar.sync_now()
 
     def ask_undo_grace(self) -> None:
         """Sync ▸ Undo time before sending…: how long edits wait, undoable, before they go out."""
@@ -643,22 +586,18 @@ class MainWindow(QMainWindow):
             self.work_offline_action.blockSignals(False)
 
     def open_conflicts(self) -> None:
-        self._open_child("conflicts", "desktop_app.ui.conflicts", "ConflictsView", with_services=True)
+        self._open_child("conflicts", lambda: ConflictsView(self.services))
 
     def open_log(self) -> None:
-        self._open_child("log", "desktop_app.ui.log_viewer", "LogViewer", with_services=False)
+        self._open_child("log", LogViewer)
 
-    def _open_child(self, key: str, module: str, name: str, *, with_services: bool) -> None:
+    def _open_child(self, key: str, make: Callable[[], QWidget]) -> None:
         window = self._child_windows.get(key)
         if window is None:
-            widget_class = _optional(module, name)
-            if widget_class is None:
-                QMessageBox.information(self, self.windowTitle(), self.tr("This view is not available in this build."))
-                return
             try:
-                window = widget_class(self.services) if with_services else widget_class()
+                window = make()
             except Exception as exc:
-                log.exception("%s could not be opened", name)
+                log.exception("The %s window could not be opened", key)
                 QMessageBox.warning(self, self.windowTitle(), edit_message(exc))
                 return
             window.setParent(self, Qt.WindowType.Window)
@@ -676,7 +615,7 @@ class MainWindow(QMainWindow):
     def table_menu(self) -> QMenu:
         """The table's context menu, as it is now (built afresh each time it opens)."""
         menu = QMenu(self)
-        count = self.selected_count()
+        count = self.table.selected_count()
         if count:
             section = menu.addMenu(self.tr("Selected end users (%1)").replace("%1", f"{count:,}"))
             self._fill_bulk_menu(section, False)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Signal
 
 if TYPE_CHECKING:  # the core is imported for types only: the UI must start without a sync stack
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     from desktop_app.cache.changes import CacheChanges
     from desktop_app.cache.opening import CacheOpening
     from desktop_app.cache.query import EndUserQuery

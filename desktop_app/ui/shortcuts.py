@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 
@@ -44,9 +44,9 @@ class FilterToResults(QObject):
         edit.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and not self._popup.isVisible():
-            key = event.key()  # type: ignore[attr-defined]
-            modifiers = event.modifiers()  # type: ignore[attr-defined]
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and not self._popup.isVisible():
+            key = event.key()
+            modifiers = event.modifiers()
             if key == Qt.Key.Key_Down and modifiers == Qt.KeyboardModifier.NoModifier:
                 return focus_first_row(self._view)
         return False

@@ -35,13 +35,14 @@ from desktop_app.logs import describe_exception, register_secrets
 from desktop_app.ui.accessible import ValueLabel
 
 if TYPE_CHECKING:
-    from desktop_app.api import Credentials
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
     from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 log = logging.getLogger(__name__)
 
 # Builds a client for credentials; the dialog only calls authenticate() and close() on it.
-ClientFactory = Callable[["Credentials"], Any]
+ClientFactory = Callable[["Credentials"], "WootricClient"]
 
 CUSTOM = "custom"
 DEMO = "demo"
@@ -66,9 +67,7 @@ def _verify(credentials: Credentials, client_factory: ClientFactory) -> None:
     try:
         client.authenticate()
     finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
+        client.close()
 
 
 class SignInDialog(QDialog):
@@ -263,7 +262,7 @@ class SignInDialog(QDialog):
         choice = self.region.currentData()
         demo = choice == DEMO
         password = self.use_password.isChecked()
-        self._set_row_visible(self.base_url, choice == CUSTOM)
+        self.form.setRowVisible(self.base_url, choice == CUSTOM)
         method_row = self.use_client.parentWidget()  # the row holding the two method buttons
         assert method_row is not None
         for widget, shown in (
@@ -274,12 +273,9 @@ class SignInDialog(QDialog):
             (self.password, not demo and password),
             (self.account_token, not demo and password),
         ):
-            self._set_row_visible(widget, shown)
+            self.form.setRowVisible(widget, shown)
         self.sign_in_button.setText(self.tr("Open the demo") if demo else self.tr("Sign in"))
         self.adjustSize()
-
-    def _set_row_visible(self, field: QWidget, visible: bool) -> None:
-        self.form.setRowVisible(field, visible)
 
     # --- signing in ------------------------------------------------------------------------
 

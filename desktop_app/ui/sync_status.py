@@ -334,5 +334,4 @@ class SyncStatusBar(QStatusBar):
             self.progress.setUpdatesEnabled(True)
 
     def _now(self) -> float:
-        clock = getattr(self._sync, "clock", None)
-        return clock.now() if clock is not None else time.time()
+        return self._sync.clock.now() if self._sync is not None else time.time()

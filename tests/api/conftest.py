@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import Credentials, WootricClient
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
 from desktop_app.api.errors import NotFoundError, ValidationError
 from desktop_app.domain import EndUser
 

@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from desktop_app.api import AuthError, Credentials, WootricClient
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
+from desktop_app.api.errors import AuthError
 from desktop_app.clock import ScaledClock
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import UNSET, NotFoundError
+from desktop_app.api.errors import NotFoundError
+from desktop_app.api.wire import UNSET
 from desktop_app.domain import DisabledBy
 
 
@@ -21,7 +22,7 @@ def test_create_read_find_update_delete(make_emulator: Any, client_for: Any) -> 
     assert created.email == "ana.núñez+nps@acme.example"
     assert created.external_id == "CRM-0000042" and created.external_created_at == 1_600_000_000
     assert created.properties["plan"] == "Pro"
-    assert list(created.properties["features_array"]) == ["sso", "api"]  # type: ignore[arg-type]
+    assert list(created.properties["features_array"]) == ["sso", "api"]
     assert created.updated_at >= created.created_at > 1_600_000_000
 
     assert client.get_end_user(created.id) == created

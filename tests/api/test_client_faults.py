@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import (
+from desktop_app.api.client import WootricClient
+from desktop_app.api.errors import (
     AuthError,
     NetworkError,
     NotFoundError,
     ProtocolError,
     ServerError,
     ValidationError,
-    WootricClient,
     WootricError,
 )
 from desktop_app.clock import ScaledClock

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import RateLimitedError, RateLimitWait, WaitInterrupted, WaitReason
+from desktop_app.api.errors import RateLimitedError, WaitInterrupted
+from desktop_app.api.throttle import RateLimitWait, WaitReason
 from desktop_app.api.transport import MAX_RATE_LIMIT_WAITS
 from desktop_app.clock import ScaledClock
 

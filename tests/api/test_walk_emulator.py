@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import RateLimitWait, UpdatedWalk, WaitReason, WalkPage, WootricClient
+from desktop_app.api.client import WootricClient
+from desktop_app.api.throttle import RateLimitWait, WaitReason
+from desktop_app.api.walk import UpdatedWalk, WalkPage
 from desktop_app.clock import ScaledClock
 
 NOW = 1_760_000_000

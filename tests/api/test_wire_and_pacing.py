@@ -10,14 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.api import (
-    REGIONS,
-    ConfigurationError,
-    Credentials,
-    ProtocolError,
-    WootricClient,
-    check_base_url,
-)
+from desktop_app.api.account import REGIONS, Credentials, check_base_url
+from desktop_app.api.client import WootricClient
+from desktop_app.api.errors import ConfigurationError, ProtocolError
 from desktop_app.api.throttle import Backoff, RateLimitGate, WaitReason, parse_retry_after
 from desktop_app.api.wire import end_user_from_wire, error_details, settings_from_wire
 from desktop_app.domain import DisabledBy

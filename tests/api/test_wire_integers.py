@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api import ProtocolError
+from desktop_app.api.errors import ProtocolError
 from desktop_app.api.wire import end_user_from_wire, response_from_wire
 from desktop_app.timestamps import EARLIEST_UNIX, LATEST_UNIX, iso_utc
 

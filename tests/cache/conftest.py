@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache, EditKind
+from desktop_app.cache.records import EditKind
+from desktop_app.cache.store import Cache
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, SERVER_COLUMNS, lay_edits, load_json
 from desktop_app.domain import EndUser, SurveySettings
 
@@ -34,7 +35,7 @@ def end_user(id: int, **fields: object) -> EndUser:
         "properties": {"plan": "free", "seats": id},
     }
     values.update(fields)
-    return EndUser(id=id, **values)  # type: ignore[arg-type]
+    return EndUser(id=id, **values)
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def check_invariants(cache: Cache) -> None:
         got = list(row[:len(SERVER_COLUMNS)])
         want = list(expected)
         for index in (10, 11):  # JSON columns: compare meaning, not spelling
-            got[index], want[index] = load_json(got[index]), load_json(want[index])  # type: ignore[arg-type]
+            got[index], want[index] = load_json(got[index]), load_json(want[index])
         got[8], want[8] = bool(got[8]), bool(want[8])
         assert got == want, f"effective row of {user_id}"
 

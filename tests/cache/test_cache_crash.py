@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ BULK = 200
 # point and then looks for every printed edit in the outbox.
 EDITOR = textwrap.dedent(f"""
     import os, sys
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     path = sys.argv[1]
     for line in sys.stdin:
         trial = int(line)

@@ -14,7 +14,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_app.cache import Cache, EditKind, EditRejected, EditState
+from desktop_app.cache.records import EditKind, EditRejected, EditState
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser, SurveySettings
 
 USERS = 8

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache, CacheBusy, CacheError, account_db_path, default_data_dir
+from desktop_app.cache.paths import account_db_path, default_data_dir
+from desktop_app.cache.records import CacheBusy, CacheError
+from desktop_app.cache.store import Cache
 from desktop_app.cache import database
 from desktop_app.cache.database import Migration
 from desktop_app.domain import EndUser
@@ -84,8 +86,8 @@ def test_reopening_keeps_data_and_makes_no_backup(cache_path: Path,
 
 
 def _add_segment(connection: object) -> None:
-    connection.exec_driver_sql("ALTER TABLE end_user ADD COLUMN nps_segment TEXT")  # type: ignore[attr-defined]
-    connection.exec_driver_sql("UPDATE end_user SET nps_segment = 'promoter'")  # type: ignore[attr-defined]
+    connection.exec_driver_sql("ALTER TABLE end_user ADD COLUMN nps_segment TEXT")
+    connection.exec_driver_sql("UPDATE end_user SET nps_segment = 'promoter'")
 
 
 def test_an_upgrade_copies_the_file_first_then_migrates(
@@ -165,7 +167,7 @@ def test_a_v1_cache_gains_the_sent_mark_and_keeps_its_outbox(cache_path: Path) -
     with Cache.open(cache_path) as cache:
         [edit] = cache.pending_for(7)
         assert (edit.key, edit.value, edit.sent_at) == ("plan", "Pro", None)
-        assert cache.get(7).end_user.properties == {"plan": "Pro"}  # type: ignore[union-attr]
+        assert cache.get(7).end_user.properties == {"plan": "Pro"}
     assert user_version(cache_path) == database.SCHEMA_VERSION
     assert "sent_at" in columns(cache_path, "pending_edit")
     [backup] = cache_path.parent.glob("*.bak")
@@ -181,7 +183,7 @@ def test_an_old_cache_gains_the_bulk_mark_and_names_its_undo_step(cache_path: Pa
         assert (state.undo.key, state.undo.value, state.undo.end_users, state.undo.bulk) == (
             "plan", "Pro", 1, False)
         cache.set_property([7], "plan", "Team", bulk=True)
-        assert cache.undo_state().undo.bulk  # type: ignore[union-attr]
+        assert cache.undo_state().undo.bulk
     assert user_version(cache_path) == database.SCHEMA_VERSION == 4
     assert "bulk" in columns(cache_path, "edit_batch")
 
@@ -210,7 +212,7 @@ def test_files_that_are_not_a_cache_are_refused_clearly(tmp_path: Path) -> None:
 
 RUN_AND_HANG = textwrap.dedent("""
     import sys, time
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     cache = Cache.open(sys.argv[1])
     print(cache.start_sync_run("sync"), flush=True)
     time.sleep(60)
@@ -225,11 +227,11 @@ def test_runs_left_running_by_a_killed_process_become_interrupted(cache_path: Pa
                              stdout=subprocess.PIPE, text=True, cwd=REPO,
                              env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
-        theirs = int(child.stdout.readline())  # type: ignore[union-attr]
+        theirs = int(child.stdout.readline())
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
-        child.stdout.close()  # type: ignore[union-attr]
+        child.stdout.close()
     with Cache.open(cache_path) as cache:
         runs = {run.id: run for run in cache.last_sync_runs(5)}
         assert runs[theirs].outcome == "interrupted"
@@ -245,13 +247,13 @@ def test_sync_runs_are_recorded_newest_first(cache: Cache, clock: object) -> Non
     cache.finish_sync_run(first, "offline", "The service cannot be reached.", {})
     assert cache.last_successful_sync() is None
     second = cache.start_sync_run("sync")
-    clock.value += 30  # type: ignore[attr-defined]
+    clock.value += 30
     cache.finish_sync_run(second, "completed", "", {"pulled": 10, "pushed": 2})
     runs = cache.last_sync_runs(5)
     assert [r.id for r in runs] == [second, first]
     assert runs[1].outcome == "offline" and runs[1].reason == "The service cannot be reached."
     assert runs[0].counts == {"pulled": 10, "pushed": 2}
-    assert cache.last_successful_sync() == runs[0].finished_at == clock.value  # type: ignore[attr-defined]
+    assert cache.last_successful_sync() == runs[0].finished_at == clock.value
 
 
 def test_readers_on_other_threads_run_while_a_pull_writes(

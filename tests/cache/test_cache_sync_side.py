@@ -7,16 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from desktop_app.cache import (
-    AuditOutcome,
-    Cache,
-    CacheChanges,
-    EditKind,
-    EditRejected,
-    EditState,
-    Initiator,
-)
-from desktop_app.cache.records import ConflictChoice
+from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.records import AuditOutcome, ConflictChoice, EditKind, EditRejected, EditState
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser, SurveySettings
 
 Check = Callable[[Cache], None]
@@ -33,7 +26,7 @@ def test_ingest_upserts_rows_and_moves_the_cursor(cache: Cache, make_user: MakeU
     again = cache.ingest_pulled([make_user(2, email="renamed@example.com", updated_at=2_000_000_000)],
                                 "updated", 11)
     assert again.rows_added_or_removed is False  # only an update
-    assert cache.get(2).end_user.email == "renamed@example.com"  # type: ignore[union-attr]
+    assert cache.get(2).end_user.email == "renamed@example.com"
     assert cache.cursor("updated") == 11 and cache.cursor("other") is None
     cache.ingest_pulled([], "updated", None)
     assert cache.cursor("updated") is None
@@ -59,10 +52,10 @@ def test_a_broadcast_names_the_property_keys_the_cache_meets_for_the_first_time(
 
 
 def test_ingest_never_goes_back_to_an_older_server_row(seeded: Cache, make_user: MakeUser) -> None:
-    current = seeded.get(3).end_user  # type: ignore[union-attr]
+    current = seeded.get(3).end_user
     stale = replace(current, email="stale@example.com", updated_at=current.updated_at - 5)
     seeded.ingest_pulled([stale], "updated", 1)
-    assert seeded.get(3).end_user.email == current.email  # type: ignore[union-attr]
+    assert seeded.get(3).end_user.email == current.email
 
 
 def test_an_older_pull_under_an_edit_keeps_the_newer_server_row(seeded: Cache,
@@ -107,7 +100,7 @@ def test_end_users_with_pending_oldest_first_skipping_blocked_ones(seeded: Cache
     [edit3] = seeded.pending_for(3)
     seeded.reject_push(3, [edit3.id], "The service refused it.", None)
     [edit5] = seeded.pending_for(5)
-    seeded.record_conflicts(5, [(edit5.id, "enterprise")], seeded.get(5).server)  # type: ignore[union-attr,arg-type]
+    seeded.record_conflicts(5, [(edit5.id, "enterprise")], seeded.get(5).server)
     assert seeded.end_users_with_pending() == [9, 7]
     assert seeded.pending_count() == 3  # queued only: 9 twice, 7 once
 
@@ -301,7 +294,7 @@ def test_reconcile_removes_end_users_with_their_outbox(seeded: Cache, make_user:
     assert seeded.get(12) is None and seeded.get(5) is None and seeded.count_all() == 17
     assert seeded.conflicts() == [] and seeded.end_users_with_pending() == [13]
     [audit] = seeded.audit_log(12)
-    assert audit.outcome is AuditOutcome.DISCARDED and "deleted on the service" in audit.message  # type: ignore[operator]
+    assert audit.outcome is AuditOutcome.DISCARDED and "deleted on the service" in audit.message
     invariants(seeded)
 
 

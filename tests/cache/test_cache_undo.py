@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from desktop_app.cache import AuditOutcome, Cache, EditKind, Initiator, UndoState
+from desktop_app.cache.changes import Initiator
+from desktop_app.cache.records import AuditOutcome, EditKind, UndoState
+from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser
 
 Check = Callable[[Cache], None]
@@ -12,7 +14,7 @@ Snapshot = Callable[[Cache], dict[str, list[tuple[object, ...]]]]
 
 
 def effective(cache: Cache) -> dict[int, EndUser]:
-    return {i: cache.get(i).end_user for i in sorted(cache.all_ids())}  # type: ignore[union-attr]
+    return {i: cache.get(i).end_user for i in sorted(cache.all_ids())}
 
 
 def test_undo_and_redo_a_bulk_action_as_one_step(seeded: Cache, invariants: Check) -> None:
@@ -27,21 +29,22 @@ def test_undo_and_redo_a_bulk_action_as_one_step(seeded: Cache, invariants: Chec
     assert changes is not None and changes.initiator is Initiator.UNDO
     assert changes.end_user_ids == frozenset(bulk) - {17, 18} and changes.outbox_changed
     assert effective(seeded) == after_first
-    assert seeded.pending_count() == 1 and seeded.can_undo() and seeded.can_redo()
+    state = seeded.undo_state()
+    assert seeded.pending_count() == 1 and state.undo is not None and state.redo is not None
     assert {a.outcome for a in seeded.audit_log(2)} == {AuditOutcome.UNDONE}
     invariants(seeded)
 
     redone = seeded.redo()
     assert redone is not None and redone.end_user_ids == changes.end_user_ids
     assert effective(seeded) == after_bulk and seeded.pending_count() == 19
-    assert not seeded.can_redo()
+    assert seeded.undo_state().redo is None
     invariants(seeded)
 
     seeded.undo()
     seeded.undo()  # the single edit before it
-    assert seeded.pending_count() == 0 and not seeded.can_undo()
+    assert seeded.pending_count() == 0 and seeded.undo_state().undo is None
     assert seeded.undo() is None
-    assert seeded.get(1).server == seeded.get(1).end_user  # type: ignore[union-attr]
+    assert seeded.get(1).server == seeded.get(1).end_user
     invariants(seeded)
 
 
@@ -49,7 +52,7 @@ def test_undo_puts_back_a_local_delete(seeded: Cache, invariants: Check) -> None
     seeded.delete_end_users([3, 4])
     changes = seeded.undo()
     assert changes is not None and changes.rows_added_or_removed
-    assert not seeded.get(3).pending_delete  # type: ignore[union-attr]
+    assert not seeded.get(3).pending_delete
     invariants(seeded)
 
 
@@ -68,9 +71,9 @@ def test_undo_keeps_other_actions_on_the_same_end_users(seeded: Cache, invariant
 def test_a_new_action_ends_the_redo_chain(seeded: Cache) -> None:
     seeded.set_property([1], "plan", "pro")
     seeded.undo()
-    assert seeded.can_redo()
+    assert seeded.undo_state().redo is not None
     seeded.set_property([2], "plan", "pro")
-    assert not seeded.can_redo() and seeded.redo() is None
+    assert seeded.undo_state().redo is None and seeded.redo() is None
 
 
 def test_nothing_pushed_can_be_undone(seeded: Cache, make_user: Callable[..., EndUser],
@@ -79,7 +82,7 @@ def test_nothing_pushed_can_be_undone(seeded: Cache, make_user: Callable[..., En
     [edit] = seeded.pending_for(1)
     seeded.complete_push(1, [edit.id], make_user(1, properties={"plan": "pro", "seats": 1},
                                                  updated_at=2_000_000_000))
-    assert not seeded.can_undo()  # half of the action already reached the service
+    assert seeded.undo_state().undo is None  # half of the action already reached the service
     before = snapshot(seeded)
     assert seeded.undo() is None
     assert snapshot(seeded) == before
@@ -155,7 +158,6 @@ def test_a_pushed_step_leaves_the_undo_state(seeded: Cache, make_user: Callable[
     [edit] = seeded.pending_for(4)
     seeded.complete_push(4, [edit.id], make_user(4, email="four@example.com", updated_at=2_000_000_000))
     assert seeded.undo_state() == UndoState(None, None)  # the service has it: no undo step
-    assert not seeded.can_undo() and not seeded.can_redo()
 
 
 def test_a_step_whose_push_may_have_reached_the_service_is_not_undoable(
@@ -164,12 +166,12 @@ def test_a_step_whose_push_may_have_reached_the_service_is_not_undoable(
     [edit] = seeded.pending_for(1)
     seeded.mark_sent(1, [edit.id])  # the push put it on the wire; no answer stored (a crash)
     # Undone here, it would come back with the next pull: the service may hold it already.
-    assert not seeded.can_undo() and seeded.undo_state().undo is None
+    assert seeded.undo_state().undo is None
     before = snapshot(seeded)
     assert seeded.undo() is None
     assert snapshot(seeded) == before
     # The service refused it: nothing of the step reached it, so it can be undone again.
     seeded.reject_push(1, [edit.id], "Invalid plan", make_user(1, updated_at=2_000_000_000))
-    assert seeded.can_undo()
+    assert seeded.undo_state().undo is not None
     assert seeded.undo() is not None
     assert seeded.pending_for(1) == [] and seeded.pending_for(2) == []

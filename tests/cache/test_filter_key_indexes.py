@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.cache.indexes import (
     PropertySample,
     number_index_name,
@@ -17,7 +17,7 @@ from desktop_app.cache.store import FORGET_FILTER_KEY_S, REMEMBERED_FILTER_KEYS
 from tests.cache.conftest import T0, StepClock, end_user
 
 
-def _users(n: int = 200) -> list:  # type: ignore[type-arg]
+def _users(n: int = 200) -> list:
     return [end_user(i, properties={"region": ["us", "eu"][i % 2], "seats_count": i % 40,
                                     "plan": ["free", "pro", "team"][i % 3], "revenue_amount": i * 10,
                                     "tags": ["a", "b"]})

@@ -9,15 +9,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from desktop_app.cache import (
-    AuditOutcome,
-    Cache,
-    CacheChanges,
-    EditKind,
-    EditRejected,
-    EditState,
-    Initiator,
-)
+from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.records import AuditOutcome, EditKind, EditRejected, EditState
+from desktop_app.cache.store import Cache
 from desktop_app.cache import local_edits
 from desktop_app.domain import DisabledBy, EndUser
 
@@ -54,7 +48,7 @@ def test_a_second_edit_keeps_the_server_value_as_its_base(seeded: Cache, invaria
     first, second = seeded.pending_for(5)
     assert first.base == second.base == "free"  # the server's value, not the previous local one
     assert seeded.audit_log(5)[0].before == "pro"  # the audit shows what the person saw
-    assert seeded.get(5).end_user.properties["plan"] == "enterprise"  # type: ignore[union-attr]
+    assert seeded.get(5).end_user.properties["plan"] == "enterprise"
     invariants(seeded)
 
 
@@ -65,15 +59,15 @@ def test_property_values_keep_their_type(seeded: Cache, value: object, invariant
     assert row is not None
     assert row.end_user.properties["new key.with dots and \"quotes\""] == value
     assert type(row.end_user.properties["new key.with dots and \"quotes\""]) is type(value)
-    assert only_edit(seeded, 6).base is None  # type: ignore[attr-defined]
+    assert only_edit(seeded, 6).base is None
     invariants(seeded)
 
 
 def test_unset_property(seeded: Cache, invariants: Check) -> None:
     seeded.unset_property([7, 8], "seats")
-    assert seeded.get(7).end_user.properties == {"plan": "free"}  # type: ignore[union-attr]
+    assert seeded.get(7).end_user.properties == {"plan": "free"}
     edit = only_edit(seeded, 7)
-    assert (edit.kind, edit.base, edit.value) == (EditKind.UNSET_PROPERTY, 7, None)  # type: ignore[attr-defined]
+    assert (edit.kind, edit.base, edit.value) == (EditKind.UNSET_PROPERTY, 7, None)
     invariants(seeded)
 
 
@@ -91,7 +85,7 @@ def test_email_and_external_id(seeded: Cache, invariants: Check) -> None:
                                                               "crm-9")
     assert seeded.pending_for(10) == []
     seeded.set_external_id(9, "")  # blank clears
-    assert seeded.get(9).end_user.external_id is None  # type: ignore[union-attr]
+    assert seeded.get(9).end_user.external_id is None
     invariants(seeded)
 
 
@@ -104,12 +98,12 @@ def test_surveys_disable_and_enable(seeded: Cache, invariants: Check) -> None:
     assert row.end_user.disabled_by is DisabledBy.ADMIN
     assert not (row.end_user.settings.email_nps or row.end_user.settings.web_nps)
     edit = only_edit(seeded, 1)
-    assert (edit.kind, edit.base, edit.value) == (EditKind.SET_SURVEYS, True, False)  # type: ignore[attr-defined]
+    assert (edit.kind, edit.base, edit.value) == (EditKind.SET_SURVEYS, True, False)
     assert seeded.pending_for(17) == [] and seeded.pending_for(18) == []
 
     seeded.set_surveys_enabled([1, 18], True)
-    assert not seeded.get(18).end_user.surveys_disabled  # type: ignore[union-attr]
-    assert seeded.get(18).end_user.disabled_by is DisabledBy.NOBODY  # type: ignore[union-attr]
+    assert not seeded.get(18).end_user.surveys_disabled
+    assert seeded.get(18).end_user.disabled_by is DisabledBy.NOBODY
     invariants(seeded)
 
 
@@ -140,7 +134,7 @@ def test_edits_that_change_nothing_queue_nothing(seeded: Cache, snapshot: Snapsh
                    seeded.set_surveys_enabled([1], True)):
         assert change.end_user_ids == frozenset() and not change.outbox_changed
     assert snapshot(seeded) == before
-    assert not seeded.can_undo()
+    assert seeded.undo_state().undo is None
 
 
 BAD_EDITS: list[tuple[str, Callable[[Cache], object], str]] = [
@@ -168,7 +162,7 @@ BAD_EDITS: list[tuple[str, Callable[[Cache], object], str]] = [
     ("email long", lambda c: c.set_email(1, "a" * 250 + "@x.com"), "at most 254"),
     ("email unknown id", lambda c: c.set_email(999, "a@example.com"), "999"),
     ("external long", lambda c: c.set_external_id(1, "x" * 256), "at most 255"),
-    ("surveys not bool", lambda c: c.set_surveys_enabled([1], 1), "enabled"),  # type: ignore[arg-type]
+    ("surveys not bool", lambda c: c.set_surveys_enabled([1], 1), "enabled"),
     ("delete unknown", lambda c: c.delete_end_users([1, 77]), "77"),
     # half a surrogate pair (a window can hand one over) or an undecodable byte (surrogateescape)
     ("surrogate key", lambda c: c.set_property([1], "pl\ud800an", "x"), "property name holds a character"),
@@ -236,7 +230,7 @@ def test_a_python_failure_mid_bulk_leaves_nothing(
     real = local_edits._supersede_conflicts
 
     def fail_after_the_batch(*args: object, **kwargs: object) -> list[int]:
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        real(*args, **kwargs)
         raise RuntimeError("power cut simulation")
 
     monkeypatch.setattr(local_edits, "_supersede_conflicts", fail_after_the_batch)

@@ -25,10 +25,11 @@ from desktop_app.cache.indexes import (
     read_catalog,
     text_index_name,
 )
-from desktop_app.cache.query import COLUMNS, EndUserQuery, ResultRow, SortSpec
+from desktop_app.cache.query import EndUserQuery, ResultRow, SortSpec
 from desktop_app.cache.read_pool import ReadPool
 from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
 from desktop_app.domain import DisabledBy, SurveySettings
+from desktop_app.fields import FIELDS
 
 NOW = 1_750_000_000  # 2025-06-15T15:06:40Z
 DAY = 86_400
@@ -135,7 +136,7 @@ def test_result_rows_decode_every_column(query: EndUserQuery) -> None:
 
 def test_columns_are_row_attributes_and_sortable(query: EndUserQuery) -> None:
     rows = all_rows_by_id(query)
-    for column in COLUMNS:
+    for column in FIELDS:
         for descending in (False, True):
             ids = list(query.ids("", SortSpec(column.key, descending)))
             values = [getattr(rows[i], column.key) for i in ids]

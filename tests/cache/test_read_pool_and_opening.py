@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache import Cache, CacheChanges
+from desktop_app.cache.changes import CacheChanges
+from desktop_app.cache.store import Cache
 from desktop_app.cache.opening import CacheOpening
 from desktop_app.cache.query import EndUserQuery
 from desktop_app.cache.read_pool import ReadPool

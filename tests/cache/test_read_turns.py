@@ -44,7 +44,7 @@ def query(engine: Engine) -> EndUserQuery:
 
 def _in_thread(work: object) -> tuple[threading.Thread, list[object]]:
     out: list[object] = []
-    thread = threading.Thread(target=lambda: out.append(work()), daemon=True)  # type: ignore[operator]
+    thread = threading.Thread(target=lambda: out.append(work()), daemon=True)
     thread.start()
     return thread, out
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import desktop_app.cache.query_plan as query_plan
-from desktop_app.cache import Cache, property_index
+from desktop_app.cache import property_index
+from desktop_app.cache.store import Cache
 from desktop_app.cache.filters import parse_filter
 from desktop_app.cache.query import EndUserQuery, SortSpec
 from desktop_app.cache.search_index import complete_indexes
@@ -129,7 +130,7 @@ def agree(cache: Cache, rnd: random.Random) -> None:
         assert query.count(text) == len(wanted), text
         assert list(query.ids(text, SortSpec("id"))) == wanted, text
         assert [r.id for r in query.page(text, SortSpec("email"), 0, 500)] == sorted(
-            wanted, key=lambda i: (_folded(cache.get(i).end_user.email), i))[:500], text  # type: ignore[union-attr]
+            wanted, key=lambda i: (_folded(cache.get(i).end_user.email), i))[:500], text
 
 
 def test_the_index_agrees_with_the_scan_through_edits_undo_pulls_and_deletes(

@@ -79,7 +79,7 @@ def test_create_returns_201_and_stamps_now(http: httpx.Client, emu: Emulator) ->
     assert parse_wire_time(body["created_at"]) == parse_wire_time(body["updated_at"]) == T
     assert parse_wire_time(body["last_surveyed"]) == T - 7 and body["external_created_at"] == T - 9
     assert body["properties"] == {"plan": "Free"} and body["phone_number"] == "+14155554131"
-    assert emu.store.get(body["id"])["email"] == "new@example.com"  # type: ignore[index]
+    assert emu.store.get(body["id"])["email"] == "new@example.com"
     assert http.get("/v1/end_users/phone_number/+14155554131").json()["id"] == body["id"]
 
 
@@ -123,7 +123,7 @@ def test_update_without_properties_keeps_them_and_empty_clears(
     cleared = http.put("/v1/end_users/10", content=b"properties=",
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert cleared.status_code == 200 and cleared.json()["properties"] == {}
-    assert emu.store.get(10)["properties"] == {}  # type: ignore[index]
+    assert emu.store.get(10)["properties"] == {}
 
 
 def test_form_values_come_back_as_strings(http: httpx.Client) -> None:
@@ -183,7 +183,7 @@ def test_settings_get_and_put(http: httpx.Client, emu: Emulator, clock: ScaledCl
     assert user["surveys_disabled"] is True and parse_wire_time(user["updated_at"]) == T + 50
     stored = emu.store.get(10)
     assert stored is not None and stored["surveys_disabled"] is True
-    assert stored["settings"]["email_nps"] is False  # type: ignore[index]
+    assert stored["settings"]["email_nps"] is False
     again = http.put("/v1/end_users/10/settings", json={"email_nps": True, "mobile_nps": True,
                                                         "web_nps": True, "force_web_survey": None})
     assert again.json()["force_web_survey"] is None

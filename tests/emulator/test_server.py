@@ -55,7 +55,7 @@ def test_chunked_request_bodies_are_read(
         yield b"properties[plan]=Chunked"
         yield b"&external_id=ch-1"
 
-    reply = http.put(f"/v1/end_users/{end_user_id}", content=pieces(),  # type: ignore[arg-type]
+    reply = http.put(f"/v1/end_users/{end_user_id}", content=pieces(),
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert reply.status_code == 200, reply.text
     assert reply.json()["properties"] == {"plan": "Chunked"}

@@ -41,15 +41,15 @@ def test_load_keeps_timestamps_and_reads_the_seed_flag(store: EmulatorStore) -> 
     assert disabled is not None and disabled["surveys_disabled"] is True
     assert disabled["settings"] == {
         **ALL_ON, "email_nps": False, "mobile_nps": False, "web_nps": False}
-    assert store.get(7)["created_at"] == store.get(7)["updated_at"] == T  # type: ignore[index]
+    assert store.get(7)["created_at"] == store.get(7)["updated_at"] == T
 
 
 def test_every_change_bumps_updated_at_to_the_current_second(
     store: EmulatorStore, clock: ScaledClock,
 ) -> None:
     end_user_id = store.add(email="x@example.com", created_at=T - 500, properties={"a": 1, "b": 2})
-    assert store.get(end_user_id)["created_at"] == T - 500  # type: ignore[index]
-    assert store.get(end_user_id)["updated_at"] == T  # type: ignore[index]
+    assert store.get(end_user_id)["created_at"] == T - 500
+    assert store.get(end_user_id)["updated_at"] == T
     steps = [
         lambda: store.update(end_user_id, properties={"c": 3}),
         lambda: store.set_property(end_user_id, "d", ["x", "y"]),
@@ -73,18 +73,18 @@ def test_every_change_bumps_updated_at_to_the_current_second(
 def test_settings_and_seed_flag_round_trip(store: EmulatorStore) -> None:
     end_user_id = store.add({"email": "s@example.com"})
     store.set_settings(end_user_id, email_nps=False, mobile_nps=False, web_nps=False)
-    assert store.get(end_user_id)["surveys_disabled"] is True  # type: ignore[index]
+    assert store.get(end_user_id)["surveys_disabled"] is True
     store.update(end_user_id, surveys_disabled=False)
-    assert store.get(end_user_id)["settings"] == ALL_ON  # type: ignore[index]
+    assert store.get(end_user_id)["settings"] == ALL_ON
     store.set_settings(end_user_id, force_web_survey=True, force_mobile_survey=False)
-    settings = store.get(end_user_id)["settings"]  # type: ignore[index]
+    settings = store.get(end_user_id)["settings"]
     assert settings["force_web_survey"] is True and settings["force_mobile_survey"] is False
     store.set_settings(end_user_id, force_web_survey=None)
-    assert store.get(end_user_id)["settings"]["force_web_survey"] is None  # type: ignore[index]
+    assert store.get(end_user_id)["settings"]["force_web_survey"] is None
     store.update(end_user_id, settings={"surveys_disabled_by_end_user": True})
-    assert store.get(end_user_id)["surveys_disabled"] is True  # type: ignore[index]
+    assert store.get(end_user_id)["surveys_disabled"] is True
     store.opt_out(end_user_id, False)
-    assert store.get(end_user_id)["surveys_disabled"] is False  # type: ignore[index]
+    assert store.get(end_user_id)["surveys_disabled"] is False
 
 
 def test_unknown_ids_and_fields(store: EmulatorStore) -> None:

@@ -154,7 +154,7 @@ NASTY_USERS: tuple[SeedUser, ...] = (
 def make_cache(path: Path, users: Sequence[SeedUser]) -> Engine:
     """A cache file with the real `end_user` table holding `users`."""
     engine = create_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])  # type: ignore[list-item]
+    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])
     rows = [
         {
             "id": u.id,
@@ -177,5 +177,5 @@ def make_cache(path: Path, users: Sequence[SeedUser]) -> Engine:
     ]
     if rows:
         with engine.begin() as connection:
-            connection.execute(insert(EndUserRow.__table__), rows)  # type: ignore[arg-type]
+            connection.execute(insert(EndUserRow.__table__), rows)
     return engine

@@ -17,7 +17,8 @@ from desktop_app.export.cells import (
     property_text,
     token_cells,
 )
-from desktop_app.export.columns import ColumnKind, ExportColumn, TimestampFormat
+from desktop_app.export.columns import ExportColumn, TimestampFormat
+from desktop_app.fields import FieldKind
 from desktop_app.timestamps import iso_utc
 
 
@@ -151,7 +152,7 @@ def test_every_renderer_neutralizes_as_the_rule_says(text: str) -> None:
     decide from the first character and must agree with `neutralize` for every cell."""
     expected = _reference(text)
     assert neutralize(text) == expected
-    text_column = base_cells(ExportColumn("email", "email", ColumnKind.TEXT), TimestampFormat.ISO,
+    text_column = base_cells(ExportColumn("email", "email", FieldKind.TEXT), TimestampFormat.ISO,
                              True, IsoTimestamps())
     assert text_column is not None and list(text_column([text])) == [expected]
     token = json.dumps(text, ensure_ascii=False)

@@ -15,8 +15,8 @@ import pytest
 from desktop_app.cache.query import EndUserQuery, SortSpec
 from desktop_app.export import (
     ColumnError,
-    ColumnKind,
     ExportOptions,
+    FieldKind,
     TimestampFormat,
     available_columns,
     export_csv,
@@ -302,7 +302,7 @@ def test_available_columns_lists_fields_then_every_key(nasty: EndUserQuery) -> N
     columns = available_columns(nasty)
     ids = [c.id for c in columns]
     assert ids[:3] == ["id", "email", "external_id"]
-    assert [c.key for c in columns if c.kind is ColumnKind.PROPERTY] == ALL_KEYS
+    assert [c.key for c in columns if c.kind is FieldKind.PROPERTY] == ALL_KEYS
     assert "prop:key,with,commas" in ids
 
 

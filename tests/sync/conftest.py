@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.api import Credentials, WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.sync import SyncService
 
@@ -68,4 +69,4 @@ def cache_view(cache: Cache) -> dict[int, dict[str, object]]:
 def _canonical(properties: object) -> dict[str, str | None]:
     from desktop_app.domain import canonical_value
 
-    return {k: canonical_value(v) for k, v in dict(properties).items()}  # type: ignore[call-overload]
+    return {k: canonical_value(v) for k, v in dict(properties).items()}

@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.clock import ScaledClock
 from desktop_app.domain import canonical_value
 from desktop_app.emulator import Emulator
@@ -73,7 +73,7 @@ def _apply_server(emu: Emulator, user_id: int, target: str, value: object) -> No
         on = bool(value)
         emu.store.set_settings(user_id, email_nps=on, mobile_nps=on, web_nps=on)
     else:
-        props = dict(emu.store.get(user_id)["properties"])  # type: ignore[index]
+        props = dict(emu.store.get(user_id)["properties"])
         if value is None:
             props.pop(target, None)
         else:
@@ -86,7 +86,7 @@ def _observed(view: dict[str, object], target: str) -> object:
         return view["email"]
     if target == "surveys":
         return not view["surveys_disabled"]
-    return view["properties"].get(target)  # type: ignore[union-attr]
+    return view["properties"].get(target)
 
 
 @settings(max_examples=int(os.environ.get("WOOTRIC_CONVERGENCE_EXAMPLES", "12")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -125,10 +125,10 @@ def test_cache_and_service_converge(tmp_path_factory, ops, fault_rate, seed) -> 
             for user in range(USERS):
                 for target in TARGETS:
                     key = (user, target)
-                    base = canonical_value(_base(target, user))  # type: ignore[arg-type]
-                    theirs = canonical_value(remote.get(key, _base(target, user)))  # type: ignore[arg-type]
+                    base = canonical_value(_base(target, user))
+                    theirs = canonical_value(remote.get(key, _base(target, user)))
                     if key in local:
-                        mine = canonical_value(local[key])  # type: ignore[arg-type]
+                        mine = canonical_value(local[key])
                         if mine != base and theirs != base and theirs != mine:
                             expected_conflicts.add(key)
             found = {(c.end_user_id - 100, "email" if c.field == "email" else
@@ -141,15 +141,15 @@ def test_cache_and_service_converge(tmp_path_factory, ops, fault_rate, seed) -> 
             for user in range(USERS):
                 for target in TARGETS:
                     key = (user, target)
-                    got = canonical_value(_observed(server[100 + user], target))  # type: ignore[arg-type]
-                    unchanged_here = key not in local or canonical_value(local[key]) == canonical_value(_base(target, user))  # type: ignore[arg-type]
+                    got = canonical_value(_observed(server[100 + user], target))
+                    unchanged_here = key not in local or canonical_value(local[key]) == canonical_value(_base(target, user))
                     if key in expected_conflicts or unchanged_here:
                         want = remote.get(key, _base(target, user))
                     else:
                         want = local[key]
-                    assert got == canonical_value(want), (key, got, want)  # type: ignore[arg-type]
+                    assert got == canonical_value(want), (key, got, want)
                     if key not in expected_conflicts:
-                        assert canonical_value(_observed(mirrored[100 + user], target)) == got  # type: ignore[arg-type]
+                        assert canonical_value(_observed(mirrored[100 + user], target)) == got
             for conflict in cache.conflicts():
                 cache.resolve_conflict(conflict.id, "theirs")
             service.run_once()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app import accounts
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.domain import DisabledBy
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
 from desktop_app.sync.pull import CURSOR_KEY
@@ -44,5 +44,5 @@ def test_an_unbelievable_row_fails_the_run_and_stores_nothing_of_its_page(
     # once the service answers sanely again, the next run brings both changes
     assert service.run_once().state is SyncState.IDLE
     assert cache_view(cache) == server_view(emu)
-    assert all(cache.get(i).end_user.properties["plan"] == "Changed on the service"  # type: ignore[union-attr]
+    assert all(cache.get(i).end_user.properties["plan"] == "Changed on the service"
                for i in changed)

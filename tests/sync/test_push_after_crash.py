@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
 from desktop_app.sync.push import push_end_user
@@ -40,13 +40,13 @@ class Target:
 
 TARGETS = [
     Target("property", lambda c, i, v: c.set_property([i], "plan", v),
-           lambda view: view["properties"].get("plan"), "First", "Second"),  # type: ignore[union-attr]
+           lambda view: view["properties"].get("plan"), "First", "Second"),
     Target("unset property", lambda c, i, v: (c.set_property([i], "plan", v) if v is not None
                                               else c.unset_property([i], "plan")),
-           lambda view: view["properties"].get("plan"), "First", None),  # type: ignore[union-attr]
+           lambda view: view["properties"].get("plan"), "First", None),
     Target("email", lambda c, i, v: c.set_email(i, str(v)), lambda view: view["email"],
            "first@example.org", "second@example.org"),
-    Target("external id", lambda c, i, v: c.set_external_id(i, v),  # type: ignore[arg-type]
+    Target("external id", lambda c, i, v: c.set_external_id(i, v),
            lambda view: view["external_id"], "crm-1", "crm-2"),
     Target("surveys", lambda c, i, v: c.set_surveys_enabled([i], bool(v)),
            lambda view: not view["surveys_disabled"], False, True),
@@ -68,7 +68,7 @@ def _push_and_die(emu: Emulator, path: Path, end_user_id: int) -> None:
     with Cache.open(path) as cache:
         def killed(*_args: object, **_kwargs: object) -> None:
             raise Killed
-        cache.complete_push = killed  # type: ignore[method-assign]
+        cache.complete_push = killed
         with pytest.raises(Killed), WootricClient(credentials(emu)) as client:
             push_end_user(client, cache, end_user_id)
 
@@ -143,7 +143,7 @@ def test_two_crashes_in_a_row_then_a_third_edit(emu: Emulator, tmp_path: Path) -
     with Cache.open(path) as cache:
         assert cache.conflicts() == [] and cache.pending_count() == 0
         props = server_view(emu)[end_user_id]["properties"]
-        assert props["plan"] == "three" and props["region"] == "a colleague's"  # type: ignore[index]
+        assert props["plan"] == "three" and props["region"] == "a colleague's"
         assert cache_view(cache) == server_view(emu)
 
 
@@ -161,7 +161,7 @@ def test_a_colleague_setting_an_older_unsent_value_is_still_a_conflict(
     with Cache.open(path) as cache:
         [conflict] = cache.conflicts()
         assert (conflict.mine, conflict.theirs) == ("newer", "older")
-    assert server_view(emu)[end_user_id]["properties"]["plan"] == "older"  # type: ignore[index]
+    assert server_view(emu)[end_user_id]["properties"]["plan"] == "older"
 
 
 def test_a_colleague_changing_it_after_our_crashed_push_is_a_conflict(
@@ -179,7 +179,7 @@ def test_a_colleague_changing_it_after_our_crashed_push_is_a_conflict(
     with Cache.open(path) as cache:
         [conflict] = cache.conflicts()
         assert (conflict.mine, conflict.theirs) == ("Second", "Theirs")
-    assert server_view(emu)[end_user_id]["properties"]["plan"] == "Theirs"  # type: ignore[index]
+    assert server_view(emu)[end_user_id]["properties"]["plan"] == "Theirs"
 
 
 def test_the_mark_is_committed_before_the_service_sees_the_request(
@@ -204,14 +204,14 @@ def test_the_mark_is_committed_before_the_service_sees_the_request(
 
         def update(*args: object, **kwargs: object) -> object:
             read_marks()
-            return real_update(*args, **kwargs)  # type: ignore[arg-type]
+            return real_update(*args, **kwargs)
 
         def settings(*args: object, **kwargs: object) -> object:
             read_marks()
-            return real_settings(*args, **kwargs)  # type: ignore[arg-type]
+            return real_settings(*args, **kwargs)
 
-        client.update_end_user = update  # type: ignore[method-assign]
-        client.set_surveys_enabled = settings  # type: ignore[method-assign]
+        client.update_end_user = update
+        client.set_surveys_enabled = settings
         push_end_user(client, cache, end_user_id)
         assert cache.pending_for(end_user_id) == []  # the marks left with the entries
     assert len(seen) == 2
@@ -234,5 +234,5 @@ def test_a_refused_field_loses_its_mark_and_the_rest_goes_out(
         [refused] = cache.rejected_edits()
         assert refused.value == taken and refused.sent_at is None and refused.message
         assert cache.pending_count() == 0 and cache.conflicts() == []
-    assert server_view(emu)[a]["properties"]["plan"] == "Still goes out"  # type: ignore[index]
+    assert server_view(emu)[a]["properties"]["plan"] == "Still goes out"
     assert server_view(emu)[a]["email"] != taken

@@ -12,8 +12,8 @@ import json
 import httpx
 import pytest
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService, SyncState
 

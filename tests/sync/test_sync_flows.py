@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache, EditState
-from desktop_app.cache.records import SyncOutcome
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.records import EditState, SyncOutcome
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncPhase, SyncService, SyncState
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY
@@ -95,7 +95,7 @@ def test_local_edits_reach_the_server(emu: Emulator, cache: Cache, service: Sync
     assert server[a]["email"] == "fixed.address@example.org"
     assert server[b]["external_id"] == "crm-42"
     assert server[c]["surveys_disabled"] is True
-    assert emu.store.get(c)["settings"]["email_nps"] is False  # type: ignore[index]
+    assert emu.store.get(c)["settings"]["email_nps"] is False
     assert cache_view(cache) == server
 
 
@@ -148,7 +148,7 @@ def test_rejected_edit_is_kept_and_does_not_block_the_queue(
 ) -> None:
     service.run_once()
     a, b = sorted(emu.store.all_ids())[:2]
-    taken = emu.store.get(b)["email"]  # type: ignore[index]
+    taken = emu.store.get(b)["email"]
     cache.set_email(a, str(taken))  # the service refuses a duplicate email
     cache.set_property([b], "plan", "Still goes out")
     status = service.run_once()
@@ -164,7 +164,7 @@ def test_deletions_both_ways(emu: Emulator, cache: Cache, service: SyncService) 
     gone_on_server, deleted_here = sorted(emu.store.all_ids())[:2]
     emu.store.delete(gone_on_server)
     cache.delete_end_users([deleted_here])
-    assert cache.get(deleted_here).pending_delete  # type: ignore[union-attr]
+    assert cache.get(deleted_here).pending_delete
     service.run_once(reconcile=True)
     assert deleted_here not in emu.store.all_ids()
     assert cache.get(gone_on_server) is None and cache.get(deleted_here) is None
@@ -261,9 +261,9 @@ def test_an_edit_made_while_its_field_is_being_pushed_is_no_conflict(
 
         def update(*args: object, **kwargs: object) -> object:
             cache.set_property([target], "plan", "Second")  # while the PUT is in flight
-            return real_update(*args, **kwargs)  # type: ignore[arg-type]
+            return real_update(*args, **kwargs)
 
-        client.update_end_user = update  # type: ignore[method-assign]
+        client.update_end_user = update
         push_end_user(client, cache, target)
     assert server_view(emu)[target]["properties"]["plan"] == "First"
     assert cache.pending_count() == 1

@@ -7,8 +7,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.bar_state import BarState, describe_bar
@@ -37,12 +37,12 @@ def test_an_edit_from_the_command_line_shows_and_goes_out(emu: Emulator, cache: 
         target = min(emu.store.all_ids())
         subprocess.run(
             [sys.executable, "-c",
-             "import sys; from desktop_app.cache import Cache\n"
+             "import sys; from desktop_app.cache.store import Cache\n"
              "c = Cache.open(sys.argv[1]); c.set_property([int(sys.argv[2])], 'plan', 'CLI'); c.close()",
              str(cache.path), str(target)],
             check=True, timeout=60)
         _wait_for(lambda: any(s.pending == 1 for s in seen))
-        _wait_for(lambda: emu.store.get(target)["properties"].get("plan") == "CLI")  # type: ignore[index]
+        _wait_for(lambda: emu.store.get(target)["properties"].get("plan") == "CLI")
         _wait_for(lambda: service.status.state is SyncState.IDLE and service.status.pending == 0)
         assert describe_bar(service.status).state is BarState.UP_TO_DATE
     finally:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.bar_state import BarState, describe_bar
@@ -103,7 +103,7 @@ def test_undo_within_the_grace_undoes_and_nothing_reaches_the_service(
     target = sorted(emu.store.all_ids())[3]
     before = _plan(emu, target)
     cache.set_property([target], "plan", "Typo")
-    assert cache.can_undo()
+    assert cache.undo_state().undo is not None
     time.sleep(0.5)  # the thread has woken for the edit by now, and waits out the grace
     assert cache.undo() is not None
     time.sleep(3.5)  # well past the edit's grace
@@ -129,7 +129,7 @@ def test_after_the_grace_the_edit_reaches_the_service_exactly_once(
     assert writes[0] - edited >= 1.0  # not before the grace was over
     time.sleep(0.5)  # no second push of the same edit
     assert len(served.writes_to(target)) == 1
-    assert not cache.can_undo()
+    assert cache.undo_state().undo is None
 
 
 def test_an_edit_made_during_the_grace_restarts_it(
@@ -241,8 +241,9 @@ def test_a_crash_during_the_grace_loses_nothing(emu: Emulator, tmp_path: Path) -
     target = sorted(emu.store.all_ids())[12]
     script = textwrap.dedent(f"""
         import sys, time
-        from desktop_app.api import Credentials, WootricClient
-        from desktop_app.cache import Cache
+        from desktop_app.api.account import Credentials
+        from desktop_app.api.client import WootricClient
+        from desktop_app.cache.store import Cache
         from desktop_app.sync import SyncService
         cache = Cache.open({str(path)!r})
         credentials = Credentials({emu.base_url!r}, client_id={credentials(emu).client_id!r},

@@ -14,7 +14,10 @@ from desktop_app.ui.services import AppServices
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from desktop_app.cache import Cache
+    from pytestqt.qtbot import QtBot
+
+    from desktop_app.cache.store import Cache
+    from desktop_app.ui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +87,7 @@ def sample_end_users(n: int = SAMPLE_SIZE) -> list[EndUser]:
 @pytest.fixture
 def desk_cache(tmp_path: Path) -> Iterator[Cache]:
     """A real Cache file in tmp_path holding `sample_end_users()`, ingested as a pull."""
-    from desktop_app.cache import Cache  # imported here: other test modules need no cache
+    from desktop_app.cache.store import Cache  # imported here: other test modules need no cache
 
     cache = Cache.open(tmp_path / "desk" / "cache.db")
     cache.ingest_pulled(sample_end_users(), "end_users", 1_700_000_000 + SAMPLE_SIZE)
@@ -106,3 +109,19 @@ def services(desk_cache: Cache, tasks: TaskRunner) -> AppServices:
         account_label="Test account",
         demo=None,
     )
+
+
+@pytest.fixture
+def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
+    """The main window over `services`, shown, with every id of the sample known."""
+    from desktop_app.ui.main_window import MainWindow
+
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
+    yield win
+    if win.export.dialog is not None:
+        win.export.dialog.reject()
+    win.close()

@@ -8,15 +8,13 @@ says what it is and the value, and keeps saying it as the value changes.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop_app.api import WootricClient
+from desktop_app.api.client import WootricClient
 from desktop_app.cache.query_rows import SortSpec
 from desktop_app.credentials import MemoryOnly
 from desktop_app.sync import SyncService
@@ -38,17 +36,6 @@ PRO = [u for u in USERS if u.properties["plan"] == "pro"]
 WAIT_MS = 10_000
 
 
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=WAIT_MS)
-    yield win
-    win.close()
-
-
 def _label_texts(root: QWidget) -> dict[QLabel, str]:
     return {label: label.text() for label in root.findChildren(QLabel)}
 
@@ -64,7 +51,7 @@ def _uncaptioned_values(before: dict[QLabel, str], root: QWidget) -> list[str]:
 
 
 def _show_end_user(qtbot: QtBot, win: MainWindow, index: int) -> None:
-    win.select_ids([USERS[index].id])
+    win.table.select_ids([USERS[index].id])
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == USERS[index].id,
                     timeout=WAIT_MS)
 
@@ -130,11 +117,11 @@ def test_a_detail_field_caption_shortcut_reaches_its_field(qtbot: QtBot, window:
 
 
 def test_the_sync_bar_says_each_value_with_its_caption(qtbot: QtBot, desk_cache: object, tasks: TaskRunner) -> None:
-    from desktop_app.api import Credentials
+    from desktop_app.api.account import Credentials
 
     credentials = Credentials("http://127.0.0.1:9", "id", "secret")  # never called: the service is not started
-    sync = SyncService(desk_cache, lambda: WootricClient(credentials), interval=3600.0)  # type: ignore[arg-type]
-    services = AppServices(desk_cache, None, sync, tasks, None, "Test account", None)  # type: ignore[arg-type]
+    sync = SyncService(desk_cache, lambda: WootricClient(credentials), interval=3600.0)
+    services = AppServices(desk_cache, None, sync, tasks, None, "Test account", None)
     bar = SyncStatusBar(services)
     qtbot.addWidget(bar)
     bar.show()
@@ -209,7 +196,7 @@ def test_the_bulk_action_dialogs_are_named(qtbot: QtBot, window: MainWindow) -> 
         seen.append(accessibility_problems([box]))
         box.reject()
 
-    window.select_ids([USERS[0].id, USERS[1].id])
+    window.table.select_ids([USERS[0].id, USERS[1].id])
     QTimer.singleShot(20, read_and_cancel)
     with qtbot.waitSignal(window.bulk.cancelled, timeout=WAIT_MS):
         window.start_bulk(BulkKind.DISABLE_SURVEYS, matching=False)

@@ -250,7 +250,7 @@ def test_closing_a_session_remembers_the_property_keys_it_filtered_on(
         desk.close_session()
     finally:
         desk.shutdown()
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
 
     cache = Cache.open(path)
     try:

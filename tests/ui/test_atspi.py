@@ -56,7 +56,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
         if os.environ.get("WOOTRIC_REQUIRE_ATSPI") == "1":
             pytest.fail(f"AT-SPI is required here but {missing}")
         pytest.skip(f"no AT-SPI accessibility bus to read: {missing}")
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
 
     root = tmp_path_factory.mktemp("atspi")
     cache = Cache.open(root / "desk" / "cache.db")

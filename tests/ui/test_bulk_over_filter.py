@@ -4,31 +4,17 @@ that filter in words with its own count."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_app.ui.bulk_actions import BulkKind, BulkPreview, confirmation_text
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.services import AppServices
 
-from .conftest import SAMPLE_SIZE, sample_end_users
+from .conftest import sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    win.close()
 
 
 def _type(qtbot: QtBot, win: MainWindow, text: str) -> None:

@@ -3,9 +3,8 @@ the confirmation names whom it changes with a before → after of the first few.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
@@ -13,23 +12,11 @@ from pytestqt.qtbot import QtBot
 from desktop_app.ui.bulk_actions import BulkKind, BulkPreview, BulkRequest, BulkScope, confirmation_text
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.property_editors import PropertyValueDialog
-from desktop_app.ui.services import AppServices
 
-from .conftest import SAMPLE_SIZE, sample_end_users
+from .conftest import sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    win.close()
 
 
 def _type_plan_tab_value(qtbot: QtBot, dialog: PropertyValueDialog, value: str) -> None:
@@ -88,7 +75,7 @@ def test_set_property_on_three_selected_names_them_and_previews_before_after(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     chosen = [USERS[0], USERS[1], USERS[2]]  # plans team, enterprise, free
-    window.select_ids([u.id for u in chosen])
+    window.table.select_ids([u.id for u in chosen])
     previews: list[BulkPreview] = []
     window.bulk.confirm = lambda p: previews.append(p) or True
     typed = _when_modal(qtbot, lambda d: _type_plan_tab_value(qtbot, d, "Enterprise"))
@@ -110,7 +97,7 @@ def test_set_property_on_three_selected_names_them_and_previews_before_after(
 def test_a_filter_wide_set_shows_five_and_how_many_more(qtbot: QtBot, window: MainWindow) -> None:
     previews: list[BulkPreview] = []
     window.bulk.confirm = lambda p: previews.append(p) or False
-    window.run_bulk(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
+    window.bulk.run(BulkRequest(BulkKind.SET_PROPERTY, "plan", "Enterprise"), BulkScope(filter_text="plan:pro"))
     qtbot.waitUntil(lambda: bool(previews), timeout=10_000)
     preview = previews[0]
     assert len(preview.samples) == 5
@@ -126,6 +113,6 @@ def test_set_property_without_a_value_writes_nothing(qtbot: QtBot, window: MainW
     failures: list[str] = []
     window.bulk.confirm = lambda p: asked.append(p) or True
     window.bulk.failed.connect(failures.append)
-    window.run_bulk(BulkRequest(BulkKind.SET_PROPERTY, "plan", ""), BulkScope(ids=(USERS[0].id,)))
+    window.bulk.run(BulkRequest(BulkKind.SET_PROPERTY, "plan", ""), BulkScope(ids=(USERS[0].id,)))
     assert failures and "Remove property" in failures[0] and not asked
     assert window.services.cache.get(USERS[0].id).end_user.properties["plan"] == USERS[0].properties["plan"]

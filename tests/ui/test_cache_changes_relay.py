@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from desktop_app.cache import Cache
+from desktop_app.cache.store import Cache
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.ui.services import MERGED_IDS_LIMIT, CacheChangesRelay, merge_changes
 

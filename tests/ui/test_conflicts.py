@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop_app.api import Credentials, WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.sync import SyncService
 from desktop_app.ui.conflicts import ConflictsView
@@ -69,7 +70,7 @@ def _plan(world: _World, end_user_id: int) -> object:
 def _server_plan(world: _World, end_user_id: int) -> object:
     row = world.emulator.store.get(end_user_id)
     assert row is not None
-    return row["properties"].get("plan")  # type: ignore[union-attr]
+    return row["properties"].get("plan")
 
 
 def _select(qtbot: QtBot, view: ConflictsView, end_user_id: int) -> None:
@@ -86,12 +87,12 @@ def test_keep_mine_take_theirs_and_new_value_update_the_cache(
 ) -> None:
     _make_conflicts(world)
     assert world.cache.conflict_count() == 3 and len(world.cache.rejected_edits()) == 1
-    view = ConflictsView(_Services(world.cache, world.sync, tasks))  # type: ignore[arg-type]
+    view = ConflictsView(_Services(world.cache, world.sync, tasks))
     qtbot.addWidget(view)
     view.show()
     qtbot.waitUntil(lambda: view.conflicts.rowCount() == 3 and view.rejected.rowCount() == 1, timeout=10_000)
-    qtmodeltester.check(view.conflicts)  # type: ignore[attr-defined]
-    qtmodeltester.check(view.rejected)  # type: ignore[attr-defined]
+    qtmodeltester.check(view.conflicts)
+    qtmodeltester.check(view.rejected)
     assert view.tabs.tabText(0) == "Conflicts (3)" and view.tabs.tabText(1) == "Rejected edits (1)"
 
     first, second, third = world.ids[:3]
@@ -130,7 +131,7 @@ def test_rejected_edit_shows_the_service_message_and_can_be_dismissed(
     qtbot: QtBot, tasks: TaskRunner, world: _World
 ) -> None:
     _make_conflicts(world)
-    view = ConflictsView(_Services(world.cache, world.sync, tasks))  # type: ignore[arg-type]
+    view = ConflictsView(_Services(world.cache, world.sync, tasks))
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.rejected.rowCount() == 1, timeout=10_000)
     said = view.rejected.data(view.rejected.index(0, 3))
@@ -146,7 +147,7 @@ def test_rejected_edit_shows_the_service_message_and_can_be_dismissed(
 
 
 def test_view_follows_new_conflicts_by_itself(qtbot: QtBot, tasks: TaskRunner, world: _World) -> None:
-    view = ConflictsView(_Services(world.cache, world.sync, tasks))  # type: ignore[arg-type]
+    view = ConflictsView(_Services(world.cache, world.sync, tasks))
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.tabs.tabText(0) == "Conflicts (0)", timeout=10_000)
     _make_conflicts(world)  # a sync elsewhere records conflicts: the broadcast reaches the view

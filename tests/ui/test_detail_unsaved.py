@@ -186,7 +186,7 @@ def test_signing_out_asks_about_the_typing_first(
     before the sign-out's own question; Cancel keeps the session."""
     from pathlib import Path
 
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     from desktop_app.credentials import MemoryOnly
     from desktop_app.ui.app import DemoSettings, DeskApp
 

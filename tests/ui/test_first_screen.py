@@ -65,7 +65,7 @@ def _model(qtbot: QtBot, services: AppServices) -> EndUserTableModel:
     holder = QWidget()  # qtbot deletes it after the test, and with it the model and its timers
     qtbot.addWidget(holder)
     model.setParent(holder)
-    model.holder = holder  # type: ignore[attr-defined]  # alive as long as the model is
+    model.holder = holder  # alive as long as the model is
     model.refresh()
     qtbot.waitUntil(lambda: model.complete and not services.query.reads_held, timeout=10_000)
     return model

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop_app.api import Credentials, WootricClient
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
 from desktop_app.domain import SurveyResponse
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.ui.main_window import MainWindow
@@ -50,13 +51,13 @@ def test_responses_load_in_the_background_and_say_when_offline(
     users = sample_end_users()
     expected = {}
     for user in users[:40]:  # find one with responses, straight from the service
-        found = online_services.responses(user.id)  # type: ignore[misc]
+        found = online_services.responses(user.id)
         if found:
             expected[user.id] = found
             break
     assert expected, "the emulator generated no responses for the first 40 end users"
     (target, responses), = expected.items()
-    win.select_ids([target])
+    win.table.select_ids([target])
     panel = win.detail
     qtbot.waitUntil(lambda: panel.responses.rowCount() == min(len(responses), 50), timeout=10_000)
     newest = max(responses, key=lambda r: r.created_at)
@@ -67,7 +68,7 @@ def test_responses_load_in_the_background_and_say_when_offline(
     emulator.faults.offline()
     try:
         other = next(u.id for u in users if u.id != target)
-        win.select_ids([other])
+        win.table.select_ids([other])
         qtbot.waitUntil(lambda: panel.responses_status.text() == "Not available offline.", timeout=15_000)
         assert panel.responses.rowCount() == 0
     finally:
@@ -79,7 +80,7 @@ def test_without_a_client_responses_are_not_available_offline(qtbot: QtBot, serv
     win = MainWindow(services)  # services.responses is None: no client at all
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
-    win.select_ids([sample_end_users()[0].id])
+    win.table.select_ids([sample_end_users()[0].id])
     qtbot.waitUntil(lambda: win.detail.cached is not None, timeout=10_000)
     assert win.detail.responses_status.text() == "Not available offline."
     win.close()
@@ -103,17 +104,17 @@ def test_responses_come_back_when_the_service_does(
     try:
         qtbot.waitUntil(lambda: win.model.loaded and win.model.rowCount() == SAMPLE_SIZE, timeout=10_000)
         # The top row is made current and its responses read while online: pick another one.
-        qtbot.waitUntil(lambda: win.current_id() is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: win.table.current_id() is not None, timeout=10_000)
         target = next(u.id for u in sample_end_users()[:40]
-                      if u.id != win.current_id() and online_services.responses(u.id))  # type: ignore[misc]
-        bar.offline_button.click()  # type: ignore[attr-defined]
-        qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)  # type: ignore[attr-defined]
+                      if u.id != win.table.current_id() and online_services.responses(u.id))
+        bar.offline_button.click()
+        qtbot.waitUntil(lambda: bar.status.state is SyncState.WORKING_OFFLINE, timeout=15_000)
         sync.start()
-        win.select_ids([target])
+        win.table.select_ids([target])
         panel = win.detail
         qtbot.waitUntil(lambda: panel.responses_status.text() == "Not available offline.", timeout=15_000)
-        bar.offline_button.click()  # type: ignore[attr-defined]  # back online: the service syncs
-        qtbot.waitUntil(lambda: bar.status.last_success_at is not None, timeout=20_000)  # type: ignore[attr-defined]
+        bar.offline_button.click()  # back online: the service syncs
+        qtbot.waitUntil(lambda: bar.status.last_success_at is not None, timeout=20_000)
         qtbot.waitUntil(lambda: panel.responses.rowCount() > 0, timeout=20_000)  # read again by itself
         assert "response" in panel.responses_status.text()
     finally:

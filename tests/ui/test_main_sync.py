@@ -10,7 +10,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
-from desktop_app.api import Credentials, WootricClient
+from desktop_app.api.account import Credentials
+from desktop_app.api.client import WootricClient
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.bar_state import BarState
@@ -24,7 +25,7 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 
 @pytest.fixture
 def synced(tmp_path: Path, tasks: TaskRunner) -> Iterator[tuple[AppServices, Emulator]]:
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
     from desktop_app.cache.query import EndUserQuery
 
     emulator = Emulator(end_users=[u.to_seed_dict() for u in sample_end_users()], seed=2).start()
@@ -45,14 +46,14 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
     win.show()
     qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
     assert win.model.rowCount() == 0
-    services.sync.start()  # type: ignore[union-attr]
+    services.sync.start()
     win.sync_now_action.trigger()  # F5
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
     qtbot.waitUntil(lambda: win.filter_bar.count_label.text() == f"{SAMPLE_SIZE:,} end users", timeout=10_000)
 
     # An edit made here is queued, shown as pending, then pushed by the running sync.
     target = sample_end_users()[9].id
-    win.select_ids([target])
+    win.table.select_ids([target])
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=10_000)
     win.detail._set_property("plan", "platinum")
     qtbot.waitUntil(lambda: _server_plan(emulator, target) == "platinum", timeout=30_000)
@@ -60,7 +61,7 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
     # A pushed edit cannot be undone any more: the menu says so.
     qtbot.waitUntil(lambda: not win.undo_action.isEnabled(), timeout=10_000)
     assert win.undo_action.text() == "&Undo"
-    assert set(win.selected_ids()) == {target}
+    assert set(win.table.selected_ids()) == {target}
     win.close()
 
 
@@ -74,14 +75,14 @@ def _synced_window(qtbot: QtBot, services: AppServices) -> MainWindow:
     win = MainWindow(services)
     qtbot.addWidget(win)
     win.show()
-    services.sync.start()  # type: ignore[union-attr]
+    services.sync.start()
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
-    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.UP_TO_DATE, timeout=10_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.UP_TO_DATE, timeout=10_000)
     return win
 
 
 def _edit_plan(qtbot: QtBot, win: MainWindow, target: int, value: str) -> None:
-    win.select_ids([target])
+    win.table.select_ids([target])
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=10_000)
     win.detail._set_property("plan", value)
 
@@ -101,14 +102,14 @@ def test_an_edit_can_be_undone_during_the_grace_and_the_bar_counts_down(
     qtbot.waitUntil(lambda: win.undo_action.isEnabled(), timeout=5_000)
     assert win.activity.text() == "Done: Set plan. You can undo this for 4 seconds (Ctrl+Z)."
     bar = win.sync_bar
-    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 4 s · Undo (Ctrl+Z)", timeout=5_000)  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 3 s · Undo (Ctrl+Z)", timeout=3_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 4 s · Undo (Ctrl+Z)", timeout=5_000)
+    qtbot.waitUntil(lambda: bar.state_label.text() == "Sending 1 edit in 3 s · Undo (Ctrl+Z)", timeout=3_000)
     win.undo_action.trigger()  # Ctrl+Z, within the grace
     qtbot.waitUntil(lambda: win.activity.text() == "Undone.", timeout=5_000)
     qtbot.wait(5_000)  # past the grace: nothing was left to send
     assert _server_plan(emulator, target) == before
     assert not services.cache.get(target).pending
-    assert bar.view.state is BarState.UP_TO_DATE  # type: ignore[attr-defined]
+    assert bar.view.state is BarState.UP_TO_DATE
 
     # Left alone, the next edit goes out once the grace is over, and the line says so.
     _edit_plan(qtbot, win, target, "gold")
@@ -137,7 +138,7 @@ def test_sync_now_sends_at_once_and_offline_confirmations_say_until_the_next_syn
     qtbot.waitUntil(lambda: win.activity.text() == "Done: Set plan. Sent — can no longer be undone.", timeout=10_000)
 
     win.work_offline_action.trigger()
-    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.WORKING_OFFLINE, timeout=5_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: win.sync_bar.view.state is BarState.WORKING_OFFLINE, timeout=5_000)
     assert win.bulk.undo_note() == ("The changes stay on this computer until the next sync, "
                                     "and can be undone until then.")
     _edit_plan(qtbot, win, target, "offline")
@@ -190,7 +191,7 @@ def test_a_first_sync_offers_the_property_keys_it_brought_without_a_restart(
     assert win.model.rowCount() == 0
     qtbot.waitUntil(lambda: not services.tasks.busy, timeout=10_000)  # the first key read found none
     assert win.table.property_keys == []
-    services.sync.start()  # type: ignore[union-attr]
+    services.sync.start()
     win.sync_now_action.trigger()
     qtbot.waitUntil(lambda: win.model.rowCount() == SAMPLE_SIZE, timeout=30_000)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -17,17 +15,6 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    win.close()
 
 
 def _type_filter(qtbot: QtBot, win: MainWindow, text: str) -> None:
@@ -73,7 +60,7 @@ def test_a_parse_error_shows_inline_and_keeps_the_table(qtbot: QtBot, window: Ma
 
 def test_edit_a_property_offline_and_see_it_pending(qtbot: QtBot, window: MainWindow) -> None:
     target = USERS[4]
-    window.select_ids([target.id])
+    window.table.select_ids([target.id])
     qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == target.id)
     props = window.detail.properties
     row = props.row_of("plan")
@@ -92,7 +79,7 @@ def test_edit_a_property_offline_and_see_it_pending(qtbot: QtBot, window: MainWi
 
 def test_invalid_email_shows_the_validation_message(qtbot: QtBot, window: MainWindow) -> None:
     target = USERS[1]
-    window.select_ids([target.id])
+    window.table.select_ids([target.id])
     qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == target.id)
     edit = window.detail.email_edit
     edit.setFocus()
@@ -108,7 +95,7 @@ def test_invalid_email_shows_the_validation_message(qtbot: QtBot, window: MainWi
 
 def test_opted_out_end_user_is_read_only_with_an_explanation(qtbot: QtBot, window: MainWindow) -> None:
     opted_out = USERS[14]  # id 1015: every 15th opted out themself
-    window.select_ids([opted_out.id])
+    window.table.select_ids([opted_out.id])
     qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == opted_out.id)
     assert not window.detail.surveys_button.isEnabled()
     assert "opted out" in window.detail.surveys_label.text()
@@ -169,15 +156,15 @@ def test_selection_is_kept_across_a_refresh(qtbot: QtBot, window: MainWindow) ->
     expected = [u for u in USERS if not u.surveys_disabled]
     _wait_rows(qtbot, window, "surveys:enabled", len(expected))
     keep = [window.model.id_at(r) or 0 for r in (3, 4, 10)]
-    window.select_ids(keep)
-    assert window.selected_ids() == sorted(keep, key=_ids(window).index)
+    window.table.select_ids(keep)
+    assert window.table.selected_ids() == sorted(keep, key=_ids(window).index)
     # Another end user leaves the result (surveys turned off): the ids change, the model resets.
     leaving = window.model.id_at(0) or 0
     with qtbot.waitSignal(window.model.modelReset, timeout=10_000):
         window.services.cache.set_surveys_enabled([leaving], False)
     assert window.model.rowCount() == len(expected) - 1
-    assert set(window.selected_ids()) == set(keep)
-    assert window.current_id() == keep[0]
+    assert set(window.table.selected_ids()) == set(keep)
+    assert window.table.current_id() == keep[0]
 
 
 def test_keyboard_find_delete_and_confirm(qtbot: QtBot, window: MainWindow) -> None:
@@ -185,7 +172,7 @@ def test_keyboard_find_delete_and_confirm(qtbot: QtBot, window: MainWindow) -> N
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert QApplication.focusWidget() is window.filter_bar.edit
     doomed = [USERS[0].id, USERS[1].id]
-    window.select_ids(doomed)
+    window.table.select_ids(doomed)
     window.table.setFocus()
     asked: list[BulkPreview] = []
     window.bulk.confirm = lambda p: asked.append(p) or True
@@ -196,8 +183,8 @@ def test_keyboard_find_delete_and_confirm(qtbot: QtBot, window: MainWindow) -> N
 
 
 def test_columns_and_window_state_are_remembered(qtbot: QtBot, window: MainWindow, services: AppServices) -> None:
-    window.set_column_visible("prop:plan", True)
-    window.set_column_visible("external_id", False)
+    window.table.set_column_visible("prop:plan", True)
+    window.table.set_column_visible("external_id", False)
     header = window.table.horizontalHeader()
     plan = [c.key for c in window.model.columns].index("prop:plan")
     header.resizeSection(plan, 177)
@@ -239,7 +226,7 @@ def test_completion_offers_fields_properties_and_values(qtbot: QtBot, window: Ma
 
 def test_ctrl_z_on_the_table_undoes_the_last_edit(qtbot: QtBot, window: MainWindow) -> None:
     target = USERS[7]
-    window.select_ids([target.id])
+    window.table.select_ids([target.id])
     qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == target.id)
     window.detail._toggle_surveys()
     cache = window.services.cache
@@ -260,12 +247,12 @@ def test_undo_and_redo_name_each_step_of_a_history(qtbot: QtBot, window: MainWin
     """Names come from the cache's history: a detail edit, then a bulk action over one end
     user (named as a bulk action), undone and redone step by step."""
     first, second = USERS[2], USERS[3]
-    window.select_ids([first.id])
+    window.table.select_ids([first.id])
     qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == first.id)
     window.detail._set_property("plan", "platinum")
     qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Set plan", timeout=10_000)
     window.bulk.confirm = lambda _preview: True
-    window.run_bulk(BulkRequest(BulkKind.REMOVE_PROPERTY, "plan"), BulkScope(ids=(second.id,)))
+    window.bulk.run(BulkRequest(BulkKind.REMOVE_PROPERTY, "plan"), BulkScope(ids=(second.id,)))
     qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Remove plan (1)", timeout=10_000)
     assert window.redo_action.text() == "&Redo"
 

@@ -36,7 +36,7 @@ def emulator() -> Iterator[Emulator]:
 def _cache_held_by_another_writer(path: Path) -> sqlite3.Connection:
     """A cache file with end users in it, and another connection holding its write lock (a
     `wootric-desk` command stuck mid-write): the app's open waits for it, 10 s a statement."""
-    from desktop_app.cache import Cache
+    from desktop_app.cache.store import Cache
 
     with Cache.open(path) as cache:
         cache.ingest_pulled(sample_end_users(40), "end_users", 1)

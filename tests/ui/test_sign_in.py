@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app import accounts, logs
 from desktop_app.accounts import AuthMethod
-from desktop_app.api import WootricClient
+from desktop_app.api.client import WootricClient
 from desktop_app.credentials import KeyringStore, MemoryOnly
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.ui.sign_in import SignInDialog, SignInOutcome
@@ -22,7 +22,7 @@ from desktop_app.ui.tasks import TaskRunner
 
 
 def _fast_client(credentials: object) -> WootricClient:
-    return WootricClient(credentials, max_attempts=1, timeout=5.0)  # type: ignore[arg-type]
+    return WootricClient(credentials, max_attempts=1, timeout=5.0)
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def log_file(isolated_settings: Path) -> Iterator[Path]:
 
 
 def _dialog(qtbot: QtBot, store: object, tasks: TaskRunner, root: Path) -> SignInDialog:
-    dialog = SignInDialog(store, tasks, _fast_client, data_dir=root)  # type: ignore[arg-type]
+    dialog = SignInDialog(store, tasks, _fast_client, data_dir=root)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -156,7 +156,7 @@ def test_without_keyring_the_dialog_says_memory_only_before_saving(
     dialog.client_secret.setText(DEFAULT_CLIENT_SECRET)
     with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         dialog.sign_in_button.click()
-    account = dialog.result_value.account  # type: ignore[union-attr]
+    account = dialog.result_value.account
     assert account is not None and account.source == "memory"
     assert store.get(account.profile.key) == DEFAULT_CLIENT_SECRET
     assert _grep([isolated_settings], DEFAULT_CLIENT_SECRET) == []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
+from desktop_app.clock import SystemClock
 from desktop_app.sync.status import SyncState, SyncStatus
 from desktop_app.ui.sync_status import SyncStatusBar, state_icon
 
@@ -24,6 +25,7 @@ class _ScriptedSync:
     subscribers: list[Callable[[SyncStatus], None]] = field(default_factory=list)
     sync_now_calls: int = 0
     offline_calls: list[bool] = field(default_factory=list)
+    clock: SystemClock = field(default_factory=SystemClock)  # the service's clock, as SyncService has
 
     def subscribe(self, cb: Callable[[SyncStatus], None]) -> Callable[[], None]:
         self.subscribers.append(cb)
@@ -50,7 +52,7 @@ class _Services:
 @pytest.fixture
 def bar(qtbot: QtBot) -> tuple[SyncStatusBar, _ScriptedSync]:
     sync = _ScriptedSync()
-    widget = SyncStatusBar(_Services(sync))  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(sync))
     qtbot.addWidget(widget)
     widget.resize(1200, 30)
     widget.show()
@@ -173,7 +175,7 @@ def test_bursts_of_snapshots_are_coalesced(qtbot: QtBot, bar: tuple[SyncStatusBa
     widget, sync = bar
     renders: list[SyncStatus] = []
     original = widget.render
-    widget.render = lambda s: (renders.append(s), original(s))  # type: ignore[method-assign]
+    widget.render = lambda s: (renders.append(s), original(s))
 
     def burst() -> None:
         for n in range(500):
@@ -187,7 +189,7 @@ def test_bursts_of_snapshots_are_coalesced(qtbot: QtBot, bar: tuple[SyncStatusBa
 
 
 def test_without_sync_service_it_says_local_only(qtbot: QtBot) -> None:
-    widget = SyncStatusBar(_Services(None))  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(None))
     qtbot.addWidget(widget)
     assert "Not connected" in widget.state_label.text()
     assert not widget.sync_now_button.isEnabled() and not widget.offline_button.isEnabled()
@@ -195,8 +197,9 @@ def test_without_sync_service_it_says_local_only(qtbot: QtBot) -> None:
 
 def test_real_sync_service_offline_and_back(qtbot: QtBot, tmp_path: Path) -> None:
     """The real service against the emulator: offline shows as offline, then recovers."""
-    from desktop_app.api import Credentials, WootricClient
-    from desktop_app.cache import Cache
+    from desktop_app.api.account import Credentials
+    from desktop_app.api.client import WootricClient
+    from desktop_app.cache.store import Cache
     from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
     from desktop_app.sync import SyncService
 
@@ -205,7 +208,7 @@ def test_real_sync_service_offline_and_back(qtbot: QtBot, tmp_path: Path) -> Non
     credentials = Credentials(emu.base_url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET)
     sync = SyncService(cache, lambda: WootricClient(credentials, max_attempts=1, timeout=5.0),
                        interval=3600, backoff_max=1.0)
-    widget = SyncStatusBar(_Services(sync))  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(sync))
     qtbot.addWidget(widget)
     try:
         sync.start()
@@ -244,7 +247,7 @@ def test_progress_never_repaints_the_window_at_once(qtbot: QtBot) -> None:
     layout = QVBoxLayout(window)
     neighbour = Counted(window)
     neighbour.setMinimumHeight(200)
-    widget = SyncStatusBar(_Services(sync), window)  # type: ignore[arg-type]
+    widget = SyncStatusBar(_Services(sync), window)
     layout.addWidget(neighbour)
     layout.addWidget(widget)
     window.resize(1000, 300)
@@ -269,7 +272,7 @@ def test_progress_is_redrawn_a_few_times_a_second_and_the_end_at_once(
     widget, sync = bar
     renders: list[SyncStatus] = []
     original = widget.render
-    widget.render = lambda s: (renders.append(s), original(s))  # type: ignore[method-assign]
+    widget.render = lambda s: (renders.append(s), original(s))
     started = time.monotonic()
     for done in range(0, 2000, 50):  # a page every 10 ms, the GUI thread idle in between
         sync.publish(SyncStatus(SyncState.SYNCING, phase="pull", done=done, total=2000))

@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from pytestqt.qtbot import QtBot
@@ -15,25 +13,11 @@ from pytestqt.qtbot import QtBot
 from desktop_app.export import ExportResult
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.services import AppServices
 
 from .conftest import SAMPLE_SIZE, sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    if win.export.dialog is not None:
-        win.export.dialog.reject()
-    win.close()
 
 
 def _dialog(qtbot: QtBot, win: MainWindow) -> ExportDialog:
@@ -81,7 +65,7 @@ def test_export_these_n_end_users_exports_just_the_selection(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
     chosen = [USERS[10].id, USERS[3].id, USERS[42].id]
-    window.select_ids(chosen)
+    window.table.select_ids(chosen)
     menu = window.table_menu()
     action = next(a for a in menu.actions() if a.text().replace("&", "") == "Export these 3 end users…")
     action.trigger()
@@ -92,7 +76,7 @@ def test_export_these_n_end_users_exports_just_the_selection(
 
 
 def test_one_selected_row_from_the_menu_exports_that_row(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
-    window.select_ids([USERS[5].id])
+    window.table.select_ids([USERS[5].id])
     action = next(a for a in window.table_menu().actions() if a.text().replace("&", "") == "Export this end user…")
     action.trigger()
     dialog = _dialog(qtbot, window)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
@@ -17,21 +16,10 @@ from desktop_app.domain import EndUser
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.services import AppServices
 
-from .conftest import SAMPLE_SIZE, sample_end_users
+from .conftest import sample_end_users
 
 USERS = sample_end_users()
 PRO = [u for u in USERS if u.properties["plan"] == "pro"]
-
-
-@pytest.fixture
-def window(qtbot: QtBot, services: AppServices) -> Iterator[MainWindow]:
-    win = MainWindow(services)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.model.complete and win._total == SAMPLE_SIZE, timeout=10_000)
-    yield win
-    win.close()
 
 
 def _mnemonic(text: str) -> str | None:
@@ -79,19 +67,19 @@ def test_down_and_enter_move_from_the_filter_into_the_results(qtbot: QtBot, wind
     edit.setFocus()
     qtbot.keyClick(edit, Qt.Key.Key_Down)
     assert window.table.hasFocus()
-    assert window.selected_ids() == [window.model.id_at(0)]
+    assert window.table.selected_ids() == [window.model.id_at(0)]
 
     window.filter_bar.focus_filter()
     qtbot.keyClicks(edit, "plan:pro")
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.model.filter_text == "plan:pro" and window.model.complete, timeout=10_000)
     qtbot.waitUntil(lambda: window.table.hasFocus(), timeout=3000)
-    qtbot.waitUntil(lambda: len(window.selected_ids()) == 1, timeout=3000)
-    assert window.selected_ids()[0] in {u.id for u in PRO}
+    qtbot.waitUntil(lambda: len(window.table.selected_ids()) == 1, timeout=3000)
+    assert window.table.selected_ids()[0] in {u.id for u in PRO}
 
 
 def _pixel(image: object, point: QPoint) -> QColor:
-    return image.pixelColor(point)  # type: ignore[attr-defined]
+    return image.pixelColor(point)
 
 
 def test_the_current_row_is_marked_across_its_width(qtbot: QtBot, window: MainWindow) -> None:
@@ -123,7 +111,7 @@ def test_file_quit_closes_every_window_then_quits(qtbot: QtBot, window: MainWind
 
 
 def _select_rows(window: MainWindow, rows: list[int]) -> list[EndUser]:
-    window.select_ids([window.model.id_at(r) or 0 for r in rows])
+    window.table.select_ids([window.model.id_at(r) or 0 for r in rows])
     by_id = {u.id: u for u in USERS}
     return [by_id[window.model.id_at(r) or 0] for r in rows]
 
@@ -147,7 +135,7 @@ def test_ctrl_c_copies_the_selected_rows_as_tab_separated_text_with_a_header(qtb
 def test_copy_as_csv_neutralizes_formulas_like_the_export(qtbot: QtBot, window: MainWindow, services: AppServices) -> None:
     first = window.model.id_at(0) or 0
     services.cache.set_external_id(first, "=HYPERLINK(\"http://x\")")
-    window.select_ids([first])
+    window.table.select_ids([first])
     QGuiApplication.clipboard().clear()
     window.copy_csv_action.trigger()
     qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() != "", timeout=5000)

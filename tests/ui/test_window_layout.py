@@ -50,7 +50,7 @@ def test_the_table_keeps_the_larger_share_of_the_width(qtbot: QtBot, window: Mai
 
 
 def test_an_added_column_is_scrolled_into_view(qtbot: QtBot, window: MainWindow) -> None:
-    window.set_column_visible("prop:plan", True)
+    window.table.set_column_visible("prop:plan", True)
     logical = [c.key for c in window.model.columns].index("prop:plan")
     header = window.table.horizontalHeader()
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from PySide6.QtCore import QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from desktop_app.api import WootricClient
-from desktop_app.cache import Cache
+from desktop_app.api.client import WootricClient
+from desktop_app.cache.store import Cache
 from desktop_app.cache.query import EndUserQuery
 from desktop_app.cache.query_rows import SortSpec
 from desktop_app.credentials import MemoryOnly
@@ -54,7 +54,7 @@ def main() -> int:
         "the end user in the detail panel": lambda: window.detail.cached is not None
         and window.detail.cached.end_user.id == SHOWN_ID,
         "the activity line": lambda: window.activity.text().startswith("Copied"),
-        "the export dialog's count": lambda: "…" not in dialogs[0].filter_radio.text(),  # type: ignore[attr-defined]
+        "the export dialog's count": lambda: "…" not in dialogs[0].filter_radio.text(),
     }
     deadline = time.monotonic() + 20
 
@@ -99,7 +99,7 @@ def main() -> int:
         wait("the activity line", open_dialogs)
 
     def show() -> None:
-        window.select_ids([SHOWN_ID])
+        window.table.select_ids([SHOWN_ID])
         wait("the end user in the detail panel", copy)
 
     window.filter_bar.set_text("plan:pro")
