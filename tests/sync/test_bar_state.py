@@ -184,6 +184,6 @@ def test_a_status_phase_is_a_sync_phase_and_the_old_words_still_mean_the_same() 
     assert SyncStatus().phase is SyncPhase.NONE and not SyncStatus().phase
     for word, phase in [("push", SyncPhase.PUSH), ("pull", SyncPhase.PULL), ("index", SyncPhase.INDEX),
                         ("reconcile", SyncPhase.RECONCILE), ("", SyncPhase.NONE)]:
-        status = SyncStatus(SyncState.SYNCING, phase=word)  # type: ignore[arg-type]
+        status = SyncStatus(SyncState.SYNCING, phase=word)  # a plain word, as before the enum
         assert status.phase is phase and status.phase == word
     assert _view(SyncStatus(SyncState.SYNCING, phase=SyncPhase.RECONCILE)).state is BarState.CHECKING
