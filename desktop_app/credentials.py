@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from desktop_app import APP_ID
+from desktop_app.user_errors import ErrorKind, UserFacingError
 
 if TYPE_CHECKING:  # keyring is imported on first use: it costs 0.3 s, off the first paint's path
     import keyring.backend
@@ -32,8 +33,11 @@ class KeyringStatus:
     locked: bool = False  # available, but the OS will ask the person to unlock it first
 
 
-class CredentialError(Exception):
+class CredentialError(UserFacingError):
     """The secret store refused an operation. The message never contains the secret."""
+
+    title = headline = "The system keyring reported a problem"
+    kind = ErrorKind.SIGN_IN
 
 
 class CredentialStore(Protocol):

@@ -18,7 +18,9 @@ from pathlib import Path
 from types import TracebackType
 
 from desktop_app import APP_ID, APP_NAME
+from desktop_app.cancellation import Cancelled
 from desktop_app.private_dirs import make_private_dirs, tighten_private_dir
+from desktop_app.user_errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -233,38 +235,25 @@ def read_log_tail(path: Path, max_bytes: int = 512_000) -> list[LogEntry]:
 
 # --- the error sink ---------------------------------------------------------------------------
 
-# Exceptions that mean "someone cancelled": never shown, never alarming.
+# Other libraries' cancellations (asyncio's and concurrent.futures' CancelledError, a keyring
+# backend's dialog), matched by class name: ours all derive from `Cancelled`.
 _CANCELLATION_NAMES = frozenset({"CancelledError", "Cancelled", "TaskCancelled", "OperationCancelled"})
 
-# Plain titles for the exception tree of the API client and the cache, matched by class name so
-# this module does not import them (and keeps working while they evolve).
-_TITLES: tuple[tuple[str, str], ...] = (
-    ("AuthError", "The service did not accept the sign-in"),
-    ("RateLimitedError", "The service asked us to slow down"),
-    ("NetworkError", "The service could not be reached"),
-    ("ServerError", "The service had a problem"),
-    ("ValidationError", "The service rejected a change"),
-    ("NotFoundError", "Not found on the service"),
-    ("ProtocolError", "The service sent an unexpected answer"),
-    ("ConfigurationError", "The connection settings are not valid"),
-    ("WootricError", "The service reported an error"),
-    ("EditRejected", "That change is not allowed"),
-    ("CredentialError", "The system keyring reported a problem"),
-    ("FilterError", "The filter could not be read"),
-)
-
-
 def is_cancellation(exc: BaseException) -> bool:
+    """Whether the error means "someone cancelled": never shown, never alarming."""
+    if isinstance(exc, Cancelled):
+        return True
     return any(cls.__name__ in _CANCELLATION_NAMES for cls in type(exc).__mro__)
 
 
 def describe_exception(exc: BaseException) -> tuple[str, str]:
-    """A plain title and message for an exception, secrets redacted."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
+    """A plain title and message for an exception, secrets redacted.
+
+    The app's own errors carry their title (`UserFacingError`); a few of Python's get one here.
+    """
     message = redact(str(exc).strip())
-    for name, title in _TITLES:
-        if name in names:
-            return title, message or title
+    if isinstance(exc, UserFacingError):
+        return exc.title, message or exc.title
     if isinstance(exc, UnicodeError):  # its own text quotes the broken character back
         return "A value is not valid text", (
             "A value holds a character that is not text (half of a surrogate pair, or a byte "

@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from desktop_app.user_errors import ErrorKind, UserFacingError
+
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
@@ -23,8 +25,11 @@ EARLIEST_UNIX = int(datetime(1, 1, 2, tzinfo=timezone.utc).timestamp())
 LATEST_UNIX = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=timezone.utc).timestamp())
 
 
-class TimestampError(ValueError):
+class TimestampError(UserFacingError, ValueError):
     """A timestamp in none of the forms the service is known to emit."""
+
+    title = "A timestamp could not be read"
+    kind = ErrorKind.INPUT
 
 
 def parse_wire_time(value: str | int | float | None, naive_zone: tzinfo = PACIFIC) -> int | None:

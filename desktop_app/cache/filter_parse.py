@@ -34,10 +34,14 @@ from desktop_app.cache.filter_nodes import (
     Text,
 )
 from desktop_app.fields import filter_fields, is_date_property
+from desktop_app.user_errors import ErrorKind, UserFacingError
 
 
-class FilterError(ValueError):
+class FilterError(UserFacingError, ValueError):
     """A filter that cannot be read; `position` is the 0-based offset of the offending text."""
+
+    title = "The filter could not be read"
+    kind = ErrorKind.INPUT
 
     def __init__(self, message: str, position: int) -> None:
         super().__init__(message)

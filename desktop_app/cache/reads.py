@@ -43,10 +43,17 @@ def _pending_edit(row: Sequence[Any]) -> PendingEdit:  # a row as SQLite holds i
     )
 
 
+def _outcome(word: str) -> SyncOutcome | str:
+    try:
+        return SyncOutcome(word)
+    except ValueError:
+        return word
+
+
 def _sync_run(row: Sequence[Any]) -> SyncRunRecord:
     run_id, kind, outcome, reason, started_at, finished_at, counts_json = row
     return SyncRunRecord(
-        id=int(run_id), kind=str(kind), outcome=str(outcome), reason=str(reason or ""),
+        id=int(run_id), kind=str(kind), outcome=_outcome(str(outcome)), reason=str(reason or ""),
         started_at=int(started_at),
         finished_at=None if finished_at is None else int(finished_at),
         counts=json.loads(str(counts_json or "{}")),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from desktop_app.domain import EndUser
+from desktop_app.user_errors import ErrorKind, UserFacingError
 
 
 class EditKind(enum.StrEnum):
@@ -55,16 +56,29 @@ class AuditOutcome(enum.StrEnum):
     DISCARDED = "discarded"  # dropped: theirs kept, or the end user is gone
 
 
-class EditRejected(ValueError):
+class ConflictChoice(enum.StrEnum):
+    """How a person settles a conflict; the values are the command line's `--choice` words."""
+
+    MINE = "mine"  # send my value again, now based on theirs
+    THEIRS = "theirs"  # keep the service's value; my edit leaves
+    VALUE = "value"  # send a new value, based on theirs
+
+
+class EditRejected(UserFacingError, ValueError):
     """An edit that fails validation; nothing was written. `message` is fit to show a person."""
+
+    title = "That change is not allowed"
+    kind = ErrorKind.INPUT
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class CacheError(RuntimeError):
+class CacheError(UserFacingError, RuntimeError):
     """The cache file cannot be opened or upgraded; the message says what to do."""
+
+    title = headline = "The cache could not be read or written"
 
 
 class CacheBusy(CacheError):
@@ -170,10 +184,13 @@ class AuditEntry:
 
 
 class SyncOutcome(enum.StrEnum):
-    """Well-known sync run outcomes; the sync engine may record others (e.g. "offline")."""
+    """How a recorded sync run ended; the values are the words stored in `sync_run.outcome`."""
 
     RUNNING = "running"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # the only outcome that counts as "Last synced"
+    PUSHED = "pushed"  # only sent held edits, on quitting: not a full sync
+    OFFLINE = "offline"  # the service could not be reached
+    AUTH_FAILED = "auth_failed"  # the service refused the credentials
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"  # the process ended while the run was going
@@ -195,7 +212,7 @@ class SyncRunRecord:
 
     id: int
     kind: str
-    outcome: str
+    outcome: SyncOutcome | str  # a word this version does not know (a newer one wrote it) stays text
     reason: str
     started_at: int
     finished_at: int | None

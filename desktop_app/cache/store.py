@@ -28,7 +28,7 @@ from desktop_app.cache.database import (
 )
 from desktop_app.cache.local_edits import EditOp
 from desktop_app.cache.reads import CacheReads
-from desktop_app.cache.records import CacheBusy, CacheError, EditKind, UndoState
+from desktop_app.cache.records import CacheBusy, CacheError, ConflictChoice, EditKind, SyncOutcome, UndoState
 from desktop_app.cache.rows import dump_json
 from desktop_app.cache.validation import (
     check_email,
@@ -415,7 +415,7 @@ class Cache(CacheReads):
 
         return self._write(work, durable=False)
 
-    def resolve_conflict(self, conflict_id: int, choice: str, value: object = None) -> CacheChanges:
+    def resolve_conflict(self, conflict_id: int, choice: ConflictChoice, value: object = None) -> CacheChanges:
         """choice "theirs": keep the server's value; "mine" or "value" (with `value`): queue
         it afresh, based on theirs. Raises EditRejected for a bad choice or value."""
         def work(connection: Connection) -> CacheChanges:
@@ -456,14 +456,14 @@ class Cache(CacheReads):
         def work(connection: Connection) -> CacheChanges:
             run_id.append(int(connection.exec_driver_sql(
                 "INSERT INTO sync_run (kind, outcome, reason, started_at, counts_json, pid)"
-                " VALUES (?, 'running', '', ?, '{}', ?)", (kind, self._now(), os.getpid())
+                " VALUES (?, ?, '', ?, '{}', ?)", (kind, SyncOutcome.RUNNING.value, self._now(), os.getpid())
             ).lastrowid))
             return CacheChanges(Initiator.PULL)
 
         self._write(work, durable=False)
         return run_id[0]
 
-    def finish_sync_run(self, run_id: int, outcome: str, reason: str,
+    def finish_sync_run(self, run_id: int, outcome: SyncOutcome, reason: str,
                         counts: Mapping[str, int]) -> None:
         def work(connection: Connection) -> CacheChanges:
             connection.exec_driver_sql(
@@ -495,16 +495,16 @@ class Cache(CacheReads):
     def _mark_interrupted_runs(self) -> None:
         with self._engine.connect() as connection:
             running = connection.exec_driver_sql(
-                "SELECT id, pid FROM sync_run WHERE outcome = 'running'").all()
+                "SELECT id, pid FROM sync_run WHERE outcome = ?", (SyncOutcome.RUNNING.value,)).all()
         orphans = [(run_id,) for run_id, pid in running if not _process_alive(pid)]
         if not orphans:
             return
 
         def work(connection: Connection) -> CacheChanges:
             connection.exec_driver_sql(
-                "UPDATE sync_run SET outcome = 'interrupted', reason = ?, finished_at = ?"
-                " WHERE id = ? AND outcome = 'running'",
-                [(INTERRUPTED_REASON, self._now(), run_id) for (run_id,) in orphans])
+                "UPDATE sync_run SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome = ?",
+                [(SyncOutcome.INTERRUPTED.value, INTERRUPTED_REASON, self._now(), run_id,
+                  SyncOutcome.RUNNING.value) for (run_id,) in orphans])
             return CacheChanges(Initiator.PULL)
 
         self._write(work, durable=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from desktop_app.cache.overlay import LAID_SQL, fill_ids, relay
-from desktop_app.cache.records import EditKind, EditRejected
+from desktop_app.cache.records import ConflictChoice, EditKind, EditRejected
 from desktop_app.cache.rows import (
     EFFECTIVE_COLUMNS,
     FLAG_COLUMNS,
@@ -266,8 +266,8 @@ def _chosen_edit(kind: EditKind, key: str | None, value: object) -> tuple[EditKi
     return kind, True  # a delete can only be kept or dropped
 
 
-def resolve_conflict(connection: Connection, conflict_id: int, choice: str, value: object,
-                     now: int) -> int:
+def resolve_conflict(connection: Connection, conflict_id: int, choice: ConflictChoice | str,
+                     value: object, now: int) -> int:
     """Settle a conflict; returns the end user's id.
 
     theirs: the entry leaves and the effective row shows the server's value.
@@ -281,14 +281,16 @@ def resolve_conflict(connection: Connection, conflict_id: int, choice: str, valu
         raise EditRejected("This conflict is already resolved.")
     edit_id, end_user_id, theirs_json, kind_text, key, mine_json = row
     kind = EditKind(kind_text)
-    if choice == "theirs":
+    try:
+        choice = ConflictChoice(choice)
+    except ValueError:
+        raise EditRejected(f"Resolve with mine, theirs or value, not {choice!r}.") from None
+    if choice is ConflictChoice.THEIRS:
         chosen = None
-    elif choice == "mine":
+    elif choice is ConflictChoice.MINE:
         chosen = (kind, load_json(mine_json))
-    elif choice == "value":
-        chosen = _chosen_edit(kind, key, value)
     else:
-        raise EditRejected(f"Resolve with mine, theirs or value, not {choice!r}.")
+        chosen = _chosen_edit(kind, key, value)
     if chosen is not None and chosen == (EditKind.SET_SURVEYS, True):
         opted_out = connection.exec_driver_sql(
             "SELECT 1 FROM server_end_user WHERE id = ? AND disabled_by = 'end_user'",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from desktop_app import __version__
 from desktop_app.arguments import ArgumentParser, whole_number
+from desktop_app.cache.records import ConflictChoice
 from desktop_app.cli.session import apply_data_dir
 from desktop_app.fields import FIELDS, sort_names
 
@@ -79,7 +80,7 @@ def build_parser() -> ArgumentParser:
 
     conflicts = verbs.add_parser("conflicts", help="list conflicts and rejected edits, or resolve one")
     conflicts.add_argument("--resolve", type=_end_user_id, metavar="ID")
-    conflicts.add_argument("--choice", choices=["mine", "theirs", "value"])
+    conflicts.add_argument("--choice", choices=[choice.value for choice in ConflictChoice])
     conflicts.add_argument("--value")
 
     rejected = verbs.add_parser("rejected", help="list the edits the service refused, or dismiss them")

@@ -17,6 +17,7 @@ from desktop_app.cli.session import (
     EXIT_USAGE,
     CommandError,
 )
+from desktop_app.user_errors import ErrorKind, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,19 @@ PATH_ARGUMENTS = frozenset({"output", "data_dir"})
 # Environment variables that must be text (the data directory is a path, so it is not here).
 TEXT_VARIABLES = ("WOOTRIC_CLIENT_ID", "WOOTRIC_CLIENT_SECRET", "WOOTRIC_API_BASE")
 
-# Class names, matched along the MRO so this module imports none of the core's packages.
-_USAGE_ERRORS = frozenset({"FilterError", "EditRejected", "ColumnError", "PropertyInputError",
-                           "TimestampError", "ConfigurationError"})
-_OFFLINE_ERRORS = frozenset({"NetworkError"})
-_SIGN_IN_ERRORS = frozenset({"AuthError"})
-_CACHE_ERRORS = frozenset({"DatabaseError", "OperationalError", "IntegrityError", "CacheError"})
+# The exit code each kind of the app's own errors (`UserFacingError`) ends the command with.
+_EXIT_CODES: Mapping[ErrorKind, int] = {
+    ErrorKind.INPUT: EXIT_USAGE,
+    ErrorKind.SIGN_IN: EXIT_SIGN_IN,
+    ErrorKind.OFFLINE: EXIT_OFFLINE,
+    ErrorKind.FAILED: EXIT_FAILED,
+}
+# Errors that carry no `UserFacingError` kind yet, matched by class name along the MRO:
+# ColumnError (export/columns.py, a refused --columns list) and the database drivers'
+# (sqlite3's, and SQLAlchemy's wrappers, which this module does not import).
+_USAGE_ERRORS = frozenset({"ColumnError"})
+_CACHE_ERRORS = frozenset({"DatabaseError", "OperationalError", "IntegrityError"})
+_CACHE_HEADLINE = "The cache could not be read or written"  # as the cache's own CacheError says it
 
 
 def has_broken_bytes(text: str) -> bool:
@@ -102,23 +110,15 @@ def explain(error: BaseException) -> tuple[int, str]:
     if isinstance(error, CommandError):  # our own words (redacting them read "No secret: [redacted]")
         return error.exit_code, str(error)
     text = redact(str(error).strip())
+    if isinstance(error, UserFacingError):
+        return _EXIT_CODES[error.kind], f"{error.headline}: {text}" if error.headline else text
     if names & _USAGE_ERRORS:
         return EXIT_USAGE, text
-    if names & _SIGN_IN_ERRORS:
-        return EXIT_SIGN_IN, f"The service did not accept the sign-in: {text}"
-    if names & _OFFLINE_ERRORS:
-        return EXIT_OFFLINE, f"The service could not be reached: {text}"
-    if "ExportError" in names:
-        return EXIT_FAILED, text
-    if "WootricError" in names:
-        return EXIT_FAILED, f"The service reported an error: {text}"
-    if "CredentialError" in names:
-        return EXIT_SIGN_IN, f"The system keyring reported a problem: {text}"
     if isinstance(error, UnicodeError):
         return EXIT_USAGE, ("A value is not valid text (a byte that is not UTF-8, or half of a "
                             "surrogate pair). Nothing was changed.")
     if names & _CACHE_ERRORS:
-        return EXIT_FAILED, f"The cache could not be read or written: {text}"
+        return EXIT_FAILED, f"{_CACHE_HEADLINE}: {text}"
     if isinstance(error, MemoryError):
         return EXIT_FAILED, "Out of memory."
     if isinstance(error, OSError):

@@ -16,6 +16,7 @@ from desktop_app import accounts
 from desktop_app.api.account import REGIONS
 from desktop_app.api.client import WootricClient
 from desktop_app.api.errors import AuthError, WootricError
+from desktop_app.cache.records import ConflictChoice
 from desktop_app.cli.errors import printable
 from desktop_app.cli.session import (
     EXIT_ATTENTION,
@@ -240,14 +241,15 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     try:
         cache = session.cache
         if args.resolve is not None:
-            if args.choice not in ("mine", "theirs", "value"):
+            if args.choice not in {choice.value for choice in ConflictChoice}:
                 raise CommandError("--choice is mine, theirs or value", EXIT_USAGE)
+            choice = ConflictChoice(args.choice)
             value = None
-            if args.choice == "value":
+            if choice is ConflictChoice.VALUE:
                 if args.value is None:
                     raise CommandError("--choice value needs --value", EXIT_USAGE)
                 value = args.value
-            cache.resolve_conflict(args.resolve, args.choice, value)
+            cache.resolve_conflict(args.resolve, choice, value)
             print(f"Conflict {args.resolve} resolved ({args.choice}).")
             return EXIT_OK
         conflicts = cache.conflicts()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from desktop_app.cache.filters import MatchAll, parse_filter
+from desktop_app.cancellation import Cancelled
 from desktop_app.cache.query import (
     SortSpec,
     properties_from_json,
@@ -52,11 +53,11 @@ SQL_PROPERTY_COLUMNS_MAX = 3
 BOM = "\ufeff"
 
 Progress = Callable[[int, int], None]
-Cancelled = Callable[[], bool]
+CancelCheck = Callable[[], bool]  # true once the person cancelled
 Destination = Path | str | os.PathLike[str] | BinaryIO | TextIO
 
 
-class ExportCancelled(Exception):
+class ExportCancelled(Cancelled):
     """The person cancelled; nothing was left behind at the destination path."""
 
 
@@ -92,7 +93,7 @@ def export_csv(
     *,
     ids: Sequence[int] | None = None,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> ExportResult:
     """Write the end users the filter shows (or exactly `ids`, the selection) as CSV.
 
@@ -148,7 +149,7 @@ def result_property_keys(
     filter_text: str,
     sort: SortSpec,
     ids: Sequence[int] | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> list[str]:
     """The union of property keys over the rows an export would write (the first pass).
 
@@ -243,7 +244,7 @@ def _write_rows(
     options: ExportOptions,
     total: int,
     progress: Progress | None,
-    cancelled: Cancelled | None,
+    cancelled: CancelCheck | None,
 ) -> int:
     sink = _ChunkSink()
     writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
@@ -273,7 +274,7 @@ def _write_rows(
     return done
 
 
-def _check(cancelled: Cancelled | None) -> None:
+def _check(cancelled: CancelCheck | None) -> None:
     if cancelled is not None and cancelled():
         raise ExportCancelled("export cancelled")
 

@@ -11,13 +11,17 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO, cast
 
+from desktop_app.user_errors import UserFacingError
+
 ENCODING = "utf-8"
 # Lone surrogates (only possible from malformed JSON) have no UTF-8 form; they become "?".
 ENCODING_ERRORS = "replace"
 
 
-class ExportError(Exception):
+class ExportError(UserFacingError):
     """The export could not be written; the message says why in plain words."""
+
+    title = "The export could not be written"
 
 
 class ExportTarget(Protocol):

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from desktop_app.sync.merge import MergePlan, plan_push
 from desktop_app.sync.service import SyncService
-from desktop_app.sync.status import SyncState, SyncStatus
+from desktop_app.sync.status import SyncPhase, SyncState, SyncStatus
 
-__all__ = ["MergePlan", "SyncService", "SyncState", "SyncStatus", "plan_push"]
+__all__ = ["MergePlan", "SyncPhase", "SyncService", "SyncState", "SyncStatus", "plan_push"]

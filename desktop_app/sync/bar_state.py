@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from desktop_app.sync.status import SyncState, SyncStatus
+from desktop_app.sync.status import SyncPhase, SyncState, SyncStatus
 
 
 class BarState(enum.StrEnum):
@@ -39,8 +39,8 @@ class BarState(enum.StrEnum):
 
 SYNCING_STATES = frozenset({BarState.RATE_LIMITED, BarState.SENDING, BarState.RECEIVING,
                             BarState.CHECKING, BarState.INDEXING})
-_PHASES = {"push": BarState.SENDING, "pull": BarState.RECEIVING, "reconcile": BarState.CHECKING,
-           "index": BarState.INDEXING}
+_PHASES = {SyncPhase.PUSH: BarState.SENDING, SyncPhase.PULL: BarState.RECEIVING,
+           SyncPhase.RECONCILE: BarState.CHECKING, SyncPhase.INDEX: BarState.INDEXING}
 _PHASE_WORDS = {BarState.SENDING: "Sending edits", BarState.RECEIVING: "Receiving end users",
                 BarState.CHECKING: "Checking for deletions",
                 BarState.INDEXING: "Building the search index"}
@@ -181,7 +181,7 @@ def _syncing(state: BarState, status: SyncStatus, now: float) -> str:
     elif status.done:
         parts.append(f"{status.done:,} so far, total not known")
     else:
-        parts.append("total not known yet" if status.phase == "pull" else "starting")
+        parts.append("total not known yet" if status.phase is SyncPhase.PULL else "starting")
     if status.rate_per_s:
         parts.append(f"{status.rate_per_s:,.0f}/s")
     if status.next_retry_at is not None:  # the client waits for the service's rate limit

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from desktop_app.api.errors import AuthError, NetworkError, WaitInterrupted, WootricError
+from desktop_app.api.errors import AuthError, NetworkError, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.records import SyncOutcome
+from desktop_app.cancellation import Cancelled
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.estimate import PhaseEstimate
 from desktop_app.sync.pacing import Pacer
@@ -19,7 +21,7 @@ from desktop_app.sync.pull import CURSOR_KEY, PullProgress, pull_changes
 from desktop_app.sync.push import push_all
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY, reconcile_deletions
 from desktop_app.sync.run_lock import RunLock
-from desktop_app.sync.status import SyncState, SyncStatus
+from desktop_app.sync.status import SyncPhase, SyncState, SyncStatus
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
     from desktop_app.api.client import WootricClient
@@ -40,10 +42,10 @@ RECORDS_EVERY_S = 2.0
 # the outbox for the next start instead of holding the window open.
 FLUSH_ON_STOP_S = 5.0
 # The outcome of a run that only pushed (on quit): not a full sync, so no "Last synced".
-PUSHED_ONLY = "pushed"
+PUSHED_ONLY = SyncOutcome.PUSHED
 
 
-class SyncCancelled(Exception):
+class SyncCancelled(Cancelled):
     """The person (or shutdown) cancelled the run; silent by design."""
 
 
@@ -181,7 +183,7 @@ class SyncService:
 
     def hold_for_sign_in(self, reason: str) -> None:
         """Not started: the account's secret is missing. The bar offers to sign in again."""
-        self._publish(replace(self.status, state=SyncState.AUTH_FAILED, phase="", next_retry_at=None,
+        self._publish(replace(self.status, state=SyncState.AUTH_FAILED, phase=SyncPhase.NONE, next_retry_at=None,
                               message=f"Sign-in needed: {reason}"))
 
     def set_work_offline(self, offline: bool) -> None:
@@ -189,7 +191,7 @@ class SyncService:
         if offline:
             self._cancel.set()
             self._interrupt_waits()
-            self._publish(replace(self.status, state=SyncState.WORKING_OFFLINE, phase="",
+            self._publish(replace(self.status, state=SyncState.WORKING_OFFLINE, phase=SyncPhase.NONE,
                                   next_retry_at=None, message="Working offline: nothing is sent."))
         else:
             self.sync_now()
@@ -208,30 +210,30 @@ class SyncService:
             counts: dict[str, int] = {}
             try:
                 self._run(run_id, counts, reconcile)
-            except (SyncCancelled, WaitInterrupted):
-                self.cache.finish_sync_run(run_id, "cancelled", "cancelled", counts)
-                self._publish(self._counts(replace(self.status, state=SyncState.IDLE, phase="",
+            except Cancelled:  # the person, shutdown, or a wait cut short (SyncCancelled, WaitInterrupted)
+                self.cache.finish_sync_run(run_id, SyncOutcome.CANCELLED, "cancelled", counts)
+                self._publish(self._counts(replace(self.status, state=SyncState.IDLE, phase=SyncPhase.NONE,
                                                    message="Sync cancelled.")))
             except NetworkError as error:
                 self._failures += 1
                 delay = self._backoff()
-                self.cache.finish_sync_run(run_id, "offline", str(error), counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.OFFLINE, str(error), counts)
                 self._publish(self._counts(replace(
-                    self.status, state=SyncState.OFFLINE, phase="",
+                    self.status, state=SyncState.OFFLINE, phase=SyncPhase.NONE,
                     next_retry_at=self.clock.now() + delay,
                     message=f"Offline: {error}. Retrying by itself.")))
             except AuthError as error:
-                self.cache.finish_sync_run(run_id, "auth_failed", str(error), counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.AUTH_FAILED, str(error), counts)
                 self._drop_client()
                 self._publish(self._counts(replace(
-                    self.status, state=SyncState.AUTH_FAILED, phase="", next_retry_at=None,
+                    self.status, state=SyncState.AUTH_FAILED, phase=SyncPhase.NONE, next_retry_at=None,
                     message=f"Sign-in needed: {error}")))
             except (WootricError, Exception) as error:  # recorded and shown; never a crash
                 log.exception("sync run failed")
                 self._failures += 1
-                self.cache.finish_sync_run(run_id, "failed", str(error), counts)
+                self.cache.finish_sync_run(run_id, SyncOutcome.FAILED, str(error), counts)
                 self._publish(self._counts(replace(
-                    self.status, state=SyncState.FAILED, phase="",
+                    self.status, state=SyncState.FAILED, phase=SyncPhase.NONE,
                     next_retry_at=self.clock.now() + self._backoff(),
                     message=f"Sync failed: {error}")))
         return self.status
@@ -244,23 +246,23 @@ class SyncService:
         pace.begin()
         status = self._counts(self.status)
         self._begin_phase(client, status.pending)  # the push's total is the outbox's size
-        self._publish(replace(status, state=SyncState.SYNCING, phase="push", done=0,
+        self._publish(replace(status, state=SyncState.SYNCING, phase=SyncPhase.PUSH, done=0,
                               total=status.pending, rate_per_s=None, eta_s=None,
                               next_retry_at=None, message="Sending local edits…"))
         pushed = push_all(client, self.cache, cancelled=self._cancelled, held=self._held,
-                          progress=lambda n: self._phase("push", n), pace=pace)
+                          progress=lambda n: self._phase(SyncPhase.PUSH, n), pace=pace)
         self._check_cancel()
         if self._flushing:  # quitting: the held edits are out; the pull can wait for next time
             counts.update(pushed_end_users=pushed.end_users, edits_done=pushed.edits_done,
                           conflicts=pushed.conflicts, rejected=pushed.rejected)
             self.cache.finish_sync_run(run_id, PUSHED_ONLY, "edits sent on quitting", counts)
             self._publish(self._counts(replace(
-                self.status, state=SyncState.IDLE, phase="", done=0, total=None, rate_per_s=None,
+                self.status, state=SyncState.IDLE, phase=SyncPhase.NONE, done=0, total=None, rate_per_s=None,
                 eta_s=None, next_retry_at=None, message=f"{pushed.edits_done} edits sent.")))
             return
         # The list API gives no count: how many end users changed is not known until the end.
         self._begin_phase(client, None)
-        self._publish(replace(self.status, phase="pull", done=0, total=None, rate_per_s=None,
+        self._publish(replace(self.status, phase=SyncPhase.PULL, done=0, total=None, rate_per_s=None,
                               eta_s=None, next_retry_at=None, message="Receiving changes…"))
         first_pull = self.cache.cursor(CURSOR_KEY) is None and self.cache.count_all() == 0
         pull_started = int(self.clock.now())
@@ -279,11 +281,11 @@ class SyncService:
             self.cache.set_cursor(LAST_RECONCILE_KEY, pull_started)
         elif self._reconcile_due(reconcile):
             self._begin_phase(client, None)
-            self._publish(replace(self.status, phase="reconcile", done=0, total=None,
+            self._publish(replace(self.status, phase=SyncPhase.RECONCILE, done=0, total=None,
                                   rate_per_s=None, eta_s=None, next_retry_at=None,
                                   message="Checking for end users deleted on the service…"))
             result = reconcile_deletions(client, self.cache, cancelled=self._cancelled,
-                                         progress=lambda n: self._phase("reconcile", n), pace=pace)
+                                         progress=lambda n: self._phase(SyncPhase.RECONCILE, n), pace=pace)
             self._check_cancel()
             removed = result or 0
             self.cache.set_cursor(LAST_RECONCILE_KEY, int(self.clock.now()))
@@ -303,10 +305,10 @@ class SyncService:
                     "the service; see the log.")
             for line in pulled.notes:
                 log.warning("pull: %s", line)
-        self.cache.finish_sync_run(run_id, "completed", note.strip(), counts)
+        self.cache.finish_sync_run(run_id, SyncOutcome.COMPLETED, note.strip(), counts)
         self._failures = 0
         self._publish(self._counts(replace(
-            self.status, state=SyncState.IDLE, phase="", done=0, total=None, rate_per_s=None,
+            self.status, state=SyncState.IDLE, phase=SyncPhase.NONE, done=0, total=None, rate_per_s=None,
             eta_s=None, last_success_at=int(self.clock.now()), next_retry_at=None,
             message=f"Synced: {pulled.rows} received, {counts['edits_done']} edits sent.{note}")))
 
@@ -471,12 +473,12 @@ class SyncService:
         Never into an empty cache: a first pull then runs without the index's triggers."""
         if self.cache.search_index_ready() or self.cache.count_all() == 0:
             return
-        self._publish(replace(self.status, phase="index", done=0, total=None, rate_per_s=None, eta_s=None,
+        self._publish(replace(self.status, phase=SyncPhase.INDEX, done=0, total=None, rate_per_s=None, eta_s=None,
                               next_retry_at=None, message="Building the search index…"))
         self.cache.build_search_index(
-            lambda done, total: self._publish(replace(self.status, phase="index", done=done, total=total)))
+            lambda done, total: self._publish(replace(self.status, phase=SyncPhase.INDEX, done=done, total=total)))
 
-    def _phase(self, phase: str, done: int) -> None:
+    def _phase(self, phase: SyncPhase, done: int) -> None:
         rate, eta = self._estimate.rate_and_eta(done)
         total = self._estimate.total
         self._publish(replace(self.status, phase=phase, done=done,
@@ -486,7 +488,7 @@ class SyncService:
     def _pull_progress(self, p: PullProgress) -> None:
         # No total and no estimate: the service never says how many end users changed, and a
         # guess from the time range covered crept and promised "3 s left" for many seconds.
-        self._publish(replace(self.status, phase="pull", done=p.rows, total=None,
+        self._publish(replace(self.status, phase=SyncPhase.PULL, done=p.rows, total=None,
                               rate_per_s=p.rate_per_s, eta_s=None, next_retry_at=None))
 
     def _publish_counts(self, records: SyncRecords | None = None) -> None:
@@ -511,7 +513,7 @@ class SyncService:
     def _publish(self, status: SyncStatus) -> None:
         if self._work_offline and status.state is not SyncState.WORKING_OFFLINE:
             # A run cancelled by Work offline ends after the switch: the person's choice stands.
-            status = replace(status, state=SyncState.WORKING_OFFLINE, phase="", next_retry_at=None,
+            status = replace(status, state=SyncState.WORKING_OFFLINE, phase=SyncPhase.NONE, next_retry_at=None,
                              message="Working offline: nothing is sent.")
         with self._status_lock:
             self._status = status

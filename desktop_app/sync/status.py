@@ -15,12 +15,22 @@ class SyncState(enum.StrEnum):
     AUTH_FAILED = "auth_failed"  # credentials refused: needs the person to sign in again
 
 
+class SyncPhase(enum.StrEnum):
+    """Which part of a run is going (equal to the words stored and tested before: "push", ...)."""
+
+    NONE = ""  # no run is going
+    PUSH = "push"  # sending queued edits
+    PULL = "pull"  # receiving changed end users
+    INDEX = "index"  # building the search index after a first pull
+    RECONCILE = "reconcile"  # checking the service for deleted end users
+
+
 @dataclass(frozen=True, slots=True)
 class SyncStatus:
     """One snapshot of the sync service; a new one is published on every change."""
 
     state: SyncState = SyncState.IDLE
-    phase: str = ""  # "push", "pull", "index" (building the search index), "reconcile"
+    phase: SyncPhase = SyncPhase.NONE
     done: int = 0  # rows pulled, end users indexed or edits pushed in this phase
     total: int | None = None  # an estimate where the service gives no count
     rate_per_s: float | None = None
@@ -32,6 +42,10 @@ class SyncStatus:
     rejected: int = 0
     message: str = ""
     send_at: float | None = None  # queued edits held back until then (an undo grace period)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.phase, SyncPhase):  # the words before the enum: "pull" and so on
+            object.__setattr__(self, "phase", SyncPhase(self.phase))
 
     @property
     def is_healthy(self) -> bool:

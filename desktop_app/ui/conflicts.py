@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.cache.records import ConflictRecord, PendingEdit
+from desktop_app.cache.records import ConflictChoice, ConflictRecord, PendingEdit
 from desktop_app.fields import FIELDS_BY_KEY
 from desktop_app.logs import describe_exception
 from desktop_app.ui.accessible import ValueLabel
@@ -270,18 +270,18 @@ class ConflictsView(QWidget):
         self.keep_mine_button = QPushButton(self.tr("Keep &mine"), detail)
         self.keep_mine_button.setAccessibleName(self.tr("Keep my value and send it"))
         self.keep_mine_button.setToolTip(self.tr("Send your value to the service, replacing theirs"))
-        self.keep_mine_button.clicked.connect(lambda: self._resolve("mine"))
+        self.keep_mine_button.clicked.connect(lambda: self._resolve(ConflictChoice.MINE))
         self.take_theirs_button = QPushButton(self.tr("Take &theirs"), detail)
         self.take_theirs_button.setAccessibleName(self.tr("Take the service's value"))
         self.take_theirs_button.setToolTip(self.tr("Drop your edit and keep what the service has"))
-        self.take_theirs_button.clicked.connect(lambda: self._resolve("theirs"))
+        self.take_theirs_button.clicked.connect(lambda: self._resolve(ConflictChoice.THEIRS))
         self.new_value = QLineEdit(detail)
         self.new_value.setAccessibleName(self.tr("A new value"))
         self.new_value.setPlaceholderText(self.tr("Or type a value that replaces both…"))
-        self.new_value.returnPressed.connect(lambda: self._resolve("value"))
+        self.new_value.returnPressed.connect(lambda: self._resolve(ConflictChoice.VALUE))
         self.use_value_button = QPushButton(self.tr("Use &new value"), detail)
         self.use_value_button.setAccessibleName(self.tr("Use the new value"))
-        self.use_value_button.clicked.connect(lambda: self._resolve("value"))
+        self.use_value_button.clicked.connect(lambda: self._resolve(ConflictChoice.VALUE))
         self.new_value.textChanged.connect(self._update_buttons)
         choose = QHBoxLayout()
         choose.addWidget(self.keep_mine_button)
@@ -455,12 +455,12 @@ class ConflictsView(QWidget):
 
     # --- decisions ----------------------------------------------------------------------------
 
-    def _resolve(self, choice: str) -> None:
+    def _resolve(self, choice: ConflictChoice) -> None:
         conflict = self.current_conflict()
         if conflict is None or self._busy:
             return
-        value = self.new_value.text().strip() if choice == "value" else None
-        if choice == "value" and not value:
+        value = self.new_value.text().strip() if choice is ConflictChoice.VALUE else None
+        if choice is ConflictChoice.VALUE and not value:
             return
         self._busy = True
         self._update_buttons()
@@ -470,8 +470,9 @@ class ConflictsView(QWidget):
         self._selected_id = None if following is None else following.id
         cache, conflict_id = self._cache, conflict.id
         label = field_label(conflict.field, conflict.key)
-        done = {"mine": self.tr("Kept your value for {f}."), "theirs": self.tr("Took the service's value for {f}."),
-                "value": self.tr("Set a new value for {f}.")}[choice].format(f=label)
+        done = {ConflictChoice.MINE: self.tr("Kept your value for {f}."),
+                ConflictChoice.THEIRS: self.tr("Took the service's value for {f}."),
+                ConflictChoice.VALUE: self.tr("Set a new value for {f}.")}[choice].format(f=label)
         self._tasks.run(lambda: cache.resolve_conflict(conflict_id, choice, value=value),
                         lambda _changes: self._resolved(done), self._failed,
                         serial=WRITE_QUEUE, name="resolve conflict")

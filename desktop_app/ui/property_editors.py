@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop_app.domain import PropertyValue
 from desktop_app.property_types import PropertyType, parse_property_text, property_type
 from desktop_app.ui.accessible import ValueLabel
+from desktop_app.user_errors import ErrorKind, UserFacingError
 
 _Index = QModelIndex | QPersistentModelIndex
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 10  # the raw property value (not its display text)
@@ -39,8 +40,11 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 11
 AMOUNT_LIMIT = 1e13
 
 
-class PropertyInputError(ValueError):
+class PropertyInputError(UserFacingError, ValueError):
     """Text that does not fit the property's type; the message says what would."""
+
+    title = "That value does not fit the property"
+    kind = ErrorKind.INPUT
 
 
 def _t(text: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from desktop_app.cache.changes import CacheChanges, Initiator
-from desktop_app.cache.records import AuditOutcome, EditKind, EditRejected, EditState
+from desktop_app.cache.records import AuditOutcome, ConflictChoice, EditKind, EditRejected, EditState
 from desktop_app.cache.store import Cache
 from desktop_app.domain import EndUser, SurveySettings
 
@@ -222,6 +222,21 @@ def test_resolving_with_mine_or_a_value_queues_it_on_theirs(
     assert seeded.end_users_with_pending() == [5]
     outcomes = {a.edit_id: a.outcome for a in seeded.audit_log(5)}
     assert outcomes == {edit_id: AuditOutcome.SUPERSEDED, fresh.id: AuditOutcome.QUEUED}
+    invariants(seeded)
+
+
+def test_conflict_choices_are_an_enum_the_cache_and_the_command_line_share(
+        seeded: Cache, make_user: MakeUser, invariants: Check) -> None:
+    from desktop_app.cli import build_parser
+
+    assert [str(choice) for choice in ConflictChoice] == ["mine", "theirs", "value"]
+    args = build_parser().parse_args(["conflicts", "--resolve", "1", "--choice", "theirs"])
+    assert ConflictChoice(args.choice) is ConflictChoice.THEIRS
+    conflict_on_plan(seeded, make_user)
+    [conflict] = seeded.conflicts()
+    seeded.resolve_conflict(conflict.id, ConflictChoice.VALUE, "custom")
+    row = seeded.get(5)
+    assert row is not None and row.end_user.properties["plan"] == "custom" and not row.has_conflict
     invariants(seeded)
 
 

@@ -176,3 +176,14 @@ def test_an_estimate_waits_for_a_sample_and_needs_a_total() -> None:
     assert estimate.rate_and_eta(5) == (None, None)  # too early to say
     clock[0] = 2.0
     assert estimate.rate_and_eta(10) == (5.0, None)  # a rate, but no total: no time left
+
+
+def test_a_status_phase_is_a_sync_phase_and_the_old_words_still_mean_the_same() -> None:
+    from desktop_app.sync.status import SyncPhase
+
+    assert SyncStatus().phase is SyncPhase.NONE and not SyncStatus().phase
+    for word, phase in [("push", SyncPhase.PUSH), ("pull", SyncPhase.PULL), ("index", SyncPhase.INDEX),
+                        ("reconcile", SyncPhase.RECONCILE), ("", SyncPhase.NONE)]:
+        status = SyncStatus(SyncState.SYNCING, phase=word)  # a plain word, as before the enum
+        assert status.phase is phase and status.phase == word
+    assert _view(SyncStatus(SyncState.SYNCING, phase=SyncPhase.RECONCILE)).state is BarState.CHECKING

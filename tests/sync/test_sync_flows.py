@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from desktop_app.api.client import WootricClient
-from desktop_app.cache.records import EditState
+from desktop_app.cache.records import EditState, SyncOutcome
 from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
-from desktop_app.sync import SyncService, SyncState
+from desktop_app.sync import SyncPhase, SyncService, SyncState
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY
 
 from .conftest import cache_view, credentials, server_view
@@ -20,6 +21,26 @@ def test_first_sync_mirrors_the_server(emu: Emulator, cache: Cache, service: Syn
     assert cache_view(cache) == server_view(emu)
     runs = cache.last_sync_runs(1)
     assert runs and runs[0].outcome == "completed"
+
+
+def test_recorded_runs_and_published_phases_are_enums_equal_to_the_stored_words(
+    emu: Emulator, cache: Cache, service: SyncService
+) -> None:
+    phases: list[object] = []
+    service.subscribe(lambda status: phases.append(status.phase))
+    service.run_once()
+    emu.faults.offline()
+    service.run_once()
+    emu.faults.online()
+    offline, completed = cache.last_sync_runs(2)
+    assert completed.outcome is SyncOutcome.COMPLETED and completed.outcome == "completed"
+    assert offline.outcome is SyncOutcome.OFFLINE and offline.outcome == "offline"
+    assert phases and all(isinstance(phase, SyncPhase) for phase in phases)
+    assert SyncPhase.PULL in phases and "pull" in phases
+    with sqlite3.connect(cache.path) as other:  # a word a newer version may write stays text
+        other.execute("UPDATE sync_run SET outcome = 'paused' WHERE id = ?", (offline.id,))
+    other.close()
+    assert cache.last_sync_runs(1)[0].outcome == "paused"
 
 
 def test_first_sync_does_not_walk_the_service_twice(emu: Emulator, cache: Cache) -> None:
