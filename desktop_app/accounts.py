@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_app.broken_text import has_broken_text
 from desktop_app.credentials import CredentialError, CredentialStore
 from desktop_app.private_dirs import make_private_dirs
 
@@ -189,7 +190,7 @@ def account_from_env(env: Mapping[str, str] | None = None) -> SignedInAccount | 
     """WOOTRIC_CLIENT_ID + WOOTRIC_CLIENT_SECRET (+ WOOTRIC_API_BASE): automation's account."""
     env = os.environ if env is None else env
     for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_API_BASE):
-        if any("\ud800" <= ch <= "\udfff" for ch in env.get(name, "")):
+        if has_broken_text(env.get(name, "")):
             from desktop_app.api.errors import ConfigurationError
 
             # the value is never quoted: it may be the secret

@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
+from desktop_app.broken_text import has_broken_text
+
 MAX_QUOTED = 80  # a 50,000-character value quoted back in full would bury the message
 
 
@@ -30,7 +32,7 @@ def refuse_broken_text(parser: argparse.ArgumentParser, args: argparse.Namespace
     printed or sent, it would raise UnicodeEncodeError. Path arguments (Path type) may hold any."""
     for action in parser._actions:
         value = getattr(args, action.dest, None)
-        if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+        if isinstance(value, str) and has_broken_text(value):
             name = action.option_strings[0] if action.option_strings else action.dest
             parser.error(f"argument {name}: not valid text (it holds a byte that is not UTF-8)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from desktop_app.broken_text import has_broken_text
 from desktop_app.cache.records import EditRejected
 from desktop_app.domain import PropertyValue, canonical_value
 
@@ -18,14 +19,8 @@ def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
 
 
-def _has_broken_text(text: str) -> bool:
-    """Half of a surrogate pair (a window can hand one over) or a byte that was not UTF-8:
-    SQLite and the service take neither."""
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
-
-
 def _check_text(text: str, what: str) -> None:
-    if _has_broken_text(text):
+    if has_broken_text(text):
         raise EditRejected(f"{what} holds a character that is not text (half of a surrogate pair, "
                            "or a byte that is not UTF-8). Nothing was changed.")
 

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 
+from desktop_app.broken_text import has_broken_text, is_broken_char
 from desktop_app.cli.session import (
     EXIT_FAILED,
     EXIT_OFFLINE,
@@ -43,17 +44,12 @@ _CACHE_ERRORS = frozenset({"DatabaseError", "OperationalError", "IntegrityError"
 _CACHE_HEADLINE = "The cache could not be read or written"  # as the cache's own CacheError says it
 
 
-def has_broken_bytes(text: str) -> bool:
-    """True when the text holds lone surrogates: bytes that were not UTF-8 (surrogateescape)."""
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
-
-
 def printable(text: str) -> str:
     """Text safe for any stream: an undecodable byte shown as \\xNN, half a surrogate pair as
     \\uNNNN, never a UnicodeEncodeError."""
-    if not has_broken_bytes(text):
+    if not has_broken_text(text):
         return text
-    return "".join(_escape(ch) if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return "".join(_escape(ch) if is_broken_char(ch) else ch for ch in text)
 
 
 def _escape(ch: str) -> str:
@@ -62,7 +58,7 @@ def _escape(ch: str) -> str:
 
 
 def _first_broken(text: str) -> int:
-    return next(i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff")
+    return next(i for i, ch in enumerate(text) if is_broken_char(ch))
 
 
 def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -75,7 +71,7 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
             continue
         values = value if isinstance(value, list) else [value]
         for item in values:
-            if isinstance(item, str) and has_broken_bytes(item):
+            if isinstance(item, str) and has_broken_text(item):
                 raise CommandError(
                     f"{_argument_name(parser, args, dest)} is not valid text: it holds a byte that "
                     f"is not UTF-8 (character {_first_broken(item) + 1}). Nothing was changed.",
@@ -84,7 +80,7 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
 
 def check_text_environment(env: Mapping[str, str] = os.environ, names: Iterable[str] = TEXT_VARIABLES) -> None:
     for name in names:
-        if has_broken_bytes(env.get(name, "")):
+        if has_broken_text(env.get(name, "")):
             raise CommandError(f"{name} is not valid text: it holds a byte that is not UTF-8. "
                                "Nothing was changed.", EXIT_USAGE)
 
