@@ -41,8 +41,6 @@ RECORDS_EVERY_S = 2.0
 # Quitting sends edits still in their undo grace; a service this slow to answer leaves them in
 # the outbox for the next start instead of holding the window open.
 FLUSH_ON_STOP_S = 5.0
-# The outcome of a run that only pushed (on quit): not a full sync, so no "Last synced".
-PUSHED_ONLY = SyncOutcome.PUSHED
 
 
 class SyncCancelled(Cancelled):
@@ -255,7 +253,7 @@ class SyncService:
         if self._flushing:  # quitting: the held edits are out; the pull can wait for next time
             counts.update(pushed_end_users=pushed.end_users, edits_done=pushed.edits_done,
                           conflicts=pushed.conflicts, rejected=pushed.rejected)
-            self.cache.finish_sync_run(run_id, PUSHED_ONLY, "edits sent on quitting", counts)
+            self.cache.finish_sync_run(run_id, SyncOutcome.PUSHED, "edits sent on quitting", counts)  # no "Last synced"
             self._publish(self._counts(replace(
                 self.status, state=SyncState.IDLE, phase=SyncPhase.NONE, done=0, total=None, rate_per_s=None,
                 eta_s=None, next_retry_at=None, message=f"{pushed.edits_done} edits sent.")))

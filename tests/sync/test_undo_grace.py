@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from desktop_app.api.client import WootricClient
+from desktop_app.cache.records import SyncOutcome
 from desktop_app.cache.store import Cache
 from desktop_app.emulator import Emulator
 from desktop_app.sync import SyncService
 from desktop_app.sync.bar_state import BarState, describe_bar
-from desktop_app.sync.service import PUSHED_ONLY
 from desktop_app.sync.status import SyncState
 
 from .conftest import credentials, server_view
@@ -200,7 +200,7 @@ def test_quitting_during_the_grace_sends_the_edit(
     service.stop()
     assert _plan(emu, target) == "Before quitting"
     assert cache.pending_count() == 0
-    assert cache.last_sync_runs(1)[0].outcome == PUSHED_ONLY  # not counted as a full sync
+    assert cache.last_sync_runs(1)[0].outcome == SyncOutcome.PUSHED  # not counted as a full sync
 
 
 def test_signing_out_during_the_grace_leaves_the_edit_in_the_outbox(
