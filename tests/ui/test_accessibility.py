@@ -19,7 +19,7 @@ from desktop_app.cache.query_rows import SortSpec
 from desktop_app.credentials import MemoryOnly
 from desktop_app.sync import SyncService
 from desktop_app.sync.status import SyncState, SyncStatus
-from desktop_app.ui.accessible import ValueLabel, accessibility_problems, caption_of, describe, spoken_name
+from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.bulk_actions import BulkKind
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.main_window import MainWindow
@@ -29,6 +29,7 @@ from desktop_app.ui.sign_in import SignInDialog
 from desktop_app.ui.sync_status import SyncStatusBar
 from desktop_app.ui.tasks import TaskRunner
 
+from .accessibility_audit import accessibility_problems, caption_of, describe, spoken_name
 from .conftest import SAMPLE_SIZE, sample_end_users
 
 USERS = sample_end_users()
