@@ -35,6 +35,7 @@ _TABLE = (
     "end_user_id INTEGER NOT NULL, PRIMARY KEY (key, kind, val, end_user_id)) WITHOUT ROWID"
 )
 _COLUMNS = "key, kind, val, end_user_id"
+_TRIGGER_NAMES = tuple(f"{PROPERTY_INDEX}{suffix}" for suffix in ("_ai", "_ad", "_au"))  # as `_triggers` makes them
 # For each top-level entry t (and each element e of an array), the rows of each kind k.
 _VALUE = (
     f"CASE k.column1 WHEN {TEXT_TOP} THEN t.value WHEN {TEXT_ELEMENT} THEN e.value "
@@ -106,7 +107,7 @@ def _triggers() -> tuple[str, ...]:
 def refresh_property_triggers(raw: sqlite3.Connection) -> bool:
     """Inside the caller's transaction: replace triggers an older version made (a built index
     keeps its rows; only how edits maintain them changed). True when it replaced any."""
-    wanted = dict(zip((f"{PROPERTY_INDEX}{suffix}" for suffix in ("_ai", "_ad", "_au")), _triggers()))
+    wanted = dict(zip(_TRIGGER_NAMES, _triggers(), strict=True))
     found = dict(raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)",
                              tuple(wanted)).fetchall())
     if not found or found == wanted:  # not built (the build makes them), or current
@@ -119,8 +120,8 @@ def refresh_property_triggers(raw: sqlite3.Connection) -> bool:
 
 def drop_property_index(raw: sqlite3.Connection) -> None:
     """Inside the caller's transaction: the triggers, the table and the record."""
-    for suffix in ("_ai", "_ad", "_au"):
-        raw.execute(f"DROP TRIGGER IF EXISTS {PROPERTY_INDEX}{suffix}")
+    for name in _TRIGGER_NAMES:
+        raw.execute(f"DROP TRIGGER IF EXISTS {name}")
     raw.execute(f"DROP TABLE IF EXISTS {PROPERTY_INDEX}")
     raw.execute("DELETE FROM search_index WHERE name = ?", (PROPERTY_INDEX,))
 
