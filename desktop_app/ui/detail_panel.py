@@ -92,7 +92,6 @@ class DetailPanel(QWidget):
         self._cached: Any = None
         self._responses_for: int | None = None
         self._switch_to: object = _NO_SWITCH  # the end user the table moved to while typing was unsaved
-        self._saved_names: dict[int, str] = {}  # whose field a save wrote, for a refusal that comes later
 
         self.stack = QStackedWidget(self)
         self.empty_label = QLabel(self.tr("Select an end user to see the details."), self)
@@ -502,12 +501,12 @@ class DetailPanel(QWidget):
         if email == self._cached.end_user.email:
             return
         end_user_id, cache = self._cached.end_user.id, self._services.cache
-        self._saved_names[end_user_id] = self._cached.end_user.email
+        who = self._cached.end_user.email  # named in a refusal that comes after a switch
         self.email_error.hide()
         self.email_save.setEnabled(False)
         self._write(edit_label(EditKind.SET_EMAIL), lambda: cache.set_email(end_user_id, email),
-                    lambda m: self._save_failed(end_user_id, self.tr("The email of %1"), m, self.email_error,
-                                                self.email_save))
+                    lambda m: self._save_failed(end_user_id, self.tr("The email of %1").replace("%1", who), m,
+                                                self.email_error, self.email_save))
 
     def _save_external_id(self) -> None:
         if self._cached is None:
@@ -516,11 +515,11 @@ class DetailPanel(QWidget):
         if value == self._cached.end_user.external_id:
             return
         end_user_id, cache = self._cached.end_user.id, self._services.cache
-        self._saved_names[end_user_id] = self._cached.end_user.email
+        who = self._cached.end_user.email  # named in a refusal that comes after a switch
         self.external_id_error.hide()
         self.external_id_save.setEnabled(False)
         self._write(edit_label(EditKind.SET_EXTERNAL_ID), lambda: cache.set_external_id(end_user_id, value),
-                    lambda m: self._save_failed(end_user_id, self.tr("The external ID of %1"), m,
+                    lambda m: self._save_failed(end_user_id, self.tr("The external ID of %1").replace("%1", who), m,
                                                 self.external_id_error, self.external_id_save))
 
     def _toggle_surveys(self) -> None:
@@ -608,8 +607,7 @@ class DetailPanel(QWidget):
         if end_user_id == self._id:
             self._field_error(label, message, button)
         else:  # saved on the way to another end user: say whose value it was
-            who = (what.replace("%1", self._saved_names.get(end_user_id, str(end_user_id))))
-            self._show_message(self.tr("%1 was not saved: %2").replace("%1", who).replace("%2", message))
+            self._show_message(self.tr("%1 was not saved: %2").replace("%1", what).replace("%2", message))
 
     def _field_error(self, label: QLabel, message: str, button: QPushButton) -> None:
         label.setText("⚠ " + message)
