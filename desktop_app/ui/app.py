@@ -233,8 +233,9 @@ class DeskSession:
         if not self.cache.is_open:
             self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
         self.window.sync_bar.detach()
-        if self.window.detail.unsaved_fields():  # a quit nobody can answer (a signal, signing out)
-            log.info("typing in the detail panel was not saved: %s", ", ".join(self.window.detail.unsaved_fields()))
+        unsaved = self.window.detail.unsaved_fields()
+        if unsaved:  # a quit nobody can answer (a signal, signing out)
+            log.info("typing in the detail panel was not saved: %s", ", ".join(unsaved))
         self.window.ask_before_closing = False
         self.window.close()
         # Let queries and edits already running finish and reach the (still alive) window
