@@ -52,7 +52,7 @@ from desktop_app.cache.query_tuples import (
 from desktop_app.cache.read_pool import ReadPool
 from desktop_app.cache.read_turns import HOLD_LIMIT_S, ReadTurns, interrupted
 from desktop_app.clock import Clock, SystemClock
-from desktop_app.fields import PROPERTY_PREFIX
+from desktop_app.fields import property_key
 
 if TYPE_CHECKING:  # SQLAlchemy is slow to import; the window's first paint reads without it
     from sqlalchemy.engine import Engine
@@ -261,9 +261,10 @@ class EndUserQuery:
 
     def _sort(self, sort: SortSpec | None) -> SortSpec:
         sort = sort or SortSpec()
-        if sort.column.startswith(PROPERTY_PREFIX):
+        key = property_key(sort.column)
+        if key is not None:
             with self._lock:
-                self._used_keys[sort.column[len(PROPERTY_PREFIX):]] += 1
+                self._used_keys[key] += 1
         return sort
 
     @contextmanager

@@ -51,7 +51,7 @@ from desktop_app.cache.query_rows import SortSpec
 from desktop_app.cache.property_index import OTHER, PROPERTY_INDEX
 from desktop_app.cache.search_index import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
-from desktop_app.fields import PROPERTY_PREFIX
+from desktop_app.fields import property_key
 
 FILTER_FIRST_ROWS = 20_000  # a page finds and sorts its rows first when an index gives this few
 WALK_ALL_SHARE = 0.3  # all rows walk the sort's index when at least this share of them match
@@ -198,9 +198,9 @@ class QueryPlanner:
             return Order("id", "rowid", desc, {})
         if column == "email":
             return Order("email COLLATE NOCASE", _known(catalog, EMAIL_INDEX), desc, {})
-        if not column.startswith(PROPERTY_PREFIX):
+        key = property_key(column)
+        if key is None:
             return Order(column, _known(catalog, f"ix_end_user_{column}"), desc, {})
-        key = column[len(PROPERTY_PREFIX):]
         sql = property_sql(key, "_sort_key")
         index = catalog.index_for(key) if sql.indexable else None
         if index is PropertyKind.NUMBER:

@@ -14,7 +14,7 @@ from typing import Any
 
 from desktop_app.cache.query_plan import Order, Plan, keyset_pages
 from desktop_app.cache.query_rows import COLUMN_KEYS, decode_properties
-from desktop_app.fields import PROPERTY_PREFIX
+from desktop_app.fields import property_key
 
 TUPLE_COLUMNS = frozenset(COLUMN_KEYS | {"settings_json", "properties_json"})
 # Keys SQLite's JSON path `$."key"` finds exactly: no double quote (a path cannot spell one)
@@ -43,10 +43,10 @@ class TupleSelect:
         self.params: dict[str, str] = {}
         self._tokens: list[tuple[int, str]] = []  # (position, key) of each property text
         for position, column in enumerate(columns):
-            key = column[len(PROPERTY_PREFIX):]
+            key = property_key(column)
             if column in TUPLE_COLUMNS:
                 sql.append(f"end_user.{column}")
-            elif column.startswith(PROPERTY_PREFIX) and property_token_key(key):
+            elif key is not None and property_token_key(key):
                 name = f"_tk{position}"
                 self.params[name] = '$."' + key + '"'
                 sql.append(f"end_user.properties_json -> :{name}")

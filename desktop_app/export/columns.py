@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from desktop_app.cache.query import SortSpec
-from desktop_app.fields import FIELDS, PROPERTY_PREFIX, EndUserField, FieldKind
+from desktop_app.fields import FIELDS, PROPERTY_PREFIX, EndUserField, FieldKind, property_key
 
 if TYPE_CHECKING:
     from desktop_app.cache.query import EndUserQuery
@@ -130,8 +130,8 @@ def resolve_columns(column_ids: Sequence[str], result_keys: Sequence[str]) -> tu
             columns.extend(
                 ExportColumn.for_property(key) for key in sorted_keys(result_keys) if key not in named
             )
-        elif column_id.startswith(PROPERTY_PREFIX):
-            columns.append(ExportColumn.for_property(column_id[len(PROPERTY_PREFIX):]))
+        elif (key := property_key(column_id)) is not None:
+            columns.append(ExportColumn.for_property(key))
         else:
             columns.append(BASE_BY_ID[column_id])
     return tuple(columns)

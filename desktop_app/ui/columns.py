@@ -72,9 +72,7 @@ class ColumnSpec:
             return _t(self.field.title)
         if self.kind is ColumnKind.SURVEYS:
             return _t("Surveys")
-        if self.kind is ColumnKind.PROPERTY:
-            return self.key[len(PROPERTY_PREFIX):]
-        return ""
+        return self.property_key or ""  # a property column's title is its key
 
 
 def _t(text: str) -> str:
