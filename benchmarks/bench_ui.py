@@ -106,7 +106,7 @@ def build_cache(path: Path, rows: int, seed: int = 7) -> float:
 
 def prepare_query_indexes(path: Path) -> None:
     """The query indexes Cache.open makes (idempotent; builds them in bulk after the insert)."""
-    from desktop_app.cache.indexes import ensure_query_indexes
+    from desktop_app.cache.indexes.expressions import ensure_query_indexes
 
     connection = sqlite3.connect(path)
     try:
@@ -386,7 +386,7 @@ def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
     from PySide6.QtCore import QTimer
 
     from desktop_app.cache.store import Cache
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.responsiveness import favour_the_gui_thread, settle_heap
     from desktop_app.ui.services import AppServices

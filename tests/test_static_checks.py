@@ -50,13 +50,13 @@ def test_the_tree_keeps_every_import_contract() -> None:
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("desktop_app/cache/query.py", "from PySide6.QtCore import QObject", "Qt lives in desktop_app.ui only"),
+        ("desktop_app/cache/reading/query.py", "from PySide6.QtCore import QObject", "Qt lives in desktop_app.ui only"),
         ("desktop_app/sync/pull.py", "import httpx", "httpx only in the API client's transport"),
         ("desktop_app/export/csv_export.py", "from desktop_app.ui.theme import surveys_icon",
          "The core stays off the window"),
         ("desktop_app/api/errors.py", "from desktop_app.api.client import WootricClient",
          "The API client's errors and credentials load without httpx"),
-        ("desktop_app/cache/read_pool.py", "import sqlmodel",
+        ("desktop_app/cache/reading/read_pool.py", "import sqlmodel",
          "The first paint's reads load without SQLModel"),
         ("desktop_app/sync/service.py", "from desktop_app.emulator import Emulator",
          "The app talks to the emulator only over HTTP"),

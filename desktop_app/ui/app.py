@@ -120,8 +120,8 @@ class DeskSession:
                  account: SignedInAccount | None = None, demo: Emulator | None = None,
                  sync_interval: float = 60.0) -> None:
         from desktop_app.cache.opening import CacheOpening
-        from desktop_app.cache.query import EndUserQuery
-        from desktop_app.cache.read_pool import ReadPool
+        from desktop_app.cache.reading.query import EndUserQuery
+        from desktop_app.cache.reading.read_pool import ReadPool
         from desktop_app.sync import SyncService
         from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
         from desktop_app.ui.main_window import MainWindow

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
-from desktop_app.cache.filter_parse import FilterError
-from desktop_app.cache.filter_words import describe_filter
+from desktop_app.cache.filters.parse import FilterError
+from desktop_app.cache.filters.words import describe_filter
 from desktop_app.domain import DisabledBy, PropertyValue, canonical_value
 from desktop_app.sync.bar_state import bar_state
 from desktop_app.sync.undo_words import undo_question_note

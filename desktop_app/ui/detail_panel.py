@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.records import CachedEndUser, EditKind, EditRejected, EditState
-from desktop_app.cache.validation import check_email, check_external_id
+from desktop_app.cache.writes.validation import check_email, check_external_id
 from desktop_app.domain import DisabledBy
 from desktop_app.fields import FIELDS, FieldKind
 from desktop_app.ui import theme

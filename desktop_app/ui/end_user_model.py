@@ -37,7 +37,7 @@ from desktop_app.ui.end_user_cells import cell_roles
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from desktop_app.cache.query import EndUserQuery, SortSpec
+    from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class IdsResult:
 
 
 def _make_sort(column: str, descending: bool) -> SortSpec:
-    from desktop_app.cache.query import SortSpec
+    from desktop_app.cache.reading.query import SortSpec
 
     return SortSpec(column=column, descending=descending)
 

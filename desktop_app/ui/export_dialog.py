@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.cache.filter_parse import FilterError
-from desktop_app.cache.filter_words import describe_filter
+from desktop_app.cache.filters.parse import FilterError
+from desktop_app.cache.filters.words import describe_filter
 from desktop_app.export import (
     ALL_PROPERTIES,
     BASE_COLUMNS,
@@ -51,7 +51,7 @@ from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from desktop_app.cache.query import EndUserQuery, SortSpec
+    from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 
 log = logging.getLogger(__name__)
 

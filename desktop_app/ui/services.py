@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # the core is imported for types only: the UI must start with
     from desktop_app.cache.store import Cache
     from desktop_app.cache.changes import CacheChanges
     from desktop_app.cache.opening import CacheOpening
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
     from desktop_app.domain import SurveyResponse
     from desktop_app.sync import SyncService
     from desktop_app.ui.tasks import TaskRunner

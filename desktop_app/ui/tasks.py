@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
-from desktop_app.cache.read_turns import interrupted_when
+from desktop_app.cache.reading.turns import interrupted_when
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import pytest
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.store import Cache
 from desktop_app.cache.opening import CacheOpening
-from desktop_app.cache.query import EndUserQuery
-from desktop_app.cache.read_pool import ReadPool
+from desktop_app.cache.reading.query import EndUserQuery
+from desktop_app.cache.reading.read_pool import ReadPool
 from desktop_app.domain import EndUser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ def test_the_first_paint_path_does_not_import_the_writer_side_or_the_keyring() -
     code = (
         "import sys\n"
         "import desktop_app.cli, desktop_app.ui.app, desktop_app.ui.main_window\n"
-        "import desktop_app.cache.query, desktop_app.cache.read_pool, desktop_app.cache.opening\n"
+        "import desktop_app.cache.reading.query, desktop_app.cache.reading.read_pool, desktop_app.cache.opening\n"
         "import desktop_app.sync\n"
         "heavy = [m for m in ('sqlmodel', 'sqlalchemy', 'pydantic', 'keyring', 'httpx') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

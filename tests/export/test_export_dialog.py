@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, Qt
 from pytestqt.qtbot import QtBot
 
-from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 from desktop_app.export import ALL_PROPERTIES, ExportResult
 from desktop_app.export.csv_export import BATCH_SIZE
 from desktop_app.ui.export_dialog import ExportDialog

@@ -98,7 +98,7 @@ def desk_cache(tmp_path: Path) -> Iterator[Cache]:
 @pytest.fixture
 def services(desk_cache: Cache, tasks: TaskRunner) -> AppServices:
     """The app's parts over the real cache, with no sync service (working offline)."""
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
 
     return AppServices(
         cache=desk_cache,

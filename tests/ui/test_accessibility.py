@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBo
 from pytestqt.qtbot import QtBot
 
 from desktop_app.api.client import WootricClient
-from desktop_app.cache.query_rows import SortSpec
+from desktop_app.cache.reading.results import SortSpec
 from desktop_app.credentials import MemoryOnly
 from desktop_app.sync import SyncService
 from desktop_app.sync.status import SyncState, SyncStatus

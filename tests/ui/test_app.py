@@ -136,13 +136,7 @@ def test_sign_out_forgets_the_account_and_asks_again(
         emu.stop()
 
 
-_REAL_QUERY = (ROOT / "desktop_app" / "cache" / "query.py").exists() or (
-    ROOT / "desktop_app" / "cache" / "query").is_dir()
-
-
 @pytest.mark.timeout(120)
-@pytest.mark.skipif(not _REAL_QUERY, reason="desktop_app.cache.query has not landed; the in-process "
-                    "tests run on tests/ui/conftest.py's stand-in, a separate process cannot")
 def test_run_gui_demo_as_a_process_quits_cleanly_on_sigterm(tmp_path: Path) -> None:
     """The real entry point, the way a person starts it: `wootric-desk --demo`. (Its data
     directory, left 0755 by an older version, is made user-only on the way.)"""

@@ -13,7 +13,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-import desktop_app.cache.read_turns as read_turns
+import desktop_app.cache.reading.turns as read_turns
 from desktop_app.ui.end_user_model import HEAD_ROWS, EndUserTableModel
 from desktop_app.ui.facets import FacetModel, groups_from_counts
 from desktop_app.ui.filter_bar import DEBOUNCE_MS, VALUES_AFTER_MS, FilterBar

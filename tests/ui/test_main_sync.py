@@ -26,7 +26,7 @@ from .conftest import SAMPLE_SIZE, sample_end_users
 @pytest.fixture
 def synced(tmp_path: Path, tasks: TaskRunner) -> Iterator[tuple[AppServices, Emulator]]:
     from desktop_app.cache.store import Cache
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
 
     emulator = Emulator(end_users=[u.to_seed_dict() for u in sample_end_users()], seed=2).start()
     credentials = Credentials(emulator.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.api.client import WootricClient
 from desktop_app.cache.store import Cache
-from desktop_app.cache.query import EndUserQuery
-from desktop_app.cache.query_rows import SortSpec
+from desktop_app.cache.reading.query import EndUserQuery
+from desktop_app.cache.reading.results import SortSpec
 from desktop_app.credentials import MemoryOnly
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.main_window import MainWindow
