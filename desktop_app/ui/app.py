@@ -23,6 +23,7 @@ from desktop_app.credentials import CredentialError, CredentialStore, open_crede
 from desktop_app.logs import ErrorSink, register_secrets, setup_logging, shutdown_logging
 from desktop_app.private_dirs import secure_data_dir
 from desktop_app.ui.errors import ErrorPresenter
+from desktop_app.ui.operations import Operations
 from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_collections
 from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
@@ -119,12 +120,13 @@ class DeskSession:
     def __init__(self, profile: AccountProfile, tasks: TaskRunner, root: Path, *,
                  account: SignedInAccount | None = None, demo: Emulator | None = None,
                  sync_interval: float = 60.0) -> None:
-        from desktop_app.cache.opening import CacheOpening
+        from desktop_app.cache.opening import CacheFuture
         from desktop_app.cache.reading.query import EndUserQuery
         from desktop_app.cache.reading.read_pool import ReadPool
         from desktop_app.sync import SyncService
         from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
         from desktop_app.ui.main_window import MainWindow
+        from desktop_app.ui.operations import Operations
         from desktop_app.ui.services import AppServices
         from desktop_app.ui.sync_settings import undo_grace
 
@@ -133,13 +135,15 @@ class DeskSession:
         path = profile.cache_path(root)
         self.reads = ReadPool(path)
         readable = self.reads.readable()
-        self.cache = CacheOpening(path)
+        self.cache = CacheFuture(path)
         self.query = EndUserQuery(self.reads)
-        self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,  # type: ignore[arg-type]  # CacheOpening stands in for the Cache until it is open (issue 12)
+        # Its thread starts once the cache is open; until then the window shows its status.
+        self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,
                                              cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace())
         self.responses = _ResponsesReader(self._client)
+        self.ops = Operations(tasks, self.cache)
         self.services = AppServices(
-            cache=self.cache, query=self.query, sync=self.sync, tasks=tasks, responses=self.responses,
+            cache=self.cache, query=self.query, sync=self.sync, ops=self.ops, responses=self.responses,
             account_label=profile.display_name, demo=demo, rows_readable=readable,
         )
         self.window: MainWindow = MainWindow(self.services)
@@ -199,7 +203,7 @@ class DeskSession:
                 if not self._closed:
                     failed(self, exc)
 
-            self._opening = self.services.tasks.run(work, done, fail, name="open the cache")
+            self._opening = self.ops.work(work, done, failed=fail, name="open the cache")
 
         if not self.services.rows_readable:
             begin()
@@ -230,7 +234,7 @@ class DeskSession:
             self.sync.stop(send_held=True)
         else:
             self.sync.stop(SYNC_STOP_S, send_held=send_held)
-        if not self.cache.is_open:
+        if not self.cache.ready:
             self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
         self.window.sync_bar.detach()
         unsaved = self.window.detail.unsaved_fields()
@@ -252,15 +256,15 @@ class DeskSession:
 
     def _others_running(self) -> bool:
         opening = 1 if self._opening is not None and not self._opening.done else 0
-        return self.services.tasks.pending_count() > opening
+        return self.ops.tasks.pending_count() > opening
 
     def _remember_filter_keys(self) -> None:
         """The property keys filtered or sorted on get the query indexes at the next open."""
         keys = self.query.used_property_keys()
-        if not keys or not self.cache.is_open:
+        if not keys or not self.cache.ready:
             return
         try:
-            self.cache.remember_filter_keys(keys)
+            self.cache.result().remember_filter_keys(keys)
         except Exception:  # a lost hint must never stop the app from closing
             log.warning("could not remember the filtered property keys", exc_info=True)
 
@@ -289,6 +293,7 @@ class DeskApp(QObject):
         self.client_factory = client_factory
         self.sync_interval = sync_interval
         self.tasks = TaskRunner(self)
+        self.sign_in_ops = Operations(self.tasks, None, self)  # network work only: no cache yet
         self.sink = ErrorSink()
         self._uninstall_hooks = self.sink.install()
         self.errors = ErrorPresenter(self.sink)
@@ -337,7 +342,7 @@ class DeskApp(QObject):
         from desktop_app.ui.sign_in import SignInDialog
 
         parent = self.session.window if self.session is not None else None
-        dialog = SignInDialog(self.store, self.tasks, self.client_factory, data_dir=self.root,
+        dialog = SignInDialog(self.store, self.sign_in_ops, self.client_factory, data_dir=self.root,
                               initial=initial, offer_demo=True, message=message, parent=parent)
         self._dialog = dialog
         dialog.finished.connect(lambda _code: self._sign_in_finished(dialog))
@@ -399,6 +404,7 @@ class DeskApp(QObject):
             self.ask_sign_in(initial=profile)
             return
         self.session = session
+        session.ops.failure_shown.connect(self.errors.task_failed)
         window = session.window
         window.sign_in_requested.connect(self._sign_in_again)
         window.sign_out_requested.connect(self.sign_out)
@@ -482,13 +488,18 @@ class DeskApp(QObject):
         session = self.session
         if session is None or not self._settle_typing():
             return
-        pending = session.cache.pending_count()
+        # The sync's published count: reading the cache here would wait for it on the GUI thread.
+        pending = session.sync.status.pending if session.cache.ready else None
         text = self.tr("Sign out of {name}? The secret is removed from the keyring.").format(
             name=session.profile.display_name)
         if pending:
             text += "\n\n" + self.tr(
                 "{n} edits have not been sent yet. They stay in this computer's cache and are "
                 "sent when you sign in to this account again.").format(n=pending)
+        elif pending is None:
+            text += "\n\n" + self.tr(
+                "Edits not sent yet stay in this computer's cache and are sent when you sign in "
+                "to this account again.")
         answer = QMessageBox.question(session.window, self.tr("Sign out"), text,
                                       QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Ok:
