@@ -60,6 +60,8 @@ def test_the_tree_keeps_every_import_contract() -> None:
          "The first paint's reads load without SQLModel"),
         ("desktop_app/sync/service.py", "from desktop_app.emulator import Emulator",
          "The app talks to the emulator only over HTTP"),
+        ("desktop_app/emulator/admin.py", "from desktop_app.emulator.server import Emulator",
+         "The emulator's admin surface is built from the emulator's parts"),
     ],
 )
 def test_an_import_that_breaks_the_architecture_fails_the_check(

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from desktop_app.emulator.faults import FaultPlan
+from desktop_app.emulator.oauth import TokenIssuer
 from desktop_app.emulator.service import ApiResponse, json_response
+from desktop_app.emulator.store import EmulatorStore
 from desktop_app.emulator.wire import error_list
-
-if TYPE_CHECKING:
-    from desktop_app.emulator.server import Emulator
 
 AdminReply = tuple[ApiResponse, Callable[[], None] | None]
 
@@ -46,10 +46,16 @@ def _bad(message: str) -> AdminReply:
 
 
 class EmulatorAdmin:
-    """Answers `/_emulator/...` requests for one emulator."""
+    """Answers `/_emulator/...` requests over the parts of one emulator.
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    It is handed the parts it reads, not the server that holds them: the server builds it, so
+    this module never imports the server (a contract in pyproject.toml keeps it that way).
+    """
+
+    def __init__(self, store: EmulatorStore, faults: FaultPlan, tokens: TokenIssuer) -> None:
+        self._store = store
+        self._faults = faults
+        self._tokens = tokens
 
     def handle(self, method: str, path: str, body: bytes) -> AdminReply:
         """The answer, and an action to run once it has been sent (going offline)."""
@@ -66,20 +72,20 @@ class EmulatorAdmin:
             return _bad(str(exc))
 
     def _route(self, method: str, parts: list[str], document: Any) -> AdminReply:
-        store = self._emulator.store
+        store = self._store
         if parts == ["health"] and method == "GET":
-            offline = self._emulator.faults.is_offline
+            offline = self._faults.is_offline
             return _reply(200, {"end_users": store.count(), "offline": offline})
         if parts == ["tokens", "expire"] and method == "POST":
-            self._emulator.expire_tokens()
+            self._tokens.expire_all()
             return _reply(204)
         if parts == ["faults"]:
             if method == "GET":
-                faults = self._emulator.faults
+                faults = self._faults
                 return _reply(200, {"counts": faults.counts(), "total": faults.total,
                                     "offline": faults.is_offline})
             if method == "POST":
-                return self._faults(document)
+                return self._switch_faults(document)
         if parts[:1] == ["end_users"]:
             if len(parts) == 1:
                 if method == "GET":
@@ -115,10 +121,10 @@ class EmulatorAdmin:
                     return _reply(204)
         return json_response(404, error_list("not_found", "Not Found")), None
 
-    def _faults(self, document: Any) -> AdminReply:
+    def _switch_faults(self, document: Any) -> AdminReply:
         if not isinstance(document, dict):
             return _bad("the body must be a JSON object")
-        faults = self._emulator.faults
+        faults = self._faults
         if document.get("clear"):
             faults.clear()
         if "latency" in document:

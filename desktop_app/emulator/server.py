@@ -295,7 +295,7 @@ class Emulator:
         )
         self.service = WootricService(self.store, self.tokens, self.clock, zone, rate_limit, seed)
         self.service.repeated_rows = self.faults.repeated_rows
-        self.admin = EmulatorAdmin(self)
+        self.admin = EmulatorAdmin(self.store, self.faults, self.tokens)
         if end_users is not None:
             self.store.load(end_users)
         if users:
