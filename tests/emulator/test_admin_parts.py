@@ -8,6 +8,7 @@ from pathlib import Path
 
 from desktop_app.clock import ScaledClock
 from desktop_app.emulator.admin import EmulatorAdmin
+from desktop_app.emulator.erasure import PurgeSchedule
 from desktop_app.emulator.faults import FaultPlan
 from desktop_app.emulator.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TokenIssuer, TokenState
 from desktop_app.emulator.store import EmulatorStore
@@ -18,7 +19,7 @@ ADMIN = Path(__file__).resolve().parents[2] / "desktop_app" / "emulator" / "admi
 def test_admin_answers_from_the_store_faults_and_tokens_without_a_server() -> None:
     clock = ScaledClock(speed=0.0, start=1_736_942_400)
     store, faults, tokens = EmulatorStore(clock), FaultPlan(seed=1), TokenIssuer(clock)
-    admin = EmulatorAdmin(store, faults, tokens)
+    admin = EmulatorAdmin(store, faults, tokens, PurgeSchedule(clock))
 
     reply, then = admin.handle("POST", "/_emulator/end_users", b'{"email": "ops@example.com"}')
     assert reply.status == 201 and then is None
