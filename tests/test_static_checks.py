@@ -62,6 +62,11 @@ def test_the_tree_keeps_every_import_contract() -> None:
          "The app talks to the emulator only over HTTP"),
         ("desktop_app/emulator/admin.py", "from desktop_app.emulator.server import Emulator",
          "The emulator's admin surface is built from the emulator's parts"),
+        ("desktop_app/lists/reading.py", "from PySide6.QtWidgets import QFileDialog",
+         "Qt lives in desktop_app.ui only"),
+        ("desktop_app/lists/reading.py", "import httpx", "httpx only in the API client's transport"),
+        ("desktop_app/lists/reading.py", "from desktop_app.emulator import Emulator",
+         "The app talks to the emulator only over HTTP"),
     ],
 )
 def test_an_import_that_breaks_the_architecture_fails_the_check(
