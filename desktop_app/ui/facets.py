@@ -335,7 +335,7 @@ class FacetPanel(QTreeView):
         # Mouse clicks toggle a term; Enter/Space do the same from the keyboard. `activated` is
         # not used: on some styles it fires on the same single click and would undo it.
         self.clicked.connect(self._activated)
-        self.facets.modelReset.connect(self._expand_fixed_groups)
+        self.facets.modelReset.connect(self.expand_fixed_groups)
 
     def _activated(self, index: QModelIndex) -> None:
         term = self.facets.term_at(index)
@@ -350,7 +350,7 @@ class FacetPanel(QTreeView):
                 return
         super().keyPressEvent(event)
 
-    def _expand_fixed_groups(self) -> None:
+    def expand_fixed_groups(self) -> None:
         for row in range(self.facets.rowCount()):
             index = self.facets.index(row, 0)
             group = self.facets._group(index)

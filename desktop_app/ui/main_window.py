@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,7 +31,8 @@ from desktop_app.ui.bulk_menus import matching_filter, matching_refusal, update_
 from desktop_app.ui.detail_panel import DetailPanel, edit_label, edit_message
 from desktop_app.ui.end_user_model import EndUserTableModel
 from desktop_app.ui.end_user_table import EndUserTable
-from desktop_app.ui.facet_selection import fixed_counts, property_counts, toggle_value
+from desktop_app.ui.facet_counts import FacetCounts
+from desktop_app.ui.facet_selection import toggle_value
 from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar
 from desktop_app.ui.log_viewer import LogViewer
@@ -49,8 +50,6 @@ from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_titl
 log = logging.getLogger(__name__)
 
 PROPERTY_KEYS_EVERY_S = 60.0
-FACETS_AFTER_TYPING_MS = 400
-FACETS_AFTER_DATA_MS = 2000
 _EXCLUSIVE_FACET_KEYS = ("surveys", "disabled_by")
 
 
@@ -140,7 +139,6 @@ class MainWindow(QMainWindow):
         self.filter_bar.values_wanted.connect(self._load_completion_values)
         self.filter_bar.export_requested.connect(self.export.open)
         self.facets.term_activated.connect(self._facet_clicked)
-        self.facets.facets.values_wanted.connect(self._load_facet_values)
         self.model.ids_applied.connect(self._ids_applied)
         self.model.query_failed.connect(self._show_activity)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
@@ -173,10 +171,8 @@ class MainWindow(QMainWindow):
         else:
             self._show_activity(self.tr("Opening the local cache…"))
         self._first_ids = True
-        self._facets_for: str | None = None
-        self._facet_timer = QTimer(self)
-        self._facet_timer.setSingleShot(True)
-        self._facet_timer.timeout.connect(self._refresh_facets)
+        self.facet_counts = FacetCounts(self.facets, services.ops, services.query, lambda: self.model.filter_text,
+                                        lambda: self._property_keys, lambda: self.model.loaded, self)
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -342,12 +338,7 @@ class MainWindow(QMainWindow):
             self._first_ids = False
             self._refresh_counts()
             self.services.ops.refresh_undo_state()
-        # Facets count the whole result several ways: after a pause in typing, and calmly when
-        # only the data changed (a sync), so they never compete with the table for the cores.
-        if self.model.filter_text != self._facets_for:
-            self._facet_timer.start(FACETS_AFTER_TYPING_MS)
-        elif not self._facet_timer.isActive():
-            self._facet_timer.start(FACETS_AFTER_DATA_MS)
+        self.facet_counts.result_shown()
         if not self.table.currentIndex().isValid() and count and not self.table.relocating:
             # First rows on screen: make the top one current so the detail panel has something.
             self.table.selectionModel().setCurrentIndex(
@@ -399,42 +390,7 @@ class MainWindow(QMainWindow):
         if not new:
             return
         self._set_property_keys(sorted(new.union(self._property_keys)))
-        if not self._facet_timer.isActive():
-            self._facet_timer.start(FACETS_AFTER_DATA_MS)
-
-    def _refresh_facets(self) -> None:
-        if not self.facets.isVisible() and self.model.loaded:
-            return
-        query, text = self.services.query, self.model.filter_text
-        keys = list(self._property_keys)
-        loaded = self.facets.facets.loaded_property_keys()
-
-        def work() -> tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]:
-            counts = fixed_counts(query, text)
-            values = {k: property_counts(query, k, text) for k in loaded}
-            return counts, keys, values
-
-        def done(result: tuple[dict[str, int], list[str], dict[str, list[tuple[str, int]]]]) -> None:
-            counts, all_keys, values = result
-            self.facets.facets.update_counts(counts, all_keys)
-            for key, found in values.items():
-                self.facets.facets.set_values(key, found)
-            self.facets._expand_fixed_groups()
-
-        self._facets_for = text
-        # One facet computation at a time: counting a million rows several ways cannot be
-        # interrupted, so a newer request waits for it instead of running beside it.
-        key = f"facets-{id(self)}"
-        self.services.ops.query(work, done, failed=log_failure, latest=key, serial=key, name="facet counts")
-
-    def _load_facet_values(self, key: str) -> None:
-        query, text = self.services.query, self.model.filter_text
-        self.services.ops.query(
-            lambda: property_counts(query, key, text),
-            lambda found: self.facets.facets.set_values(key, found),
-            failed=log_failure,
-            name="facet values",
-        )
+        self.facet_counts.data_changed()
 
     def _load_completion_values(self, key: str) -> None:
         query = self.services.query
