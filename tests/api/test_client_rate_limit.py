@@ -122,6 +122,8 @@ def test_a_rate_limit_wait_ends_at_once_when_interrupted(make_emulator: Any, cli
     ids = [u.id for u in client.list_end_users([("per_page", "5"), ("sort_key", "created_at")])]
     elapsed = _read_until_interrupted(client, ids)
     assert waits and elapsed < min(3.0, waits[0].seconds)  # the wait was cut short
+    # The minute's window may have turned meanwhile: a 429 makes sure the next read must wait.
+    emu.faults.fail(1.0, {"429"})
     with pytest.raises(WaitInterrupted):  # interrupts stay until the next run allows waits
         client.get_end_user(ids[0])
 
