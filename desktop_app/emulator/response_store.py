@@ -101,6 +101,8 @@ DECLINE_COLUMNS = (
     "updated_at", "properties",
 )
 _COLUMNS = {"response": RESPONSE_COLUMNS, "decline": DECLINE_COLUMNS}
+# generated samples never carry notes or their own properties: a quarter less to insert
+SAMPLE_COLUMNS = {"response": RESPONSE_COLUMNS[:12], "decline": DECLINE_COLUMNS[:8]}
 _SQL_OPERATORS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _LOAD_CHUNK = 10_000
 
@@ -473,8 +475,8 @@ class ResponseStore:
     def load_sample_rows(
         self, responses: Iterable[tuple[Any, ...]], declines: Iterable[tuple[Any, ...]]
     ) -> tuple[int, int]:
-        """The fast path for generated samples: tuples in RESPONSE_COLUMNS / DECLINE_COLUMNS
-        order, inserted in batches; into empty tables the indexes are built once afterwards."""
+        """The fast path for generated samples: tuples in SAMPLE_COLUMNS order, inserted in
+        batches; into empty tables the indexes are built once afterwards."""
         rebuild = self.count("response") == 0 and self.count("decline") == 0
         if rebuild:
             with self._lock:
@@ -490,7 +492,7 @@ class ResponseStore:
         return counts
 
     def _load_batches(self, kind: str, rows: Iterable[tuple[Any, ...]]) -> int:
-        columns = _COLUMNS[kind]
+        columns = SAMPLE_COLUMNS[kind]
         sql = f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         loaded = 0
         iterator = iter(rows)
