@@ -277,7 +277,7 @@ class ResponseStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def page(self, query: HistoryQuery) -> list[StoredResponse] | list[StoredDecline]:
+    def page(self, query: HistoryQuery) -> list[StoredResponse] | list[StoredDecline]:  # by kind
         """One list page, by created_at and then id, both in the query's direction."""
         columns = _COLUMNS[query.kind]
         terms: list[str] = []
@@ -417,7 +417,7 @@ class ResponseStore:
                 raise ValueError("notes must be a list")
             channel = _channel(row.get("channel"))
             return (
-                _opt_id(row.get("id")), _end_user_id(row), int(row.get("survey_id") or SURVEY_IDS[channel]),
+                _opt_id(row.get("id")), _end_user_id(row), _survey_id(row, channel),
                 score, _text_or_none(row.get("text"), "text"), flags,
                 _text_or_none(row.get("ip_address"), "ip_address"),
                 _text_or_none(row.get("origin_url"), "origin_url"), channel, created_at,
@@ -436,7 +436,7 @@ class ResponseStore:
             created_at = _time(row.get("created_at"), "created_at", now)
             channel = _channel(row.get("channel"))
             return (
-                _opt_id(row.get("id")), _end_user_id(row), int(row.get("survey_id") or SURVEY_IDS[channel]),
+                _opt_id(row.get("id")), _end_user_id(row), _survey_id(row, channel),
                 _text_or_none(row.get("ip_address"), "ip_address"),
                 _text_or_none(row.get("origin_url"), "origin_url"), channel, created_at,
                 _time(row.get("updated_at"), "updated_at", created_at),
@@ -591,6 +591,15 @@ def _opt_id(value: Any) -> int | None:
         return None
     if type(value) is not int or value < 1:
         raise ValueError("id must be a positive whole number")
+    return value
+
+
+def _survey_id(row: Mapping[str, Any], channel: int) -> int:
+    value = row.get("survey_id")
+    if value is None:
+        return SURVEY_IDS[channel]
+    if type(value) is not int or value < 1:
+        raise ValueError("survey_id must be a positive whole number")
     return value
 
 

@@ -311,6 +311,8 @@ def test_admin_bulk_load_checks_every_row_first_and_edits_like_the_dashboard(
     assert bad.status_code == 400 and "response 2: score must be a whole number from 0 to 10" in bad.text
     unknown = admin.post("/_emulator/declines", json=[{"end_user_id": 4242}])
     assert unknown.status_code == 400 and "no end user 4242" in unknown.text
+    survey = admin.post("/_emulator/responses", json=[{"end_user_id": ALICE, "score": 5, "survey_id": "x"}])
+    assert survey.status_code == 400 and "response 1: survey_id must be a positive whole number" in survey.text
     missing = admin.post("/_emulator/responses", json={"score": 5})
     assert missing.status_code == 400 and "end_user_id is missing" in missing.text
     assert admin.get("/_emulator/responses").json() == {"count": 0}
