@@ -283,7 +283,10 @@ class SurveyRoutes:
         today = datetime.fromtimestamp(int(self.clock.now()), self.zone).date()
         end_day = _day(wanted.get("end"), "date[end]") or today
         start_day = _day(wanted.get("start"), "date[start]") or _month_before(end_day)
-        start, end = self._midnight(start_day), self._midnight(end_day + timedelta(days=1))
+        try:
+            start, end = self._midnight(start_day), self._midnight(end_day + timedelta(days=1))
+        except (OverflowError, ValueError):  # 9999-12-31 has no next midnight
+            raise BadParameter("date[end] does not have a valid value", "date[end]") from None
         counts = self.history.nps_counts(start, max(start, end))
         responses = counts.responses
         return json_response(200, {

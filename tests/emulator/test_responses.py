@@ -394,6 +394,9 @@ def test_nps_summary_equals_a_count_of_the_loaded_rows(http: httpx.Client, admin
     assert http.get("/v1/nps_summary", params=_days(start="2025-01-12", end="2025-01-10")).json()["responses"] == 0
     _error(http.get("/v1/nps_summary", params=_days(start="2025-13-01")), 400, "date[start] is invalid", "date[start]")
     _error(http.get("/v1/nps_summary", params=_days(end="15/01/2025")), 400, "date[end] is invalid", "date[end]")
+    _error(http.get("/v1/nps_summary", params=_days(end="9999-12-31")), 400,
+           "date[end] does not have a valid value", "date[end]")
+    _error(http.get("/v1/nps_summary", params={"date": "2025"}), 400, "date is invalid", "date")
 
 
 def test_nps_rounds_half_away_from_zero(http: httpx.Client, admin: httpx.Client) -> None:
