@@ -293,6 +293,9 @@ def test_a_deleted_end_user_takes_its_responses_and_declines(
 ) -> None:
     _load(admin, "responses", [{"end_user_id": ALICE, "score": 1}, {"end_user_id": BOB, "score": 10}])
     _load(admin, "declines", [{"end_user_id": ALICE}, {"end_user_id": BOB}])
+    # loading over a known id replaces the end user's row but keeps its history
+    emu.store.load([{"id": BOB, "email": "bob@globex.example", "created_at": T - 300 * 86_400}])
+    assert len(http.get(f"/v1/end_users/{BOB}/responses").json()) == 1
     assert emu.store.delete(ALICE)  # the row goes (a purge): its history goes with it
     assert {r["end_user_id"] for r in http.get("/v1/responses").json()} == {BOB}
     assert {r["end_user_id"] for r in http.get("/v1/declines").json()} == {BOB}
