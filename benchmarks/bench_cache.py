@@ -27,7 +27,7 @@ from sqlalchemy import create_engine
 
 from desktop_app.cache.store import Cache
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, server_values
-from desktop_app.cache.tables import EndUserRow
+from desktop_app.cache.schema.tables import EndUserRow
 from desktop_app.domain import EndUser, SurveySettings
 
 PLANS = ("free", "starter", "pro", "enterprise")

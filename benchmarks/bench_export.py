@@ -65,8 +65,8 @@ def build_cache(path: Path, rows: int, seed: int = 7) -> float:
     from sqlalchemy import create_engine
     from sqlmodel import SQLModel
 
-    from desktop_app.cache.indexes import ensure_query_indexes
-    from desktop_app.cache.tables import EndUserRow
+    from desktop_app.cache.indexes.expressions import ensure_query_indexes
+    from desktop_app.cache.schema.tables import EndUserRow
 
     engine = create_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])
@@ -120,7 +120,7 @@ def child_export(db: Path, out: Path, timestamps: str, default_columns: bool) ->
     """Runs in a fresh process: one export, then a JSON line with time and memory."""
     from sqlalchemy import create_engine
 
-    from desktop_app.cache.query import EndUserQuery, SortSpec
+    from desktop_app.cache.reading.query import EndUserQuery, SortSpec
     from desktop_app.export import ExportOptions, export_csv
 
     engine = create_engine(f"sqlite:///{db}")

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_query.py                 # 1,000,000 end users
     .venv/bin/python benchmarks/bench_query.py --rows 200000 --ingest-rows 50000
 
-Builds a cache file in a temp dir (schema from `desktop_app.cache.tables`), runs
+Builds a cache file in a temp dir (schema from `desktop_app.cache.schema.tables`), runs
 `ensure_query_indexes`, then prints per filter the median first-page time (50 rows sorted by
 email), count time and match count; sort times; and ingest throughput with and without the
 query indexes (CPU time, median of --repeat runs, 5,000-row transactions). `--mmap-mib` maps
@@ -32,16 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, event
 from sqlmodel import SQLModel
 
-import desktop_app.cache.query_plan as query_plan
-from desktop_app.cache.indexes import ensure_query_indexes
-from desktop_app.cache.query import EndUserQuery, SortSpec
-from desktop_app.cache.search_index import (
+import desktop_app.cache.reading.plan as query_plan
+from desktop_app.cache.indexes.expressions import ensure_query_indexes
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
+from desktop_app.cache.indexes.search import (
     build_search_index,
     complete_indexes,
     drop_search_index,
 )
-from desktop_app.cache.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
-from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
+from desktop_app.cache.schema.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
+from desktop_app.cache.schema.tables import EndUserRow  # noqa: F401  (registers the table)
 
 COLUMNS = (
     "id, email, external_id, external_created_at, last_surveyed, phone_number, created_at, "
@@ -226,7 +226,7 @@ def main() -> None:
     parser.add_argument("--mmap-mib", type=int, default=0, help="memory-map this much of the file per connection")
     args = parser.parse_args()
     logging.basicConfig(format="  %(message)s")
-    logging.getLogger("desktop_app.cache.search_index").setLevel(logging.INFO)  # each index's build time
+    logging.getLogger("desktop_app.cache.indexes.search").setLevel(logging.INFO)  # each index's build time
     keys = None if args.index_keys == "auto" else [k for k in args.index_keys.split(",") if k]
 
     with tempfile.TemporaryDirectory(prefix="bench_query_") as tmp:

@@ -46,7 +46,7 @@ class AuthMethod(enum.StrEnum):
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     """The app's data directory: WOOTRIC_DESK_HOME, else the platform's per-user directory."""
-    from desktop_app.cache.paths import default_data_dir  # the cache owns the layout
+    from desktop_app.cache.schema.paths import default_data_dir  # the cache owns the layout
 
     return default_data_dir(env)
 
@@ -102,7 +102,7 @@ class AccountProfile:
 
     def cache_path(self, root: Path | None = None) -> Path:
         """This account's own cache database; the demo never shares one with a real account."""
-        from desktop_app.cache.paths import account_db_path
+        from desktop_app.cache.schema.paths import account_db_path
 
         return account_db_path(data_dir() if root is None else root, "demo" if self.is_demo else self.key)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from desktop_app import APP_ID, __version__
-from desktop_app.cache.paths import ENV_HOME
+from desktop_app.cache.schema.paths import ENV_HOME
 
 if TYPE_CHECKING:
     from desktop_app.cache.records import CachedEndUser
@@ -370,7 +370,7 @@ class _Run:
         return f"{len(self.property_ids) + len(self.disabled_ids)} edited end users match the service"
 
     def export_filtered(self) -> str:
-        from desktop_app.cache.query import EndUserQuery, SortSpec
+        from desktop_app.cache.reading.query import EndUserQuery, SortSpec
         from desktop_app.export import ExportOptions, export_csv
 
         _emulator, cache, _service = self._need()

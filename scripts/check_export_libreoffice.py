@@ -208,7 +208,7 @@ def main(argv: list[str]) -> int:
 
     from sqlalchemy import Engine
 
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
     from nasty_end_users import NASTY_USERS, make_cache
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="check-export-lo-"))

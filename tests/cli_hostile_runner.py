@@ -29,7 +29,7 @@ TIMEOUT_S = 60.0  # a case still running by then hangs (a case may set its own "
 MEMORY_CAP = 2 * 1024**3
 PRELOAD = ("desktop_app.cli", "desktop_app.cli.verbs", "desktop_app.emulator.__main__",
            "desktop_app.export", "desktop_app.logs", "desktop_app.api.transport",
-           "desktop_app.cache.database", "desktop_app.cache.store", "desktop_app.sync", "keyring")
+           "desktop_app.cache.schema.database", "desktop_app.cache.store", "desktop_app.sync", "keyring")
 
 
 def _child(case: dict[str, Any], work: str, template_home: str) -> None:

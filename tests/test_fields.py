@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache.filters import FIELD_NAMES, Between, CalendarSpan, SeedField, describe_syntax, parse_filter
-from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.filters.language import FIELD_NAMES, Between, CalendarSpan, SeedField, describe_syntax, parse_filter
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 from desktop_app.cli import build_parser
 from desktop_app.cli.verbs import _sort
 from desktop_app.export import BASE_COLUMNS, ExportOptions, TimestampFormat, export_csv

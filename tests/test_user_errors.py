@@ -18,7 +18,7 @@ from desktop_app.api.errors import (
     ValidationError,
     WootricError,
 )
-from desktop_app.cache.filter_parse import FilterError
+from desktop_app.cache.filters.parse import FilterError
 from desktop_app.cache.records import CacheBusy, CacheError, EditRejected
 from desktop_app.cli.errors import explain
 from desktop_app.cli.session import EXIT_FAILED, EXIT_OFFLINE, EXIT_SIGN_IN, EXIT_USAGE

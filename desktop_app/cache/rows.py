@@ -95,7 +95,7 @@ def lay_edits(server: ServerValues, edits: Iterable[tuple[EditKind, str | None, 
     """The effective values: `edits` (kind, key, value), oldest first, over a server row.
 
     Returns (values, deleted). Must agree with the SQL that applies a fresh edit in bulk
-    (desktop_app.cache.local_edits); the tests compare the two.
+    (desktop_app.cache.writes.edits); the tests compare the two.
     """
     row = list(server)
     properties: dict[str, object] | None = None

@@ -17,20 +17,20 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from desktop_app.cache import local_edits, sync_writes
+from desktop_app.cache.writes import edits, sync
 from desktop_app.cache.changes import CacheChanges, Initiator
-from desktop_app.cache.database import (
+from desktop_app.cache.schema.database import (
     BEGIN_OPTION,
     SYNC_OPTION,
     create_cache_engine,
     make_private_file,
     prepare_schema,
 )
-from desktop_app.cache.local_edits import EditOp
-from desktop_app.cache.reads import CacheReads
+from desktop_app.cache.writes.edits import EditOp
+from desktop_app.cache.reading.store_reads import CacheReads
 from desktop_app.cache.records import CacheBusy, CacheError, ConflictChoice, EditKind, SyncOutcome, UndoState
 from desktop_app.cache.rows import dump_json
-from desktop_app.cache.validation import (
+from desktop_app.cache.writes.validation import (
     check_email,
     check_enabled,
     check_external_id,
@@ -63,7 +63,7 @@ def _listed(ids: Sequence[int]) -> frozenset[int] | None:
     return frozenset(ids) if len(ids) <= LISTED_IDS_LIMIT else None
 
 
-def _edit_changes(initiator: Initiator, applied: local_edits.AppliedEdit) -> CacheChanges:
+def _edit_changes(initiator: Initiator, applied: edits.AppliedEdit) -> CacheChanges:
     return CacheChanges(
         initiator, applied.end_user_ids,
         rows_added_or_removed=applied.kind is EditKind.DELETE and applied.count > 0,
@@ -132,7 +132,7 @@ class Cache(CacheReads):
         a key indexed before loses its index to one of those (building one takes seconds at a
         million end users, so this changes only when what people filter on does).
         """
-        from desktop_app.cache.indexes import ensure_query_indexes
+        from desktop_app.cache.indexes.expressions import ensure_query_indexes
 
         preferred = self.remembered_filter_keys() if property_keys is None else []
         with self._write_lock, self._engine.begin() as connection:
@@ -140,7 +140,7 @@ class Cache(CacheReads):
 
     def search_index_ready(self) -> bool:
         """True when the free-text search index is built (reads then use it)."""
-        from desktop_app.cache.search_index import TEXT_INDEX, complete_indexes
+        from desktop_app.cache.indexes.search import TEXT_INDEX, complete_indexes
 
         with self._engine.connect() as connection:
             raw = connection.connection.driver_connection
@@ -154,7 +154,7 @@ class Cache(CacheReads):
         (writes wait, reads go on with the plain scan). From then on every write keeps it
         current. `progress(done, total)` reports the end users indexed so far.
         """
-        from desktop_app.cache.search_index import build_search_index
+        from desktop_app.cache.indexes.search import build_search_index
 
         with self._write_lock, self._engine.connect() as connection:
             raw = connection.connection.driver_connection
@@ -173,7 +173,7 @@ class Cache(CacheReads):
 
         def work(connection: Connection) -> CacheChanges:
             for rank, key in enumerate(named[:REMEMBERED_FILTER_KEYS]):
-                sync_writes.set_cursor(connection, FILTER_KEY_PREFIX + key, now - rank)
+                sync.set_cursor(connection, FILTER_KEY_PREFIX + key, now - rank)
             ours = 'substr("key", 1, ?) = ?'
             connection.exec_driver_sql(
                 f'DELETE FROM sync_cursor WHERE {ours} AND (value < ? OR "key" NOT IN ('
@@ -284,7 +284,7 @@ class Cache(CacheReads):
         targets = check_ids(ids)
 
         def work(connection: Connection) -> CacheChanges:
-            return _edit_changes(Initiator.EDIT, local_edits.apply_edit(
+            return _edit_changes(Initiator.EDIT, edits.apply_edit(
                 connection, op, targets, self._now(), bulk=bulk, listed_limit=LISTED_IDS_LIMIT))
 
         return self._write(work, durable=True)
@@ -321,20 +321,20 @@ class Cache(CacheReads):
         """What undo and redo would revert or re-apply now, with what their names need, read
         in one snapshot: any later committed write is seen whole or not at all."""
         with self._engine.connect() as connection, connection.begin():
-            return local_edits.undo_state(connection)
+            return edits.undo_state(connection)
 
     def undo(self) -> CacheChanges | None:
         """Revert the newest action if none of it was pushed; None when there is nothing."""
-        return self._step_history(local_edits.undoable_batch, local_edits.undo_batch)
+        return self._step_history(edits.undoable_batch, edits.undo_batch)
 
     def redo(self) -> CacheChanges | None:
         """Re-apply the most recently undone action; None when there is nothing to redo."""
-        return self._step_history(local_edits.redoable_batch, local_edits.redo_batch)
+        return self._step_history(edits.redoable_batch, edits.redo_batch)
 
     def _step_history(
         self,
         find: Callable[[Connection], int | None],
-        step: Callable[..., local_edits.AppliedEdit],
+        step: Callable[..., edits.AppliedEdit],
     ) -> CacheChanges | None:
         found: list[int] = []
 
@@ -355,7 +355,7 @@ class Cache(CacheReads):
                       cursor_value: int | None) -> CacheChanges:
         """Store pulled server rows and the cursor in one transaction; never clobbers edits."""
         def work(connection: Connection) -> CacheChanges:
-            done = sync_writes.ingest(connection, end_users, cursor_key, cursor_value)
+            done = sync.ingest(connection, end_users, cursor_key, cursor_value)
             return CacheChanges(Initiator.PULL, _listed(done.end_user_ids),
                                 rows_added_or_removed=done.added, new_property_keys=done.new_property_keys)
 
@@ -363,7 +363,7 @@ class Cache(CacheReads):
 
     def set_cursor(self, key: str, value: int | None) -> None:
         def work(connection: Connection) -> CacheChanges:
-            sync_writes.set_cursor(connection, key, value)
+            sync.set_cursor(connection, key, value)
             return CacheChanges(Initiator.PULL)
 
         self._write(work, durable=False)
@@ -374,7 +374,7 @@ class Cache(CacheReads):
         Their batch can no longer be undone; nobody is told, since the answer's broadcast
         follows at once (an undo asked for meanwhile finds nothing to undo)."""
         def work(connection: Connection) -> CacheChanges:
-            sync_writes.mark_sent(connection, end_user_id, list(edit_ids), self._now())
+            sync.mark_sent(connection, end_user_id, list(edit_ids), self._now())
             return CacheChanges(Initiator.PUSH)
 
         if edit_ids:
@@ -385,7 +385,7 @@ class Cache(CacheReads):
         """The service took `edit_ids`: they leave the outbox, the audit says pushed, and the
         server's row (None: the end user is gone after a delete) is stored under what remains."""
         def work(connection: Connection) -> CacheChanges:
-            removed, conflicts = sync_writes.complete_push(
+            removed, conflicts = sync.complete_push(
                 connection, end_user_id, list(edit_ids), server_row, self._now())
             return CacheChanges(Initiator.PUSH, frozenset({end_user_id}),
                                 rows_added_or_removed=removed, outbox_changed=True,
@@ -397,7 +397,7 @@ class Cache(CacheReads):
                     server_row: EndUser | None) -> CacheChanges:
         """The service refused `edit_ids` with `message`; they stay listed as REJECTED."""
         def work(connection: Connection) -> CacheChanges:
-            conflicts = sync_writes.reject_push(connection, end_user_id, list(edit_ids), message,
+            conflicts = sync.reject_push(connection, end_user_id, list(edit_ids), message,
                                                 server_row, self._now())
             return CacheChanges(Initiator.PUSH, frozenset({end_user_id}), outbox_changed=True,
                                 conflicts_changed=conflicts)
@@ -408,7 +408,7 @@ class Cache(CacheReads):
                          server_row: EndUser) -> CacheChanges:
         """(edit id, their value) pairs become CONFLICTED with base, mine and theirs kept."""
         def work(connection: Connection) -> CacheChanges:
-            count = sync_writes.record_conflicts(connection, end_user_id, list(conflicts),
+            count = sync.record_conflicts(connection, end_user_id, list(conflicts),
                                                  server_row, self._now())
             return CacheChanges(Initiator.PUSH, frozenset({end_user_id}),
                                 outbox_changed=count > 0, conflicts_changed=count > 0)
@@ -419,7 +419,7 @@ class Cache(CacheReads):
         """choice "theirs": keep the server's value; "mine" or "value" (with `value`): queue
         it afresh, based on theirs. Raises EditRejected for a bad choice or value."""
         def work(connection: Connection) -> CacheChanges:
-            end_user_id = sync_writes.resolve_conflict(connection, conflict_id, choice, value,
+            end_user_id = sync.resolve_conflict(connection, conflict_id, choice, value,
                                                        self._now())
             return CacheChanges(Initiator.RESOLVE, frozenset({end_user_id}), outbox_changed=True,
                                 conflicts_changed=True)
@@ -428,7 +428,7 @@ class Cache(CacheReads):
 
     def dismiss_rejected(self, edit_id: int) -> CacheChanges:
         def work(connection: Connection) -> CacheChanges:
-            end_user_id = sync_writes.dismiss_rejected(connection, edit_id)
+            end_user_id = sync.dismiss_rejected(connection, edit_id)
             if end_user_id is None:
                 return CacheChanges(Initiator.EDIT)
             return CacheChanges(Initiator.EDIT, frozenset({end_user_id}), outbox_changed=True)
@@ -440,7 +440,7 @@ class Cache(CacheReads):
         targets = list(dict.fromkeys(ids))
 
         def work(connection: Connection) -> CacheChanges:
-            removed, outbox, conflicts = sync_writes.remove_end_users(connection, targets,
+            removed, outbox, conflicts = sync.remove_end_users(connection, targets,
                                                                       self._now())
             return CacheChanges(Initiator.RECONCILE, _listed(targets),
                                 rows_added_or_removed=removed > 0, outbox_changed=outbox,

@@ -36,7 +36,7 @@ from desktop_app.timestamps import iso_utc
 
 if TYPE_CHECKING:
     from desktop_app.cache.records import PendingEdit
-    from desktop_app.cache.query import ResultRow, SortSpec
+    from desktop_app.cache.reading.query import ResultRow, SortSpec
 
 
 def _err(text: str) -> None:
@@ -118,7 +118,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 # --- reading ---------------------------------------------------------------------------------
 
 def _sort(args: argparse.Namespace) -> SortSpec:
-    from desktop_app.cache.query import SortSpec
+    from desktop_app.cache.reading.query import SortSpec
 
     try:
         return SortSpec(args.sort, descending=args.desc)
@@ -148,7 +148,7 @@ def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
 
     session = open_session()
     try:
@@ -194,7 +194,7 @@ def _targets(session: Session, args: argparse.Namespace) -> list[int]:
         return list(args.id)
     if args.filter is None:
         raise CommandError("Say which end users: --id N (repeatable) or --filter QUERY.", EXIT_USAGE)
-    from desktop_app.cache.query import EndUserQuery, SortSpec
+    from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 
     ids = list(EndUserQuery(session.cache.engine).ids(args.filter, SortSpec("id")))
     if len(ids) > 1 and not args.yes:
@@ -364,7 +364,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
     from desktop_app.export import ExportOptions, TimestampFormat, export_csv
 
     session = open_session()

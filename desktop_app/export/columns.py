@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from desktop_app.cache.query import SortSpec
+from desktop_app.cache.reading.query import SortSpec
 from desktop_app.fields import FIELDS, PROPERTY_PREFIX, EndUserField, FieldKind, property_key
 
 if TYPE_CHECKING:
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
 
 # Stands for "every property key in the exported rows", sorted case-insensitively. A property
 # literally named "*" is still exported by it; it just cannot be picked on its own.

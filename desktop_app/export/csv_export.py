@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
-from desktop_app.cache.filters import MatchAll, parse_filter
+from desktop_app.cache.filters.language import MatchAll, parse_filter
 from desktop_app.cancellation import Cancelled
-from desktop_app.cache.query import (
+from desktop_app.cache.reading.query import (
     SortSpec,
     properties_from_json,
     property_token_key,
@@ -37,7 +37,7 @@ from desktop_app.export.destination import ExportTarget, describe_os_error, open
 from desktop_app.fields import PROPERTY_PREFIX, FieldKind, is_date_property
 
 if TYPE_CHECKING:
-    from desktop_app.cache.query import EndUserQuery
+    from desktop_app.cache.reading.query import EndUserQuery
 
 log = logging.getLogger(__name__)
 

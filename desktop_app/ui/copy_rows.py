@@ -17,7 +17,7 @@ from desktop_app.export.csv_export import export_csv
 from desktop_app.ui.columns import ColumnSpec
 
 if TYPE_CHECKING:
-    from desktop_app.cache.query import EndUserQuery, SortSpec
+    from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 
 
 def export_columns(table_columns: Sequence[ColumnSpec]) -> list[str]:

@@ -15,7 +15,7 @@ from desktop_app.ui.columns import BUILTIN_COLUMNS, DEFAULT_VISIBLE, MARKERS, Co
 from desktop_app.ui.end_user_model import EndUserTableModel
 
 if TYPE_CHECKING:
-    from desktop_app.cache.query import SortSpec
+    from desktop_app.cache.reading.query import SortSpec
 
 KEEP_SELECTION_LIMIT = 5000  # larger selections are not carried across a refresh (only current)
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.cache.filters import FIELD_NAMES, FilterError, describe_syntax, parse_filter
+from desktop_app.cache.filters.language import FIELD_NAMES, FilterError, describe_syntax, parse_filter
 from desktop_app.ui.accessible import ValueLabel, name_clear_button
 from desktop_app.ui.saved_filters import ManageSavedFiltersDialog, SavedFiltersModel
 

@@ -12,8 +12,8 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from desktop_app.cache.filters import FilterError
-from desktop_app.cache.query import EndUserQuery
+from desktop_app.cache.filters.language import FilterError
+from desktop_app.cache.reading.query import EndUserQuery
 
 KEYS = ["email", "external_id", "id", "phone", "plan", "seats", "revenue_amount", "signup_date",
         "renewed_at", "features_array", "prop.plan", "prop.email", '"revenue amount"', "is",

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache.paths import account_db_path, default_data_dir
+from desktop_app.cache.schema.paths import account_db_path, default_data_dir
 from desktop_app.cache.records import CacheBusy, CacheError
 from desktop_app.cache.store import Cache
-from desktop_app.cache import database
-from desktop_app.cache.database import Migration
+from desktop_app.cache.schema import database
+from desktop_app.cache.schema.database import Migration
 from desktop_app.domain import EndUser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -358,7 +358,7 @@ def test_an_old_cache_gains_the_search_index_record_and_builds_the_index_on_requ
         assert not cache.search_index_ready()
         assert cache.build_search_index()
         assert cache.search_index_ready()
-        from desktop_app.cache.query import EndUserQuery
+        from desktop_app.cache.reading.query import EndUserQuery
         assert EndUserQuery(cache.engine).ids("example.com", None).tolist() == [7]
         assert EndUserQuery(cache.engine).count("plan:pro") == 1
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from desktop_app.cache.store import Cache
-from desktop_app.cache.query import EndUserQuery
+from desktop_app.cache.reading.query import EndUserQuery
 from desktop_app.domain import SurveySettings
 
 from .conftest import T0, end_user

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop_app.cache.store import Cache
-from desktop_app.cache.indexes import (
+from desktop_app.cache.indexes.expressions import (
     PropertySample,
     number_index_name,
     plan_preferred_keys,
     read_catalog,
 )
-from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 from desktop_app.cache.store import FORGET_FILTER_KEY_S, REMEMBERED_FILTER_KEYS
 from tests.cache.conftest import T0, StepClock, end_user
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.cache.filter_parse import FilterError
-from desktop_app.cache.filter_words import describe_filter
+from desktop_app.cache.filters.parse import FilterError
+from desktop_app.cache.filters.words import describe_filter
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from desktop_app.cache.filters import (
+from desktop_app.cache.filters.language import (
     FIELD_NAMES,
     Age,
     And,

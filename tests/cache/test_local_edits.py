@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.records import AuditOutcome, EditKind, EditRejected, EditState
 from desktop_app.cache.store import Cache
-from desktop_app.cache import local_edits
+from desktop_app.cache.writes import edits as local_edits
 from desktop_app.domain import DisabledBy, EndUser
 
 Snapshot = Callable[[Cache], dict[str, list[tuple[object, ...]]]]

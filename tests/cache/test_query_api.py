@@ -17,17 +17,17 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from desktop_app.cache.filters import CompileContext, FilterError, compile_filter, parse_filter
-from desktop_app.cache.indexes import (
+from desktop_app.cache.filters.language import CompileContext, FilterError, compile_filter, parse_filter
+from desktop_app.cache.indexes.expressions import (
     EMAIL_INDEX,
     ensure_query_indexes,
     number_index_name,
     read_catalog,
     text_index_name,
 )
-from desktop_app.cache.query import EndUserQuery, ResultRow, SortSpec
-from desktop_app.cache.read_pool import ReadPool
-from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
+from desktop_app.cache.reading.query import EndUserQuery, ResultRow, SortSpec
+from desktop_app.cache.reading.read_pool import ReadPool
+from desktop_app.cache.schema.tables import EndUserRow  # noqa: F401  (registers the table)
 from desktop_app.domain import DisabledBy, SurveySettings
 from desktop_app.fields import FIELDS
 

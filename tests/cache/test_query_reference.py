@@ -26,10 +26,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import desktop_app.cache.query as query_module
-import desktop_app.cache.query_plan as query_plan
-import desktop_app.cache.read_turns as read_turns
-from desktop_app.cache.filters import (
+import desktop_app.cache.reading.query as query_module
+import desktop_app.cache.reading.plan as query_plan
+import desktop_app.cache.reading.turns as read_turns
+from desktop_app.cache.filters.language import (
     Age,
     And,
     Between,
@@ -52,11 +52,11 @@ from desktop_app.cache.filters import (
     Text,
     parse_filter,
 )
-from desktop_app.cache.indexes import number_index_name, property_sql, text_index_name
-from desktop_app.cache.query import EndUserQuery, SortSpec
-from desktop_app.cache.search_index import build_search_index, drop_search_index
-from desktop_app.cache.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
-from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
+from desktop_app.cache.indexes.expressions import number_index_name, property_sql, text_index_name
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
+from desktop_app.cache.indexes.search import build_search_index, drop_search_index
+from desktop_app.cache.schema.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
+from desktop_app.cache.schema.tables import EndUserRow  # noqa: F401  (registers the table)
 
 NOW = 1_750_000_000  # 2025-06-15
 DAY = 86_400
@@ -429,7 +429,7 @@ def make_scenario(path: Path, indexed: dict[str, str], search: str = "") -> Scen
 
     SQLModel.metadata.create_all(engine)
     with sqlite3.connect(path) as raw:
-        from desktop_app.cache.indexes import ensure_query_indexes
+        from desktop_app.cache.indexes.expressions import ensure_query_indexes
         ensure_query_indexes(raw, property_keys=[])
         for key, kind in indexed.items():
             sql = property_sql(key)

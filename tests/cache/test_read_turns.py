@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import desktop_app.cache.read_turns as read_turns
-from desktop_app.cache.indexes import ensure_query_indexes
-from desktop_app.cache.query import EndUserQuery, SortSpec
-from desktop_app.cache.read_turns import interrupted_when
-from desktop_app.cache.tables import EndUserRow  # noqa: F401  (registers the table)
+import desktop_app.cache.reading.turns as read_turns
+from desktop_app.cache.indexes.expressions import ensure_query_indexes
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
+from desktop_app.cache.reading.turns import interrupted_when
+from desktop_app.cache.schema.tables import EndUserRow  # noqa: F401  (registers the table)
 from tests.cache.test_query_api import INSERT, FixedClock, app_engine, row
 
 ROWS = 3000

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-import desktop_app.cache.query_plan as query_plan
-from desktop_app.cache import property_index
+import desktop_app.cache.reading.plan as query_plan
+from desktop_app.cache.indexes import properties as property_index
 from desktop_app.cache.store import Cache
-from desktop_app.cache.filters import parse_filter
-from desktop_app.cache.query import EndUserQuery, SortSpec
-from desktop_app.cache.search_index import complete_indexes
+from desktop_app.cache.filters.language import parse_filter
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
+from desktop_app.cache.indexes.search import complete_indexes
 from desktop_app.domain import EndUser
 
 from .conftest import StepClock, end_user
@@ -181,7 +181,7 @@ def test_a_cache_with_no_index_reads_by_scan_and_an_empty_one_gets_none(cache: C
 
 _KILL_MID_BUILD = """
 import os, signal, sqlite3, sys
-from desktop_app.cache.search_index import build_search_index
+from desktop_app.cache.indexes.search import build_search_index
 
 raw = sqlite3.connect(sys.argv[1], isolation_level=None)
 steps = []

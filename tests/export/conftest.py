@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared nasty dataset lives beside us
 
-from desktop_app.cache.query import EndUserQuery
+from desktop_app.cache.reading.query import EndUserQuery
 from nasty_end_users import SeedUser, make_cache
 
 

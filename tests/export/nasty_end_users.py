@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, insert
 from sqlmodel import SQLModel
 
-from desktop_app.cache.tables import EndUserRow
+from desktop_app.cache.schema.tables import EndUserRow
 
 LONG_VALUE = ('long, "quoted"\r\nvalue ' * 5000)[:100_000]  # 100k characters
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 from desktop_app.export import ExportOptions, csv_lines, export_csv
 from nasty_end_users import NASTY_USERS, SeedUser
 

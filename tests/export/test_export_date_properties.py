@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache.query import EndUserQuery
+from desktop_app.cache.reading.query import EndUserQuery
 from desktop_app.export import ExportOptions, TimestampFormat, export_csv
 from nasty_end_users import SeedUser
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cache.query import EndUserQuery
+from desktop_app.cache.reading.query import EndUserQuery
 from desktop_app.export import ExportCancelled, ExportError, ExportOptions, export_csv
 from desktop_app.export.csv_export import BATCH_SIZE
 from desktop_app.export.destination import AtomicFileTarget

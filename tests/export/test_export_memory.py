@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.cache.query import TUPLE_COLUMNS, SortSpec
+from desktop_app.cache.reading.query import TUPLE_COLUMNS, SortSpec
 from desktop_app.export import ALL_PROPERTIES, DEFAULT_COLUMNS, ExportOptions, export_csv
 
 PROPERTIES = ["features_array", "k0", "k1", "k2", "k3", "k4", "plan", "seats_count"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.cache.query import EndUserQuery, SortSpec, property_token_key
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec, property_token_key
 from desktop_app.export import ExportOptions, export_csv
 from desktop_app.export import csv_export
 from nasty_end_users import NASTY_USERS, SeedUser

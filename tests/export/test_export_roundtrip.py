@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.cache.query import EndUserQuery, SortSpec
+from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 from desktop_app.export import (
     ColumnError,
     ExportOptions,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-import desktop_app.cache.query as query_module
-from desktop_app.cache.indexes import ensure_query_indexes
-from desktop_app.cache.query import (
+import desktop_app.cache.reading.query as query_module
+from desktop_app.cache.indexes.expressions import ensure_query_indexes
+from desktop_app.cache.reading.query import (
     TUPLE_COLUMNS,
     EndUserQuery,
     ResultRow,

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from desktop_app.cache.records import CacheError
-from desktop_app.cache.state_tables import ALL_TABLES
+from desktop_app.cache.schema.state_tables import ALL_TABLES
 
 log = logging.getLogger(__name__)
 

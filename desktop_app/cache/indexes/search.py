@@ -20,8 +20,8 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from desktop_app.cache.filter_nodes import Text
-from desktop_app.cache.property_index import PROPERTY_INDEX, drop_property_index, fill_property_index
+from desktop_app.cache.filters.nodes import Text
+from desktop_app.cache.indexes.properties import PROPERTY_INDEX, drop_property_index, fill_property_index
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What a query returns: `SortSpec`, `ResultRow` and how a stored row decodes.
 
 Kept apart from `EndUserQuery` so the planner and the tuple reads share these without a cycle;
-`desktop_app.cache.query` re-exports them.
+`desktop_app.cache.reading.query` re-exports them.
 """
 
 from __future__ import annotations

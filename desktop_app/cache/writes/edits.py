@@ -13,10 +13,10 @@ from functools import cache
 
 from sqlalchemy import Connection, TextClause, text
 
-from desktop_app.cache.overlay import fill_ids, relay
+from desktop_app.cache.writes.overlay import fill_ids, relay
 from desktop_app.cache.records import BatchSummary, EditKind, EditRejected, UndoState
 from desktop_app.cache.rows import SERVER_COLUMNS, dump_json, load_json
-from desktop_app.cache.validation import describe_ids
+from desktop_app.cache.writes.validation import describe_ids
 
 # The JSON text of property :key in a properties_json column, 'null' when absent.
 _PROP = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any, cast
 
-from desktop_app.cache.filters import (
+from desktop_app.cache.filters.language import (
     And,
     Between,
     Compare,
@@ -36,7 +36,7 @@ from desktop_app.cache.filters import (
     StateIs,
     Text,
 )
-from desktop_app.cache.indexes import (
+from desktop_app.cache.indexes.expressions import (
     EMAIL_INDEX,
     PropertyCatalog,
     PropertyKind,
@@ -47,9 +47,9 @@ from desktop_app.cache.indexes import (
     spread_ids,
     text_index_name,
 )
-from desktop_app.cache.query_rows import SortSpec
-from desktop_app.cache.property_index import OTHER, PROPERTY_INDEX
-from desktop_app.cache.search_index import TEXT_INDEX, text_match
+from desktop_app.cache.reading.results import SortSpec
+from desktop_app.cache.indexes.properties import OTHER, PROPERTY_INDEX
+from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
 from desktop_app.fields import property_key
 

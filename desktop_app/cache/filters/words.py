@@ -4,7 +4,7 @@ what the text looks like (Qt-free; never touches the database)."""
 
 from __future__ import annotations
 
-from desktop_app.cache.filter_nodes import (
+from desktop_app.cache.filters.nodes import (
     Age,
     And,
     Between,
@@ -25,7 +25,7 @@ from desktop_app.cache.filter_nodes import (
     Target,
     Text,
 )
-from desktop_app.cache.filter_parse import parse_filter
+from desktop_app.cache.filters.parse import parse_filter
 from desktop_app.fields import FIELDS_BY_KEY
 
 _STATE_WORDS = {

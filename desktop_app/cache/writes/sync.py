@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from desktop_app.cache.overlay import LAID_SQL, fill_ids, relay
+from desktop_app.cache.writes.overlay import LAID_SQL, fill_ids, relay
 from desktop_app.cache.records import ConflictChoice, EditKind, EditRejected
 from desktop_app.cache.rows import (
     EFFECTIVE_COLUMNS,
@@ -25,7 +25,7 @@ from desktop_app.cache.rows import (
     load_json,
     server_values,
 )
-from desktop_app.cache.validation import (
+from desktop_app.cache.writes.validation import (
     check_email,
     check_enabled,
     check_external_id,

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop_app.cache.property_index import refresh_property_triggers
-from desktop_app.cache.search_index import complete_indexes
+from desktop_app.cache.indexes.properties import refresh_property_triggers
+from desktop_app.cache.indexes.search import complete_indexes
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from desktop_app.cache.filter_nodes import (
+from desktop_app.cache.filters.nodes import (
     Age,
     And,
     Between,

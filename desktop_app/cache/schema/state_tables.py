@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from desktop_app.cache.tables import EndUserRow
+from desktop_app.cache.schema.tables import EndUserRow
 
 
 class ServerEndUserRow(SQLModel, table=True):

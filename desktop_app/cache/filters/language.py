@@ -10,7 +10,7 @@ The parts: `filter_nodes.py` (the tree), `filter_parse.py` (text -> tree, error 
 
 from __future__ import annotations
 
-from desktop_app.cache.filter_nodes import (
+from desktop_app.cache.filters.nodes import (
     Age,
     And,
     Between,
@@ -34,7 +34,7 @@ from desktop_app.cache.filter_nodes import (
     Target,
     Text,
 )
-from desktop_app.cache.filter_parse import (
+from desktop_app.cache.filters.parse import (
     FIELD_NAMES,
     MAX_CONDITIONS,
     MAX_NESTING,
@@ -43,7 +43,7 @@ from desktop_app.cache.filter_parse import (
     describe_syntax,
     parse_filter,
 )
-from desktop_app.cache.filter_sql import (
+from desktop_app.cache.filters.sql import (
     CompileContext,
     SqlCompiler,
     SqlFilter,

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from desktop_app.cache.filters import (
+from desktop_app.cache.filters.language import (
     And,
     Equals,
     FilterNode,
@@ -33,15 +33,15 @@ from desktop_app.cache.filters import (
     Text,
     parse_filter,
 )
-from desktop_app.cache.indexes import property_sql, sample_properties
-from desktop_app.cache.query_plan import Order, Plan, QueryPlanner, keyset_pages, property_keys
-from desktop_app.cache.query_rows import (
+from desktop_app.cache.indexes.expressions import property_sql, sample_properties
+from desktop_app.cache.reading.plan import Order, Plan, QueryPlanner, keyset_pages, property_keys
+from desktop_app.cache.reading.results import (
     ROW_SQL,
     ResultRow,
     SortSpec,
     decode_properties,
 )
-from desktop_app.cache.query_tuples import (
+from desktop_app.cache.reading.tuples import (
     TUPLE_COLUMNS,
     TupleSelect,
     keyset_tuples,
@@ -49,8 +49,8 @@ from desktop_app.cache.query_tuples import (
     property_token_key,
     tuples_by_id,
 )
-from desktop_app.cache.read_pool import ReadPool
-from desktop_app.cache.read_turns import HOLD_LIMIT_S, ReadTurns, interrupted
+from desktop_app.cache.reading.read_pool import ReadPool
+from desktop_app.cache.reading.turns import HOLD_LIMIT_S, ReadTurns, interrupted
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.fields import property_key
 

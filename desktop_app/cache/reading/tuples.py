@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from desktop_app.cache.query_plan import Order, Plan, keyset_pages
-from desktop_app.cache.query_rows import COLUMN_KEYS, decode_properties
+from desktop_app.cache.reading.plan import Order, Plan, keyset_pages
+from desktop_app.cache.reading.results import COLUMN_KEYS, decode_properties
 from desktop_app.fields import property_key
 
 TUPLE_COLUMNS = frozenset(COLUMN_KEYS | {"settings_json", "properties_json"})

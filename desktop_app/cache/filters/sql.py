@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 from typing import Any
 
-from desktop_app.cache.filter_nodes import (
+from desktop_app.cache.filters.nodes import (
     Age,
     And,
     Between,
@@ -35,14 +35,14 @@ from desktop_app.cache.filter_nodes import (
     Target,
     Text,
 )
-from desktop_app.cache.indexes import (
+from desktop_app.cache.indexes.expressions import (
     PropertyCatalog,
     PropertyKind,
     PropertySql,
     is_number_text,
     property_sql,
 )
-from desktop_app.cache.property_index import (
+from desktop_app.cache.indexes.properties import (
     ELEMENT_BOOL,
     ELEMENT_NUMBER,
     HAS_KINDS,
@@ -53,7 +53,7 @@ from desktop_app.cache.property_index import (
     TOP_NUMBER,
     TOP_NUMERIC_TEXT,
 )
-from desktop_app.cache.search_index import TEXT_INDEX, text_match
+from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
 
 
 @dataclass(frozen=True, slots=True)
