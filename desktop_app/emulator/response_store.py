@@ -4,8 +4,9 @@
 read together (a response's `end_user.email` is the end user's current one) and two triggers keep
 them consistent whatever path changes an end user:
 
-- an end user's row deleted (today's DELETE, or a purge of someone marked for deletion) takes its
-  responses and declines with it: they are gone from every route at once;
+- an end user's row deleted (the purge of someone an API DELETE marked, or the admin's DELETE)
+  takes its responses and declines with it: they are gone from every route at once (reads here
+  run the store's due purge first, as its own reads do);
 - an end user's `properties` changed freezes the old hash into each of that person's responses and
   declines that still had none of their own: `properties` NULL means "unchanged since the survey,
   the end user's current ones", so a million sample rows cost no copy of anything until a change.
