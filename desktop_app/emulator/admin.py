@@ -29,6 +29,7 @@ no auth, JSON in and out, never faulted or rate limited).
 
 The admin's own DELETE removes at once; only the API's DELETE marks and purges later
 (`erasure.py`: until the purge the API still finds the person, afterwards 404).
+Responses and declines (`/_emulator/responses`, `/_emulator/declines`): see response_admin.py.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 from desktop_app.emulator.erasure import PurgeSchedule
 from desktop_app.emulator.faults import FaultPlan
 from desktop_app.emulator.oauth import TokenIssuer
+from desktop_app.emulator.response_admin import history_admin
 from desktop_app.emulator.service import ApiResponse, json_response
 from desktop_app.emulator.store import EmulatorStore
 from desktop_app.emulator.wire import error_list
@@ -88,6 +90,9 @@ class EmulatorAdmin:
 
     def _route(self, method: str, parts: list[str], document: Any) -> AdminReply:
         store = self._store
+        history = history_admin(store.responses, method, parts, document)  # response_admin.py
+        if history is not None:
+            return history, None
         if parts == ["health"] and method == "GET":
             offline = self._faults.is_offline
             return _reply(200, {"end_users": store.count(), "offline": offline})

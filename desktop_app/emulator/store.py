@@ -22,6 +22,7 @@ from typing import Any
 
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.domain import EndUser, SurveySettings
+from desktop_app.emulator.response_store import ResponseStore
 from desktop_app.emulator.sample_data import SAMPLE_SETTINGS, SampleRecord
 from desktop_app.timestamps import parse_wire_time
 
@@ -225,6 +226,8 @@ class EmulatorStore:
         self._lock = threading.RLock()
         self._lookup_indexed: set[str] = set()
         self._next_purge: int | None = None  # the earliest purge_at of a marked row, if any
+        # the end users' responses and declines, in this database (they join and cascade)
+        self.responses = ResponseStore(self._db, self._lock, self.clock, self._purge_due)
 
     def _now(self) -> int:
         return int(self.clock.now())
