@@ -34,7 +34,7 @@ def account() -> Emulator:
 
 
 def test_the_samples_look_like_an_account(account: Emulator) -> None:
-    responses: list[StoredResponse] = _all(account, "response")  # type: ignore[assignment]
+    responses: list[StoredResponse] = _all(account, "response")
     declines = _all(account, "decline")
     users = account.store.count()
     assert 2.7 <= len(responses) / users <= 3.3  # about three per end user
@@ -75,7 +75,7 @@ def test_the_account_nps_summary_counts_every_sample(account: Emulator, api_clie
         summary = api_client(account).get("/v1/nps_summary", params=EVERYTHING).json()
     finally:
         account.stop()
-    responses: list[StoredResponse] = _all(account, "response")  # type: ignore[assignment]
+    responses: list[StoredResponse] = _all(account, "response")
     counted = [r for r in responses if not r.excluded_from_calculations]
     assert summary["responses"] == len(counted) and summary["nps"] == _nps(responses)
     assert summary["promoters"] == sum(r.score >= 9 for r in counted)
@@ -106,7 +106,7 @@ def test_the_samples_are_the_same_on_every_start(
         assert len(now) > 100
         # the same people gave the same answers; only the clock moved under them
         assert [row[:5] for row in now] == [row[:5] for row in moved]
-        assert {moved_row[5] - row[5] for row, moved_row in zip(now, moved)} == {shift}  # type: ignore[operator]
+        assert {moved_row[5] - row[5] for row, moved_row in zip(now, moved)} == {shift}
         assert [row[:5] for row in history(c, kind)] != [row[:5] for row in now]
     some = sorted(first.store.all_ids())[:40]
     for end_user_id in some:
@@ -122,7 +122,7 @@ def test_loaded_end_users_get_a_history_too(make_emulator: Callable[..., Emulato
                "properties": {"plan": "Pro"}} for i in range(200)]
     loaded = make_emulator(end_users=people, seed=3, clock=ScaledClock(speed=0.0, start=T))
     again = make_emulator(end_users=people, seed=3, clock=ScaledClock(speed=0.0, start=T))
-    rows: list[StoredResponse] = _all(loaded, "response")  # type: ignore[assignment]
+    rows: list[StoredResponse] = _all(loaded, "response")
     assert 400 <= len(rows) <= 800 and {r.end_user_id for r in rows} <= {p["id"] for p in people}
     assert rows == _all(again, "response")
 
