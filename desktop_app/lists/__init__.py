@@ -1,0 +1,6 @@
+"""Work from lists: a list of people (emails, external ids, Wootric ids) matched against the
+cache, kept under a name, and one action applied to the people it matched (Qt-free).
+
+`identifiers` (what identifies a person and how a list's cell is read as one), `matching`
+(the match report), `actions` (the action on the matched set, its preview and its batch).
+"""
