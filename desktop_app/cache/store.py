@@ -332,7 +332,9 @@ class Cache(CacheReads):
         and nothing is written."""
         checked: list[row_edits.Cell]
         if kind is EditKind.SET_PROPERTY:
-            checked = [(id, check_property_key(key), check_property_value(value)) for id, key, value in cells]
+            keys: dict[object, str] = {}  # a list has a few columns: each key is checked once
+            checked = [(id, keys[key] if key in keys else keys.setdefault(key, check_property_key(key)),
+                        check_property_value(value)) for id, key, value in cells]
         elif kind is EditKind.SET_EXTERNAL_ID:
             checked = [(id, None, check_external_id(value)) for id, _key, value in cells]
         else:

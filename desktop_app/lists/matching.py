@@ -191,7 +191,7 @@ def _current(hit: KeyMatch, fields: Sequence[str]) -> Cells:
         if name == SURVEYS_FIELD:
             out.append((name, not hit.surveys_disabled))
         elif name == ERASED_FIELD:
-            out.append((name, hit.pending_delete))
+            out.append((name, bool(hit.pending_delete)))
         elif name == EXTERNAL_ID_COLUMN:
             out.append((name, hit.external_id))
         else:
@@ -222,7 +222,7 @@ def _classify(listed: ListedIdentifier, hit: KeyMatch, action: ListAction | None
     if action.per_row:
         same = all(dump_json(now) == dump_json(then) for (_, now), (_, then) in zip(current, wanted))
     else:
-        same = hit.unchanged  # the edit layer's own test, read with the row
+        same = bool(hit.unchanged)  # the edit layer's own test, read with the row
     return ("already" if same else "matched"), _person(listed, hit, current, wanted)
 
 

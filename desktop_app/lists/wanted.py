@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -74,6 +75,11 @@ class ListAction:
         return self.edit_op().kind
 
 
+@functools.lru_cache(maxsize=256)
+def _checked_key(column: str) -> str:
+    return check_property_key(column)  # a list has a few columns and 100k rows: once per column
+
+
 def wanted_cells(action: ListAction, values: Mapping[str, str]) -> tuple[tuple[str, object], ...]:
     """One row's cells typed as the action writes them: (field, value). A blank cell leaves
     its field as it is (it is not in the result). Raises EditRejected for a value that does
@@ -86,7 +92,7 @@ def wanted_cells(action: ListAction, values: Mapping[str, str]) -> tuple[tuple[s
     for column, text in values.items():
         if not text or not text.strip():
             continue
-        key = check_property_key(column)
+        key = _checked_key(column)
         try:
             value = parse_property_text(key, text.strip())
         except ValueError as error:

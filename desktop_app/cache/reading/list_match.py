@@ -13,14 +13,14 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 MatchColumn = Literal["email", "external_id", "id"]
 
 _KEYS = "temp.list_key"
 # The state a match report shows, read with each matched end user.
-_STATE = "e.id, e.email, e.external_id, e.surveys_disabled, e.disabled_by, e.pending_delete, e.properties_json"
+_STATE = ("e.id, e.email, e.external_id, e.surveys_disabled = 1, coalesce(e.disabled_by, ''), e.pending_delete = 1,"
+          " coalesce(e.properties_json, '{}')")
 _JOIN: dict[MatchColumn, str] = {
     # CROSS JOIN: the list's keys drive, each one probing the end users' index.
     "email": f"{_KEYS} t CROSS JOIN end_user e ON e.email COLLATE NOCASE = t.key",
@@ -31,19 +31,19 @@ _JOIN: dict[MatchColumn, str] = {
 _WIDE_EMAILS = "SELECT id, email FROM end_user WHERE email GLOB '*[^ -~]*'"
 
 
-@dataclass(frozen=True, slots=True)
-class KeyMatch:
-    """One (list key, end user) pair, with the end user's current state."""
+class KeyMatch(NamedTuple):
+    """One (list key, end user) pair, with the end user's current state (a plain tuple: a
+    100k-row list builds 100k of them)."""
 
     key: str
     id: int
     email: str
     external_id: str | None
-    surveys_disabled: bool
+    surveys_disabled: int  # 0 or 1
     disabled_by: str
-    pending_delete: bool
+    pending_delete: int  # 0 or 1
     properties_json: str
-    unchanged: bool  # the action's edit would change nothing for this end user
+    unchanged: int  # 1: the action's edit would change nothing for this end user
 
 
 @contextmanager
@@ -75,9 +75,7 @@ def match_keys(raw: sqlite3.Connection, column: MatchColumn, keys: Sequence[str]
             bound).fetchall()
         if column == "email":
             rows += _wide_email_rows(raw, {(r[0], r[1]) for r in rows}, unchanged, bound)
-    return [KeyMatch(key, int(id), email, external_id, bool(off), disabled_by or "", bool(deleted),
-                     props or "{}", bool(same))
-            for key, id, email, external_id, off, disabled_by, deleted, props, same in rows]
+    return list(map(KeyMatch._make, rows))
 
 
 def _wide_email_rows(raw: sqlite3.Connection, found: set[tuple[str, int]], unchanged: str,
