@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from desktop_app.cache.filters.language import FilterError, InList, Or, compile_filter, CompileContext, parse_filter
 from desktop_app.cache.filters.words import describe_filter
 from desktop_app.cache.reading.query import EndUserQuery, SortSpec
 from desktop_app.cache.records import EditRejected
+from desktop_app.cache.reading.list_match import saved_list_names
 from desktop_app.cache.store import Cache
+from tests.cache.conftest import StepClock
 
 BY_ID = SortSpec("id")
 
@@ -67,3 +71,14 @@ def test_a_name_is_kept_once_ignoring_case_unless_replaced(seeded: Cache) -> Non
             seeded.save_list(bad, [1], identifier_kind="email")
     assert seeded.delete_list("OPT-OUTS") and not seeded.delete_list("opt-outs")
     assert seeded.saved_lists() == []
+
+
+def test_kept_list_names_complete_newest_first_even_before_the_upgrade(seeded: Cache, clock: StepClock) -> None:
+    query = EndUserQuery(seeded.engine)
+    assert query.list_names() == []
+    seeded.save_list("older", [1], identifier_kind="email")
+    clock.sleep(5)
+    seeded.save_list("Last week", [2], identifier_kind="email")
+    assert query.list_names() == ["Last week", "older"]
+    bare = sqlite3.connect(":memory:")  # a file the app has not upgraded yet: no saved_list table
+    assert saved_list_names(bare) == []
