@@ -16,7 +16,9 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -26,6 +28,9 @@ from desktop_app.lists.actions import apply_action, keep_list
 from desktop_app.lists.identifiers import IdentifierKind
 from desktop_app.lists.matching import match_list
 from desktop_app.lists.wanted import ActionKind, ListAction
+
+
+T = TypeVar("T")
 
 
 def fill(path: Path, users: int) -> None:
@@ -48,7 +53,7 @@ def fill(path: Path, users: int) -> None:
     raw.close()
 
 
-def timed(label: str, work):  # type: ignore[no-untyped-def]
+def timed(label: str, work: Callable[[], T]) -> T:
     start, cpu = time.perf_counter(), time.process_time()
     result = work()
     print(f"{label:<52} {time.perf_counter() - start:6.2f} s wall  {time.process_time() - cpu:6.2f} s CPU", flush=True)

@@ -198,6 +198,11 @@ def _table_sql(path: Path, *names: str) -> dict[str, str]:
         connection.close()
 
 
+def _squeeze(sql: str) -> str:
+    """DDL without its layout: a migration's one-line CREATE equals create_all's indented one."""
+    return " ".join(sql.split()).replace("( ", "(").replace(" )", ")")
+
+
 def test_an_old_cache_gains_kept_lists_and_per_row_batches_shaped_as_a_new_file(tmp_path: Path) -> None:
     old, new = tmp_path / "old" / "cache.sqlite3", tmp_path / "new" / "cache.sqlite3"
     _v1_file(old)  # schema 5 adds saved_list and its members, 6 edit_batch.per_row
@@ -208,9 +213,8 @@ def test_an_old_cache_gains_kept_lists_and_per_row_batches_shaped_as_a_new_file(
         assert cache.undo_state().undo.per_row is False  # the v1 batch reads as a plain one
     Cache.open(new).close()
     tables = ("saved_list", "saved_list_member")
-    squeeze = lambda sql: " ".join(sql.split()).replace("( ", "(").replace(" )", ")")  # noqa: E731
-    assert {k: squeeze(v) for k, v in _table_sql(old, *tables).items()} == {
-        k: squeeze(v) for k, v in _table_sql(new, *tables).items()}
+    assert {k: _squeeze(v) for k, v in _table_sql(old, *tables).items()} == {
+        k: _squeeze(v) for k, v in _table_sql(new, *tables).items()}
     assert "per_row" in columns(old, "edit_batch")
 
 

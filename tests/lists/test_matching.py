@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.cache.reading.list_match import MatchColumn, match_plan
 from desktop_app.cache.records import EditRejected
 from desktop_app.cache.store import Cache
 from desktop_app.lists.identifiers import IdentifierKind, normalize_identifier
@@ -104,3 +105,14 @@ def test_each_group_exports_to_csv(crowd: Cache, tmp_path: Path) -> None:
     assert write_group_csv(report, ReportGroup.AMBIGUOUS, stream) == 2
     for group in ReportGroup:
         write_group_csv(report, group, io.StringIO())
+
+
+@pytest.mark.parametrize(("column", "index"), [
+    ("email", "ix_q_email"), ("external_id", "ix_end_user_external_id"), ("id", "INTEGER PRIMARY KEY")])
+def test_each_key_searches_an_index_never_scans_the_end_users(crowd: Cache, column: MatchColumn, index: str) -> None:
+    with crowd.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        plan = match_plan(raw, column)
+    assert any(step.startswith("SEARCH e USING") and index in step for step in plan), plan
+    assert not any(step.startswith("SCAN e") for step in plan), plan

@@ -96,6 +96,13 @@ def _wide_email_rows(raw: sqlite3.Connection, found: set[tuple[str, int]], uncha
         {**params, "_pairs": pairs}).fetchall()
 
 
+def match_plan(raw: sqlite3.Connection, column: MatchColumn) -> list[str]:
+    """SQLite's plan for matching on `column` (EXPLAIN QUERY PLAN's details): each key must
+    SEARCH the end users by an index, never SCAN them."""
+    with _list_keys(raw, []):
+        return [str(row[3]) for row in raw.execute(f"EXPLAIN QUERY PLAN SELECT t.key, {_STATE} FROM {_JOIN[column]}")]
+
+
 def saved_list_names(raw: sqlite3.Connection) -> list[str]:
     """The kept lists' names, newest first (for `list:` completion and "did you mean");
     none on a file the app has not upgraded yet."""
