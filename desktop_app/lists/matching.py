@@ -47,10 +47,12 @@ class Suppression(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ListedIdentifier:
-    """A list row that reached no end user: its position (0-based) and its cell as given."""
+    """A list row that reached no end user: its position (0-based) and its cell as given;
+    a duplicate whose other columns differ from the first row's says so in `note`."""
 
     row: int
     identifier: str
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,8 @@ def match_list(
     suppression: Suppression | None = None,
 ) -> MatchReport:
     """Match a list's identifier cells (and, for a per-row action, each row's other cells,
-    `values[i]` beside `identifiers[i]`) against the cache, in one read snapshot."""
+    `values[i]` beside `identifiers[i]`, the identifier's own column left out) against the
+    cache, in one read snapshot."""
     if action is not None and action.per_row and values is None:
         raise EditRejected("This action takes each person's value from the list's other columns; "
                            "the list has none.")
@@ -136,7 +139,10 @@ def match_list(
             else:
                 blank += 1
         elif key in first:
-            duplicates.append(ListedIdentifier(row, raw.strip()))
+            earlier = first[key].row
+            differs = values is not None and dict(values[row]) != dict(values[earlier])
+            note = f"other values than row {earlier + 1}, whose are used" if differs else ""
+            duplicates.append(ListedIdentifier(row, raw.strip(), note))
         else:
             first[key] = ListedIdentifier(row, raw.strip())
     suppressed_keys = set(suppression(kind, list(first))) if suppression is not None and first else set()

@@ -52,6 +52,8 @@ def group_table(report: MatchReport, group: ReportGroup) -> tuple[list[str], lis
     if group is ReportGroup.AMBIGUOUS:
         return _PERSON_HEADER, [_person_cells(p) for a in report.ambiguous for p in a.end_users]
     listed: Sequence[ListedIdentifier] = getattr(report, group.value)
+    if group is ReportGroup.DUPLICATES:
+        return ["row", "identifier", "note"], [[i.row + 1, neutralize(i.identifier), i.note] for i in listed]
     return ["row", "identifier"], [[item.row + 1, neutralize(item.identifier)] for item in listed]
 
 

@@ -85,6 +85,11 @@ def test_per_row_values_are_typed_by_suffix_and_bad_ones_refused(crowd: Cache) -
         (8, (("plan", "pro"), ("seats_amount", 8))), (9, (("plan", "team"), ("seats_amount", 1200)))]
     [refused] = report.refused
     assert refused.id == 10 and "seats_amount holds numbers" in refused.reason
+    report = match_list(crowd, EMAIL, ["user8@example.com", "USER8@example.com", "user8@example.com "],
+                        ListAction(ActionKind.SET_COLUMNS),
+                        values=[{"plan": "team"}, {"plan": "pro"}, {"plan": "team"}])
+    assert [(m.id, m.wanted) for m in report.matched] == [(8, (("plan", "team"),))]  # the first row's
+    assert [(d.row, d.note) for d in report.duplicates] == [(1, "other values than row 1, whose are used"), (2, "")]
     with pytest.raises(EditRejected, match="other columns"):
         match_list(crowd, EMAIL, ["a@b.c"], ListAction(ActionKind.SET_COLUMNS))
 
