@@ -129,3 +129,17 @@ def test_bad_per_row_values_write_nothing(crowd: Cache) -> None:
     with pytest.raises(EditRejected, match="Unknown end user"):
         crowd.set_values_per_row(EditKind.SET_PROPERTY, [(8, "plan", "team"), (999, "plan", "x")])
     assert _audit(crowd) == [] and crowd.get(8).end_user.properties["plan"] == "pro"
+
+
+def test_a_kept_list_holds_everyone_it_named_and_only_the_files_name(crowd: Cache) -> None:
+    from desktop_app.cache.reading.query import EndUserQuery, SortSpec
+    from desktop_app.lists.actions import keep_list
+
+    report = match_list(crowd, EMAIL, ["user4@example.com", "user5@example.com", "user9@example.com",
+                                       "shared@example.com", "nobody@example.com"], ListAction(ActionKind.ENABLE_SURVEYS))
+    keep_list(crowd, report, "week 49", source="/home/ops/Downloads/support opt-outs.csv")
+    [kept] = crowd.saved_lists()
+    assert (kept.name, kept.source, kept.identifier_kind, kept.member_count) == (
+        "week 49", "support opt-outs.csv", "email", 3)
+    # refused (4), matched (5) and already (9); not the ambiguous pair, not the stranger
+    assert list(EndUserQuery(crowd.engine).ids('list:"week 49"', SortSpec("id"))) == [4, 5, 9]
