@@ -124,6 +124,9 @@ class BatchSummary:
     value: object
     end_users: int
     bulk: bool
+    # Each end user got their own value (a list's columns): `value` is None and `key` names
+    # the keys set, comma-separated ("plan, seats_amount").
+    per_row: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +220,16 @@ class SyncRunRecord:
     started_at: int
     finished_at: int | None
     counts: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedList:
+    """A kept list: its name, where it came from, when, which column identified people, and
+    how many end users it matched (`list:<name>` finds them)."""
+
+    id: int
+    name: str
+    source: str  # the file's name, or "" for pasted text
+    identifier_kind: str  # lists.identifiers.IdentifierKind's word
+    created_at: int
+    member_count: int

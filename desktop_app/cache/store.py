@@ -17,7 +17,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from desktop_app.cache.writes import edits, sync
+from desktop_app.cache.writes import edits, row_edits, saved_lists, sync
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.schema.database import (
     BEGIN_OPTION,
@@ -28,7 +28,15 @@ from desktop_app.cache.schema.database import (
 )
 from desktop_app.cache.writes.edits import EditOp
 from desktop_app.cache.reading.store_reads import CacheReads
-from desktop_app.cache.records import CacheBusy, CacheError, ConflictChoice, EditKind, SyncOutcome, UndoState
+from desktop_app.cache.records import (
+    CacheBusy,
+    CacheError,
+    ConflictChoice,
+    EditKind,
+    EditRejected,
+    SyncOutcome,
+    UndoState,
+)
 from desktop_app.cache.rows import dump_json
 from desktop_app.cache.writes.validation import (
     check_email,
@@ -316,6 +324,57 @@ class Cache(CacheReads):
     def delete_end_users(self, ids: Sequence[int], *, bulk: bool = False) -> CacheChanges:
         """Queue deletions; rows stay (flagged pending_delete) until the service confirms."""
         return self._edit(EditOp(EditKind.DELETE, None, True), ids, bulk)
+
+    def set_values_per_row(self, kind: EditKind, cells: Sequence[row_edits.Cell]) -> CacheChanges:
+        """Each end user's own value(s) in one bulk batch (one undo step): `cells` are (end user
+        id, property key, value) for SET_PROPERTY, (id, None, external id or None) for
+        SET_EXTERNAL_ID. Every key and value is checked first; a bad one raises EditRejected
+        and nothing is written."""
+        checked: list[row_edits.Cell]
+        if kind is EditKind.SET_PROPERTY:
+            keys: dict[object, str] = {}  # a list has a few columns: each key is checked once
+            checked = [(id, keys[key] if key in keys else keys.setdefault(key, check_property_key(key)),
+                        check_property_value(value)) for id, key, value in cells]
+        elif kind is EditKind.SET_EXTERNAL_ID:
+            checked = [(id, None, check_external_id(value)) for id, _key, value in cells]
+        else:
+            raise EditRejected(f"Values per end user are for properties and external ids, not {kind}.")
+        check_ids([id for id, _k, _v in checked])
+
+        def work(connection: Connection) -> CacheChanges:
+            return _edit_changes(Initiator.EDIT, row_edits.apply_row_edits(
+                connection, kind, checked, self._now(), listed_limit=LISTED_IDS_LIMIT))
+
+        return self._write(work, durable=True)
+
+    # --- kept lists ---------------------------------------------------------------------
+
+    def save_list(self, name: str, end_user_ids: Sequence[int], *, identifier_kind: str,
+                  source: str = "", replace: bool = False) -> int:
+        """Keep a list's matched end users under `name` (one transaction); its id. A name
+        already kept (ignoring case) raises EditRejected unless `replace`."""
+        checked = saved_lists.check_list_name(name)
+        ids = check_ids(end_user_ids) if end_user_ids else []
+        found: list[int] = []
+
+        def work(connection: Connection) -> CacheChanges:
+            found.append(saved_lists.save_list(connection, checked, source, identifier_kind, ids,
+                                               self._now(), replace=replace))
+            return CacheChanges(Initiator.EDIT)  # no end user changed: nothing to announce
+
+        self._write(work, durable=True)
+        return found[0]
+
+    def delete_list(self, name: str) -> bool:
+        """Forget a kept list; False when none had that name."""
+        done: list[bool] = []
+
+        def work(connection: Connection) -> CacheChanges:
+            done.append(saved_lists.delete_list(connection, name.strip()))
+            return CacheChanges(Initiator.EDIT)
+
+        self._write(work, durable=True)
+        return done[0]
 
     def undo_state(self) -> UndoState:
         """What undo and redo would revert or re-apply now, with what their names need, read

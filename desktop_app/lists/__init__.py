@@ -1,31 +1,8 @@
-"""Work from lists: a file or pasted text of people, matched and acted on (issue 14). Qt-free."""
+"""Work from lists: a list of people (emails, external ids, Wootric ids) read from a file or
+pasted text, matched against the cache, kept under a name, and one action applied to the people
+it matched (Qt-free).
 
-from __future__ import annotations
-
-from desktop_app.lists.reading import (
-    ColumnGuess,
-    IdentifierKind,
-    IdentifierList,
-    ListReadError,
-    ListTable,
-    RowProblem,
-    RowProblemKind,
-    guess_identifier_column,
-    read_identifiers,
-    read_list_file,
-    read_pasted,
-)
-
-__all__ = [
-    "ColumnGuess",
-    "IdentifierKind",
-    "IdentifierList",
-    "ListReadError",
-    "ListTable",
-    "RowProblem",
-    "RowProblemKind",
-    "guess_identifier_column",
-    "read_identifiers",
-    "read_list_file",
-    "read_pasted",
-]
+`reading` (a file or pasted text into rows; which column identifies people), `identifiers`
+(what identifies a person and how a list's cell is read as one), `matching` (the match report),
+`actions` (the action on the matched set, its preview and its batch).
+"""

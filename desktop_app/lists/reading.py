@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from desktop_app.broken_text import is_broken_char
+from desktop_app.lists.identifiers import IdentifierKind, normalize_identifier
 from desktop_app.user_errors import ErrorKind, UserFacingError
 
 MAX_ROWS = 1_000_000
@@ -62,19 +63,6 @@ class ListReadError(UserFacingError):
     title = "The list could not be read"
     headline = "cannot read the list"
     kind = ErrorKind.INPUT
-
-
-class IdentifierKind(StrEnum):
-    """What a list's identifying column holds."""
-
-    EMAIL = "email"
-    EXTERNAL_ID = "external_id"
-    WOOTRIC_ID = "wootric_id"
-
-    @property
-    def words(self) -> str:
-        return {"email": "email addresses", "external_id": "external ids",
-                "wootric_id": "Wootric ids"}[self.value]
 
 
 class RowProblemKind(StrEnum):
@@ -399,15 +387,15 @@ def clean(value: str) -> str:
 
 
 def normalise_identifier(kind: IdentifierKind, value: str) -> str | RowProblemKind:
-    """The identifier as matched (emails casefolded, Wootric ids as plain digits), or why not."""
+    """The identifier as matched (`identifiers.normalize_identifier`: emails casefolded, Wootric
+    ids as plain digits), or why not."""
     text = clean(value)
     if not text:
         return RowProblemKind.BLANK
-    if kind is IdentifierKind.EMAIL:
-        return text.casefold() if _EMAIL.match(text) else RowProblemKind.NOT_AN_EMAIL
-    if kind is IdentifierKind.WOOTRIC_ID:
-        return str(int(text)) if text.isascii() and text.isdigit() else RowProblemKind.NOT_A_NUMBER
-    return text
+    if kind is IdentifierKind.EMAIL and not _EMAIL.match(text):
+        return RowProblemKind.NOT_AN_EMAIL
+    key = normalize_identifier(kind, text)
+    return key if key is not None else RowProblemKind.NOT_A_NUMBER
 
 
 def _counts(table: ListTable, column: int) -> tuple[int, int, int]:

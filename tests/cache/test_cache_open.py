@@ -184,8 +184,38 @@ def test_an_old_cache_gains_the_bulk_mark_and_names_its_undo_step(cache_path: Pa
             "plan", "Pro", 1, False)
         cache.set_property([7], "plan", "Team", bulk=True)
         assert cache.undo_state().undo.bulk
-    assert user_version(cache_path) == database.SCHEMA_VERSION == 4
+    assert user_version(cache_path) == database.SCHEMA_VERSION == 6
     assert "bulk" in columns(cache_path, "edit_batch")
+
+
+def _table_sql(path: Path, *names: str) -> dict[str, str]:
+    connection = sqlite3.connect(path)
+    try:
+        return {name: sql for name, sql in connection.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE tbl_name IN ({', '.join('?' for _ in names)})"
+            " AND sql IS NOT NULL", names)}
+    finally:
+        connection.close()
+
+
+def _squeeze(sql: str) -> str:
+    """DDL without its layout: a migration's one-line CREATE equals create_all's indented one."""
+    return " ".join(sql.split()).replace("( ", "(").replace(" )", ")")
+
+
+def test_an_old_cache_gains_kept_lists_and_per_row_batches_shaped_as_a_new_file(tmp_path: Path) -> None:
+    old, new = tmp_path / "old" / "cache.sqlite3", tmp_path / "new" / "cache.sqlite3"
+    _v1_file(old)  # schema 5 adds saved_list and its members, 6 edit_batch.per_row
+    with Cache.open(old) as cache:
+        list_id = cache.save_list("Last week", [7], identifier_kind="email", source="optouts.csv")
+        [kept] = cache.saved_lists()
+        assert (kept.id, kept.name, kept.source, kept.member_count) == (list_id, "Last week", "optouts.csv", 1)
+        assert cache.undo_state().undo.per_row is False  # the v1 batch reads as a plain one
+    Cache.open(new).close()
+    tables = ("saved_list", "saved_list_member")
+    assert {k: _squeeze(v) for k, v in _table_sql(old, *tables).items()} == {
+        k: _squeeze(v) for k, v in _table_sql(new, *tables).items()}
+    assert "per_row" in columns(old, "edit_batch")
 
 
 def test_a_cache_from_a_newer_app_is_refused(cache_path: Path) -> None:

@@ -29,6 +29,8 @@ def seed_fuzz_cache(cache: Cache) -> EndUserQuery:
     users[4] = end_user(5, settings=SurveySettings.all_channels(False))
     cache.ingest_pulled(users, "end_users", T0 + 40)
     cache.set_property([6, 7], "plan", "enterprise")
+    cache.save_list("week", [1, 2, 3, 99], identifier_kind="email")  # `list:` terms find them
+    cache.save_list("last week", [4, 5], identifier_kind="external_id")
     return EndUserQuery(cache.engine)
 
 

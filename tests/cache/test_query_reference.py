@@ -40,6 +40,7 @@ from desktop_app.cache.filters.language import (
     FilterNode,
     FreeText,
     Has,
+    InList,
     MatchAll,
     Not,
     Number,
@@ -183,11 +184,14 @@ id_ops = st.sampled_from(["", ">", "<="])
 date_keys = st.sampled_from(["plan_date", "revenue_amount_date"])
 date_terms = st.sampled_from(["", "..2025-06"])
 flag_values = st.sampled_from(["true", "false", "1", "0"])
+# Kept lists every load writes (`load_lists`): who is on each is a rule the reference knows.
+LISTS = {"week": lambda id: id % 2 == 0, "last week": lambda id: id % 5 == 0, "empty": lambda id: False}
+list_names = st.sampled_from(["week", "WEEK", '"last week"', '"Last Week"', "empty", '"week"|"last week"'])
 
 
 @st.composite
 def terms(draw: st.DrawFn) -> str:
-    kind = draw(st.integers(0, 13))
+    kind = draw(st.integers(0, 14))
     if kind == 0:
         return draw(words)
     if kind == 1:
@@ -225,6 +229,8 @@ def terms(draw: st.DrawFn) -> str:
         return f"plan_date:{draw(ops)}{draw(st.sampled_from([1, 30, 365]))}d"
     if kind == 12:
         return f"flag:{draw(flag_values)}"
+    if kind == 14:
+        return f"list:{draw(list_names)}"
     return f"tags:{draw(equal_values)}"
 
 
@@ -303,6 +309,8 @@ def matches(node: FilterNode, row: Row) -> bool:
             return not matches(child, row)
         case FreeText(text):
             return like(text.parts, v["email"], True) or like(text.parts, v["external_id"], True)
+        case InList(name):
+            return LISTS[name.lower()](v["id"])
         case StateIs(state):
             return {
                 State.PENDING: v["pending_count"] > 0,
@@ -448,6 +456,7 @@ def load(scenario: Scenario, raw_rows: list[tuple[Any, ...]]) -> None:
         raw.execute("PRAGMA synchronous = OFF")  # a test database: no need to wait for the disk
         raw.execute("DELETE FROM end_user")
         raw.executemany(INSERT, raw_rows)
+        load_lists(raw, [row[0] for row in raw_rows])
     if scenario.search == "rebuilt":
         with closing(sqlite3.connect(scenario.path)) as raw:
             drop_search_index(raw)
@@ -455,6 +464,18 @@ def load(scenario: Scenario, raw_rows: list[tuple[Any, ...]]) -> None:
         # Pooled readers that knew the dropped table fail once with "schema has changed"
         # (FTS5 keeps its own statements); the app never drops it, so readers start afresh.
         scenario.engine.dispose()
+
+
+def load_lists(raw: sqlite3.Connection, ids: list[int]) -> None:
+    """The kept lists of LISTS over these ids, plus an id no row has (a person erased since)."""
+    raw.execute("DELETE FROM saved_list_member")
+    raw.execute("DELETE FROM saved_list")
+    for list_id, (name, member) in enumerate(LISTS.items(), start=1):
+        members = [id for id in ids if member(id)] + ([10**9] if name == "week" else [])
+        raw.execute("INSERT INTO saved_list (id, name, source, identifier_kind, created_at, member_count)"
+                    " VALUES (?, ?, '', 'email', ?, ?)", (list_id, name, NOW, len(members)))
+        raw.executemany("INSERT INTO saved_list_member (list_id, end_user_id) VALUES (?, ?)",
+                        [(list_id, id) for id in members])
 
 
 _PROPERTY_INDEXES = {"plan": "text", "tags": "text", "revenue_amount": "number", "flag": "number",
@@ -588,3 +609,16 @@ def test_dates_agree_with_the_reference_on_the_edges(scenario: Scenario, field: 
     text = f"{field}:{value}"
     wanted = expected_ids(to_rows(raw_rows), parse_filter(text), SortSpec("id"), scenario.kinds)
     assert list(scenario.query.ids(text, SortSpec("id"))) == wanted, text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw_rows=end_users, name=list_names, other=terms(), joiner=st.sampled_from([" ", " OR ", " -", " NOT "]),
+       negate=st.booleans(), sort=st.sampled_from(SORTS[:5]))
+def test_kept_lists_agree_with_the_reference(scenario: Scenario, planner_mode: str, raw_rows: list[tuple[Any, ...]],
+                                             name: str, other: str, joiner: str, negate: bool, sort: SortSpec) -> None:
+    load(scenario, raw_rows)
+    text = f"{'-' if negate else ''}list:{name}{joiner}{other}"
+    wanted = expected_ids(to_rows(raw_rows), parse_filter(text), sort, scenario.kinds)
+    assert list(scenario.query.ids(text, sort)) == wanted, text
+    assert scenario.query.count(text) == len(wanted), text
+    assert [r.id for r in scenario.query.page(text, sort, 0, 3)] == wanted[:3], text

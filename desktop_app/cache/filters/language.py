@@ -22,6 +22,7 @@ from desktop_app.cache.filters.nodes import (
     FilterNode,
     FreeText,
     Has,
+    InList,
     MatchAll,
     Not,
     Number,
@@ -54,7 +55,7 @@ from desktop_app.cache.filters.sql import (
 __all__ = [
     "FIELD_NAMES", "MAX_CONDITIONS", "MAX_NESTING", "FILTER_PROPERTY_PREFIX",
     "Age", "And", "Between", "Bound", "CalendarSpan", "Compare", "CompileContext", "Equals", "FieldKind",
-    "FilterError", "FilterNode", "FreeText", "Has", "MatchAll", "Not", "Number", "Op", "Or", "PropertyField",
+    "FilterError", "FilterNode", "FreeText", "Has", "InList", "MatchAll", "Not", "Number", "Op", "Or", "PropertyField",
     "SeedField", "SqlCompiler", "SqlFilter", "State", "StateIs", "Target", "Text",
     "compile_filter", "describe_syntax", "like_pattern", "parse_filter",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from desktop_app.fields import EndUserField, FieldKind
@@ -165,6 +165,15 @@ class StateIs:
 
 
 @dataclass(frozen=True, slots=True)
+class InList:
+    """`list:<name>`: the end users a kept list matched (the name ignoring case). Whether such
+    a list exists is a read, so the planner checks it; `position` points its error at the term."""
+
+    name: str
+    position: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     children: tuple[FilterNode, ...]
 
@@ -179,4 +188,4 @@ class Not:
     child: FilterNode
 
 
-FilterNode = MatchAll | FreeText | Equals | Compare | Between | Has | StateIs | And | Or | Not
+FilterNode = MatchAll | FreeText | Equals | Compare | Between | Has | StateIs | InList | And | Or | Not

@@ -21,6 +21,7 @@ from desktop_app.cache.filters.nodes import (
     FilterNode,
     FreeText,
     Has,
+    InList,
     MatchAll,
     Not,
     Number,
@@ -55,7 +56,7 @@ _SEED_FIELDS: dict[str, SeedField] = {
     for field in filter_fields()
     for name in (field.short, field.key) if name
 }
-_SPECIAL_FIELDS = ("has", "is", "surveys", "disabled_by")
+_SPECIAL_FIELDS = ("has", "is", "surveys", "disabled_by", "list")
 FIELD_NAMES: tuple[str, ...] = (*_SEED_FIELDS, *_SPECIAL_FIELDS)
 # `prop.name:value` names a property whose name a seed field or a word also has. (Columns,
 # sorts and exports spell it `prop:name`, `fields.PROPERTY_PREFIX`; a filter's colon is taken.)
@@ -296,6 +297,8 @@ class _Parser:
             return _any_of([StateIs(s) for s in states])
         if not explicit and lowered == "has":
             return _any_of([Has(_target(_plain(alt, pos, "has"))) for alt, pos in alternatives])
+        if not explicit and lowered == "list":  # a kept list's name, literally (no wildcards)
+            return _any_of([InList(_plain(alt, pos, "list").strip(), start) for alt, pos in alternatives])
         target: Target = (
             PropertyField(name) if explicit or lowered not in _SEED_FIELDS else _SEED_FIELDS[lowered]
         )
@@ -516,7 +519,7 @@ def describe_syntax() -> str:
         "Numbers and dates: revenue_amount:>=1000  seats_count:10..50  created:2024-01..2024-06\n"
         "  last_surveyed:<30d (within the last 30 days; h d w m y)  last_surveyed:>1y (longer ago)\n"
         "has:external_id  has:plan  surveys:disabled|enabled  disabled_by:admin|end_user\n"
-        "is:pending  is:conflict  is:deleted\n"
+        "is:pending  is:conflict  is:deleted  list:\"last week\" (the people a kept list matched)\n"
         "Combine: space = AND, OR, NOT or a leading -, and (parentheses)."
     )
 

@@ -23,6 +23,7 @@ from desktop_app.cache.filters.nodes import (
     FilterNode,
     FreeText,
     Has,
+    InList,
     MatchAll,
     Not,
     Number,
@@ -142,6 +143,10 @@ class SqlCompiler:
                 return f"(id IN (SELECT rowid FROM {TEXT_INDEX} WHERE {TEXT_INDEX} MATCH {self.bind(match)}) AND {like})"
             case StateIs(state):
                 return _STATE_SQL[state]
+            case InList(name):
+                # saved_list.name compares ignoring case (its column's collation, its index)
+                return (f"id IN (SELECT m.end_user_id FROM saved_list l JOIN saved_list_member m"
+                        f" ON m.list_id = l.id WHERE l.name = {self.bind(name)})")
             case Has(SeedField(column, kind)):
                 return f"{column} > ''" if kind is FieldKind.TEXT else f"{column} IS NOT NULL"
             case Has(PropertyField(key)) | Equals(PropertyField(key), _) | Compare(PropertyField(key), _, _) | \

@@ -14,6 +14,7 @@ from desktop_app.cache.filters.nodes import (
     FilterNode,
     FreeText,
     Has,
+    InList,
     MatchAll,
     Not,
     Number,
@@ -70,6 +71,8 @@ def describe_node(node: FilterNode) -> str:
         return f"{_field(node.target)} is set"
     if isinstance(node, StateIs):
         return _STATE_WORDS[node.state]
+    if isinstance(node, InList):
+        return f"on the kept list “{node.name}”"
     if isinstance(node, And):
         return " and ".join(_grouped(child, Or) for child in node.children)
     if isinstance(node, Or):

@@ -8,6 +8,7 @@ given, and keeps the property catalog and the id sample between reads.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sqlite3
 import threading
@@ -26,7 +27,9 @@ from desktop_app.cache.filters.language import (
     FieldKind,
     FilterNode,
     FreeText,
+    FilterError,
     Has,
+    InList,
     MatchAll,
     Not,
     Or,
@@ -47,6 +50,7 @@ from desktop_app.cache.indexes.expressions import (
     spread_ids,
     text_index_name,
 )
+from desktop_app.cache.reading.list_match import saved_list_names
 from desktop_app.cache.reading.results import SortSpec
 from desktop_app.cache.indexes.properties import OTHER, PROPERTY_INDEX
 from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
@@ -170,6 +174,8 @@ class QueryPlanner:
         return catalog
 
     def _context(self, raw: sqlite3.Connection, node: FilterNode | None = None) -> CompileContext:
+        if node is not None:
+            check_lists(raw, node)
         catalog = self.catalog(raw)
         array_free = set()
         for key in set(property_keys(node)) if node is not None else ():
@@ -402,6 +408,50 @@ class QueryPlanner:
             1 for v in node.values if isinstance(v, Text) and not v.literal) <= (0 if any(
                 isinstance(v, Text) and v.literal for v in node.values) else 1))
         return f"SELECT count({'*' if top_only else 'DISTINCT end_user_id'}) FROM ({sql})", compiler.params
+
+
+def check_lists(raw: sqlite3.Connection, node: FilterNode) -> None:
+    """Raise FilterError for a `list:` term that names no kept list (in this read's snapshot)."""
+    wanted = list(list_terms(node))
+    if not wanted:
+        return
+    names = saved_list_names(raw)
+    known = {_nocase(name) for name in names}  # as saved_list.name compares
+    for term in wanted:
+        if _nocase(term.name) in known:
+            continue
+        close = difflib.get_close_matches(term.name, names, n=1, cutoff=0.6)
+        if close:
+            hint = f" — did you mean list:{_spelled(close[0])}?"
+        elif names:
+            hint = f" — kept lists: {', '.join(_spelled(n) for n in names[:5])}{' …' if len(names) > 5 else ''}"
+        else:
+            hint = " — no list has been kept yet"
+        raise FilterError(f"No kept list is named '{term.name}'{hint}", term.position)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _nocase(text: str) -> str:
+    return text.translate(_ASCII_LOWER)  # SQLite's NOCASE folds A-Z only
+
+
+def _spelled(name: str) -> str:
+    """A list name as it is typed in a term: quoted when it holds spaces or special characters."""
+    plain = name and not any(c.isspace() or c in '():"|' for c in name)
+    return name if plain else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def list_terms(node: FilterNode) -> Iterator[InList]:
+    """The `list:` terms of a filter, once per mention."""
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from list_terms(child)
+    elif isinstance(node, Not):
+        yield from list_terms(node.child)
+    elif isinstance(node, InList):
+        yield node
 
 
 def _looked_up(node: FilterNode, probe: SqlCompiler) -> bool:

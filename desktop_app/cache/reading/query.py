@@ -34,6 +34,7 @@ from desktop_app.cache.filters.language import (
     parse_filter,
 )
 from desktop_app.cache.indexes.expressions import property_sql, sample_properties
+from desktop_app.cache.reading.list_match import saved_list_names
 from desktop_app.cache.reading.plan import Order, Plan, QueryPlanner, keyset_pages, property_keys
 from desktop_app.cache.reading.results import (
     ROW_SQL,
@@ -227,6 +228,11 @@ class EndUserQuery:
                 )
             }
         return {"total": total, "surveys_enabled": total - counts["surveys_disabled"], **counts}
+
+    def list_names(self) -> list[str]:
+        """The kept lists' names, newest first: what completes after `list:` in the filter bar."""
+        with self._read() as raw:
+            return saved_list_names(raw)
 
     def used_property_keys(self) -> list[str]:
         """Property keys this session filtered or sorted by, most used first: worth passing to

@@ -20,6 +20,7 @@ from desktop_app.cache.records import (
     EditKind,
     EditState,
     PendingEdit,
+    SavedList,
     SyncOutcome,
     SyncRecords,
     SyncRunRecord,
@@ -220,3 +221,11 @@ class CacheReads:
                 "SELECT max(finished_at) FROM sync_run WHERE outcome = ?",
                 (SyncOutcome.COMPLETED.value,)).scalar()
         return None if value is None else int(value)
+
+    def saved_lists(self) -> list[SavedList]:
+        """The kept lists, newest first."""
+        with self._engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT id, name, source, identifier_kind, created_at, member_count FROM saved_list"
+                " ORDER BY created_at DESC, id DESC").all()
+        return [SavedList(int(i), str(n), str(s), str(k), int(c), int(m)) for i, n, s, k, c, m in rows]

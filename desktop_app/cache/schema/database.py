@@ -44,7 +44,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -61,12 +61,33 @@ def _add_search_index(connection: Connection) -> None:
         "CREATE TABLE search_index (name VARCHAR NOT NULL, built_at INTEGER NOT NULL, PRIMARY KEY (name))")
 
 
+def _add_saved_lists(connection: Connection) -> None:
+    # The DDL `create_all` writes for SavedListRow and SavedListMemberRow (a test holds the
+    # upgraded file to a fresh one's).
+    connection.exec_driver_sql(
+        "CREATE TABLE saved_list (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,"
+        ' name VARCHAR COLLATE "NOCASE" NOT NULL, source VARCHAR NOT NULL,'
+        " identifier_kind VARCHAR NOT NULL, created_at INTEGER NOT NULL,"
+        " member_count INTEGER NOT NULL, UNIQUE (name))")
+    connection.exec_driver_sql(
+        "CREATE TABLE saved_list_member (list_id INTEGER NOT NULL, end_user_id INTEGER NOT NULL,"
+        " PRIMARY KEY (list_id, end_user_id),"
+        " FOREIGN KEY(list_id) REFERENCES saved_list (id) ON DELETE CASCADE)")
+
+
+def _add_edit_batch_per_row(connection: Connection) -> None:
+    connection.exec_driver_sql("ALTER TABLE edit_batch ADD COLUMN per_row BOOLEAN NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
     Migration(3, "edit_batch.bulk: an undo step knows it was a bulk action, for its name",
               _add_edit_batch_bulk),
     Migration(4, "search_index: which search indexes are built and may be used", _add_search_index),
+    Migration(5, "saved_list and its members: kept lists, for the list:<name> filter", _add_saved_lists),
+    Migration(6, "edit_batch.per_row: a batch whose end users each got their own value",
+              _add_edit_batch_per_row),
 )
 
 

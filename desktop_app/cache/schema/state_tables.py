@@ -7,7 +7,7 @@ type (1000 stays a number, ["a"] a list). Ids of outbox, audit and batches never
 
 from __future__ import annotations
 
-from sqlalchemy import Index, text
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from desktop_app.cache.schema.tables import EndUserRow
@@ -53,6 +53,9 @@ class EditBatchRow(SQLModel, table=True):
     # A bulk action (over a selection or a filter) rather than one end user's edit: its undo
     # name counts the end users ("Disable surveys (1)"), which the other columns cannot tell.
     bulk: bool = Field(default=False, sa_column_kwargs={"server_default": text("0")})
+    # Each end user got their own value (a list's column: `email,plan,seats_amount`): the
+    # values live in the batch's audit entries, and redo re-applies those, not `value_json`.
+    per_row: bool = Field(default=False, sa_column_kwargs={"server_default": text("0")})
 
 
 class PendingEditRow(SQLModel, table=True):
@@ -159,10 +162,35 @@ class SearchIndexRow(SQLModel, table=True):
     built_at: int
 
 
+class SavedListRow(SQLModel, table=True):
+    """A kept list: the people one file (or paste) matched, by name, for `list:<name>` later."""
+
+    __tablename__ = "saved_list"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique ignoring case, as the filter term finds it (`list:"Last week"` is "last week").
+    name: str = Field(sa_column=Column(String(collation="NOCASE"), unique=True, nullable=False))
+    source: str = ""  # the file's name (not its folder), or "" for pasted text
+    identifier_kind: str  # lists.identifiers.IdentifierKind: the column that said who is who
+    created_at: int
+    member_count: int = 0
+
+
+class SavedListMemberRow(SQLModel, table=True):
+    """One end user a kept list matched. No foreign key to `end_user`: a person erased later
+    stays in the record of who the list named, and the filter simply finds them no more."""
+
+    __tablename__ = "saved_list_member"
+
+    list_id: int = Field(primary_key=True, foreign_key="saved_list.id", ondelete="CASCADE")
+    end_user_id: int = Field(primary_key=True)
+
+
 ALL_TABLES = tuple(
     model.__table__  # type: ignore[union-attr]  # SQLModel sets it on table models; its types do not say so
     for model in (
         EndUserRow, ServerEndUserRow, EditBatchRow, PendingEditRow, AuditEntryRow, ConflictRow,
-        SyncCursorRow, SyncRunRow, PropertyKeyRow, SearchIndexRow,
+        SyncCursorRow, SyncRunRow, PropertyKeyRow, SearchIndexRow, SavedListRow, SavedListMemberRow,
     )
 )

@@ -18,12 +18,20 @@ from desktop_app.cache.records import BatchSummary, EditKind, EditRejected, Undo
 from desktop_app.cache.rows import SERVER_COLUMNS, dump_json, load_json
 from desktop_app.cache.writes.validation import describe_ids
 
-# The JSON text of property :key in a properties_json column, 'null' when absent.
-_PROP = (
+# The JSON text of property {key} (an SQL expression) in a properties_json column, 'null'
+# when absent; _PROP reads the key :key.
+_PROP_KEYED = (
     "COALESCE((SELECT CASE WHEN je.type IN ('true', 'false', 'null') THEN je.type"
     " WHEN je.type IN ('array', 'object') THEN je.value ELSE json_quote(je.value) END"
-    " FROM json_each({t}.properties_json) AS je WHERE je.key = :key), 'null')"
+    " FROM json_each({t}.properties_json) AS je WHERE je.key = {key}), 'null')"
 )
+_PROP = _PROP_KEYED.replace("{key}", ":key")
+
+
+def property_json_sql(table: str, key_sql: str) -> str:
+    """The JSON text of the property `key_sql` names on `table`'s row ('null' when absent),
+    as the outbox stores bases and values: the form every edit compares with."""
+    return _PROP_KEYED.format(t=table, key=key_sql)
 _HAS_PROP = "EXISTS (SELECT 1 FROM json_each({t}.properties_json) AS je WHERE je.key = :key)"
 _ENABLED = "(CASE WHEN {t}.surveys_disabled THEN 'false' ELSE 'true' END)"
 _ALL_ON = " AND ".join(
@@ -103,6 +111,12 @@ class AppliedEdit:
     end_user_ids: frozenset[int] | None
     conflicts_changed: bool
     new_property_keys: frozenset[str] = frozenset()  # a key set here that no end user had
+
+
+def unchanged_sql(op: EditOp) -> str:
+    """The condition on the effective row `e` (with `op.params`) under which `op` changes
+    nothing for that end user: what `apply_edit` skips, for reports made before it runs."""
+    return _noop_sql(op)
 
 
 def _listed_targets(connection: Connection, count: int, limit: int) -> frozenset[int] | None:
@@ -264,11 +278,11 @@ def redoable_batch(connection: Connection) -> int | None:
 
 
 def _summary(connection: Connection, batch_id: int, users_sql: str) -> BatchSummary:
-    kind, key, value_json, bulk = connection.exec_driver_sql(
-        'SELECT kind, "key", value_json, bulk FROM edit_batch WHERE id = ?', (batch_id,)).one()
+    kind, key, value_json, bulk, per_row = connection.exec_driver_sql(
+        'SELECT kind, "key", value_json, bulk, per_row FROM edit_batch WHERE id = ?', (batch_id,)).one()
     users = connection.exec_driver_sql(users_sql, (batch_id,)).scalar_one()
     return BatchSummary(batch_id, EditKind(kind), key, load_json(value_json), int(users),
-                        bool(bulk))
+                        bool(bulk), bool(per_row))
 
 
 def undo_state(connection: Connection) -> UndoState:
@@ -276,9 +290,10 @@ def undo_state(connection: Connection) -> UndoState:
     transaction so both halves (and their counts) come from the same committed state."""
     undo, redo = undoable_batch(connection), redoable_batch(connection)
     return UndoState(
-        # A done batch has one outbox entry per end user it changed: what undo_batch reverts.
+        # A done batch's outbox entries, by end user (a per-row batch may hold several each):
+        # what undo_batch reverts.
         None if undo is None else _summary(
-            connection, undo, "SELECT count(*) FROM pending_edit WHERE batch_id = ?"),
+            connection, undo, "SELECT count(DISTINCT end_user_id) FROM pending_edit WHERE batch_id = ?"),
         # An undone batch: the end users redo_batch would apply it to again (those still here).
         None if redo is None else _summary(
             connection, redo, "SELECT count(DISTINCT a.end_user_id) FROM audit_entry a"
@@ -312,8 +327,12 @@ def undo_batch(connection: Connection, batch_id: int, now: int, *,
 def redo_batch(connection: Connection, batch_id: int, now: int, *,
                listed_limit: int = 10_000) -> AppliedEdit:
     """Apply an undone batch again to the end users it had changed, with fresh bases."""
-    kind, key, value_json = connection.exec_driver_sql(
-        'SELECT kind, "key", value_json FROM edit_batch WHERE id = ?', (batch_id,)).one()
+    kind, key, value_json, per_row = connection.exec_driver_sql(
+        'SELECT kind, "key", value_json, per_row FROM edit_batch WHERE id = ?', (batch_id,)).one()
+    if per_row:  # each end user's own value, as its audit entries keep it
+        from desktop_app.cache.writes.row_edits import redo_row_batch
+
+        return redo_row_batch(connection, batch_id, EditKind(kind), now, listed_limit=listed_limit)
     users = [row[0] for row in connection.exec_driver_sql(
         "SELECT DISTINCT end_user_id FROM audit_entry WHERE batch_id = ? AND outcome = 'undone'"
         " ORDER BY end_user_id", (batch_id,))]

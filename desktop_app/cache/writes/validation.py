@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 from desktop_app.broken_text import has_broken_text
@@ -15,8 +16,11 @@ MAX_EMAIL_CHARS = 254
 MAX_EXTERNAL_ID_CHARS = 255
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: one search, not a loop per character
+
+
 def _has_control(text: str) -> bool:
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
+    return _CONTROL.search(text) is not None
 
 
 def _check_text(text: str, what: str) -> None:
