@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from desktop_app.cache.records import CacheError
+from desktop_app.cache.schema.history_tables import HISTORY_TABLES
 from desktop_app.cache.schema.state_tables import ALL_TABLES
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -61,12 +62,20 @@ def _add_search_index(connection: Connection) -> None:
         "CREATE TABLE search_index (name VARCHAR NOT NULL, built_at INTEGER NOT NULL, PRIMARY KEY (name))")
 
 
+def _add_survey_history(connection: Connection) -> None:
+    # The tables as a fresh file gets them (indexes included); filled by the next sync.
+    for table in HISTORY_TABLES:
+        table.create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
     Migration(3, "edit_batch.bulk: an undo step knows it was a bulk action, for its name",
               _add_edit_batch_bulk),
     Migration(4, "search_index: which search indexes are built and may be used", _add_search_index),
+    Migration(5, "response, decline, survey_summary: the account's survey history",
+              _add_survey_history),
 )
 
 
