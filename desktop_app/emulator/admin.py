@@ -18,6 +18,7 @@ no auth, JSON in and out, never faulted or rate limited).
                                               "path_prefix": p}, "offline_for": s,
                                               "clear": true}
     POST   /_emulator/tokens/expire          204: every access token expires now
+    .../_emulator/responses, /_emulator/declines: see response_admin.py
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from desktop_app.emulator.response_admin import history_admin
 from desktop_app.emulator.service import ApiResponse, json_response
 from desktop_app.emulator.wire import error_list
 
@@ -67,6 +69,9 @@ class EmulatorAdmin:
 
     def _route(self, method: str, parts: list[str], document: Any) -> AdminReply:
         store = self._emulator.store
+        history = history_admin(store.responses, method, parts, document)  # response_admin.py
+        if history is not None:
+            return history, None
         if parts == ["health"] and method == "GET":
             offline = self._emulator.faults.is_offline
             return _reply(200, {"end_users": store.count(), "offline": offline})

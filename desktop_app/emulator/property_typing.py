@@ -77,3 +77,12 @@ def typed_property(key: str, value: Any) -> Any:
 def typed_properties(raw: dict[str, Any]) -> dict[str, Any]:
     """A whole properties hash as stored; PropertyTypeError on the first value that does not fit."""
     return {key: typed_property(key, value) for key, value in raw.items()}
+
+
+def segment_data_type(key: str) -> str:
+    """The `data_type` `GET /v1/segments` gives a property: one of string, date, integer."""
+    if key.endswith("_date"):
+        return "date"
+    if key.endswith("_amount"):
+        return "integer"
+    return "string"

@@ -28,6 +28,8 @@ from desktop_app.emulator.oauth import (
     DEFAULT_USERNAME,
     TokenIssuer,
 )
+from desktop_app.emulator.response_samples import PER_USER, load_sample_history
+from desktop_app.emulator.responses import SurveyRoutes
 from desktop_app.emulator.sample_data import FIRST_ID, iter_records
 from desktop_app.emulator.service import ApiRequest, ApiResponse, WootricService, json_response
 from desktop_app.emulator.store import EmulatorStore
@@ -284,6 +286,7 @@ class Emulator:
         password: str = DEFAULT_PASSWORD,
         account_token: str = DEFAULT_ACCOUNT_TOKEN,
         zone: tzinfo = PACIFIC,
+        responses_per_user: float = PER_USER,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -295,6 +298,7 @@ class Emulator:
         )
         self.service = WootricService(self.store, self.tokens, self.clock, zone, rate_limit, seed)
         self.service.repeated_rows = self.faults.repeated_rows
+        self.service.survey_routes = SurveyRoutes(self.store, zone, self.clock)
         self.admin = EmulatorAdmin(self)
         if end_users is not None:
             self.store.load(end_users)
@@ -303,6 +307,8 @@ class Emulator:
             self.store.load_samples(
                 iter_records(users, seed, profile, int(self.clock.now()), first_id)
             )
+        # the starting end users' responses and declines (response_samples.py)
+        load_sample_history(self.store.responses, seed, int(self.clock.now()), responses_per_user)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None

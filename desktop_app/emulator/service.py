@@ -32,19 +32,7 @@ from desktop_app.emulator.params import ParamsError, parse_params
 from desktop_app.emulator.property_typing import PropertyTypeError, typed_properties
 from desktop_app.emulator.rate_limit import MinuteBudget, RateDecision
 from desktop_app.emulator.store import DuplicateEmail, EmulatorStore, ListQuery
-from desktop_app.emulator.survey_history import (
-    bucket,
-    declines_of,
-    last_response_of,
-    responses_of,
-)
-from desktop_app.emulator.wire import (
-    decline_document,
-    end_user_document,
-    error_list,
-    response_document,
-    settings_document,
-)
+from desktop_app.emulator.wire import end_user_document, error_list, settings_document
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_PAGE = 30
@@ -56,7 +44,6 @@ _OPERATORS = ("eq", "lt", "lte", "gt", "gte")
 _TRUE = {"true", "1", "yes", "on", "t"}
 _FALSE = {"false", "0", "no", "off", "f"}
 _NOT_FOUND = ("record_not_found", "The record could not be found")
-_BUCKETS = {"promoters": "promoter", "passives": "passive", "detractors": "detractor"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +221,9 @@ class WootricService:
         self.budget = None if rate_limit is None else MinuteBudget(rate_limit, clock)
         self.seed = seed
         self.repeated_rows: Callable[[], int] = lambda: 0  # the fault plan's, once attached
+        # responses, declines, nps_summary, segments (`responses.SurveyRoutes`, once attached)
+        self.survey_routes: Callable[[str, list[str], dict[str, Any]], ApiResponse | None] = (
+            lambda method, route, params: None)
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -315,6 +305,9 @@ class WootricService:
             return _error(400, "invalid_parameter", str(exc), exc.field)
 
     def _route(self, method: str, route: list[str], params: dict[str, Any]) -> ApiResponse:
+        answer = self.survey_routes(method, route, params)
+        if answer is not None:
+            return answer
         if not route or route[0] != "end_users":
             return _error(404, "not_found", "Not Found")
         rest = route[1:]
@@ -338,9 +331,6 @@ class WootricService:
                 return self._settings(rest[0])
             if method in ("PUT", "PATCH"):
                 return self._update_settings(rest[0], params)
-        elif rest[1] in ("responses", "declines") and len(rest) <= 3:
-            if method == "GET":
-                return self._history(rest[0], rest[1], rest[2] if len(rest) == 3 else None, params)
         else:
             return _error(404, "not_found", "Not Found")
         return _error(405, "method_not_allowed", "405 Not Allowed")
@@ -348,8 +338,8 @@ class WootricService:
     # -- end users -----------------------------------------------------------------------
 
     def document(self, user: EndUser) -> dict[str, Any]:
-        """The wire document of an end user, with its newest sample response."""
-        last = last_response_of(user, self.seed, int(self.clock.now()))
+        """The wire document of an end user, with its newest stored response."""
+        last = self.store.responses.last_response(user.id)
         return end_user_document(user, self.zone, last)
 
     def _found(self, user: EndUser | None) -> ApiResponse:
@@ -436,46 +426,3 @@ class WootricService:
         except KeyError:
             return _error(404, *_NOT_FOUND)
         return json_response(200, settings_document(updated, self.zone))
-
-    # -- responses and declines ----------------------------------------------------------
-
-    def _history(
-        self, key: str, kind: str, item: str | None, params: dict[str, Any]
-    ) -> ApiResponse:
-        user = self._by_id(key)
-        if user is None:
-            return _error(404, *_NOT_FOUND)
-        now = int(self.clock.now())
-        if kind == "responses":
-            entries: list[Any] = responses_of(user, self.seed, now)
-            if item in _BUCKETS:
-                entries = [r for r in entries if bucket(r.score) == _BUCKETS[item]]
-                item = None
-        else:
-            entries = declines_of(user, self.seed, now)
-        render = response_document if kind == "responses" else decline_document
-        if item is not None:
-            match = next((e for e in entries if str(e.id) == item), None)
-            if match is None:
-                return _error(404, *_NOT_FOUND)
-            return json_response(200, render(match, user, self.zone))
-        page = _int_param(params, "page", 1, 1, MAX_PAGE)
-        per_page = _int_param(params, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-        for op, value in _filters(params, "created"):
-            entries = [e for e in entries if _compare(e.created_at, op, value)]
-        if _choice(params, "sort_order", ("desc", "asc")) == "desc":  # newest first by default
-            entries = entries[::-1]
-        window = entries[(page - 1) * per_page: page * per_page]
-        return json_response(200, [render(e, user, self.zone) for e in window])
-
-
-def _compare(left: int, op: str, right: int) -> bool:
-    if op == "eq":
-        return left == right
-    if op == "lt":
-        return left < right
-    if op == "lte":
-        return left <= right
-    if op == "gt":
-        return left > right
-    return left >= right

@@ -18,6 +18,7 @@ from typing import Any
 
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.domain import EndUser, SurveySettings
+from desktop_app.emulator.response_store import ResponseStore
 from desktop_app.emulator.sample_data import SAMPLE_SETTINGS, SampleRecord
 from desktop_app.timestamps import parse_wire_time
 
@@ -218,6 +219,8 @@ class EmulatorStore:
             self._db.execute(statement)
         self._lock = threading.RLock()
         self._lookup_indexed: set[str] = set()
+        # the end users' responses and declines, in this database (they join and cascade)
+        self.responses = ResponseStore(self._db, self._lock, self.clock)
 
     def _now(self) -> int:
         return int(self.clock.now())

@@ -1,4 +1,4 @@
-"""JSON documents the emulator sends: end users (§5.1), settings, responses, declines, errors.
+"""JSON documents the emulator sends: end users (§5.1), settings, errors (responses: responses.py).
 
 Timestamps are rendered `%Y-%m-%d %H:%M:%S %z` in the account zone (America/Los_Angeles by
 default), except `external_created_at`, a unix integer, as on the real service.
@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from desktop_app.domain import EndUser
-from desktop_app.emulator.survey_history import SampleDecline, SampleResponse
+from desktop_app.emulator.response_store import LastResponse
 
 # UTC offsets by (zone, hour). An hour whose two ends agree has one offset throughout (zones
 # change at most once in an hour); an hour with a transition in it is computed exactly.
@@ -52,7 +52,7 @@ def error_list(status: str, message: str, field: str | None = None) -> dict[str,
 
 
 def end_user_document(
-    user: EndUser, zone: tzinfo, last_response: SampleResponse | None
+    user: EndUser, zone: tzinfo, last_response: LastResponse | None
 ) -> dict[str, Any]:
     """The end-user object of `GET /v1/end_users/{id}`, plus the seed's `surveys_disabled`."""
     settings = user.settings
@@ -99,40 +99,4 @@ def settings_document(user: EndUser, zone: tzinfo) -> dict[str, Any]:
         "force_web_survey": settings.force_web_survey,
         "force_mobile_survey": settings.force_mobile_survey,
         "surveys_disabled_by_end_user": settings.surveys_disabled_by_end_user,
-    }
-
-
-def response_document(response: SampleResponse, user: EndUser, zone: tzinfo) -> dict[str, Any]:
-    """One survey response (§7); `end_user.properties` are the current ones."""
-    created = format_wire_time(response.created_at, zone)
-    return {
-        "id": response.id,
-        "end_user_id": response.end_user_id,
-        "survey_id": response.survey_id,
-        "score": response.score,
-        "text": response.text,
-        "completed": True,
-        "excluded_from_calculations": False,
-        "ip_address": response.ip_address,
-        "origin_url": "https://app.example.com/dashboard",
-        "created_at": created,
-        "updated_at": created,
-        "tags": list(response.tags),
-        "notes": [],
-        "end_user": {"email": user.email, "properties": dict(user.properties)},
-    }
-
-
-def decline_document(decline: SampleDecline, user: EndUser, zone: tzinfo) -> dict[str, Any]:
-    """One survey decline (§7)."""
-    created = format_wire_time(decline.created_at, zone)
-    return {
-        "id": decline.id,
-        "end_user_id": decline.end_user_id,
-        "survey_id": decline.survey_id,
-        "ip_address": decline.ip_address,
-        "origin_url": "https://app.example.com/dashboard",
-        "created_at": created,
-        "updated_at": created,
-        "end_user": {"properties": dict(user.properties)},
     }
