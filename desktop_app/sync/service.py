@@ -16,6 +16,13 @@ from desktop_app.cache.records import SyncOutcome
 from desktop_app.cancellation import Cancelled
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.estimate import PhaseEstimate
+from desktop_app.sync.history_pull import (
+    DEFAULT_REREAD_DAYS,
+    HistoryList,
+    HistoryResult,
+    bounded_reread_days,
+    pull_history,
+)
 from desktop_app.sync.pacing import Pacer
 from desktop_app.sync.pull import CURSOR_KEY, PullProgress, pull_changes
 from desktop_app.sync.push import push_all
@@ -48,7 +55,8 @@ class SyncCancelled(Cancelled):
 
 
 class SyncService:
-    """Runs sync on its own thread: push queued edits, pull changes, reconcile deletions.
+    """Runs sync on its own thread: push queued edits, pull changes (end users, then survey
+    responses and declines), reconcile deletions.
 
     One run at a time (a lock file guards against the command line running beside the app);
     every run is recorded in the cache with its outcome. Offline, it backs off and retries by
@@ -74,6 +82,7 @@ class SyncService:
         cpu_share: float | None = None,
         records_every: float = RECORDS_EVERY_S,
         grace: float = 0.0,
+        reread_days: float = DEFAULT_REREAD_DAYS,
     ) -> None:
         self.cache = cache
         self._client_factory = client_factory
@@ -98,6 +107,7 @@ class SyncService:
         self._thread: threading.Thread | None = None
         self._edit_timer: threading.Timer | None = None
         self._grace = max(0.0, grace)
+        self._reread_days = bounded_reread_days(reread_days)
         self._hold_until: float | None = None  # service clock: no push before then (undo grace)
         self._hold_lock = threading.Lock()  # its own: status updates read it under _status_lock
         self._flushing = False  # stopping: push the held edits, then end
@@ -168,6 +178,16 @@ class SyncService:
         if self._grace == 0:  # the run this wakes publishes the status (no read on the caller's thread)
             self._release_hold()
             self._wake.set()
+
+    @property
+    def reread_days(self) -> float:
+        """Days of responses and declines each sync reads again (their tags, exclusions and
+        notes change after creation, and no list filters on `updated`)."""
+        return self._reread_days
+
+    def set_reread_days(self, days: float) -> None:
+        """A new trailing window from the next run on (brought into 0..MAX_REREAD_DAYS)."""
+        self._reread_days = bounded_reread_days(days)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -270,6 +290,7 @@ class SyncService:
         if pulled.rows >= BIG_PULL_ROWS:
             self.cache.refresh_query_indexes()
         self._build_search_index()
+        history = [self._pull_history(client, kind) for kind in HistoryList]
         # Edits made while the pull ran go out now rather than a whole interval later.
         pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held, pace=pace)
         removed = 0
@@ -297,12 +318,21 @@ class SyncService:
             pulled=pulled.rows, requests=pulled.requests, unreachable=pulled.unreachable,
             removed=removed,
         )
+        for listed in history:
+            counts[listed.kind.value] = listed.rows
+            counts[f"{listed.kind.value}_requests"] = listed.requests
         note = ""
         if pulled.unreachable:
             note = (f" {pulled.unreachable} groups of end users could not be fully read from "
                     "the service; see the log.")
             for line in pulled.notes:
                 log.warning("pull: %s", line)
+        for listed in history:
+            if listed.unreachable:
+                note += (f" {listed.unreachable} seconds of {listed.kind.value} could not be "
+                         "fully read from the service; see the log.")
+                for line in listed.notes:
+                    log.warning("%s: %s", listed.kind.value, line)
         self.cache.finish_sync_run(run_id, SyncOutcome.COMPLETED, note.strip(), counts)
         self._failures = 0
         self._publish(self._counts(replace(
@@ -482,6 +512,19 @@ class SyncService:
         self._publish(replace(self.status, phase=phase, done=done,
                               total=None if total is None else max(total, done),
                               rate_per_s=rate, eta_s=eta, next_retry_at=None))
+
+    def _pull_history(self, client: WootricClient, kind: HistoryList) -> HistoryResult:
+        """One history list after the end users' pull; a cancel ends the run after its page."""
+        phase = SyncPhase(kind.value)
+        self._begin_phase(client, None)
+        self._publish(replace(self.status, phase=phase, done=0, total=None, rate_per_s=None,
+                              eta_s=None, next_retry_at=None,
+                              message=f"Receiving survey {kind.value}…"))
+        result = pull_history(client, self.cache, kind, reread_days=self._reread_days,
+                              server_now=self.clock.now, cancelled=self._cancelled,
+                              progress=lambda n: self._phase(phase, n), pace=self._pacer)
+        self._check_cancel()
+        return result
 
     def _pull_progress(self, p: PullProgress) -> None:
         # No total and no estimate: the service never says how many end users changed, and a

@@ -126,7 +126,7 @@ class DeskSession:
         from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.services import AppServices
-        from desktop_app.ui.sync_settings import undo_grace
+        from desktop_app.ui.sync_settings import response_reread_days, undo_grace
 
         self.profile = profile
         self.account: SignedInAccount | None = None
@@ -136,7 +136,8 @@ class DeskSession:
         self.cache = CacheOpening(path)
         self.query = EndUserQuery(self.reads)
         self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,  # type: ignore[arg-type]  # CacheOpening stands in for the Cache until it is open (issue 12)
-                                             cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace())
+                                             cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace(),
+                                             reread_days=response_reread_days())
         self.responses = _ResponsesReader(self._client)
         self.services = AppServices(
             cache=self.cache, query=self.query, sync=self.sync, tasks=tasks, responses=self.responses,
