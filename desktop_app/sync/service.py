@@ -329,8 +329,9 @@ class SyncService:
                 log.warning("pull: %s", line)
         for listed in history:
             if listed.unreachable:
-                note += (f" {listed.unreachable} seconds of {listed.kind.value} could not be "
-                         "fully read from the service; see the log.")
+                seconds = "1 second" if listed.unreachable == 1 else f"{listed.unreachable} seconds"
+                note += (f" {seconds} of {listed.kind.value} could not be fully read from the "
+                         "service; see the log.")
                 for line in listed.notes:
                     log.warning("%s: %s", listed.kind.value, line)
         self.cache.finish_sync_run(run_id, SyncOutcome.COMPLETED, note.strip(), counts)

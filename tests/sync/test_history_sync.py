@@ -201,3 +201,30 @@ def test_a_cancel_during_the_responses_ends_after_a_page_and_the_next_run_resume
             assert _cached_ids(cache, "response") == sorted(loaded)
         finally:
             service.stop()
+
+
+def test_a_second_beyond_the_list_api_s_reach_is_reported_and_the_rest_arrives(
+    tmp_path: Path,
+) -> None:
+    """3,100 responses created in one second (a bulk import): two reads reach 3,000; the run
+    completes, says so, and logs the ids it could not read; nothing else is lost."""
+    with Emulator(users=100, seed=3, responses_per_user=0) as emu, \
+            Cache.open(tmp_path / "c.sqlite3") as cache:
+        now = int(emu.clock.now())
+        users = sorted(emu.store.all_ids())
+        bulk = emu.store.responses.load_responses(
+            [{"end_user_id": users[i % len(users)], "score": 8, "created_at": now - DAY_S}
+             for i in range(3_100)])
+        later = emu.store.responses.load_responses(
+            [{"end_user_id": users[0], "score": 2, "created_at": now - 60 + i} for i in range(5)])
+        service = SyncService(cache, lambda: WootricClient(credentials(emu)))
+        try:
+            status = service.run_once()
+        finally:
+            service.stop()
+        assert status.state is SyncState.IDLE
+        assert "1 second of responses could not be fully read" in status.message
+        cached = set(_cached_ids(cache, "response"))
+        assert set(later) <= cached and len(cached & set(bulk)) == 3_000
+        run = cache.last_sync_runs(1)[0]
+        assert run.outcome == "completed" and "responses" in run.reason
