@@ -18,7 +18,7 @@ from .conftest import T0, end_user
 
 def response(id: int, end_user_id: int, score: int, created_at: int, **fields: object) -> SurveyResponse:
     return SurveyResponse(id=id, end_user_id=end_user_id, score=score, created_at=created_at,
-                          updated_at=created_at, **fields)  # type: ignore[arg-type]
+                          updated_at=created_at, **fields)
 
 
 def test_responses_land_with_their_end_users_summary_and_the_cursor(cache: Cache) -> None:
@@ -38,7 +38,7 @@ def test_responses_land_with_their_end_users_summary_and_the_cursor(cache: Cache
     # the excluded response counts as a response but is not the latest score
     assert (seven.response_count, seven.latest_response_id, seven.latest_score,
             seven.latest_response_at) == (3, 2, 3, T0 + 50)
-    assert cache.survey_summary(8).latest_score == 6  # type: ignore[union-attr]
+    assert cache.survey_summary(8).latest_score == 6
 
 
 def test_a_re_read_replaces_a_response_and_its_summary(cache: Cache) -> None:
@@ -58,7 +58,7 @@ def test_declines_count_beside_responses(cache: Cache) -> None:
     assert seven is not None
     assert (seven.response_count, seven.decline_count, seven.latest_decline_at) == (1, 2, T0 + 9)
     assert [d.id for d in cache.declines_of(7)] == [11, 12]
-    assert cache.survey_summary(9).response_count == 0  # type: ignore[union-attr]
+    assert cache.survey_summary(9).response_count == 0
     assert cache.cursor("declines.created_at") == T0 + 9
     assert cache.history_counts() == (1, 3)
 
@@ -67,12 +67,12 @@ def test_rows_and_cursor_commit_together_or_not_at_all(cache: Cache) -> None:
     """A page that fails half-way (here: a response the table cannot hold) leaves neither its
     rows nor its cursor: a resumed walk reads the page again."""
     cache.ingest_responses([response(1, 7, 9, T0)], {"responses.created_at": T0})
-    broken = replace(response(3, 7, 9, T0 + 2), score=None)  # type: ignore[arg-type]
+    broken = replace(response(3, 7, 9, T0 + 2), score=None)
     with pytest.raises(Exception, match="NOT NULL"):
         cache.ingest_responses([response(2, 7, 5, T0 + 1), broken], {"responses.created_at": T0 + 2})
     assert cache.cursor("responses.created_at") == T0
     assert [r.id for r in cache.responses_of(7)] == [1]
-    assert cache.survey_summary(7).latest_score == 9  # type: ignore[union-attr]
+    assert cache.survey_summary(7).latest_score == 9
 
 
 def test_history_leaves_with_an_end_user_deleted_on_the_service(cache: Cache) -> None:
@@ -109,7 +109,7 @@ def test_a_v4_cache_gains_the_history_tables_as_a_fresh_file_has_them(
 
     with Cache.open(cache_path) as cache:
         cache.ingest_responses([response(1, 7, 9, T0)], {})
-        assert cache.survey_summary(7).latest_score == 9  # type: ignore[union-attr]
+        assert cache.survey_summary(7).latest_score == 9
     assert database.SCHEMA_VERSION == 5
     assert _schema(cache_path, history) == _schema(fresh, history)  # indexes included
     names = {name for name, _ in _schema(cache_path, history)}

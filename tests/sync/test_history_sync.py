@@ -146,7 +146,7 @@ def test_the_trailing_re_read_sees_a_new_tag_and_exclusion_but_not_older_changes
         service = SyncService(cache, lambda: WootricClient(credentials(emu)), reread_days=120)
         try:
             assert service.run_once().state is SyncState.IDLE
-            assert cache.survey_summary(user).latest_score == 3  # type: ignore[union-attr]
+            assert cache.survey_summary(user).latest_score == 3
             emu.store.responses.edit("response", recent, tags=["billing"],
                                      excluded_from_calculations=True)
             emu.store.responses.edit("response", old, tags=["ux"])
@@ -154,7 +154,7 @@ def test_the_trailing_re_read_sees_a_new_tag_and_exclusion_but_not_older_changes
             by_id = {r.id: r for r in cache.responses_of(user)}
             assert by_id[recent].tags == ("billing",) and by_id[recent].excluded_from_calculations
             # the excluded answer no longer counts: the latest score is the older one's
-            assert cache.survey_summary(user).latest_score == 9  # type: ignore[union-attr]
+            assert cache.survey_summary(user).latest_score == 9
             assert by_id[old].tags == ()  # older than the window: missed (docs/sync.md)
             service.set_reread_days(365)
             service.run_once()
