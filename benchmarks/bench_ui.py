@@ -185,7 +185,7 @@ def run_child(db: Path, sync_users: int) -> dict[str, Any]:
     reached: dict[str, float] = {}  # each moment taken when it happens, whichever comes first
 
     def both_reached() -> bool:
-        for name, happened in (("all_ids", model.complete), ("editable", session.cache.is_open)):
+        for name, happened in (("all_ids", model.complete), ("editable", session.cache.ready)):
             if happened and name not in reached:
                 reached[name] = time.perf_counter()
         return len(reached) == 2
@@ -211,7 +211,7 @@ def run_child(db: Path, sync_users: int) -> dict[str, Any]:
     keystrokes: dict[str, float] = {}
     for prefix, key in FILTERS:
         text = prefix + key
-        _settle(app, session.services.tasks)
+        _settle(app, session.services.ops.tasks)
         edit.blockSignals(True)
         edit.setText(prefix)
         edit.blockSignals(False)
@@ -241,7 +241,7 @@ def run_child(db: Path, sync_users: int) -> dict[str, Any]:
         if column not in keys:
             window.table.set_column_visible(column, True)
             keys = [c.key for c in model.columns]
-        _settle(app, session.services.tasks)
+        _settle(app, session.services.ops.tasks)
         applied.clear()
         started = time.perf_counter()
         header.setSortIndicator(keys.index(column), Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
@@ -390,6 +390,8 @@ def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.responsiveness import favour_the_gui_thread, settle_heap
     from desktop_app.ui.services import AppServices
+    from desktop_app.cache.opening import CacheFuture
+    from desktop_app.ui.operations import Operations
     from desktop_app.ui.tasks import TaskRunner
 
     separate = os.environ.get("BENCH_UI_SYNC_EMULATOR") == "process"
@@ -404,7 +406,9 @@ def measure_sync_stall(app: Any, users: int) -> dict[str, Any]:
     tasks = TaskRunner()
     share = float(os.environ.get("BENCH_UI_SYNC_SHARE", SHARE_BESIDE_A_WINDOW)) or None  # 0: unpaced
     sync = SyncService(cache, lambda: WootricClient(credentials), interval=3600.0, cpu_share=share)
-    services = AppServices(cache, EndUserQuery(cache.engine), sync, tasks, None, "Benchmark", emulator)
+    future = CacheFuture.of(cache)
+    services = AppServices(future, EndUserQuery(cache.engine), sync, Operations(tasks, future), None, "Benchmark",
+                           emulator)
     window = MainWindow(services)
     window.resize(1440, 900)
     window.show()

@@ -248,7 +248,10 @@ class WootricClient:
         return settings_from_wire(answer.body)
 
     def delete_end_user(self, end_user_id: int) -> None:
-        """Delete an end user; NotFoundError when there was none to delete."""
+        """Delete an end user; NotFoundError when there was none to delete.
+
+        The service answers 202 (any 2xx is success here, 200 too): it marks the person and
+        purges them later, so a GET still finds them meanwhile and a second delete succeeds."""
         self._t.call("DELETE", f"{END_USERS}/{int(end_user_id)}", label="delete end user",
                      gone_ok=True)
 

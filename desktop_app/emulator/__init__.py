@@ -8,7 +8,9 @@
 
 Behaviour follows the team's Wootric API notes (wootric-api.md). The choices made where the
 real service is undocumented are listed in `service.py` (errors, auth), `oauth.py` (grants),
-`rate_limit.py`, `faults.py` and `admin.py` (the `/_emulator/` control surface).
+`rate_limit.py`, `faults.py`, `erasure.py` (a DELETE marks, the purge comes later),
+`responses.py` (responses, declines, nps_summary, segments) and
+`admin.py` (the `/_emulator/` control surface).
 """
 
 from __future__ import annotations

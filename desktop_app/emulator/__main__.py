@@ -39,6 +39,10 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per minute")
     parser.add_argument("--clock-speed", type=float, default=None,
                         help="run the emulator clock this many times faster than real time")
+    parser.add_argument("--purge-delay", type=whole_number(0, 10 * 365 * 86_400), default=None,
+                        metavar="SECONDS",
+                        help="purge an end user this long after an API DELETE marked it "
+                             "(default: the next 07:00 UTC, as the service does)")
     return parser
 
 
@@ -74,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             end_users=None if args.data is None else _read_lines(args.data),
             profile=args.profile,
+            purge_delay=args.purge_delay,
         )
     except KeyboardInterrupt:
         return 130

@@ -18,21 +18,33 @@ no auth, JSON in and out, never faulted or rate limited).
                                               "path_prefix": p}, "offline_for": s,
                                               "clear": true}
     POST   /_emulator/tokens/expire          204: every access token expires now
-    .../_emulator/responses, /_emulator/declines: see response_admin.py
+    GET    /_emulator/deletions              {"marked": [{"id": n, "purge_at": unix}, ...],
+                                              "purge_delay": s or null}: who an API DELETE
+                                             marked and when each is purged; null: the next
+                                             07:00 UTC after the delete (the service's run)
+    PUT    /_emulator/deletions              {"purge_delay": s or null} -> the same document;
+                                             applies to deletes from now on
+    POST   /_emulator/purge                  {"purged": [ids]}: every marked end user is
+                                             purged now, whatever its time
+
+The admin's own DELETE removes at once; only the API's DELETE marks and purges later
+(`erasure.py`: until the purge the API still finds the person, afterwards 404).
+Responses and declines (`/_emulator/responses`, `/_emulator/declines`): see response_admin.py.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from desktop_app.emulator.erasure import PurgeSchedule
+from desktop_app.emulator.faults import FaultPlan
+from desktop_app.emulator.oauth import TokenIssuer
 from desktop_app.emulator.response_admin import history_admin
 from desktop_app.emulator.service import ApiResponse, json_response
+from desktop_app.emulator.store import EmulatorStore
 from desktop_app.emulator.wire import error_list
-
-if TYPE_CHECKING:
-    from desktop_app.emulator.server import Emulator
 
 AdminReply = tuple[ApiResponse, Callable[[], None] | None]
 
@@ -48,10 +60,19 @@ def _bad(message: str) -> AdminReply:
 
 
 class EmulatorAdmin:
-    """Answers `/_emulator/...` requests for one emulator."""
+    """Answers `/_emulator/...` requests over the parts of one emulator.
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    It is handed the parts it reads, not the server that holds them: the server builds it, so
+    this module never imports the server (a contract in pyproject.toml keeps it that way).
+    """
+
+    def __init__(
+        self, store: EmulatorStore, faults: FaultPlan, tokens: TokenIssuer, purges: PurgeSchedule
+    ) -> None:
+        self._store = store
+        self._faults = faults
+        self._tokens = tokens
+        self._purges = purges
 
     def handle(self, method: str, path: str, body: bytes) -> AdminReply:
         """The answer, and an action to run once it has been sent (going offline)."""
@@ -68,23 +89,36 @@ class EmulatorAdmin:
             return _bad(str(exc))
 
     def _route(self, method: str, parts: list[str], document: Any) -> AdminReply:
-        store = self._emulator.store
+        store = self._store
         history = history_admin(store.responses, method, parts, document)  # response_admin.py
         if history is not None:
             return history, None
         if parts == ["health"] and method == "GET":
-            offline = self._emulator.faults.is_offline
+            offline = self._faults.is_offline
             return _reply(200, {"end_users": store.count(), "offline": offline})
         if parts == ["tokens", "expire"] and method == "POST":
-            self._emulator.expire_tokens()
+            self._tokens.expire_all()
             return _reply(204)
+        if parts == ["purge"] and method == "POST":
+            return _reply(200, {"purged": store.purge_marked()})
+        if parts == ["deletions"]:
+            if method == "PUT":
+                if not isinstance(document, dict) or "purge_delay" not in document:
+                    return _bad('the body must be {"purge_delay": seconds or null}')
+                delay = document["purge_delay"]
+                if isinstance(delay, bool) or not isinstance(delay, (int, float, type(None))):
+                    return _bad("purge_delay is a number of seconds or null")
+                self._purges.delay = delay
+            if method in ("GET", "PUT"):
+                marked = [{"id": i, "purge_at": at} for i, at in store.marked().items()]
+                return _reply(200, {"marked": marked, "purge_delay": self._purges.delay})
         if parts == ["faults"]:
             if method == "GET":
-                faults = self._emulator.faults
+                faults = self._faults
                 return _reply(200, {"counts": faults.counts(), "total": faults.total,
                                     "offline": faults.is_offline})
             if method == "POST":
-                return self._faults(document)
+                return self._switch_faults(document)
         if parts[:1] == ["end_users"]:
             if len(parts) == 1:
                 if method == "GET":
@@ -120,10 +154,10 @@ class EmulatorAdmin:
                     return _reply(204)
         return json_response(404, error_list("not_found", "Not Found")), None
 
-    def _faults(self, document: Any) -> AdminReply:
+    def _switch_faults(self, document: Any) -> AdminReply:
         if not isinstance(document, dict):
             return _bad("the body must be a JSON object")
-        faults = self._emulator.faults
+        faults = self._faults
         if document.get("clear"):
             faults.clear()
         if "latency" in document:

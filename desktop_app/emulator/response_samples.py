@@ -188,7 +188,7 @@ def _moments(rnd: random.Random, tap: HistoryTap, per_user: float, counts: tuple
 
 
 def sample_responses(tap: HistoryTap, seed: int, now: int, per_user: float = PER_USER) -> Iterator[tuple[Any, ...]]:
-    """Response rows (RESPONSE_COLUMNS order) for the watched end users, ids from 1 by time."""
+    """Response rows (SAMPLE_COLUMNS order) for the watched end users, ids from 1 by time."""
     rnd = random.Random(f"wootric-desk:{seed}:responses")
     keys = _moments(rnd, tap, per_user, _COUNTS, now)
     for moment, chosen in _bursts(rnd, tap, len(keys), now):
@@ -237,12 +237,12 @@ def sample_responses(tap: HistoryTap, seed: int, now: int, per_user: float = PER
         yield (
             response_id, ids[index], SURVEY_IDS[channel], score, text, flags,
             _NETWORKS[(bits >> 20) % 3] | (bits >> 56), origins[(bits >> 8) % len(origins)],
-            channel, created_at, updated_at, tags, None, None,
+            channel, created_at, updated_at, tags,
         )
 
 
 def sample_declines(tap: HistoryTap, seed: int, now: int) -> Iterator[tuple[Any, ...]]:
-    """Decline rows (DECLINE_COLUMNS order) for the watched end users, ids from 1 by time."""
+    """Decline rows (SAMPLE_COLUMNS order) for the watched end users, ids from 1 by time."""
     rnd = random.Random(f"wootric-desk:{seed}:declines")
     keys = _moments(rnd, tap, sum(_DECLINES) / len(_DECLINES), _DECLINES, now)
     getrandbits = rnd.getrandbits
@@ -255,7 +255,7 @@ def sample_declines(tap: HistoryTap, seed: int, now: int) -> Iterator[tuple[Any,
         yield (
             decline_id, ids[(key & 0xFFFFFFFF) >> 4], SURVEY_IDS[channel],
             _NETWORKS[(bits >> 5) % 3] | (bits >> 24), origins[(bits >> 7) % len(origins)],
-            channel, created_at, created_at, None,
+            channel, created_at, created_at,
         )
 
 

@@ -119,6 +119,12 @@ def decline_document(decline: StoredDecline, zone: tzinfo) -> dict[str, Any]:
     }
 
 
+def history_document(row: StoredResponse | StoredDecline, zone: tzinfo) -> dict[str, Any]:
+    if isinstance(row, StoredResponse):
+        return response_document(row, zone)
+    return decline_document(row, zone)
+
+
 def round_half_away(value: float) -> int:
     """Rounding as people do it (2.5 -> 3, -2.5 -> -3), not Python's to-even."""
     return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
@@ -177,11 +183,7 @@ class SurveyRoutes:
             limit=per_page,
             offset=(page - 1) * per_page,
         )
-        rows = self.history.page(query)
-        zone = self.zone
-        if kind == "response":
-            return json_response(200, [response_document(r, zone) for r in rows])  # type: ignore[arg-type]  # kind says which
-        return json_response(200, [decline_document(d, zone) for d in rows])  # type: ignore[arg-type]  # kind says which
+        return json_response(200, [history_document(row, self.zone) for row in self.history.page(query)])
 
     def _of_end_user(
         self, method: str, key: str, kind: str, rest: list[str], params: dict[str, Any]
@@ -209,13 +211,19 @@ class SurveyRoutes:
         found = self.history.response(int(item)) if kind == "response" else self.history.decline(int(item))
         if found is None or found.end_user_id != end_user_id:
             return _error(404, *_NOT_FOUND)
-        if isinstance(found, StoredResponse):
-            return json_response(200, response_document(found, self.zone))
-        return json_response(200, decline_document(found, self.zone))
+        return json_response(200, history_document(found, self.zone))
 
     # -- changes -------------------------------------------------------------------------
 
     def _create(self, kind: str, end_user_id: int, params: dict[str, Any]) -> ApiResponse:
+        try:
+            return self._insert(kind, end_user_id, params)
+        except ValueError as exc:
+            if isinstance(exc, BadParameter):
+                raise
+            return _error(404, *_NOT_FOUND)  # the end user was deleted meanwhile
+
+    def _insert(self, kind: str, end_user_id: int, params: dict[str, Any]) -> ApiResponse:
         created_at = _optional_time(params, "created_at")
         properties = self._survey_properties(end_user_id, params)
         if kind == "decline":
@@ -275,7 +283,10 @@ class SurveyRoutes:
         today = datetime.fromtimestamp(int(self.clock.now()), self.zone).date()
         end_day = _day(wanted.get("end"), "date[end]") or today
         start_day = _day(wanted.get("start"), "date[start]") or _month_before(end_day)
-        start, end = self._midnight(start_day), self._midnight(end_day + timedelta(days=1))
+        try:
+            start, end = self._midnight(start_day), self._midnight(end_day + timedelta(days=1))
+        except (OverflowError, ValueError):  # 9999-12-31 has no next midnight
+            raise BadParameter("date[end] does not have a valid value", "date[end]") from None
         counts = self.history.nps_counts(start, max(start, end))
         responses = counts.responses
         return json_response(200, {

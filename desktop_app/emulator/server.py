@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.emulator.admin import EmulatorAdmin
+from desktop_app.emulator.erasure import PurgeSchedule
 from desktop_app.emulator.faults import FaultKind, FaultPlan, Tamper
 from desktop_app.emulator.oauth import (
     DEFAULT_ACCOUNT_TOKEN,
@@ -287,6 +288,7 @@ class Emulator:
         account_token: str = DEFAULT_ACCOUNT_TOKEN,
         zone: tzinfo = PACIFIC,
         responses_per_user: float = PER_USER,
+        purge_delay: float | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -296,10 +298,14 @@ class Emulator:
         self.tokens = TokenIssuer(
             self.clock, client_id, client_secret, username, password, account_token
         )
-        self.service = WootricService(self.store, self.tokens, self.clock, zone, rate_limit, seed)
+        # when an API DELETE's mark becomes a purge (None: the next 07:00 UTC; see erasure.py)
+        self.purges = PurgeSchedule(self.clock, purge_delay)
+        self.service = WootricService(
+            self.store, self.tokens, self.clock, zone, rate_limit, seed, self.purges
+        )
         self.service.repeated_rows = self.faults.repeated_rows
         self.service.survey_routes = SurveyRoutes(self.store, zone, self.clock)
-        self.admin = EmulatorAdmin(self)
+        self.admin = EmulatorAdmin(self.store, self.faults, self.tokens, self.purges)
         if end_users is not None:
             self.store.load(end_users)
         if users:

@@ -8,9 +8,18 @@ Stable choices where the real service is undocumented ([I] in wootric-api.md):
   message ("page does not have a valid value", "email is missing", "email is invalid",
   "email has already been taken", "per_page is invalid") and the parameter in `field`.
 - Unknown route: 404 error_list status "not_found"; unknown record: 404 "record_not_found".
-- Emails are unique per account and compared exactly (case-sensitive), like the `email` filter.
+- Emails are unique per account and compared exactly (case-sensitive) by the create's and the
+  update's uniqueness check, `?lookup_by_email=true`, a DELETE by email and the `email` filter
+  alike; they are stored as given. A Rails service may well store them lowercased, but the
+  seed and the sample data keep mixed case, and exact matching is the harder case for a client:
+  a lookup in another case misses and a create in another case makes a second person, so the
+  client must match case-insensitively against what it already has. A create of an email that
+  exists is refused (400, "email has already been taken", field `email`), so a client that
+  retried a create finds the existing id with the lookup.
+- `POST /v1/end_users` answers 201 with the whole §5.1 object; `email` is required.
 - Every successful PUT (end user or settings) bumps the end user's `updated_at`, even when
-  nothing changed. DELETE answers with the end user and then hides it from list and get.
+  nothing changed. DELETE answers 202 with the end user and only marks it: it stays findable
+  until its purge (the next 07:00 UTC by default; see `erasure.py`).
 - The rate limit counts every `/v1/` request, before authentication; `/oauth/token` is free.
 """
 
@@ -27,6 +36,7 @@ from urllib.parse import unquote
 
 from desktop_app.clock import Clock
 from desktop_app.domain import EndUser
+from desktop_app.emulator.erasure import PurgeSchedule
 from desktop_app.emulator.oauth import TokenIssuer, TokenState
 from desktop_app.emulator.params import ParamsError, parse_params
 from desktop_app.emulator.property_typing import PropertyTypeError, typed_properties
@@ -213,8 +223,10 @@ class WootricService:
         zone: tzinfo,
         rate_limit: int | None = None,
         seed: int = 0,
+        purges: PurgeSchedule | None = None,
     ) -> None:
         self.store = store
+        self.purges = purges or PurgeSchedule(clock)
         self.tokens = tokens
         self.clock = clock
         self.zone = zone
@@ -395,10 +407,11 @@ class WootricService:
         return json_response(200, self.document(updated))
 
     def _delete(self, key: str) -> ApiResponse:
+        """202 and the end user: marked for deletion, purged later (erasure.py)."""
         user = self._by_id(key) if key.isdigit() else self.store.find("email", key)
-        if user is None or not self.store.delete(user.id):
+        if user is None or not self.store.mark_for_purge(user.id, self.purges.purge_at()):
             return _error(404, *_NOT_FOUND)
-        return json_response(200, self.document(user))
+        return json_response(202, self.document(user))
 
     def _settings(self, key: str) -> ApiResponse:
         user = self._by_id(key)

@@ -3,6 +3,10 @@
 `EmulatorStore` is also the way tests (and the admin surface) make server-side changes, as a
 colleague in the Wootric dashboard would: every change bumps `updated_at` to the emulator
 clock's current second. Loading keeps the timestamps it is given.
+
+A DELETE through the API only marks an end user (`mark_for_purge`); the row stays readable until
+its purge time, and every read or write first purges the marked rows whose time has come by the
+store's clock (see `erasure.py` for what the service shows meanwhile).
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ CREATE TABLE end_user (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     properties BLOB NOT NULL,  -- marshal: 3x cheaper than JSON for a million-row load
-    settings INTEGER NOT NULL DEFAULT 7  -- packed bits: _EMAIL | _MOBILE | ...
+    settings INTEGER NOT NULL DEFAULT 7,  -- packed bits: _EMAIL | _MOBILE | ...
+    purge_at INTEGER  -- marked for deletion: purged at this unix second; NULL: live
 );
+CREATE INDEX end_user_purge_at ON end_user (purge_at) WHERE purge_at IS NOT NULL;
 """
 # The rowid rides along in every index, so these also serve `ORDER BY key, id`.
 _LIST_INDEXES = {
@@ -219,17 +225,33 @@ class EmulatorStore:
             self._db.execute(statement)
         self._lock = threading.RLock()
         self._lookup_indexed: set[str] = set()
+        self._next_purge: int | None = None  # the earliest purge_at of a marked row, if any
         # the end users' responses and declines, in this database (they join and cascade)
         self.responses = ResponseStore(self._db, self._lock, self.clock)
 
     def _now(self) -> int:
         return int(self.clock.now())
 
+    def _purge_due(self) -> None:
+        """Purge the marked rows whose time has come; called under the lock by every read and
+        write, so a moved clock shows at once (one comparison when nothing is due)."""
+        if self._next_purge is None or self._now() < self._next_purge:
+            return
+        self._db.execute("DELETE FROM end_user WHERE purge_at <= ?", (self._now(),))
+        self._next_purge = self._earliest_purge()
+
+    def _earliest_purge(self) -> int | None:
+        row = self._db.execute(
+            "SELECT purge_at FROM end_user WHERE purge_at IS NOT NULL ORDER BY purge_at LIMIT 1"
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     # -- reading -------------------------------------------------------------------------
 
     def fetch(self, end_user_id: int) -> EndUser | None:
         """The end user with this id, or None (also for deleted ones)."""
         with self._lock:
+            self._purge_due()
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM end_user WHERE id = ?", (end_user_id,)
             ).fetchone()
@@ -240,6 +262,7 @@ class EmulatorStore:
         if field not in ("email", "external_id", "phone_number"):
             raise ValueError(f"cannot look end users up by {field}")
         with self._lock:
+            self._purge_due()
             if field in _LOOKUP_INDEXES and field not in self._lookup_indexed:
                 self._db.execute(_LOOKUP_INDEXES[field])
                 self._lookup_indexed.add(field)
@@ -268,6 +291,7 @@ class EmulatorStore:
             f"ORDER BY {query.sort_key} {direction}, id {direction} LIMIT ? OFFSET ?"
         )
         with self._lock:
+            self._purge_due()
             rows = self._db.execute(sql, (*args, query.limit, query.offset)).fetchall()
         return [_end_user(row) for row in rows]
 
@@ -278,20 +302,24 @@ class EmulatorStore:
 
     def all_ids(self) -> set[int]:
         with self._lock:
+            self._purge_due()
             return {row[0] for row in self._db.execute("SELECT id FROM end_user")}
 
     def count(self) -> int:
         with self._lock:
+            self._purge_due()
             return int(self._db.execute("SELECT count(*) FROM end_user").fetchone()[0])
 
     def seed_dicts(self) -> list[dict[str, object]]:
         """Every end user as a seed dict plus `settings`, by id."""
         with self._lock:
+            self._purge_due()
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM end_user ORDER BY id").fetchall()
         return [seed_dict(_end_user(row)) for row in rows]
 
     def max_id(self) -> int:
         with self._lock:
+            self._purge_due()
             return int(self._db.execute("SELECT coalesce(max(id), 0) FROM end_user").fetchone()[0])
 
     # -- bulk loading --------------------------------------------------------------------
@@ -361,6 +389,7 @@ class EmulatorStore:
         """Insert one end user stamped now; optionally refuse an email already taken."""
         row = _row_from_seed(fields, self._now(), keep_updated_at=False)
         with self._lock:
+            self._purge_due()
             if unique_email and self._email_taken(row[1], None):
                 raise DuplicateEmail(row[1])
             cursor = self._db.execute(_INSERT, row)
@@ -417,6 +446,7 @@ class EmulatorStore:
             assignments.append(f"{column} = ?")
             args.append(value)
         with self._lock:
+            self._purge_due()
             current = self._db.execute(
                 "SELECT settings FROM end_user WHERE id = ?", (end_user_id,)
             ).fetchone()
@@ -464,10 +494,44 @@ class EmulatorStore:
         )
 
     def delete(self, end_user_id: int) -> bool:
-        """Remove an end user; False if there was none."""
+        """Remove an end user at once (as the admin surface does); False if there was none."""
         with self._lock:
+            self._purge_due()
             cursor = self._db.execute("DELETE FROM end_user WHERE id = ?", (end_user_id,))
         return cursor.rowcount > 0
+
+    # -- deletion through the API: marked now, purged later (erasure.py) -----------------
+
+    def mark_for_purge(self, end_user_id: int, purge_at: int) -> bool:
+        """Mark an end user for deletion at `purge_at` (unix seconds); a person already marked
+        keeps the first purge time. False if there was none."""
+        with self._lock:
+            self._purge_due()
+            cursor = self._db.execute(
+                "UPDATE end_user SET purge_at = coalesce(purge_at, ?) WHERE id = ?",
+                (int(purge_at), end_user_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            self._next_purge = self._earliest_purge()
+        return True
+
+    def marked(self) -> dict[int, int]:
+        """The end users marked for deletion and not purged yet: id -> purge time."""
+        with self._lock:
+            self._purge_due()
+            rows = self._db.execute(
+                "SELECT id, purge_at FROM end_user WHERE purge_at IS NOT NULL ORDER BY id"
+            ).fetchall()
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def purge_marked(self) -> list[int]:
+        """Purge every end user marked for deletion now, whatever its time; returns their ids."""
+        with self._lock:
+            ids = list(self.marked())
+            self._db.execute("DELETE FROM end_user WHERE purge_at IS NOT NULL")
+            self._next_purge = None
+        return ids
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app.api.errors import AuthError, NetworkError, WootricError
 from desktop_app.cache.changes import CacheChanges, Initiator
+from desktop_app.cache.opening import CacheFuture
 from desktop_app.cache.records import SyncOutcome
 from desktop_app.cancellation import Cancelled
 from desktop_app.clock import Clock, SystemClock
@@ -71,7 +72,7 @@ class SyncService:
 
     def __init__(
         self,
-        cache: Cache,
+        cache: Cache | CacheFuture,
         client_factory: Callable[[], WootricClient],
         *,
         clock: Clock | None = None,
@@ -84,7 +85,8 @@ class SyncService:
         grace: float = 0.0,
         reread_days: float = DEFAULT_REREAD_DAYS,
     ) -> None:
-        self.cache = cache
+        # The window builds its sync before the file is open; the thread starts after the open.
+        self._cache = cache if isinstance(cache, CacheFuture) else CacheFuture.of(cache)
         self._client_factory = client_factory
         self._client: WootricClient | None = None
         self.clock = clock or SystemClock()
@@ -95,7 +97,7 @@ class SyncService:
         self.records_every = records_every
         self._records: SyncRecords | None = None  # as last published
         self._estimate = PhaseEstimate(None)
-        self._lock_path = cache.path.with_name(cache.path.name + ".sync-lock")
+        self._lock_path = self._cache.path.with_name(self._cache.path.name + ".sync-lock")
         self._subscribers: list[StatusCallback] = []
         self._status_lock = threading.Lock()
         self._status = SyncStatus()
@@ -113,7 +115,13 @@ class SyncService:
         self._flushing = False  # stopping: push the held edits, then end
         self._flushed = threading.Event()
         self._pacer = Pacer(cpu_share, sleep=self._cancel.wait)  # a cancel ends a rest at once
-        self._unsubscribe_cache = cache.subscribe(self._on_cache_change)
+        self._unsubscribe_cache = self._cache.subscribe(self._on_cache_change)
+
+    @property
+    def cache(self) -> Cache:
+        """The open cache. Waits for it: only the sync thread and workers ask, and the thread
+        starts once the cache is open."""
+        return self._cache.result()
 
     # --- control -------------------------------------------------------------------------
 

@@ -7,31 +7,30 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, QtMsgType, Slot, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, QtMsgType, Slot, qInstallMessageHandler
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from desktop_app import APP_ID, APP_NAME, __version__, accounts
 from desktop_app.accounts import AccountProfile, AuthMethod, SignedInAccount
 from desktop_app.credentials import CredentialError, CredentialStore, open_credential_store
-from desktop_app.logs import ErrorSink, register_secrets, setup_logging, shutdown_logging
+from desktop_app.logs import ErrorSink, setup_logging, shutdown_logging
 from desktop_app.private_dirs import secure_data_dir
 from desktop_app.ui.errors import ErrorPresenter
+from desktop_app.ui.operations import Operations
 from desktop_app.ui.responsiveness import favour_the_gui_thread, schedule_full_collections
-from desktop_app.ui.tasks import TaskHandle, TaskRunner
+from desktop_app.ui.session import DeskSession
+from desktop_app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop_app.api.account import Credentials
     from desktop_app.api.client import WootricClient
-    from desktop_app.domain import SurveyResponse
     from desktop_app.emulator import Emulator
-    from desktop_app.sync import SyncService
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.sign_in import SignInDialog
 
@@ -41,14 +40,9 @@ ORGANIZATION = "Wootric Desk"  # QSettings: ~/.config/Wootric Desk/wootric-desk.
 DEMO_USERS = 5000
 DEMO_SEED = 20240611
 DEMO_RATE_LIMIT = 300  # requests per minute: real throttling, a first sync of about 20 s
-OPEN_CACHE_LATEST_MS = 3000  # the cache opens after the first paint, or after this at the latest
-PAINT_GRACE_MS = 50
-# Quitting ends within two seconds whatever the workers do: a cache open or a sync held up by
-# another process's write lock (10 s a statement), a keyring that does not answer. Each stage
-# has its bound (with Cache.close's 0.3 s, 1.7 s if all of them are stuck at once):
-SYNC_STOP_S = 0.5  # the sync thread, when no edit in its undo grace is to be sent first
-CLOSE_WAIT_S = 0.5  # running queries and edits, to reach the window and the file
-POOL_WAIT_MS = 400  # the task pool, after that
+# Quitting ends within two seconds whatever the workers do (the session's stages and bounds are
+# in ui/session.py); the task pool gets this after them:
+POOL_WAIT_MS = 400
 SIGNAL_POLL_MS = 150  # how soon Python sees a SIGTERM while the event loop idles
 _RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
@@ -86,186 +80,6 @@ def default_client_factory(credentials: Credentials) -> WootricClient:
     return WootricClient(credentials, max_attempts=2, timeout=15.0)
 
 
-class _ResponsesReader:
-    """An end user's survey responses, read on demand through one shared client."""
-
-    def __init__(self, factory: Callable[[], WootricClient]) -> None:
-        self._factory = factory
-        self._client: WootricClient | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, end_user_id: int) -> list[SurveyResponse]:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            client = self._client
-        return client.list_responses(end_user_id)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-
-
-class DeskSession:
-    """One account's parts: the window first, over plain reads; then the cache, then sync.
-
-    Cold start paints the table from a `ReadPool` before SQLModel is even imported. Once the
-    first rows are on screen, `open_in_background` opens the `Cache` (and reads the secret from
-    the keyring when it is not known yet) on a worker thread; `cache_opened` then starts sync.
-    """
-
-    def __init__(self, profile: AccountProfile, tasks: TaskRunner, root: Path, *,
-                 account: SignedInAccount | None = None, demo: Emulator | None = None,
-                 sync_interval: float = 60.0) -> None:
-        from desktop_app.cache.opening import CacheOpening
-        from desktop_app.cache.reading.query import EndUserQuery
-        from desktop_app.cache.reading.read_pool import ReadPool
-        from desktop_app.sync import SyncService
-        from desktop_app.sync.pacing import SHARE_BESIDE_A_WINDOW
-        from desktop_app.ui.main_window import MainWindow
-        from desktop_app.ui.services import AppServices
-        from desktop_app.ui.sync_settings import response_reread_days, undo_grace
-
-        self.profile = profile
-        self.account: SignedInAccount | None = None
-        path = profile.cache_path(root)
-        self.reads = ReadPool(path)
-        readable = self.reads.readable()
-        self.cache = CacheOpening(path)
-        self.query = EndUserQuery(self.reads)
-        self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,  # type: ignore[arg-type]  # CacheOpening stands in for the Cache until it is open (issue 12)
-                                             cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace(),
-                                             reread_days=response_reread_days())
-        self.responses = _ResponsesReader(self._client)
-        self.services = AppServices(
-            cache=self.cache, query=self.query, sync=self.sync, tasks=tasks, responses=self.responses,
-            account_label=profile.display_name, demo=demo, rows_readable=readable,
-        )
-        self.window: MainWindow = MainWindow(self.services)
-        self._began = time.perf_counter()
-        self._opening: TaskHandle[Any] | None = None  # the open, once it started
-        self._opening_started = False
-        self._closed = False
-        if account is not None:
-            self.set_account(account)
-
-    def _client(self) -> WootricClient:
-        from desktop_app.api.client import WootricClient
-        from desktop_app.api.errors import AuthError
-
-        if self.account is None:
-            raise AuthError("not signed in: the account's secret is not available")
-        return WootricClient(self.account.credentials())
-
-    def set_account(self, account: SignedInAccount) -> None:
-        register_secrets([account.secret])
-        self.account = account
-
-    def open_in_background(
-        self,
-        read_account: Callable[[], tuple[SignedInAccount | None, str]],
-        opened: Callable[[DeskSession, str], None],
-        failed: Callable[[DeskSession, BaseException], None],
-    ) -> None:
-        """Once the first rows are painted (at once for a new cache file), open the cache on a
-        worker and read the secret when it is missing; then `opened(session, why_no_account)`."""
-        model = self.window.model
-
-        def begin() -> None:
-            if self._opening_started or self._closed:
-                return
-            self._opening_started = True
-            log.info("opening the cache %.0f ms after the session began (first rows %s)",
-                     (time.perf_counter() - self._began) * 1000, "shown" if model.loaded else "not shown yet")
-
-            def work() -> tuple[SignedInAccount | None, str]:
-                began = time.perf_counter()
-                self.cache.open()
-                log.info("cache open in %.0f ms", (time.perf_counter() - began) * 1000)
-                self.sync.refresh_records()  # the last sync and the outbox, before any run
-                return (self.account, "") if self.account is not None else read_account()
-
-            def done(result: tuple[SignedInAccount | None, str]) -> None:
-                if self._closed:
-                    return
-                account, why = result
-                if account is not None and self.account is None:
-                    self.set_account(account)
-                self.window.cache_opened()
-                opened(self, why)
-
-            def fail(exc: BaseException) -> None:
-                if not self._closed:
-                    failed(self, exc)
-
-            self._opening = self.services.tasks.run(work, done, fail, name="open the cache")
-
-        if not self.services.rows_readable:
-            begin()
-            return
-        # The import competes for the interpreter: let the first screen paint before it starts.
-        model.first_rows_shown.connect(lambda: QTimer.singleShot(PAINT_GRACE_MS, self.window, begin))
-        model.query_failed.connect(lambda _message: begin())
-        QTimer.singleShot(OPEN_CACHE_LATEST_MS, self.window, begin)  # a slow first query never holds it up
-
-    def start_sync(self) -> None:
-        from desktop_app.ui.responsiveness import settle_heap
-
-        if self.account is not None:
-            settle_heap()  # before the sync's churn begins
-            self.sync.start()
-
-    def close(self, *, send_held: bool = True) -> None:
-        """Stop sync (sending edits still in their undo grace unless `send_held` is False),
-        let the window go, close the cache. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        # Edits in their undo grace are sent first, within the sync's own bound. Otherwise the
-        # sync thread gets the quit's bound: it may be stuck behind another process's write
-        # lock (10 s a statement). A sync that never started (the cache opening) returns at once.
-        status = self.sync.status
-        if send_held and status.pending and status.send_at is not None:
-            self.sync.stop(send_held=True)
-        else:
-            self.sync.stop(SYNC_STOP_S, send_held=send_held)
-        if not self.cache.is_open:
-            self.cache.close()  # an open still under way is abandoned; work waiting for it gives up
-        self.window.sync_bar.detach()
-        unsaved = self.window.detail.unsaved_fields()
-        if unsaved:  # a quit nobody can answer (a signal, signing out)
-            log.info("typing in the detail panel was not saved: %s", ", ".join(unsaved))
-        self.window.ask_before_closing = False
-        self.window.close()
-        # Let queries and edits already running finish and reach the (still alive) window
-        # before the cache closes under them; bounded, so a stuck one cannot hold up quitting,
-        # and an abandoned open is not waited for at all.
-        deadline = time.monotonic() + CLOSE_WAIT_S
-        while self._others_running() and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        self.window.deleteLater()
-        self.responses.close()
-        self._remember_filter_keys()
-        self.cache.close()
-        self.reads.close()
-
-    def _others_running(self) -> bool:
-        opening = 1 if self._opening is not None and not self._opening.done else 0
-        return self.services.tasks.pending_count() > opening
-
-    def _remember_filter_keys(self) -> None:
-        """The property keys filtered or sorted on get the query indexes at the next open."""
-        keys = self.query.used_property_keys()
-        if not keys or not self.cache.is_open:
-            return
-        try:
-            self.cache.remember_filter_keys(keys)
-        except Exception:  # a lost hint must never stop the app from closing
-            log.warning("could not remember the filtered property keys", exc_info=True)
-
-
 class DeskApp(QObject):
     """Runs the app: the account, the sign-in dialog when needed, the session, clean quit."""
 
@@ -290,6 +104,7 @@ class DeskApp(QObject):
         self.client_factory = client_factory
         self.sync_interval = sync_interval
         self.tasks = TaskRunner(self)
+        self.sign_in_ops = Operations(self.tasks, None, self)  # network work only: no cache yet
         self.sink = ErrorSink()
         self._uninstall_hooks = self.sink.install()
         self.errors = ErrorPresenter(self.sink)
@@ -338,7 +153,7 @@ class DeskApp(QObject):
         from desktop_app.ui.sign_in import SignInDialog
 
         parent = self.session.window if self.session is not None else None
-        dialog = SignInDialog(self.store, self.tasks, self.client_factory, data_dir=self.root,
+        dialog = SignInDialog(self.store, self.sign_in_ops, self.client_factory, data_dir=self.root,
                               initial=initial, offer_demo=True, message=message, parent=parent)
         self._dialog = dialog
         dialog.finished.connect(lambda _code: self._sign_in_finished(dialog))
@@ -400,6 +215,7 @@ class DeskApp(QObject):
             self.ask_sign_in(initial=profile)
             return
         self.session = session
+        session.ops.failure_shown.connect(self.errors.task_failed)
         window = session.window
         window.sign_in_requested.connect(self._sign_in_again)
         window.sign_out_requested.connect(self.sign_out)
@@ -483,13 +299,18 @@ class DeskApp(QObject):
         session = self.session
         if session is None or not self._settle_typing():
             return
-        pending = session.cache.pending_count()
+        # The sync's published count: reading the cache here would wait for it on the GUI thread.
+        pending = session.sync.status.pending if session.cache.ready else None
         text = self.tr("Sign out of {name}? The secret is removed from the keyring.").format(
             name=session.profile.display_name)
         if pending:
             text += "\n\n" + self.tr(
                 "{n} edits have not been sent yet. They stay in this computer's cache and are "
                 "sent when you sign in to this account again.").format(n=pending)
+        elif pending is None:
+            text += "\n\n" + self.tr(
+                "Edits not sent yet stay in this computer's cache and are sent when you sign in "
+                "to this account again.")
         answer = QMessageBox.question(session.window, self.tr("Sign out"), text,
                                       QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Ok:

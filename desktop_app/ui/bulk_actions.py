@@ -16,14 +16,16 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from desktop_app.cache.filters.parse import FilterError
+from desktop_app.cache.records import EditRejected
 from desktop_app.cache.filters.words import describe_filter
 from desktop_app.domain import DisabledBy, PropertyValue, canonical_value
 from desktop_app.sync.bar_state import bar_state
 from desktop_app.sync.undo_words import undo_question_note
 from desktop_app.ui.property_editors import PropertyValueDialog, value_as_text
-from desktop_app.ui.tasks import WRITE_QUEUE
 
 if TYPE_CHECKING:
+    from desktop_app.cache.changes import CacheChanges
+    from desktop_app.cache.store import Cache
     from desktop_app.ui.services import AppServices
 
 ROW_CHUNK = 2000  # rows decoded per query when classifying a selection
@@ -279,7 +281,7 @@ def confirmation_text(preview: BulkPreview) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def apply_bulk(cache: Any, preview: BulkPreview) -> Any:
+def apply_bulk(cache: Cache, preview: BulkPreview) -> CacheChanges:
     """One cache call for the whole action (one transaction, one undo step, named as a bulk
     action: "Undo Disable surveys (1)" even when the selection was one end user)."""
     ids = list(preview.target_ids)
@@ -288,11 +290,14 @@ def apply_bulk(cache: Any, preview: BulkPreview) -> Any:
         return cache.set_surveys_enabled(ids, False, bulk=True)
     if request.kind is BulkKind.ENABLE_SURVEYS:
         return cache.set_surveys_enabled(ids, True, bulk=True)
-    if request.kind is BulkKind.SET_PROPERTY:
+    if request.kind is BulkKind.DELETE:
+        return cache.delete_end_users(ids, bulk=True)
+    if not request.key or (request.kind is BulkKind.SET_PROPERTY and missing_value(request)):
+        # The window asks for both first; a request without them writes nothing.
+        raise EditRejected(_t("A property action needs a key and a value. Nothing was changed."))
+    if request.kind is BulkKind.SET_PROPERTY and request.value is not None:
         return cache.set_property(ids, request.key, request.value, bulk=True)
-    if request.kind is BulkKind.REMOVE_PROPERTY:
-        return cache.unset_property(ids, request.key, bulk=True)
-    return cache.delete_end_users(ids, bulk=True)
+    return cache.unset_property(ids, request.key, bulk=True)
 
 
 class BulkActionRunner(QObject):
@@ -337,10 +342,10 @@ class BulkActionRunner(QObject):
             return
         query, sort = self._services.query, self._sort()
         self.started.emit(_t("Counting end users…"))
-        self._services.tasks.run(
+        self._services.ops.query(
             lambda: compute_preview(query, request, scope, sort),
             self._previewed,
-            lambda exc: self.failed.emit(str(exc) or type(exc).__name__),
+            failed=lambda exc: self.failed.emit(str(exc) or type(exc).__name__),
             name="bulk preview",
         )
 
@@ -352,13 +357,11 @@ class BulkActionRunner(QObject):
             self.cancelled.emit()
             return
         label = action_label(preview.request, len(preview.target_ids))
-        cache = self._services.cache
         self.started.emit(_t("%1…").replace("%1", label))
-        self._services.tasks.run(
-            lambda: apply_bulk(cache, preview),
+        self._services.ops.write(
+            lambda cache: apply_bulk(cache, preview),
             lambda _changes: self.finished.emit(label),
-            lambda exc: self.failed.emit(getattr(exc, "message", None) or str(exc) or type(exc).__name__),
-            serial=WRITE_QUEUE,
+            failed=lambda exc: self.failed.emit(getattr(exc, "message", None) or str(exc) or type(exc).__name__),
             name=label,
         )
 

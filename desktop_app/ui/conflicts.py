@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,12 +41,13 @@ from PySide6.QtWidgets import (
 from desktop_app.cache.records import ConflictChoice, ConflictRecord, PendingEdit
 from desktop_app.fields import FIELDS_BY_KEY
 from desktop_app.logs import describe_exception
+from desktop_app.ui.relay import Relay, keep_newest
 from desktop_app.ui.accessible import ValueLabel
-from desktop_app.ui.tasks import WRITE_QUEUE
 from desktop_app.ui.theme import emphasis_font, muted_color
 
 if TYPE_CHECKING:
     from desktop_app.cache.changes import CacheChanges
+    from desktop_app.cache.store import Cache
     from desktop_app.ui.services import AppServices
 
 log = logging.getLogger(__name__)
@@ -172,30 +172,6 @@ class RejectedEditsModel(_RecordTable):
     )
 
 
-class _ChangeRelay(QObject):
-    """CacheChanges arrive on the writing thread; this hands the interesting ones to the GUI."""
-
-    changed = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._queued = False
-
-    def on_changes(self, changes: CacheChanges) -> None:
-        if not (changes.conflicts_changed or changes.outbox_changed):
-            return
-        with self._lock:
-            if self._queued:
-                return
-            self._queued = True
-        self.changed.emit()
-
-    def taken(self) -> None:
-        with self._lock:
-            self._queued = False
-
-
 class ConflictsView(QWidget):
     """Every conflict with base, yours and theirs side by side; keep, take, or type a new value."""
 
@@ -208,7 +184,7 @@ class ConflictsView(QWidget):
         self.setAccessibleName(self.tr("Conflicts and rejected edits"))
         self._services = services
         self._cache = services.cache
-        self._tasks = services.tasks
+        self._ops = services.ops
         self._busy = False
         self._selected_id: object = None
 
@@ -224,9 +200,10 @@ class ConflictsView(QWidget):
         layout.addWidget(self.status_label)
         QShortcut(QKeySequence.StandardKey.Refresh, self, self.reload)
 
-        self._relay = _ChangeRelay()
-        self._relay.changed.connect(self._on_cache_changed, Qt.ConnectionType.QueuedConnection)
-        self._unsubscribe: Callable[[], None] | None = self._cache.subscribe(self._relay.on_changes)
+        # Writers' broadcasts that touch conflicts or the outbox: one reload per GUI-thread turn.
+        self._relay = Relay(keep_newest, self)
+        self._relay.delivered.connect(self._on_cache_changed)
+        self._unsubscribe: Callable[[], None] | None = self._cache.subscribe(self._changed_elsewhere)
         # Whatever way the window goes, writer threads must stop calling into it: the closure
         # holds the subscription list, not the (then dead) widget.
         subscriptions = self._subscriptions = [self._unsubscribe]
@@ -354,17 +331,14 @@ class ConflictsView(QWidget):
     @Slot()
     def reload(self) -> None:
         """Read conflicts and rejected edits in the background; the newest read wins."""
-        cache = self._cache
-
-        def read() -> tuple[list[ConflictRecord], list[RejectedRow]]:
+        def read(cache: Cache) -> tuple[list[ConflictRecord], list[RejectedRow]]:
             rejected = []
             for edit in cache.rejected_edits():
                 cached = cache.get(edit.end_user_id)
                 rejected.append(RejectedRow(edit, cached.end_user.email if cached else ""))
             return list(cache.conflicts()), rejected
 
-        self._tasks.run(read, self._loaded, self._failed, latest="conflicts-view",
-                        name="load conflicts")
+        self._ops.read(read, self._loaded, failed=self._failed, latest="conflicts-view", name="load conflicts")
 
     def _loaded(self, result: tuple[list[Any], list[Any]]) -> None:
         conflicts, rejected = result
@@ -392,9 +366,13 @@ class ConflictsView(QWidget):
         self.status_label.setText(f"{title}: {message}")
         self._update_buttons()
 
-    @Slot()
-    def _on_cache_changed(self) -> None:
-        self._relay.taken()
+    def _changed_elsewhere(self, changes: CacheChanges) -> None:
+        """On the writing thread: only what this view shows is worth a reload."""
+        if changes.conflicts_changed or changes.outbox_changed:
+            self._relay.push(changes)
+
+    @Slot(object)
+    def _on_cache_changed(self, _changes: CacheChanges) -> None:
         self.reload()
 
     def _update_tab_titles(self) -> None:
@@ -468,14 +446,13 @@ class ConflictsView(QWidget):
         row = self.conflict_table.currentIndex().row()
         following = self.conflicts.record(row + 1) or self.conflicts.record(row - 1)
         self._selected_id = None if following is None else following.id
-        cache, conflict_id = self._cache, conflict.id
+        conflict_id = conflict.id
         label = field_label(conflict.field, conflict.key)
         done = {ConflictChoice.MINE: self.tr("Kept your value for {f}."),
                 ConflictChoice.THEIRS: self.tr("Took the service's value for {f}."),
                 ConflictChoice.VALUE: self.tr("Set a new value for {f}.")}[choice].format(f=label)
-        self._tasks.run(lambda: cache.resolve_conflict(conflict_id, choice, value=value),
-                        lambda _changes: self._resolved(done), self._failed,
-                        serial=WRITE_QUEUE, name="resolve conflict")
+        self._ops.write(lambda cache: cache.resolve_conflict(conflict_id, choice, value=value),
+                        lambda _changes: self._resolved(done), failed=self._failed, name="resolve conflict")
 
     def _resolved(self, message: str) -> None:
         self._busy = False
@@ -490,16 +467,14 @@ class ConflictsView(QWidget):
             return
         self._busy = True
         self._update_buttons()
-        cache = self._cache
-
-        def dismiss() -> None:
+        def dismiss(cache: Cache) -> None:
             for edit_id in ids:
                 cache.dismiss_rejected(edit_id)
 
         message = self.tr("Dismissed 1 rejected edit.") if len(ids) == 1 else \
             self.tr("Dismissed %n rejected edits.", "", len(ids))
-        self._tasks.run(dismiss, lambda _none: self._resolved(message), self._failed,
-                        serial=WRITE_QUEUE, name="dismiss rejected edits")
+        self._ops.write(dismiss, lambda _none: self._resolved(message), failed=self._failed,
+                        name="dismiss rejected edits")
 
     def detach(self) -> None:
         """Stop listening to the cache (before the cache closes)."""
@@ -525,7 +500,7 @@ class ConflictsView(QWidget):
 
     def showEvent(self, event: Any) -> None:
         if self._unsubscribe is None:  # reopened after a close: listen and read afresh
-            self._unsubscribe = self._cache.subscribe(self._relay.on_changes)
+            self._unsubscribe = self._cache.subscribe(self._changed_elsewhere)
             self._subscriptions.append(self._unsubscribe)
             self.reload()
         super().showEvent(event)

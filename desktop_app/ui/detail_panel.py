@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.api.errors import AuthError, NetworkError, RateLimitedError, ServerError
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.records import CachedEndUser, EditKind, EditRejected, EditState
 from desktop_app.cache.writes.validation import check_email, check_external_id
@@ -34,10 +35,10 @@ from desktop_app.ui.accessible import ValueLabel, marker_name, point_buddies_at_
 from desktop_app.ui.columns import format_datetime
 from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
 from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
-from desktop_app.ui.tasks import WRITE_QUEUE
 from desktop_app.ui.unsaved_changes import UnsavedChoice, ask_about_unsaved
 
 if TYPE_CHECKING:
+    from desktop_app.cache.store import Cache
     from desktop_app.ui.services import AppServices
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class DetailPanel(QWidget):
         self._id: int | None = None
         self._cached: Any = None
         self._responses_for: int | None = None
+        # The property keys the window knows (it reads them off the GUI thread), for completion.
+        self.known_property_keys: list[str] = []
         self._switch_to: object = _NO_SWITCH  # the end user the table moved to while typing was unsaved
 
         self.stack = QStackedWidget(self)
@@ -350,11 +353,10 @@ class DetailPanel(QWidget):
         end_user_id = self._id
         if end_user_id is None:
             return
-        cache = self._services.cache
-        self._services.tasks.run(
-            lambda: cache.get(end_user_id),
+        self._services.ops.read(
+            lambda cache: cache.get(end_user_id),
             lambda cached: self._loaded(end_user_id, cached),
-            self._load_failed,
+            failed=self._load_failed,
             latest=f"detail-{id(self)}",
             name="load end user",
         )
@@ -451,10 +453,10 @@ class DetailPanel(QWidget):
             self.responses_status.setText(self.tr("Not available offline."))
             return
         self.responses_status.setText(self.tr("Loading responses…"))
-        self._services.tasks.run(
+        self._services.ops.work(
             lambda: fetch(end_user_id),
             lambda found: self._responses_loaded(end_user_id, found),
-            lambda exc: self._responses_failed(end_user_id, exc),
+            failed=lambda exc: self._responses_failed(end_user_id, exc),
             latest=f"responses-{id(self)}",
             name="load survey responses",
         )
@@ -473,26 +475,26 @@ class DetailPanel(QWidget):
         if end_user_id != self._id:
             return
         self._responses_for = None  # try again next time this end user is shown
-        name = type(exc).__name__
-        if name in ("NetworkError", "RateLimitedError", "ServerError", "AuthError") or isinstance(exc, OSError):
+        if isinstance(exc, (NetworkError, RateLimitedError, ServerError, AuthError, OSError)):
             self.responses_status.setText(self.tr("Not available offline."))
         else:
             self.responses_status.setText(self.tr("Could not load responses: %1").replace("%1", edit_message(exc)))
 
     # --- editing --------------------------------------------------------------------------------
 
-    def _write(self, label: str, fn: Callable[[], Any], on_error: Callable[[str], None] | None = None) -> None:
-        """Run one cache write on the serial write queue; refusals show where they belong."""
+    def _write(self, label: str, fn: Callable[[Cache], CacheChanges],
+               on_error: Callable[[str], None] | None = None) -> None:
+        """Run one cache write (writes run one after another); refusals show where they belong."""
         report = on_error or self._show_message
 
         def failed(exc: BaseException) -> None:
             report(edit_message(exc))
 
-        def done(_changes: Any) -> None:
+        def done(_changes: CacheChanges) -> None:
             self.message.hide()
             self.edit_done.emit(label)
 
-        self._services.tasks.run(fn, done, failed, serial=WRITE_QUEUE, name=label)
+        self._services.ops.write(fn, done, failed=failed, name=label)
 
     def _save_email(self) -> None:
         if self._cached is None:
@@ -500,11 +502,11 @@ class DetailPanel(QWidget):
         email = self.email_edit.text().strip()
         if email == self._cached.end_user.email:
             return
-        end_user_id, cache = self._cached.end_user.id, self._services.cache
+        end_user_id = self._cached.end_user.id
         who = self._cached.end_user.email  # named in a refusal that comes after a switch
         self.email_error.hide()
         self.email_save.setEnabled(False)
-        self._write(edit_label(EditKind.SET_EMAIL), lambda: cache.set_email(end_user_id, email),
+        self._write(edit_label(EditKind.SET_EMAIL), lambda cache: cache.set_email(end_user_id, email),
                     lambda m: self._save_failed(end_user_id, self.tr("The email of %1").replace("%1", who), m,
                                                 self.email_error, self.email_save))
 
@@ -514,11 +516,11 @@ class DetailPanel(QWidget):
         value = self.external_id_edit.text().strip() or None
         if value == self._cached.end_user.external_id:
             return
-        end_user_id, cache = self._cached.end_user.id, self._services.cache
+        end_user_id = self._cached.end_user.id
         who = self._cached.end_user.email  # named in a refusal that comes after a switch
         self.external_id_error.hide()
         self.external_id_save.setEnabled(False)
-        self._write(edit_label(EditKind.SET_EXTERNAL_ID), lambda: cache.set_external_id(end_user_id, value),
+        self._write(edit_label(EditKind.SET_EXTERNAL_ID), lambda cache: cache.set_external_id(end_user_id, value),
                     lambda m: self._save_failed(end_user_id, self.tr("The external ID of %1").replace("%1", who), m,
                                                 self.external_id_error, self.external_id_save))
 
@@ -527,14 +529,14 @@ class DetailPanel(QWidget):
             return
         user = self._cached.end_user
         enable = user.surveys_disabled
-        cache = self._services.cache
-        self._write(edit_label(EditKind.SET_SURVEYS, None, enable), lambda: cache.set_surveys_enabled([user.id], enable))
+        self._write(edit_label(EditKind.SET_SURVEYS, None, enable),
+                    lambda cache: cache.set_surveys_enabled([user.id], enable))
 
     def _set_property(self, key: str, value: Any) -> None:
         if self._cached is None:
             return
-        end_user_id, cache = self._cached.end_user.id, self._services.cache
-        self._write(edit_label(EditKind.SET_PROPERTY, key), lambda: cache.set_property([end_user_id], key, value))
+        end_user_id = self._cached.end_user.id
+        self._write(edit_label(EditKind.SET_PROPERTY, key), lambda cache: cache.set_property([end_user_id], key, value))
 
     def add_property(self) -> None:
         if self._cached is None:
@@ -553,18 +555,14 @@ class DetailPanel(QWidget):
         if line is None:
             self._show_message(self.tr("Select a property to remove."))
             return
-        end_user_id, cache, key = self._cached.end_user.id, self._services.cache, line.key
-        self._write(edit_label(EditKind.UNSET_PROPERTY, key), lambda: cache.unset_property([end_user_id], key))
+        end_user_id, key = self._cached.end_user.id, line.key
+        self._write(edit_label(EditKind.UNSET_PROPERTY, key), lambda cache: cache.unset_property([end_user_id], key))
 
     # --- small pieces ---------------------------------------------------------------------------
 
     def _known_property_keys(self) -> list[str]:
         keys = set(self._cached.end_user.properties) if self._cached is not None else set()
-        try:
-            keys |= set(self._services.cache.property_keys())
-        except Exception:  # completion only: a failure here must not block adding a key
-            log.debug("property keys unavailable", exc_info=True)
-        return sorted(keys)
+        return sorted(keys.union(self.known_property_keys))
 
     def _editable_field(self, parent: QWidget, name: str, save: Callable[[], None]) -> tuple[QLineEdit, QPushButton, QLabel]:
         edit = QLineEdit(parent)

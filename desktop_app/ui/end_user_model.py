@@ -34,7 +34,7 @@ from PySide6.QtGui import QGuiApplication, QPalette
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.ui.columns import ColumnKind, ColumnSpec
 from desktop_app.ui.end_user_cells import cell_roles
-from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
 
 if TYPE_CHECKING:
     from desktop_app.cache.reading.query import EndUserQuery, SortSpec
@@ -127,13 +127,13 @@ class EndUserTableModel(QAbstractTableModel):
     def __init__(
         self,
         query: EndUserQuery,
-        tasks: TaskRunner,
+        ops: Operations,
         columns: Sequence[ColumnSpec],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._query = query
-        self._tasks = tasks
+        self._ops = ops
         self._columns: list[ColumnSpec] = list(columns)
         self._ids: Sequence[int] = array.array("q")  # known ids, in order (maybe only the head)
         self._row_count = 0  # rows of the result; more than len(_ids) while the rest loads
@@ -236,7 +236,7 @@ class EndUserTableModel(QAbstractTableModel):
         # The first screen has the cores to itself: other reads of the query (the last filter's
         # ids, facet tallies, completion values) pause until it is painted.
         self._hold_reads()
-        self._tasks.run(work, self._apply_head, self._head_failed, latest=self._task_key, urgent=True,
+        self._ops.query(work, self._apply_head, failed=self._head_failed, latest=self._task_key, urgent=True,
                         name="end user head")
 
     def _hold_reads(self) -> None:
@@ -254,10 +254,10 @@ class EndUserTableModel(QAbstractTableModel):
 
     def _refresh_count(self) -> None:
         text, sort, query = self._text, self._sort, self._query
-        self._tasks.run(
+        self._ops.query(
             lambda: int(query.count(text)),
             lambda count: self._apply_count(text, sort, count),
-            self._query_failed,
+            failed=self._query_failed,
             latest=self._task_key,
             name="end user count",
         )
@@ -275,7 +275,7 @@ class EndUserTableModel(QAbstractTableModel):
 
         # One id list at a time (serial): a stale one that has not started is skipped, so fast
         # typing never piles up million-row reads on two cores.
-        self._tasks.run(work, self._apply_ids, self._query_failed, latest=self._task_key,
+        self._ops.query(work, self._apply_ids, failed=self._query_failed, latest=self._task_key,
                         serial=self._task_key, name="end user ids")
 
     def schedule_refresh(self) -> None:

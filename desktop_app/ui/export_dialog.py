@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -48,7 +48,8 @@ from desktop_app.export import (
 )
 from desktop_app.export.columns import ColumnError, sorted_keys
 from desktop_app.ui.accessible import ValueLabel
-from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
+from desktop_app.ui.relay import Relay, keep_newest
 
 if TYPE_CHECKING:
     from desktop_app.cache.reading.query import EndUserQuery, SortSpec
@@ -57,12 +58,6 @@ log = logging.getLogger(__name__)
 
 SETTINGS_GROUP = "export"
 _COLUMN_ROLE = Qt.ItemDataRole.UserRole
-
-
-class _ProgressRelay(QObject):
-    """Carries (done, total) from the export thread to the GUI thread (queued connection)."""
-
-    advanced = Signal(int, int)
 
 
 def _key_label(key: str) -> str:
@@ -100,7 +95,7 @@ class ExportDialog(QDialog):
         selected_ids: Sequence[int],
         parent: QWidget | None = None,
         *,
-        tasks: TaskRunner | None = None,
+        ops: Operations,
         selection_only: bool = False,
     ) -> None:
         super().__init__(parent)
@@ -112,14 +107,13 @@ class ExportDialog(QDialog):
         self._sort = sort
         self._selected = tuple(dict.fromkeys(selected_ids))
         self._selection_only = selection_only and bool(self._selected)
-        self._own_tasks = tasks is None
-        self._tasks = tasks if tasks is not None else TaskRunner(self)
+        self._ops = ops
         self._cancel = threading.Event()
         self._running = False
         self._close_when_done = False
         self._confirmed_replace: Path | None = None
-        self._relay = _ProgressRelay(self)
-        self._relay.advanced.connect(self._on_progress)
+        self._progress_relay = Relay(keep_newest, self)  # (done, total) from the export thread
+        self._progress_relay.delivered.connect(lambda figures: self._on_progress(*figures))
         self.last_result: ExportResult | None = None
 
         layout = QVBoxLayout(self)
@@ -254,11 +248,11 @@ class ExportDialog(QDialog):
 
     def _load_in_background(self) -> None:
         query, text = self._query, self._filter_text
-        self._tasks.run(lambda: query.count(text), self._set_filter_count,
-                        lambda exc: self._set_filter_count(None), name="export-count")
+        self._ops.query(lambda: query.count(text), self._set_filter_count,
+                        failed=lambda exc: self._set_filter_count(None), name="export-count")
         # Every key, not the query's fast sample: a rare key must still be pickable.
-        self._tasks.run(lambda: query.property_keys(exhaustive=True), self.set_property_keys,
-                        lambda exc: self.set_property_keys([]), name="export-property-keys")
+        self._ops.query(lambda: query.property_keys(exhaustive=True), self.set_property_keys,
+                        failed=lambda exc: self.set_property_keys([]), name="export-property-keys")
 
     def _set_filter_count(self, count: int | None) -> None:
         shown = "…" if count is None else f"{count:,}"
@@ -355,15 +349,15 @@ class ExportDialog(QDialog):
             return
         self._set_running(True)
         self._cancel.clear()
-        query, text, ids, relay = self._query, self._filter_text, self._chosen_ids(), self._relay
+        query, text, ids, relay = self._query, self._filter_text, self._chosen_ids(), self._progress_relay
         cancel = self._cancel
 
         def job() -> ExportResult:
             return export_csv(query, text, path, options, ids=ids,
-                              progress=relay.advanced.emit, cancelled=cancel.is_set)
+                              progress=lambda done, total: relay.push((done, total)), cancelled=cancel.is_set)
 
         self._show_status(self.tr("Exporting…"))
-        self._tasks.run(job, self._on_done, self._on_failed, name="export-csv")
+        self._ops.work(job, self._on_done, failed=self._on_failed, name="export-csv")
 
     def cancel_export(self) -> None:
         """Stop a running export; the file is left as it was before."""
@@ -439,18 +433,12 @@ class ExportDialog(QDialog):
             self._close_when_done = True
             self.cancel_export()
             return
-        self._shutdown_tasks()
         super().reject()
 
     def _finish_close(self) -> None:
         if self._close_when_done:
             self._close_when_done = False
-            self._shutdown_tasks()
             super().reject()
-
-    def _shutdown_tasks(self) -> None:
-        if self._own_tasks:
-            self._tasks.shutdown(5000)
 
     # --- remembered choices ------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ class ExportLauncher(QObject):
         # and the dialog shows which filter that is.
         dialog = ExportDialog(self._services.query, self._model.filter_text, self._model.sort_spec,
                               self._table.selected_ids(None), self._table.window(),
-                              selection_only=selection_only)
+                              ops=self._services.ops, selection_only=selection_only)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._closed)
         self.dialog = dialog

@@ -43,7 +43,7 @@ from desktop_app.ui.services import AppServices, CacheChangesRelay
 from desktop_app.ui.shortcuts import FilterToResults, focus_first_row, install_close_keys
 from desktop_app.ui.sync_settings import MAX_UNDO_GRACE_S, set_undo_grace
 from desktop_app.ui.sync_status import SyncStatusBar
-from desktop_app.ui.tasks import WRITE_QUEUE
+from desktop_app.ui.operations import log_failure
 from desktop_app.ui.window_layout import TableFirstSplitter, install_dialog_title_fitter
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
 
         # --- parts ---
         self.relay = CacheChangesRelay(services.cache, self)
-        self.model = EndUserTableModel(services.query, services.tasks, [], self)
+        self.model = EndUserTableModel(services.query, services.ops, [], self)
         sort_column = str(settings.value("main_window/sort_column", "email"))
         sort_desc = str(settings.value("main_window/sort_descending", "false")).lower() == "true"
         self.model.restore_sort(sort_column, sort_desc)
@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         # --- wiring ---
-        self.relay.changed.connect(self._on_cache_changes)
+        self.relay.delivered.connect(self._on_cache_changes)
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.values_wanted.connect(self._load_completion_values)
         self.filter_bar.export_requested.connect(self.export.open)
@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         self.bulk.finished.connect(self._edit_done)
         self.bulk.failed.connect(self._bulk_failed)
         self.bulk.cancelled.connect(lambda: self._show_activity(""))
-        services.tasks.unhandled_failure.connect(self._task_failed)
+        services.ops.failure_shown.connect(self._task_failed)
+        services.ops.undo_state_changed.connect(self._undo_state_loaded)
 
         self.table.sync_sort_indicator()
         self._restore_window_state(settings)
@@ -315,8 +316,8 @@ class MainWindow(QMainWindow):
             message = self.tr("Copied %1 end users as CSV.") if as_csv else self.tr("Copied %1 end users.")
             self._show_activity(message.replace("%1", f"{len(ids):,}"))
 
-        self.services.tasks.run(lambda: copy_rows.rows_as_csv(query, text, sort, ids, columns), done,
-                                self._edit_failed, name="copy end users")
+        self.services.ops.query(lambda: copy_rows.rows_as_csv(query, text, sort, ids, columns), done,
+                                failed=self._edit_failed, name="copy end users")
 
     # --- filter, counts, facets -------------------------------------------------------------------
 
@@ -340,7 +341,7 @@ class MainWindow(QMainWindow):
         if self._first_ids:
             self._first_ids = False
             self._refresh_counts()
-            self._refresh_undo_state()
+            self.services.ops.refresh_undo_state()
         # Facets count the whole result several ways: after a pause in typing, and calmly when
         # only the data changed (a sync), so they never compete with the table for the cores.
         if self.model.filter_text != self._facets_for:
@@ -373,7 +374,7 @@ class MainWindow(QMainWindow):
             total = query.count("") if need_total else None
             return total, (list(query.property_keys()) if need_keys else None)
 
-        self.services.tasks.run(work, self._counts_loaded, self._log_failure, latest=f"total-{id(self)}",
+        self.services.ops.query(work, self._counts_loaded, failed=log_failure, latest=f"total-{id(self)}",
                                 name="count end users")
 
     def _counts_loaded(self, result: tuple[int | None, list[str] | None]) -> None:
@@ -388,6 +389,7 @@ class MainWindow(QMainWindow):
     def _set_property_keys(self, keys: list[str]) -> None:
         self._property_keys = keys
         self.table.property_keys = keys
+        self.detail.known_property_keys = keys
         self.filter_bar.set_property_keys(keys)
 
     def _learn_property_keys(self, arrived: frozenset[str]) -> None:
@@ -423,23 +425,23 @@ class MainWindow(QMainWindow):
         # One facet computation at a time: counting a million rows several ways cannot be
         # interrupted, so a newer request waits for it instead of running beside it.
         key = f"facets-{id(self)}"
-        self.services.tasks.run(work, done, self._log_failure, latest=key, serial=key, name="facet counts")
+        self.services.ops.query(work, done, failed=log_failure, latest=key, serial=key, name="facet counts")
 
     def _load_facet_values(self, key: str) -> None:
         query, text = self.services.query, self.model.filter_text
-        self.services.tasks.run(
+        self.services.ops.query(
             lambda: property_counts(query, key, text),
             lambda found: self.facets.facets.set_values(key, found),
-            self._log_failure,
+            failed=log_failure,
             name="facet values",
         )
 
     def _load_completion_values(self, key: str) -> None:
         query = self.services.query
-        self.services.tasks.run(
+        self.services.ops.query(
             lambda: [value for value, _count in query.property_values(key, 20, "")],
             lambda values: self.filter_bar.set_values(key, values),
-            self._log_failure,
+            failed=log_failure,
             name="completion values",
         )
 
@@ -452,7 +454,7 @@ class MainWindow(QMainWindow):
         if changes.rows_added_or_removed or changes.end_user_ids is None:
             self._refresh_counts()
         if changes.outbox_changed or changes.initiator is not Initiator.PULL:
-            self._refresh_undo_state()  # pulled rows never change what undo can do
+            self.services.ops.refresh_undo_state()  # pulled rows never change what undo can do
 
     def _edit_done(self, label: str) -> None:
         """An edit or a bulk action is written: say so, and how long it can be undone."""
@@ -461,7 +463,6 @@ class MainWindow(QMainWindow):
                                        sync.status if sync is not None else None,
                                        sync.grace if sync is not None else 0.0)
         self.activity.setText(self._undo_notice.text)
-        self._refresh_undo_state()
 
     def _sync_status_shown(self, status: object) -> None:
         """Keep the word on the newest edit true as the sync sends it (or cannot)."""
@@ -469,24 +470,6 @@ class MainWindow(QMainWindow):
         shown = status if isinstance(status, SyncStatus) and self.services.sync is not None else None
         if notice is not None and notice.follow(shown):
             self.activity.setText(notice.text)
-
-    def _refresh_undo_state(self) -> None:
-        """Read what undo and redo would do, names included, from the cache's edit history.
-
-        The history is the only record of it: every read reflects a committed state, and the
-        newest read supersedes older ones (`latest`), so whichever order commits, change
-        broadcasts and task callbacks arrive in, the read after the last commit names it right.
-        """
-        cache = self.services.cache
-        self.services.tasks.run(
-            # Looked up in the background: while the file opens, the cache is a stand-in whose
-            # attributes wait for it, and the GUI thread must never wait.
-            lambda: cache.undo_state(),
-            self._undo_state_loaded,
-            self._log_failure,
-            latest=f"undo-{id(self)}",
-            name="undo state",
-        )
 
     def _undo_state_loaded(self, state: UndoState) -> None:
         # Pushed edits cannot be undone: the cache then reports no undo step, and the menu says so.
@@ -500,21 +483,16 @@ class MainWindow(QMainWindow):
         )
 
     def undo(self) -> None:
-        # The lambdas look the method up on the worker: while the file opens, the cache is a
-        # stand-in whose attribute lookups wait for it.
-        cache = self.services.cache
-        self.services.tasks.run(lambda: cache.undo(), lambda result: self._undone(result, True), self._edit_failed,
-                                serial=WRITE_QUEUE, name="undo")
+        self.services.ops.write(lambda cache: cache.undo(), lambda result: self._undone(result, True),
+                                failed=self._edit_failed, name="undo")
 
     def redo(self) -> None:
-        cache = self.services.cache
-        self.services.tasks.run(lambda: cache.redo(), lambda result: self._undone(result, False), self._edit_failed,
-                                serial=WRITE_QUEUE, name="redo")
+        self.services.ops.write(lambda cache: cache.redo(), lambda result: self._undone(result, False),
+                                failed=self._edit_failed, name="redo")
 
-    def _undone(self, result: Any, was_undo: bool) -> None:
+    def _undone(self, result: CacheChanges | None, was_undo: bool) -> None:
         if result is not None:
             self._show_activity(self.tr("Undone.") if was_undo else self.tr("Redone."))
-        self._refresh_undo_state()
 
     # --- bulk actions -----------------------------------------------------------------------------
 
@@ -694,5 +672,4 @@ class MainWindow(QMainWindow):
         self._show_activity("⚠ " + self.tr("%1 failed: %2").replace("%1", name or self.tr("A background task"))
                             .replace("%2", edit_message(exc) if isinstance(exc, BaseException) else str(exc)))
 
-    def _log_failure(self, exc: BaseException) -> None:
-        log.warning("background query failed: %s", exc)
+

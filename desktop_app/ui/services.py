@@ -1,32 +1,32 @@
-"""What the composition root hands to every window: the cache, queries, sync and the task runner."""
+"""What the composition root hands to every window: the cache, queries, sync and the operations."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject
+
+from desktop_app.ui.relay import Relay
 
 if TYPE_CHECKING:  # the core is imported for types only: the UI must start without a sync stack
-    from desktop_app.cache.store import Cache
     from desktop_app.cache.changes import CacheChanges
-    from desktop_app.cache.opening import CacheOpening
+    from desktop_app.cache.opening import CacheFuture
     from desktop_app.cache.reading.query import EndUserQuery
     from desktop_app.domain import SurveyResponse
     from desktop_app.sync import SyncService
-    from desktop_app.ui.tasks import TaskRunner
+    from desktop_app.ui.operations import Operations
 
 
 @dataclass(frozen=True)
 class AppServices:
     """The app's parts, built once by the composition root and passed down (no globals)."""
 
-    cache: Cache | CacheOpening  # the app hands a CacheOpening while the cache opens in the background
+    cache: CacheFuture  # the cache opens in the background; views reach it through `ops`
     query: EndUserQuery
     sync: SyncService | None
-    tasks: TaskRunner
+    ops: Operations  # the one way a view runs work off the GUI thread
     responses: Callable[[int], list[SurveyResponse]] | None  # an end user's survey responses
     account_label: str
     demo: object | None = None  # the embedded emulator when running with --demo
@@ -57,46 +57,21 @@ def merge_changes(first: CacheChanges, second: CacheChanges) -> CacheChanges:
     )
 
 
-class CacheChangesRelay(QObject):
-    """Carries CacheChanges from whichever thread wrote (often the sync worker) to the GUI thread.
+def _merge_same_initiator(last: CacheChanges, new: CacheChanges) -> CacheChanges | None:
+    """Consecutive broadcasts of one initiator fold into one; another initiator waits in order."""
+    return merge_changes(last, new) if last.initiator is new.initiator else None
 
-    Changes that arrive while the GUI thread is busy are merged (consecutive ones of the same
-    initiator) and delivered together on its next turn: a sync writes a page every few
+
+class CacheChangesRelay(Relay):
+    """CacheChanges from whichever thread wrote (often the sync worker) to the GUI thread
+    (`delivered`), merged while the GUI thread is busy: a sync writes a page every few
     milliseconds, and handling each page on its own would cost the window a refresh per page.
     Subscribes on creation; the window calls `detach()` when it closes.
     """
 
-    changed = Signal(object)  # CacheChanges, delivered on the GUI thread
-
-    def __init__(self, cache: Cache | CacheOpening, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._lock = threading.Lock()
-        self._waiting: list[CacheChanges] = []  # in order; a delivery is queued while non-empty
-        self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._unsubscribe: Callable[[], None] | None = cache.subscribe(self._from_any_thread)
-
-    _arrived = Signal()
-
-    def _from_any_thread(self, changes: CacheChanges) -> None:
-        with self._lock:
-            queued = bool(self._waiting)
-            last = self._waiting[-1] if queued else None
-            if last is not None and last.initiator is changes.initiator:
-                self._waiting[-1] = merge_changes(last, changes)
-            else:
-                self._waiting.append(changes)
-        if queued:
-            return  # the delivery already queued takes this one along
-        try:
-            self._arrived.emit()
-        except RuntimeError:  # the relay is gone (window closed) while a writer still reports
-            pass
-
-    def _deliver(self) -> None:
-        with self._lock:
-            waiting, self._waiting = self._waiting, []
-        for changes in waiting:
-            self.changed.emit(changes)
+    def __init__(self, cache: CacheFuture, parent: QObject | None = None) -> None:
+        super().__init__(_merge_same_initiator, parent)
+        self._unsubscribe: Callable[[], None] | None = cache.subscribe(self.push)
 
     def detach(self) -> None:
         unsubscribe, self._unsubscribe = self._unsubscribe, None

@@ -37,7 +37,8 @@ from desktop_app.ui.accessible import ValueLabel
 if TYPE_CHECKING:
     from desktop_app.api.account import Credentials
     from desktop_app.api.client import WootricClient
-    from desktop_app.ui.tasks import TaskHandle, TaskRunner
+    from desktop_app.ui.operations import Operations
+    from desktop_app.ui.operations import TaskHandle
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class SignInDialog(QDialog):
     def __init__(
         self,
         store: CredentialStore,
-        tasks: TaskRunner,
+        ops: Operations,
         client_factory: ClientFactory,
         *,
         data_dir: Path | None = None,
@@ -90,7 +91,7 @@ class SignInDialog(QDialog):
         self.setWindowTitle(self.tr("Sign in to Wootric"))
         self.setAccessibleName(self.tr("Sign in"))
         self._store = store
-        self._tasks = tasks
+        self._ops = ops
         self._client_factory = client_factory
         self._data_dir = data_dir
         self._handle: TaskHandle[Any] | None = None
@@ -329,9 +330,9 @@ class SignInDialog(QDialog):
         self._set_busy(True, self.tr("Checking with the service…"))
         credentials = SignedInAccount(profile, secret, "new").credentials()
         factory = self._client_factory
-        self._handle = self._tasks.run(
+        self._handle = self._ops.work(
             lambda: _verify(credentials, factory),
-            lambda _none: self._verified(profile, secret), self._failed, name="sign-in",
+            lambda _none: self._verified(profile, secret), failed=self._failed, name="sign-in",
         )
 
     def _verified(self, profile: AccountProfile, secret: str) -> None:
@@ -341,9 +342,9 @@ class SignInDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self._set_busy(True, self.tr("Saving…"))
         store, root = self._store, self._data_dir
-        self._handle = self._tasks.run(
+        self._handle = self._ops.work(
             lambda: accounts.sign_in(profile, secret, store, root),
-            self._signed_in, self._failed, name="sign-in-store",
+            self._signed_in, failed=self._failed, name="sign-in-store",
         )
 
     def _signed_in(self, account: SignedInAccount) -> None:

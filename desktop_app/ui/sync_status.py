@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.sync.bar_state import BarState, SyncBarView, describe_bar
 from desktop_app.sync.status import SyncState, SyncStatus
+from desktop_app.ui.relay import Relay, keep_newest
 from desktop_app.ui.accessible import ValueLabel
 from desktop_app.ui.theme import marker_icon
 
@@ -34,32 +34,6 @@ _PROGRESS_EVERY_MS = 250
 # States in which the service cannot be read: leaving them says "reachable again".
 _UNREACHABLE = frozenset({BarState.OFFLINE, BarState.WORKING_OFFLINE, BarState.SIGN_IN_NEEDED,
                           BarState.NO_ACCOUNT})
-
-
-class _StatusRelay(QObject):
-    """Carries the newest SyncStatus from the sync thread to the GUI thread, coalesced."""
-
-    arrived = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._latest: SyncStatus | None = None
-        self._queued = False
-
-    def push(self, status: SyncStatus) -> None:
-        """Any thread: keep only the newest snapshot; one queued signal per GUI-thread turn."""
-        with self._lock:
-            self._latest = status
-            if self._queued:
-                return
-            self._queued = True
-        self.arrived.emit()
-
-    def take(self) -> SyncStatus | None:
-        with self._lock:
-            status, self._latest, self._queued = self._latest, None, False
-        return status
 
 
 # --- state icons: shapes from the palette, so the state never rests on colour alone -----------
@@ -190,8 +164,8 @@ class SyncStatusBar(QStatusBar):
         # Permanent: a transient showMessage() from the window never hides the sync state.
         self.addPermanentWidget(row, 1)
 
-        self._relay = _StatusRelay()
-        self._relay.arrived.connect(self._apply_latest, Qt.ConnectionType.QueuedConnection)
+        self._relay = Relay(keep_newest, self)  # the newest SyncStatus from the sync thread
+        self._relay.delivered.connect(self._apply_latest)
         self._unsubscribe = self._sync.subscribe(self._relay.push) if self._sync is not None else None
         if self._unsubscribe is not None:  # never leave the sync thread calling a dead widget
             unsubscribe = self._unsubscribe
@@ -238,11 +212,8 @@ class SyncStatusBar(QStatusBar):
 
     # --- rendering --------------------------------------------------------------------------
 
-    @Slot()
-    def _apply_latest(self) -> None:
-        status = self._relay.take()
-        if status is None:
-            return
+    @Slot(object)
+    def _apply_latest(self, status: SyncStatus) -> None:
         shown = self._status
         since_ms = (time.monotonic() - self._rendered_at) * 1000
         if (status.state is SyncState.SYNCING and shown.state is SyncState.SYNCING

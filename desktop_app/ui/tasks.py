@@ -1,12 +1,12 @@
-"""The one background-work primitive of the UI: run a callable off the GUI thread, get the
-result or the exception back on the GUI thread.
+"""The engine under `operations.Operations`: run a callable off the GUI thread, get the result
+or the exception back on the GUI thread.
 
-Views never create threads. They hand a zero-argument callable to `TaskRunner.run` with typed
-callbacks; `serial="db-write"` queues work that must not overlap (database writes), and
-`latest="count"` makes a newer task of the same key supersede an older one, whose result is
-then dropped (an old filter's count must never overwrite a newer one) and whose cache reads
-stop early. `urgent=True` is for what a person is waiting to see (the first screen of a new
-filter): it runs on threads of its own, never queued behind background work.
+Views never use it directly: they run ops (`ui/operations.py`), which decide the queue. Here
+`serial="key"` queues work that must not overlap (database writes share one key), and
+`latest="key"` makes a newer task of the same key supersede an older one, whose result is
+then dropped and whose cache reads stop early. `urgent=True` is for what a person is waiting
+to see (the first screen of a new filter): it runs on threads of its own, never queued behind
+background work.
 """
 
 from __future__ import annotations
@@ -20,16 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from desktop_app.cache.reading.turns import interrupted_when
+from desktop_app.ui.relay import Relay
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-WRITE_QUEUE = "db-write"  # the serial key every database write shares
-
 
 class TaskHandle(Generic[T]):
     """A submitted task: cancel it to drop its result. Its cache queries stop early; other
@@ -68,14 +66,8 @@ class _Job:
     outcome: tuple[bool, Any] = field(default=(False, None))
 
 
-class _Relay(QObject):
-    """Carries a finished job id from a pool thread to the GUI thread (queued connection)."""
-
-    finished = Signal(int)
-
-
 class _JobRunnable(QRunnable):
-    def __init__(self, job: _Job, relay: _Relay) -> None:
+    def __init__(self, job: _Job, relay: Relay) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._job = job
@@ -89,10 +81,7 @@ class _JobRunnable(QRunnable):
                     job.outcome = (True, job.fn())
             except BaseException as exc:  # noqa: BLE001 - every failure goes to on_failure
                 job.outcome = (False, exc)
-        try:
-            self._relay.finished.emit(job.handle.task_id)
-        except RuntimeError:  # the runner was destroyed while we worked: nobody to tell
-            pass
+        self._relay.push(job.handle.task_id)  # a runner destroyed meanwhile: nobody to tell
 
 
 class TaskRunner(QObject):
@@ -111,8 +100,8 @@ class TaskRunner(QObject):
         self._urgent_pool = QThreadPool(self)
         self._urgent_pool.setMaxThreadCount(urgent_threads)
         self._urgent_pool.setExpiryTimeout(-1)  # kept: a keystroke never waits for a new thread
-        self._relay = _Relay()
-        self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._relay = Relay()  # finished job ids, from the pool threads to the GUI thread
+        self._relay.delivered.connect(self._deliver)
         self._ids = itertools.count(1)
         self._jobs: dict[int, _Job] = {}
         self._serial_busy: set[str] = set()
@@ -186,7 +175,7 @@ class TaskRunner(QObject):
             self._serial_busy.add(job.serial)
         (self._urgent_pool if job.urgent else self._pool).start(_JobRunnable(job, self._relay))
 
-    @Slot(int)
+    @Slot(object)
     def _deliver(self, task_id: int) -> None:
         job = self._jobs.pop(task_id, None)
         if job is None:

@@ -39,7 +39,13 @@ def test_create_read_find_update_delete(make_emulator: Any, client_for: Any) -> 
     cleared = client.update_end_user(created.id, properties={})
     assert dict(cleared.properties) == {}
 
+    # a delete answers 202 and only marks the person: findable, and deletable again, until
+    # the service's purge
     client.delete_end_user(created.id)
+    assert client.get_end_user(created.id).id == created.id
+    client.delete_end_user(created.id)
+    assert list(emu.store.marked()) == [created.id]
+    emu.store.purge_marked()
     with pytest.raises(NotFoundError):
         client.get_end_user(created.id)
     with pytest.raises(NotFoundError):

@@ -121,6 +121,7 @@ def test_writes_are_retried_idempotently(make_emulator: Any, client_for: Any) ->
         client.set_surveys_enabled(end_user_id, False)
     client.delete_end_user(ids[0])  # a retried DELETE whose first try went through is fine
     emu.faults.clear()
+    assert emu.store.purge_marked() == [ids[0]]  # the service's later purge of the marked one
     with pytest.raises(NotFoundError):
         client.get_end_user(ids[0])
     for n, end_user_id in enumerate(ids[1:], 1):

@@ -1,4 +1,4 @@
-"""The first paint's plain reads (ReadPool) and the cache that opens behind them (CacheOpening)."""
+"""The first paint's plain reads (ReadPool) and the cache that opens behind them (CacheFuture)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.store import Cache
-from desktop_app.cache.opening import CacheOpening
+from desktop_app.cache.opening import CacheClosed, CacheFuture
+from desktop_app.cancellation import Cancelled
 from desktop_app.cache.reading.query import EndUserQuery
 from desktop_app.cache.reading.read_pool import ReadPool
 from desktop_app.domain import EndUser
@@ -70,61 +71,82 @@ def test_read_pool_reads_from_many_threads_and_never_writes(cache_file: Path) ->
         pass
 
 
-def test_a_cache_opening_hands_on_subscribers_and_calls_once_open(cache_file: Path) -> None:
-    opening = CacheOpening(cache_file)
+def test_the_future_hands_on_subscribers_and_the_cache_once_open(cache_file: Path) -> None:
+    future = CacheFuture(cache_file)
     seen: list[CacheChanges] = []
-    unsubscribe = opening.subscribe(seen.append)
-    assert not opening.is_open
+    told: list[bool] = []
+    unsubscribe = future.subscribe(seen.append)
+    future.add_done_callback(lambda f: told.append(f.ready))
+    assert not future.ready and not future.failed
     with pytest.raises(TimeoutError):
-        opening.wait(timeout=0.01)
+        future.result(timeout=0.01)
+    assert not hasattr(future, "count_all")  # nothing stands in for the cache
 
     waited: list[int] = []
-    waiter = threading.Thread(target=lambda: waited.append(opening.count_all()))  # waits for the open
+    waiter = threading.Thread(target=lambda: waited.append(future.result().count_all()))  # waits for the open
     waiter.start()
-    opener = threading.Thread(target=opening.open)
+    opener = threading.Thread(target=future.open)
     opener.start()
     opener.join()
     waiter.join(10)
-    assert opening.is_open and waited == [30]
+    assert future.ready and waited == [30] and told == [True]
+    late: list[bool] = []
+    future.add_done_callback(lambda f: late.append(f.ready))  # after the open: called at once
+    assert late == [True]
 
-    opening.set_email(1, "first@acme.example")  # the subscriber attached at the open hears the edit
+    cache = future.result()
+    cache.set_email(1, "first@acme.example")  # the subscriber attached at the open hears the edit
     assert seen and 1 in seen[-1].end_user_ids
     unsubscribe()
-    opening.set_email(2, "second@acme.example")
+    cache.set_email(2, "second@acme.example")
     assert not any(2 in change.end_user_ids for change in seen)
-    opening.close()
-    assert not opening.is_open
+    future.close()
+    assert not future.ready and cache._closed
 
 
-def test_a_cache_that_cannot_open_says_why_to_every_caller(tmp_path: Path) -> None:
+def test_a_cache_that_cannot_open_fails_the_future_for_every_caller(tmp_path: Path) -> None:
     folder = tmp_path / "a-folder-not-a-file.sqlite3"
     folder.mkdir()
-    opening = CacheOpening(folder)
+    future = CacheFuture(folder)
+    told: list[BaseException | None] = []
+    future.add_done_callback(lambda f: told.append(f.error))
     with pytest.raises(Exception):  # noqa: B017 - whatever Cache.open raised
-        opening.open()
+        future.open()
+    assert future.failed and not future.ready
+    assert told and told[0] is future.error is not None
     with pytest.raises(RuntimeError, match="could not be opened"):
-        opening.pending_count()
+        future.result(0)
 
 
-def test_closing_while_it_opens_closes_the_cache_when_the_open_finishes(cache_file: Path) -> None:
-    opening = CacheOpening(cache_file)
-    opening.close()  # the session ended before the worker got to it
-    cache = opening.open()
-    assert not opening.is_open
-    with pytest.raises(RuntimeError):
-        opening.wait(0)
-    assert cache._closed  # the late cache was closed at once: nothing holds its file
+def test_closing_while_it_opens_closes_the_cache_when_the_open_finishes(
+    cache_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.cache.store import Cache
+
+    closed: list[Cache] = []
+    real_close = Cache.close
+    monkeypatch.setattr(Cache, "close", lambda self: (closed.append(self), real_close(self))[1])
+    future = CacheFuture(cache_file)
+    future.close()  # the session ended before the worker got to it
+    with pytest.raises(CacheClosed):
+        future.open()
+    assert not future.ready and future.failed
+    with pytest.raises(CacheClosed):
+        future.result(0)
+    assert len(closed) == 1  # the late cache was closed at once: nothing holds its file
 
 
-def test_closing_before_the_open_ends_releases_every_call_waiting_for_it(cache_file: Path) -> None:
-    """A worker waiting on the stand-in (the undo state, an edit) gives up when the session
+def test_closing_before_the_open_ends_releases_every_worker_waiting_for_it(cache_file: Path) -> None:
+    """A worker waiting for the cache (the undo state, an edit) gives up when the session
     closes, instead of keeping the process alive until a slow open ends."""
-    opening = CacheOpening(cache_file)
+    future = CacheFuture(cache_file)
     outcome: list[BaseException] = []
+    told: list[bool] = []
+    future.add_done_callback(lambda f: told.append(f.failed))
 
     def waiting_worker() -> None:
         try:
-            opening.undo_state()
+            future.result().undo_state()
         except BaseException as exc:  # noqa: BLE001 - what the caller would be told
             outcome.append(exc)
 
@@ -132,11 +154,11 @@ def test_closing_before_the_open_ends_releases_every_call_waiting_for_it(cache_f
     worker.start()
     worker.join(0.2)
     assert worker.is_alive()  # waiting: nobody has opened the cache
-    opening.close()
+    future.close()
     worker.join(2.0)
     assert not worker.is_alive()
-    assert isinstance(outcome[0], RuntimeError) and "closed" in str(outcome[0])
-    assert opening.open()._closed  # the late open then closes what it opened
+    assert isinstance(outcome[0], CacheClosed) and isinstance(outcome[0], Cancelled)
+    assert told == [True]
 
 
 def test_the_first_paint_path_does_not_import_the_writer_side_or_the_keyring() -> None:

@@ -87,3 +87,21 @@ def test_data_file_and_clock_speed(tmp_path: Path, running: list[subprocess.Pope
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=15)
     assert proc.returncode == 0
+
+
+def test_purge_delay_flag_sets_when_a_deleted_end_user_is_purged(
+    running: list[subprocess.Popen[bytes]],
+) -> None:
+    proc = _start("--users", "3", "--purge-delay", "3600")
+    running.append(proc)
+    base_url = _first_line(proc).removeprefix("listening on ")
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        assert http.get("/_emulator/deletions").json() == {"marked": [], "purge_delay": 3600}
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+    refused = _start("--purge-delay", "soon")
+    running.append(refused)
+    out, err = refused.communicate(timeout=30)
+    assert refused.returncode == 2 and b"--purge-delay" in err and not out

@@ -152,19 +152,6 @@ def test_update_of_unknown_end_user_is_404(http: httpx.Client) -> None:
     assert reply.status_code == 404 and reply.json() == NOT_FOUND
 
 
-def test_delete_returns_the_user_then_hides_it(http: httpx.Client, emu: Emulator) -> None:
-    reply = http.delete("/v1/end_users/10")
-    assert reply.status_code == 200 and reply.json()["id"] == 10
-    assert http.get("/v1/end_users/10").status_code == 404
-    assert 10 not in [r["id"] for r in http.get("/v1/end_users").json()]
-    assert http.get("/v1/end_users", params={"email": "ana+nps@Example.COM"}).json() == []
-    assert emu.store.get(10) is None and 10 not in emu.store.all_ids()
-    assert http.delete("/v1/end_users/10").status_code == 404
-    by_email = http.delete("/v1/end_users/zoë@xn--mnchen-3ya.de")
-    assert by_email.status_code == 200 and by_email.json()["id"] == 11
-    assert emu.store.all_ids() == {12}
-
-
 def test_settings_get_and_put(http: httpx.Client, emu: Emulator, clock: ScaledClock) -> None:
     settings = http.get("/v1/end_users/10/settings").json()
     assert settings["end_user_id"] == 10

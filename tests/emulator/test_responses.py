@@ -293,6 +293,9 @@ def test_a_deleted_end_user_takes_its_responses_and_declines(
 ) -> None:
     _load(admin, "responses", [{"end_user_id": ALICE, "score": 1}, {"end_user_id": BOB, "score": 10}])
     _load(admin, "declines", [{"end_user_id": ALICE}, {"end_user_id": BOB}])
+    # loading over a known id replaces the end user's row but keeps its history
+    emu.store.load([{"id": BOB, "email": "bob@globex.example", "created_at": T - 300 * 86_400}])
+    assert len(http.get(f"/v1/end_users/{BOB}/responses").json()) == 1
     assert emu.store.delete(ALICE)  # the row goes (a purge): its history goes with it
     assert {r["end_user_id"] for r in http.get("/v1/responses").json()} == {BOB}
     assert {r["end_user_id"] for r in http.get("/v1/declines").json()} == {BOB}
@@ -311,6 +314,8 @@ def test_admin_bulk_load_checks_every_row_first_and_edits_like_the_dashboard(
     assert bad.status_code == 400 and "response 2: score must be a whole number from 0 to 10" in bad.text
     unknown = admin.post("/_emulator/declines", json=[{"end_user_id": 4242}])
     assert unknown.status_code == 400 and "no end user 4242" in unknown.text
+    survey = admin.post("/_emulator/responses", json=[{"end_user_id": ALICE, "score": 5, "survey_id": "x"}])
+    assert survey.status_code == 400 and "response 1: survey_id must be a positive whole number" in survey.text
     missing = admin.post("/_emulator/responses", json={"score": 5})
     assert missing.status_code == 400 and "end_user_id is missing" in missing.text
     assert admin.get("/_emulator/responses").json() == {"count": 0}
@@ -392,6 +397,9 @@ def test_nps_summary_equals_a_count_of_the_loaded_rows(http: httpx.Client, admin
     assert http.get("/v1/nps_summary", params=_days(start="2025-01-12", end="2025-01-10")).json()["responses"] == 0
     _error(http.get("/v1/nps_summary", params=_days(start="2025-13-01")), 400, "date[start] is invalid", "date[start]")
     _error(http.get("/v1/nps_summary", params=_days(end="15/01/2025")), 400, "date[end] is invalid", "date[end]")
+    _error(http.get("/v1/nps_summary", params=_days(end="9999-12-31")), 400,
+           "date[end] does not have a valid value", "date[end]")
+    _error(http.get("/v1/nps_summary", params={"date": "2025"}), 400, "date is invalid", "date")
 
 
 def test_nps_rounds_half_away_from_zero(http: httpx.Client, admin: httpx.Client) -> None:

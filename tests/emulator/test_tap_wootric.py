@@ -1,5 +1,5 @@
 """A public client, unchanged: the walk singer-io/tap-wootric makes over responses and declines
-(wootric-api.md §10 S2) gets every row of the emulator exactly once.
+(wootric-api.md §10 S2) gets every row of the emulator exactly once (and its end users too).
 
 The tap's loop, as its code does it: client_credentials token, `per_page=50`, `sort_order=asc`,
 `sort_key=created_at`, `created[gt]`/`created[lt]` 30-day windows from `start_date`, pages from
@@ -35,7 +35,12 @@ def _unix(text: str) -> int:
 
 
 def tap_walk(base_url: str, endpoint: str, start_date: int) -> tuple[list[dict[str, Any]], int]:
-    """The rows the tap emits for one stream, and how many list requests it made."""
+    """The rows the tap emits for one stream, and how many list requests it made (end users:
+    `updated[...]` one-day windows by `updated_at`; responses, declines: `created[...]`)."""
+    by_update = endpoint == "end_users"
+    gt_key, lt_key = ("updated[gt]", "updated[lt]") if by_update else ("created[gt]", "created[lt]")
+    sort_key = "updated_at" if by_update else "created_at"
+    window = 86_400 if by_update else WINDOW
     with httpx.Client(base_url=base_url, timeout=30.0) as http:
         token = http.post("/oauth/token", data={
             "grant_type": "client_credentials", "client_id": DEFAULT_CLIENT_ID,
@@ -44,8 +49,8 @@ def tap_walk(base_url: str, endpoint: str, start_date: int) -> tuple[list[dict[s
         token.raise_for_status()
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         params: dict[str, int | str] = {
-            "per_page": PER_PAGE, "sort_order": "asc", "created[gt]": start_date,
-            "created[lt]": start_date + WINDOW, "page": 1, "sort_key": "created_at",
+            "per_page": PER_PAGE, "sort_order": "asc", gt_key: start_date,
+            lt_key: start_date + window, "page": 1, "sort_key": sort_key,
         }
         last_date = start_date
         last_round = False
@@ -59,26 +64,26 @@ def tap_walk(base_url: str, endpoint: str, start_date: int) -> tuple[list[dict[s
             reply.raise_for_status()
             data = reply.json()
             for row in data:
-                last_date = _unix(row["created_at"])
+                last_date = _unix(row[sort_key])
                 if _unix(row["updated_at"]) > bookmark:
                     emitted.append(row)
-            lt = int(params["created[lt]"])
+            lt = int(params[lt_key])
             if int(params["page"]) >= 30:
                 params["page"] = 1
                 if len(data) == PER_PAGE:
-                    params["created[gt]"] = last_date
+                    params[gt_key] = last_date
                 else:
-                    params["created[gt]"] = lt - 1  # [lt] and [gt] are not inclusive
-                    params["created[lt]"] = lt - 1 + WINDOW
+                    params[gt_key] = lt - 1  # [lt] and [gt] are not inclusive
+                    params[lt_key] = lt - 1 + window
             elif len(data) == 0:
                 params["page"] = 1
-                params["created[gt]"] = lt - 1
-                params["created[lt]"] = lt - 1 + WINDOW
+                params[gt_key] = lt - 1
+                params[lt_key] = lt - 1 + window
             else:
                 params["page"] = int(params["page"]) + 1
             if last_round and len(data) == 0:
                 break
-            if int(params["created[lt]"]) > sync_start:
+            if int(params[lt_key]) > sync_start:
                 last_round = True
         return emitted, requests
 
@@ -122,3 +127,12 @@ def test_the_tap_gets_a_dense_second_within_one_window(
     ids = Counter(row["id"] for row in emitted)
     assert max(ids.values()) == 1 and ids == _stored_ids(emu, "response") and len(ids) == 1_460
     assert requests <= 1_460 / PER_PAGE + 2 * (time.time() - start_date) / (WINDOW - 1) + 3
+
+
+def test_the_tap_gets_every_end_user_once_too(make_emulator: Callable[..., Emulator]) -> None:
+    """The tap's third stream, in its own manner: one-day `updated[...]` windows."""
+    emu = make_emulator(users=1500, seed=4, clock=ScaledClock(speed=0.0, start=T), responses_per_user=0)
+    start_date = T - 4 * 365 * 86_400
+    emitted, _requests = tap_walk(emu.base_url, "end_users", start_date)
+    ids = Counter(row["id"] for row in emitted)
+    assert max(ids.values()) == 1 and set(ids) == emu.store.all_ids()

@@ -18,6 +18,7 @@ from desktop_app.export import ALL_PROPERTIES, ExportResult
 from desktop_app.export.csv_export import BATCH_SIZE
 from desktop_app.ui.export_dialog import ExportDialog
 from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
 from nasty_end_users import NASTY_USERS, SeedUser
 
 WAIT_MS = 10_000
@@ -49,7 +50,7 @@ def nasty(cache_factory: Callable[..., EndUserQuery]) -> EndUserQuery:
 
 def open_dialog(qtbot: QtBot, query: Any, tasks: TaskRunner, selected: Sequence[int] = (),
                 filter_text: str = "") -> ExportDialog:
-    dialog = ExportDialog(query, filter_text, SortSpec(), selected, tasks=tasks)
+    dialog = ExportDialog(query, filter_text, SortSpec(), selected, ops=Operations(tasks))
     qtbot.addWidget(dialog)
     dialog.show()
     # Both background loads (count and property keys) have landed.

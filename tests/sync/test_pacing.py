@@ -22,9 +22,12 @@ def test_a_busy_worker_rests_until_its_share_is_kept() -> None:
     pacer.begin()
     started, cpu = time.perf_counter(), time.thread_time()
     _compute(0.04)
+    # On a loaded machine the computing itself may take twice its CPU time: then the share is
+    # kept already and nothing is owed. Otherwise the pacer must rest.
+    owed = time.thread_time() - cpu > 0.5 * (time.perf_counter() - started)
     pacer()
     used = time.thread_time() - cpu
-    assert pacer.rested_s > 0
+    assert (pacer.rested_s > 0) is owed
     assert used <= 0.5 * (time.perf_counter() - started) + 0.002
 
 

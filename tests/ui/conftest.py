@@ -10,6 +10,8 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 from desktop_app.domain import EndUser, PropertyValue, SurveySettings
+from desktop_app.cache.opening import CacheFuture
+from desktop_app.ui.operations import Operations
 from desktop_app.ui.services import AppServices
 from desktop_app.ui.tasks import TaskRunner
 
@@ -44,6 +46,12 @@ def tasks(qapp: object) -> Iterator[TaskRunner]:
     yield runner
     assert runner.shutdown(10_000), "background tasks still running after the test"
     runner.deleteLater()
+
+
+@pytest.fixture
+def ops(tasks: TaskRunner) -> Operations:
+    """Operations without a cache, for dialogs that only query or work (export, sign-in)."""
+    return Operations(tasks)
 
 
 # --- a real cache file with sample end users ----------------------------------------------------
@@ -100,11 +108,12 @@ def services(desk_cache: Cache, tasks: TaskRunner) -> AppServices:
     """The app's parts over the real cache, with no sync service (working offline)."""
     from desktop_app.cache.reading.query import EndUserQuery
 
+    future = CacheFuture.of(desk_cache)
     return AppServices(
-        cache=desk_cache,
+        cache=future,
         query=EndUserQuery(desk_cache.engine),
         sync=None,
-        tasks=tasks,
+        ops=Operations(tasks, future),
         responses=None,
         account_label="Test account",
         demo=None,

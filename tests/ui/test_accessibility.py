@@ -28,6 +28,8 @@ from desktop_app.ui.services import AppServices
 from desktop_app.ui.sign_in import SignInDialog
 from desktop_app.ui.sync_status import SyncStatusBar
 from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
+from desktop_app.cache.opening import CacheFuture
 
 from .accessibility_audit import accessibility_problems, caption_of, describe, spoken_name
 from .conftest import SAMPLE_SIZE, sample_end_users
@@ -122,7 +124,8 @@ def test_the_sync_bar_says_each_value_with_its_caption(qtbot: QtBot, desk_cache:
 
     credentials = Credentials("http://127.0.0.1:9", "id", "secret")  # never called: the service is not started
     sync = SyncService(desk_cache, lambda: WootricClient(credentials), interval=3600.0)
-    services = AppServices(desk_cache, None, sync, tasks, None, "Test account", None)
+    future = CacheFuture.of(desk_cache)
+    services = AppServices(future, None, sync, Operations(tasks, future), None, "Test account", None)
     bar = SyncStatusBar(services)
     qtbot.addWidget(bar)
     bar.show()
@@ -139,7 +142,7 @@ def test_the_sync_bar_says_each_value_with_its_caption(qtbot: QtBot, desk_cache:
 
 
 def test_the_export_dialog_is_named(qtbot: QtBot, services: AppServices, tasks: TaskRunner, tmp_path: Path) -> None:
-    dialog = ExportDialog(services.query, "plan:pro", SortSpec(), [USERS[0].id], tasks=tasks)
+    dialog = ExportDialog(services.query, "plan:pro", SortSpec(), [USERS[0].id], ops=Operations(tasks))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: "…" not in dialog.filter_radio.text(), timeout=WAIT_MS)
@@ -157,7 +160,7 @@ def test_the_export_dialog_is_named(qtbot: QtBot, services: AppServices, tasks: 
 
 
 def test_the_sign_in_dialog_is_named(qtbot: QtBot, tasks: TaskRunner, isolated_settings: Path) -> None:
-    dialog = SignInDialog(MemoryOnly("No system keyring (test)."), tasks, lambda c: WootricClient(c),
+    dialog = SignInDialog(MemoryOnly("No system keyring (test)."), Operations(tasks), lambda c: WootricClient(c),
                           data_dir=isolated_settings)
     qtbot.addWidget(dialog)
     dialog.show()

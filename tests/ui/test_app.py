@@ -215,13 +215,13 @@ def test_a_remembered_account_without_its_secret_still_opens_its_cache_and_asks_
         qtbot.waitUntil(lambda: model.loaded and model.rowCount() == 25, timeout=10_000)
         qtbot.waitUntil(lambda: isinstance(desk._dialog, SignInDialog), timeout=10_000)
         assert desk._dialog is not None and "secret is not available" in desk._dialog.intro.text()
-        assert session.account is None and session.cache.is_open
+        assert session.account is None and session.cache.ready
         bar = session.window.statusBar()
         qtbot.waitUntil(lambda: bar.state_label.text() == "Sign-in needed", timeout=10_000)
         assert bar.sign_in_button.isVisibleTo(bar)
         assert not any(t.name == "wootric-sync" for t in threading.enumerate())
-        session.cache.set_email(model.id_at(0), "offline.edit@acme.example")  # edits still queue
-        assert session.cache.pending_count() == 1
+        session.cache.result().set_email(model.id_at(0), "offline.edit@acme.example")  # edits still queue
+        assert session.cache.result().pending_count() == 1
     finally:
         desk.shutdown()
         emu.stop()
@@ -237,7 +237,7 @@ def test_closing_a_session_remembers_the_property_keys_it_filtered_on(
         desk.start()
         session = desk.session
         assert session is not None
-        qtbot.waitUntil(lambda: session.cache.is_open, timeout=10_000)
+        qtbot.waitUntil(lambda: session.cache.ready, timeout=10_000)
         session.window.filter_bar.set_text("plan:pro")
         qtbot.waitUntil(lambda: session.window.model.filter_text == "plan:pro", timeout=10_000)
         path = session.cache.path

@@ -46,7 +46,7 @@ def test_a_filter_with_an_error_turns_bulk_actions_over_it_off(qtbot: QtBot, win
     qtbot.wait(300)
     assert not asked
     assert "error" in window.activity.text()
-    assert not any(window.services.cache.get(u.id).end_user.surveys_disabled
+    assert not any(window.services.cache.result().get(u.id).end_user.surveys_disabled
                    for u in USERS if not u.surveys_disabled)
 
 

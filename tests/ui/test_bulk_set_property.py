@@ -89,7 +89,7 @@ def test_set_property_on_three_selected_names_them_and_previews_before_after(
     for user in chosen:
         assert f"{user.email}: “{user.properties['plan']}” → “Enterprise”" in text
     assert "more" not in text  # all three are shown
-    cache = window.services.cache
+    cache = window.services.cache.result()
     qtbot.waitUntil(lambda: all(cache.get(u.id).end_user.properties["plan"] == "Enterprise" for u in chosen),
                     timeout=10_000)
 
@@ -115,4 +115,4 @@ def test_set_property_without_a_value_writes_nothing(qtbot: QtBot, window: MainW
     window.bulk.failed.connect(failures.append)
     window.bulk.run(BulkRequest(BulkKind.SET_PROPERTY, "plan", ""), BulkScope(ids=(USERS[0].id,)))
     assert failures and "Remove property" in failures[0] and not asked
-    assert window.services.cache.get(USERS[0].id).end_user.properties["plan"] == USERS[0].properties["plan"]
+    assert window.services.cache.result().get(USERS[0].id).end_user.properties["plan"] == USERS[0].properties["plan"]

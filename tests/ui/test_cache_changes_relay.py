@@ -19,7 +19,7 @@ def test_a_burst_of_pages_arrives_as_one_broadcast_in_order_with_edits(qtbot: Qt
     with Cache.open(tmp_path / "cache.sqlite3") as cache:
         relay = CacheChangesRelay(cache)
         delivered: list[CacheChanges] = []
-        relay.changed.connect(delivered.append)
+        relay.delivered.connect(delivered.append)
 
         def sync_worker() -> None:  # pages and a local edit, written while the GUI thread is busy
             for start in range(0, 100, 50):

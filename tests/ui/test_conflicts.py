@@ -15,6 +15,8 @@ from desktop_app.cache.store import Cache
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.sync import SyncService
 from desktop_app.ui.conflicts import ConflictsView
+from desktop_app.cache.opening import CacheFuture
+from desktop_app.ui.operations import Operations
 from desktop_app.ui.tasks import TaskRunner
 
 
@@ -30,9 +32,14 @@ class _World:
 class _Services:
     """The slice of AppServices the view reads (the real AppServices needs a query too)."""
 
-    cache: Cache
+    cache: CacheFuture
     sync: SyncService
-    tasks: TaskRunner
+    ops: Operations
+
+
+def _services(world: _World, tasks: TaskRunner) -> _Services:
+    future = CacheFuture.of(world.cache)
+    return _Services(future, world.sync, Operations(tasks, future))
 
 
 @pytest.fixture
@@ -87,7 +94,7 @@ def test_keep_mine_take_theirs_and_new_value_update_the_cache(
 ) -> None:
     _make_conflicts(world)
     assert world.cache.conflict_count() == 3 and len(world.cache.rejected_edits()) == 1
-    view = ConflictsView(_Services(world.cache, world.sync, tasks))
+    view = ConflictsView(_services(world, tasks))
     qtbot.addWidget(view)
     view.show()
     qtbot.waitUntil(lambda: view.conflicts.rowCount() == 3 and view.rejected.rowCount() == 1, timeout=10_000)
@@ -131,7 +138,7 @@ def test_rejected_edit_shows_the_service_message_and_can_be_dismissed(
     qtbot: QtBot, tasks: TaskRunner, world: _World
 ) -> None:
     _make_conflicts(world)
-    view = ConflictsView(_Services(world.cache, world.sync, tasks))
+    view = ConflictsView(_services(world, tasks))
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.rejected.rowCount() == 1, timeout=10_000)
     said = view.rejected.data(view.rejected.index(0, 3))
@@ -147,7 +154,7 @@ def test_rejected_edit_shows_the_service_message_and_can_be_dismissed(
 
 
 def test_view_follows_new_conflicts_by_itself(qtbot: QtBot, tasks: TaskRunner, world: _World) -> None:
-    view = ConflictsView(_Services(world.cache, world.sync, tasks))
+    view = ConflictsView(_services(world, tasks))
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.tabs.tabText(0) == "Conflicts (0)", timeout=10_000)
     _make_conflicts(world)  # a sync elsewhere records conflicts: the broadcast reaches the view

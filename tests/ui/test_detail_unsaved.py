@@ -63,7 +63,7 @@ def _type_email(qtbot: QtBot, win: MainWindow, text: str) -> None:
 
 
 def _email(services: AppServices, end_user_id: int) -> str:
-    row = services.cache.get(end_user_id)
+    row = services.cache.result().get(end_user_id)
     assert row is not None
     return str(row.end_user.email)
 
@@ -90,7 +90,7 @@ def test_cancel_keeps_the_edited_end_user_current_with_the_typing(
     assert window.detail.end_user_id == first and window.table.current_id() != second
     assert window.detail.email_edit.text() == "kept.typing@acme.example"
     assert window.detail.unsaved_fields() == ["the email"]
-    assert _email(services, first) == before and not services.cache.pending_for(first)
+    assert _email(services, first) == before and not services.cache.result().pending_for(first)
 
 
 def test_save_writes_the_typing_and_moves_on(qtbot: QtBot, window: MainWindow, services: AppServices) -> None:
@@ -122,7 +122,7 @@ def test_discard_forgets_the_typing_and_moves_on(qtbot: QtBot, window: MainWindo
         answer.stop()
     assert len(answer.asked) == 1
     qtbot.wait(100)
-    assert _email(services, first) == before and not services.cache.pending_for(first)
+    assert _email(services, first) == before and not services.cache.result().pending_for(first)
     assert window.detail.email_edit.text() == _email(services, second)
 
 
@@ -141,7 +141,7 @@ def test_save_of_a_value_the_cache_would_refuse_stays_to_fix_it(
     assert window.detail.end_user_id == first
     assert window.detail.email_error.isVisibleTo(window) and "spaces" in window.detail.email_error.text()
     assert window.detail.email_edit.text() == "not an email"
-    assert _email(services, first) == before and not services.cache.pending_for(first)
+    assert _email(services, first) == before and not services.cache.result().pending_for(first)
 
 
 def test_no_question_without_unsaved_typing(qtbot: QtBot, window: MainWindow) -> None:

@@ -31,7 +31,7 @@ def test_detail_panel_rows_take_their_titles_from_the_catalogue(qtbot: QtBot, se
 
 
 def test_table_headers_are_the_catalogue_titles(services: AppServices) -> None:
-    model = EndUserTableModel(services.query, services.tasks, BUILTIN_COLUMNS)
+    model = EndUserTableModel(services.query, services.ops, BUILTIN_COLUMNS)
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
     shown = {spec.key: title for spec, title in zip(BUILTIN_COLUMNS, headers, strict=True)}
     for seed in FIELDS:

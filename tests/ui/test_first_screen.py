@@ -37,7 +37,7 @@ def test_an_urgent_task_runs_while_background_tasks_fill_every_thread(qtbot: QtB
 def test_a_superseded_task_stops_its_query(qtbot: QtBot, services: AppServices,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(read_turns, "CHECK_STEPS", 10)  # a small table's count meets checks too
-    tasks, query = services.tasks, services.query
+    ops, query = services.ops, services.query
     started, go_on = threading.Event(), threading.Event()
     stopped: list[BaseException] = []
 
@@ -51,9 +51,9 @@ def test_a_superseded_task_stops_its_query(qtbot: QtBot, services: AppServices,
             raise
 
     results: list[int] = []
-    old = tasks.run(old_count, results.append, latest="count")
+    old = ops.query(old_count, results.append, latest="count", name="old count")
     assert started.wait(10)
-    new = tasks.run(lambda: query.count("globex"), results.append, latest="count")
+    new = ops.query(lambda: query.count("globex"), results.append, latest="count", name="new count")
     go_on.set()
     qtbot.waitUntil(lambda: old.done and new.done, timeout=10_000)
     assert len(stopped) == 1 and "interrupt" in str(stopped[0])
@@ -61,7 +61,7 @@ def test_a_superseded_task_stops_its_query(qtbot: QtBot, services: AppServices,
 
 
 def _model(qtbot: QtBot, services: AppServices) -> EndUserTableModel:
-    model = EndUserTableModel(services.query, services.tasks, ALL_COLUMNS.specs())
+    model = EndUserTableModel(services.query, services.ops, ALL_COLUMNS.specs())
     holder = QWidget()  # qtbot deletes it after the test, and with it the model and its timers
     qtbot.addWidget(holder)
     model.setParent(holder)
@@ -111,7 +111,7 @@ def test_cells_come_from_the_row_and_follow_its_changes(qtbot: QtBot, services: 
     first_id = model.id_at(0)
     before = model.data(model.index(0, email))
     assert before == model.data(model.index(0, email))  # asked twice, same answer
-    changes = services.cache.set_email(first_id, "aaa-first@example.com")
+    changes = services.cache.result().set_email(first_id, "aaa-first@example.com")
     model.apply_cache_changes(changes)
     assert model.data(model.index(0, email)) == "aaa-first@example.com"
     qtmodeltester.check(model)

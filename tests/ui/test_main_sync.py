@@ -19,6 +19,8 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.services import AppServices
 from desktop_app.ui.sync_settings import UNDO_GRACE_KEY
 from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
+from desktop_app.cache.opening import CacheFuture
 
 from .conftest import SAMPLE_SIZE, sample_end_users
 
@@ -32,7 +34,9 @@ def synced(tmp_path: Path, tasks: TaskRunner) -> Iterator[tuple[AppServices, Emu
     credentials = Credentials(emulator.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
     cache = Cache.open(tmp_path / "sync" / "cache.db")  # empty: everything arrives by pull
     sync = SyncService(cache, lambda: WootricClient(credentials, timeout=5.0), interval=3600.0, edit_delay=0.05)
-    services = AppServices(cache, EndUserQuery(cache.engine), sync, tasks, None, "Emulator", emulator)
+    future = CacheFuture.of(cache)
+    services = AppServices(future, EndUserQuery(cache.engine), sync, Operations(tasks, future), None, "Emulator",
+                           emulator)
     yield services, emulator
     sync.stop()
     emulator.stop()
@@ -57,7 +61,7 @@ def test_pull_fills_the_table_and_pushed_edits_leave_undo(qtbot: QtBot, synced: 
     qtbot.waitUntil(lambda: win.detail.cached is not None and win.detail.cached.end_user.id == target, timeout=10_000)
     win.detail._set_property("plan", "platinum")
     qtbot.waitUntil(lambda: _server_plan(emulator, target) == "platinum", timeout=30_000)
-    qtbot.waitUntil(lambda: not services.cache.get(target).pending, timeout=10_000)
+    qtbot.waitUntil(lambda: not services.cache.result().get(target).pending, timeout=10_000)
     # A pushed edit cannot be undone any more: the menu says so.
     qtbot.waitUntil(lambda: not win.undo_action.isEnabled(), timeout=10_000)
     assert win.undo_action.text() == "&Undo"
@@ -108,7 +112,7 @@ def test_an_edit_can_be_undone_during_the_grace_and_the_bar_counts_down(
     qtbot.waitUntil(lambda: win.activity.text() == "Undone.", timeout=5_000)
     qtbot.wait(5_000)  # past the grace: nothing was left to send
     assert _server_plan(emulator, target) == before
-    assert not services.cache.get(target).pending
+    assert not services.cache.result().get(target).pending
     assert bar.view.state is BarState.UP_TO_DATE
 
     # Left alone, the next edit goes out once the grace is over, and the line says so.
@@ -189,7 +193,7 @@ def test_a_first_sync_offers_the_property_keys_it_brought_without_a_restart(
     win.show()
     qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
     assert win.model.rowCount() == 0
-    qtbot.waitUntil(lambda: not services.tasks.busy, timeout=10_000)  # the first key read found none
+    qtbot.waitUntil(lambda: not services.ops.tasks.busy, timeout=10_000)  # the first key read found none
     assert win.table.property_keys == []
     services.sync.start()
     win.sync_now_action.trigger()

@@ -67,9 +67,9 @@ def test_edit_a_property_offline_and_see_it_pending(qtbot: QtBot, window: MainWi
     assert row is not None
     props.setData(props.index(row, 1), "enterprise")  # what the delegate does after editing
     qtbot.waitUntil(
-        lambda: window.services.cache.get(target.id).end_user.properties["plan"] == "enterprise", timeout=10_000
+        lambda: window.services.cache.result().get(target.id).end_user.properties["plan"] == "enterprise", timeout=10_000
     )
-    cached = window.services.cache.get(target.id)
+    cached = window.services.cache.result().get(target.id)
     assert any(e.key == "plan" for e in cached.pending)
     qtbot.waitUntil(lambda: "waiting to sync" in (window.detail.banner.text() or ""), timeout=10_000)
     markers = window.model.index(window.model.locate([target.id])[target.id], 0)
@@ -88,7 +88,7 @@ def test_invalid_email_shows_the_validation_message(qtbot: QtBot, window: MainWi
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.detail.email_error.isVisible(), timeout=10_000)
     assert window.detail.email_error.text().startswith("⚠")
-    assert window.services.cache.get(target.id).end_user.email == target.email  # nothing written
+    assert window.services.cache.result().get(target.id).end_user.email == target.email  # nothing written
     assert edit.text() == "not an email"  # kept so it can be fixed
     window.ask_before_closing = False  # closing would ask about that typing (tests/ui/test_detail_unsaved.py)
 
@@ -117,7 +117,7 @@ def test_bulk_disable_surveys_over_a_filter_with_preview_then_undo_redo(qtbot: Q
     text = preview_text(preview)
     assert text.startswith(f"Disable surveys for {len(enabled):,} end users?")
     assert f"{len(opted_out)} opted out themselves and are unchanged." in text
-    cache = window.services.cache
+    cache = window.services.cache.result()
     qtbot.waitUntil(lambda: all(cache.get(u.id).end_user.surveys_disabled for u in enabled), timeout=10_000)
     label = f"Disable surveys ({len(enabled):,})"
     qtbot.waitUntil(lambda: window.undo_action.text() == f"&Undo {label}", timeout=10_000)
@@ -161,7 +161,7 @@ def test_selection_is_kept_across_a_refresh(qtbot: QtBot, window: MainWindow) ->
     # Another end user leaves the result (surveys turned off): the ids change, the model resets.
     leaving = window.model.id_at(0) or 0
     with qtbot.waitSignal(window.model.modelReset, timeout=10_000):
-        window.services.cache.set_surveys_enabled([leaving], False)
+        window.services.cache.result().set_surveys_enabled([leaving], False)
     assert window.model.rowCount() == len(expected) - 1
     assert set(window.table.selected_ids()) == set(keep)
     assert window.table.current_id() == keep[0]
@@ -179,7 +179,7 @@ def test_keyboard_find_delete_and_confirm(qtbot: QtBot, window: MainWindow) -> N
     qtbot.keyClick(window.table, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
     assert preview_text(asked[0]).startswith("Delete 2 end users?")
-    qtbot.waitUntil(lambda: all(window.services.cache.get(i).pending_delete for i in doomed), timeout=10_000)
+    qtbot.waitUntil(lambda: all(window.services.cache.result().get(i).pending_delete for i in doomed), timeout=10_000)
 
 
 def test_columns_and_window_state_are_remembered(qtbot: QtBot, window: MainWindow, services: AppServices) -> None:
@@ -229,7 +229,7 @@ def test_ctrl_z_on_the_table_undoes_the_last_edit(qtbot: QtBot, window: MainWind
     window.table.select_ids([target.id])
     qtbot.waitUntil(lambda: window.detail.cached is not None and window.detail.cached.end_user.id == target.id)
     window.detail._toggle_surveys()
-    cache = window.services.cache
+    cache = window.services.cache.result()
     qtbot.waitUntil(lambda: cache.get(target.id).end_user.surveys_disabled, timeout=10_000)
     qtbot.waitUntil(lambda: window.undo_action.isEnabled(), timeout=10_000)
     window.table.setFocus()

@@ -28,7 +28,7 @@ ALL_COLUMNS = ColumnLayout(
 
 
 def _model(qtbot: QtBot, services: AppServices, query: Any = None) -> EndUserTableModel:
-    model = EndUserTableModel(query or services.query, services.tasks, ALL_COLUMNS.specs())
+    model = EndUserTableModel(query or services.query, services.ops, ALL_COLUMNS.specs())
     holder = QWidget()  # qtbot deletes it after the test, and with it the model and its timers
     qtbot.addWidget(holder)
     model.setParent(holder)
@@ -79,7 +79,7 @@ def test_a_change_repaints_only_the_changed_rows_and_does_not_reset(
     resets: list[bool] = []
     model.dataChanged.connect(lambda tl, br, _roles=(): changed.append((tl.row(), br.row())))
     model.modelReset.connect(lambda: resets.append(True))
-    changes = services.cache.set_property([target], "plan", "platinum")
+    changes = services.cache.result().set_property([target], "plan", "platinum")
     model.apply_cache_changes(changes)
     assert changed == [(5, 5)]
     assert model.data(model.index(5, _column(model, "prop:plan"))) == "platinum"
@@ -95,7 +95,7 @@ def test_membership_change_resets_with_new_ids(qtbot: QtBot, services: AppServic
                     and model.rowCount() == SAMPLE_SIZE // 4, timeout=10_000)
     outsider = next(u.id for u in sample_end_users() if u.properties["plan"] == "free")
     with qtbot.waitSignal(model.modelReset, timeout=10_000):
-        model.apply_cache_changes(services.cache.set_property([outsider], "plan", "pro"))
+        model.apply_cache_changes(services.cache.result().set_property([outsider], "plan", "pro"))
     assert model.rowCount() == SAMPLE_SIZE // 4 + 1
     assert outsider in model.locate([outsider])
 
@@ -257,8 +257,8 @@ def _role_value(value: Any) -> Any:
 
 def test_multi_data_answers_every_role_as_data_does(qtbot: QtBot, services: AppServices) -> None:
     model = _model(qtbot, services)
-    model.apply_cache_changes(services.cache.set_property([model.id_at(3) or 0], "plan", "platinum"))  # pending
-    model.apply_cache_changes(services.cache.delete_end_users([model.id_at(4) or 0]))  # struck through
+    model.apply_cache_changes(services.cache.result().set_property([model.id_at(3) or 0], "plan", "platinum"))  # pending
+    model.apply_cache_changes(services.cache.result().delete_end_users([model.id_at(4) or 0]))  # struck through
     # One QModelRoleData per role for every cell, as a delegate reuses its span: a value left
     # from the cell before must never show in the next.
     reused = {role: QModelRoleData(int(role)) for role in _PAINT_ROLES}
@@ -287,7 +287,7 @@ class _CountingModel(EndUserTableModel):
 
 
 def test_a_repaint_asks_python_once_per_cell_not_once_per_role(qtbot: QtBot, services: AppServices) -> None:
-    model = _CountingModel(services.query, services.tasks, ALL_COLUMNS.specs())
+    model = _CountingModel(services.query, services.ops, ALL_COLUMNS.specs())
     model.refresh()
     qtbot.waitUntil(lambda: model.complete, timeout=10_000)
     view = QTableView()
@@ -332,7 +332,7 @@ def test_an_id_refresh_keeps_loaded_rows_and_repaints_changes_where_rows_moved(
     assert first is not None
     # The first end user's email now sorts last: the re-read ids differ and the model resets.
     with qtbot.waitSignal(model.modelReset, timeout=10_000):
-        model.apply_cache_changes(services.cache.set_email(first, "zzz-last@example.com"))
+        model.apply_cache_changes(services.cache.result().set_email(first, "zzz-last@example.com"))
     assert model.id_at(SAMPLE_SIZE - 1) == first
     query.fetched.clear()
     for row in range(0, SAMPLE_SIZE):
@@ -344,6 +344,6 @@ def test_an_id_refresh_keeps_loaded_rows_and_repaints_changes_where_rows_moved(
     assert moved is not None
     changed: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda tl, br, _roles=(): changed.append((tl.row(), br.row())))
-    model.apply_cache_changes(services.cache.set_property([moved], "plan", "platinum"))
+    model.apply_cache_changes(services.cache.result().set_property([moved], "plan", "platinum"))
     assert changed == [(0, 0)]
     assert model.data(model.index(0, _column(model, "prop:plan"))) == "platinum"

@@ -65,7 +65,7 @@ def test_closing_the_window_while_the_cache_opens_quits_at_once(
         # ... and the window's undo-state read waits for it (the cache's stand-in holds it).
         qtbot.waitUntil(lambda: desk.tasks.pending_count() >= 2, timeout=10_000)
         qtbot.wait(300)
-        assert not session.cache.is_open  # held up by the lock
+        assert not session.cache.ready  # held up by the lock
         began = time.monotonic()
         window.close()  # the person closes the window; the application then quits
         desk.shutdown()

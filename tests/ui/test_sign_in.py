@@ -19,6 +19,7 @@ from desktop_app.credentials import KeyringStore, MemoryOnly
 from desktop_app.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator
 from desktop_app.ui.sign_in import SignInDialog, SignInOutcome
 from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
 
 
 def _fast_client(credentials: object) -> WootricClient:
@@ -42,7 +43,7 @@ def log_file(isolated_settings: Path) -> Iterator[Path]:
 
 
 def _dialog(qtbot: QtBot, store: object, tasks: TaskRunner, root: Path) -> SignInDialog:
-    dialog = SignInDialog(store, tasks, _fast_client, data_dir=root)
+    dialog = SignInDialog(store, Operations(tasks), _fast_client, data_dir=root)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog

@@ -134,7 +134,7 @@ def test_ctrl_c_copies_the_selected_rows_as_tab_separated_text_with_a_header(qtb
 
 def test_copy_as_csv_neutralizes_formulas_like_the_export(qtbot: QtBot, window: MainWindow, services: AppServices) -> None:
     first = window.model.id_at(0) or 0
-    services.cache.set_external_id(first, "=HYPERLINK(\"http://x\")")
+    services.cache.result().set_external_id(first, "=HYPERLINK(\"http://x\")")
     window.table.select_ids([first])
     QGuiApplication.clipboard().clear()
     window.copy_csv_action.trigger()

@@ -29,6 +29,8 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.services import AppServices
 from desktop_app.ui.sign_in import SignInDialog
 from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.operations import Operations
+from desktop_app.cache.opening import CacheFuture
 
 APP_NAME = "wootric-desk-atspi"
 SHOWN_ID = 1005  # a "pro" end user of the test's sample
@@ -42,7 +44,9 @@ def main() -> int:
     app.setApplicationName(APP_NAME)
     cache = Cache.open(cache_path)
     tasks = TaskRunner()
-    services = AppServices(cache, EndUserQuery(cache.engine), None, tasks, None, "AT-SPI test", None)
+    future = CacheFuture.of(cache)
+    services = AppServices(future, EndUserQuery(cache.engine), None, Operations(tasks, future), None,
+                           "AT-SPI test", None)
     window = MainWindow(services)
     window.show()
     reader = QProcess()
@@ -84,8 +88,8 @@ def main() -> int:
     dialogs: list[QWidget] = []
 
     def open_dialogs() -> None:
-        export = ExportDialog(services.query, "plan:pro", SortSpec(), [SHOWN_ID], window, tasks=tasks)
-        sign_in = SignInDialog(MemoryOnly("No system keyring (AT-SPI test)."), tasks, WootricClient,
+        export = ExportDialog(services.query, "plan:pro", SortSpec(), [SHOWN_ID], window, ops=Operations(tasks))
+        sign_in = SignInDialog(MemoryOnly("No system keyring (AT-SPI test)."), Operations(tasks), WootricClient,
                                data_dir=cache_path.parent, parent=window)
         sign_in.client_secret.setText(TYPED_SECRET)  # typed, not submitted: nothing is stored or sent
         for dialog in (export, sign_in):
