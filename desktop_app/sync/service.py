@@ -113,6 +113,7 @@ class SyncService:
         self._hold_until: float | None = None  # service clock: no push before then (undo grace)
         self._hold_lock = threading.Lock()  # its own: status updates read it under _status_lock
         self._flushing = False  # stopping: push the held edits, then end
+        self._edited = threading.Event()  # a local edit since this run's push began
         self._flushed = threading.Event()
         self._pacer = Pacer(cpu_share, sleep=self._cancel.wait)  # a cancel ends a rest at once
         self._unsubscribe_cache = self._cache.subscribe(self._on_cache_change)
@@ -270,6 +271,7 @@ class SyncService:
         self._check_cancel()  # a cancel between the start of the run and allow_waits()
         pace = self._pacer
         pace.begin()
+        self._edited.clear()  # what is queued now goes out with this push
         status = self._counts(self.status)
         self._begin_phase(client, status.pending)  # the push's total is the outbox's size
         self._publish(replace(status, state=SyncState.SYNCING, phase=SyncPhase.PUSH, done=0,
@@ -298,7 +300,11 @@ class SyncService:
         if pulled.rows >= BIG_PULL_ROWS:
             self.cache.refresh_query_indexes()
         self._build_search_index()
-        history = [self._pull_history(client, kind) for kind in HistoryList]
+        history: list[HistoryResult] = []
+        for kind in HistoryList:
+            if self._history_gives_way():
+                break  # the next run resumes the history from its cursors
+            history.append(self._pull_history(client, kind))
         # Edits made while the pull ran go out now rather than a whole interval later.
         pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held, pace=pace)
         removed = 0
@@ -421,6 +427,7 @@ class SyncService:
             with self._hold_lock:
                 self._hold_until = self.clock.now() + self._grace
         if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
+            self._edited.set()
             self._publish_counts()
             if self._thread is not None and not self._work_offline:
                 self._wake_soon()
@@ -530,10 +537,16 @@ class SyncService:
                               eta_s=None, next_retry_at=None,
                               message=f"Receiving survey {kind.value}…"))
         result = pull_history(client, self.cache, kind, reread_days=self._reread_days,
-                              server_now=self.clock.now, cancelled=self._cancelled,
+                              server_now=self.clock.now, cancelled=self._history_gives_way,
                               progress=lambda n: self._phase(phase, n), pace=self._pacer)
         self._check_cancel()
         return result
+
+    def _history_gives_way(self) -> bool:
+        """Stop the history walk after its page: on a cancel, or for a local edit past its undo
+        grace. A re-read of months of responses takes minutes against a rate-limited service;
+        the edit goes out in this run's late push and the next run resumes the walk."""
+        return self._cancelled() or (self._edited.is_set() and not self._held())
 
     def _pull_progress(self, p: PullProgress) -> None:
         # No total and no estimate: the service never says how many end users changed, and a

@@ -228,3 +228,32 @@ def test_a_second_beyond_the_list_api_s_reach_is_reported_and_the_rest_arrives(
         assert set(later) <= cached and len(cached & set(bulk)) == 3_000
         run = cache.last_sync_runs(1)[0]
         assert run.outcome == "completed" and "responses" in run.reason
+
+
+def test_a_local_edit_during_a_long_re_read_goes_out_in_the_same_run(tmp_path: Path) -> None:
+    """The history walk gives way to an edit past its undo grace: the run's late push sends it
+    (it does not wait for thousands of responses), and the next run resumes the walk."""
+    with Emulator(users=100, seed=3, responses_per_user=0) as emu, \
+            Cache.open(tmp_path / "c.sqlite3") as cache:
+        loaded = _load(emu, "sparse", 3_000, int(emu.clock.now()), 2)
+        service = SyncService(cache, lambda: WootricClient(credentials(emu)))
+        target = sorted(emu.store.all_ids())[0]
+        edited: list[int] = []
+
+        def edit_in_responses(status: Any) -> None:
+            if status.phase is SyncPhase.RESPONSES and status.done >= 100 and not edited:
+                edited.append(status.done)
+                cache.set_property([target], "plan", "Edited mid-walk")
+
+        service.subscribe(edit_in_responses)
+        try:
+            assert service.run_once().state is SyncState.IDLE
+            assert edited
+            assert emu.store.get(target)["properties"]["plan"] == "Edited mid-walk"
+            assert cache.pending_count() == 0
+            partly = len(_cached_ids(cache, "response"))
+            assert partly < len(loaded) and cache.cursor("responses.reread_at") is not None
+            assert service.run_once().state is SyncState.IDLE
+            assert _cached_ids(cache, "response") == sorted(loaded)
+        finally:
+            service.stop()
