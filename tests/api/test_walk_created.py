@@ -182,3 +182,28 @@ def test_a_second_beyond_two_reads_is_reported_with_its_id_range(
     assert cell.seen == len(ids) - 10 == 3_000
     assert "ids 1501..1700" in cell.note and "cannot be fetched by id alone" in cell.note
     assert {4_000 + i for i in range(10)} <= ids  # the walk goes on after the dense second
+
+
+def test_a_service_that_ignores_the_ascending_order_is_refused(
+    listing_model: Any, model_row: Any,
+) -> None:
+    """Newest first is the lists' default: a service that ignores `sort_order=asc` would move
+    the checkpoint past unread rows, so the walk refuses the answer instead."""
+    from desktop_app.api.errors import ProtocolError
+
+    rows = [model_row(i, "", 1_000 + i, 1_000 + i) for i in range(1, 40)]
+    model = listing_model(rows, max_per_page=PER_PAGE, max_page=MAX_PAGE, created_only=True)
+    listing = model.listing()
+
+    def newest_first(query: list[tuple[str, str]]) -> list[Any]:
+        return model.list_end_users([(k, v) for k, v in query if k != "sort_order"])
+
+    walk = TimestampWalk(type(listing)(listing.noun, newest_first, listing.requests,
+                                       dimensions=listing.dimensions),
+                         0, per_page=PER_PAGE, max_page=MAX_PAGE)
+    try:
+        list(walk)
+    except ProtocolError as error:
+        assert "listed responses outside the requested order" in str(error)
+    else:  # pragma: no cover
+        raise AssertionError("a descending answer must be refused")
