@@ -90,7 +90,12 @@ class EndUser:
 
 @dataclass(frozen=True, slots=True)
 class SurveyResponse:
-    """One survey answer of an end user (read-only in this app)."""
+    """One survey answer of an end user (read-only in this app).
+
+    `updated_at` moves when the team tags, excludes or annotates it after the fact (it is the
+    creation time when the service does not say); `end_user_properties` are the end user's as
+    of survey time.
+    """
 
     id: int
     end_user_id: int
@@ -100,6 +105,26 @@ class SurveyResponse:
     survey_id: int | None = None
     completed: bool = True
     channel: str | None = None
+    updated_at: int = 0
+    excluded_from_calculations: bool = False
+    ip_address: str | None = None
+    origin_url: str | None = None
+    tags: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    end_user_email: str | None = None
+    end_user_properties: Mapping[str, PropertyValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyDecline:
+    """One declined survey: the end user dismissed it without answering."""
+
+    id: int
+    end_user_id: int
+    created_at: int
+    updated_at: int
+    survey_id: int | None = None
+    origin_url: str | None = None
 
 
 def canonical_value(value: object) -> str | None:

@@ -1,34 +1,45 @@
-"""WootricClient: the end-user operations of the Wootric REST API v1, typed and retried."""
+"""WootricClient: end users, survey responses and declines of the Wootric REST API v1, typed and retried."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from urllib.parse import quote
 
 from desktop_app.api.account import Credentials
-from desktop_app.api.errors import NotFoundError, ProtocolError, WootricError
+from desktop_app.api.errors import NotFoundError, WootricError
 from desktop_app.api.throttle import RateLimitListener
 from desktop_app.api.transport import JsonBody, Transport
 from desktop_app.api.waits import InterruptibleWaits
-from desktop_app.api.walk import PER_PAGE, UpdatedWalk, WalkDimension
+from desktop_app.api.walk import (
+    Listing,
+    Query,
+    R,
+    TimestampWalk,
+    UpdatedWalk,
+    WalkDimension,
+)
 from desktop_app.api.wire import (
     UNSET,
     FormValue,
     Unset,
+    declines_from_wire,
     end_user_from_wire,
     end_users_from_wire,
-    response_from_wire,
+    responses_from_wire,
     settings_from_wire,
 )
 from desktop_app.clock import Clock, SystemClock
-from desktop_app.domain import EndUser, PropertyValue, SurveyResponse, SurveySettings
+from desktop_app.domain import EndUser, PropertyValue, SurveyDecline, SurveyResponse, SurveySettings
 
 log = logging.getLogger(__name__)
 
 END_USERS = "/v1/end_users"
-MAX_PAGE = 30
+RESPONSES = "/v1/responses"
+DECLINES = "/v1/declines"
+# Responses and declines filter on `created` alone (no `updated[...]`, no other sort key).
+CREATED_ONLY = (WalkDimension.CREATED,)
 
 
 class WootricClient:
@@ -138,37 +149,29 @@ class WootricClient:
         answer = self._t.call("GET", END_USERS, query=query, label="list end users")
         return end_users_from_wire(answer.body)
 
+    def list_responses_page(self, query: Sequence[tuple[str, str]]) -> list[SurveyResponse]:
+        """One page of GET /v1/responses, the account's responses (newest first unless
+        `sort_order=asc`); filters `created[op]`, `page` <= 30, `per_page` <= 50."""
+        answer = self._t.call("GET", RESPONSES, query=query, label="list responses")
+        return responses_from_wire(answer.body)
+
+    def list_declines_page(self, query: Sequence[tuple[str, str]]) -> list[SurveyDecline]:
+        """One page of GET /v1/declines, the account's declines; the same filters."""
+        answer = self._t.call("GET", DECLINES, query=query, label="list declines")
+        return declines_from_wire(answer.body)
+
     def list_responses(self, end_user_id: int) -> list[SurveyResponse]:
-        """Every survey response of one end user, oldest first."""
+        """Every survey response of one end user, oldest first (the account-wide walk, scoped
+        to `/v1/end_users/{id}/responses`)."""
         path = f"{END_USERS}/{int(end_user_id)}/responses"
-        seen: dict[int, SurveyResponse] = {}
-        anchor: int | None = None
-        while True:
-            full_run = False
-            for page in range(1, MAX_PAGE + 1):
-                query = [("sort_order", "asc"), ("sort_key", "created_at"),
-                         ("per_page", str(PER_PAGE)), ("page", str(page))]
-                if anchor is not None:
-                    query.append(("created[gte]", str(anchor)))
-                answer = self._t.call("GET", path, query=query, label="list responses")
-                if not isinstance(answer.body, list):
-                    raise ProtocolError("list responses: expected a JSON array")
-                rows = [response_from_wire(item) for item in answer.body]
-                for row in rows:
-                    seen[row.id] = row
-                if len(rows) < PER_PAGE:
-                    break
-                full_run = page == MAX_PAGE
-            if not full_run:
-                break
-            # 1,500 responses in one query window: continue from the newest second seen
-            newest = max(r.created_at for r in seen.values())
-            if anchor is not None and newest <= anchor:
-                log.warning("end user %s: over 1,500 responses in one second; some unread",
-                            end_user_id)
-                break
-            anchor = newest
-        return sorted(seen.values(), key=lambda r: (r.created_at, r.id))
+
+        def page(query: Query) -> list[SurveyResponse]:
+            answer = self._t.call("GET", path, query=query, label="list responses")
+            return responses_from_wire(answer.body)
+
+        walk = TimestampWalk(self._created_listing("responses", page), None)
+        rows = [r for p in walk for r in p.rows]
+        return sorted(rows, key=lambda r: (r.created_at, r.id))
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -257,6 +260,21 @@ class WootricClient:
     def walk_updated(self, since: int, until: int | None = None) -> UpdatedWalk:
         """Every end user with since <= updated_at (< until), each once; see UpdatedWalk."""
         return UpdatedWalk(self, since, until)
+
+    def walk_responses(self, since: int | None, until: int | None = None
+                       ) -> TimestampWalk[SurveyResponse]:
+        """Every response of the account with since <= created_at (< until), each once."""
+        return TimestampWalk(self._created_listing("responses", self.list_responses_page),
+                             since, until)
+
+    def walk_declines(self, since: int | None, until: int | None = None
+                      ) -> TimestampWalk[SurveyDecline]:
+        """Every decline of the account with since <= created_at (< until), each once."""
+        return TimestampWalk(self._created_listing("declines", self.list_declines_page),
+                             since, until)
+
+    def _created_listing(self, noun: str, page: Callable[[Query], list[R]]) -> Listing[R]:
+        return Listing(noun, page, lambda: self.request_count, dimensions=CREATED_ONLY)
 
     def iter_all_ids(self) -> Iterator[list[int]]:
         """Every live end-user id exactly once, a page at a time (for the deletion reconcile).

@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from desktop_app.api.errors import ProtocolError
-from desktop_app.domain import EndUser, PropertyValue, SurveyResponse, SurveySettings
+from desktop_app.domain import (
+    EndUser,
+    PropertyValue,
+    SurveyDecline,
+    SurveyResponse,
+    SurveySettings,
+)
 from desktop_app.timestamps import EARLIEST_UNIX, LATEST_UNIX, TimestampError, parse_wire_time
 
 
@@ -213,29 +219,128 @@ def end_users_from_wire(data: object) -> list[EndUser]:
     return [end_user_from_wire(item) for item in data]
 
 
+def _required(data: Mapping[str, Any], names: Sequence[str], what: str) -> None:
+    missing = [name for name in names if name not in data]
+    if missing:
+        raise ProtocolError(f"the service's answer has {what} without {missing[0]}")
+
+
+def _optional_text(data: Mapping[str, Any], name: str, owner: str) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _bad_field(name, value, "not text", owner)
+    return value
+
+
+def _flag(data: Mapping[str, Any], name: str, owner: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):  # "false" read as truthy would count an excluded response
+        raise _bad_field(name, value, "not true or false", owner)
+    return value
+
+
+def _texts(data: Mapping[str, Any], name: str, owner: str) -> tuple[str, ...]:
+    """`tags` (strings) or `notes` (strings or objects, kept as JSON text) of a response."""
+    value = data.get(name)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _bad_field(name, value, "not a list", owner)
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping) and name == "notes":
+            out.append(json.dumps(item, sort_keys=True, default=str))
+        else:
+            raise _bad_field(name, item, "not text" if name == "tags" else "not a note", owner)
+    return tuple(out)
+
+
+def _survey_time_end_user(data: Mapping[str, Any], owner: str) -> tuple[str | None, dict[str, PropertyValue]]:
+    """(email, properties) of the `end_user` object a list renders beside a response."""
+    end_user = data.get("end_user")
+    if end_user is None:
+        return None, {}
+    if not isinstance(end_user, Mapping):
+        raise _bad_field("end_user", end_user, "not an object", owner)
+    props = end_user.get("properties") or {}
+    if not isinstance(props, Mapping):
+        raise _bad_field("end_user.properties", props, "not an object", owner)
+    email = end_user.get("email")
+    return (None if email in (None, "") else str(email)), {str(k): _property(v) for k, v in props.items()}
+
+
 def response_from_wire(data: object) -> SurveyResponse:
-    """One survey response of `/v1/end_users/{id}/responses`."""
+    """One survey response, of `/v1/responses` or `/v1/end_users/{id}/responses` alike."""
     if not isinstance(data, Mapping):
         raise ProtocolError("expected a survey response object in the service's answer")
-    survey = data.get("survey")
-    channel = survey.get("channel") if isinstance(survey, Mapping) else data.get("channel")
-    missing = [name for name in ("id", "end_user_id", "score") if name not in data]
-    if missing:
-        raise ProtocolError(f"the service's answer has a survey response without {missing[0]}")
+    _required(data, ("id", "end_user_id", "score", "created_at"), "a survey response")
     response_id = wire_int(data["id"], "id", "a survey response", low=1)
     owner = f"survey response {response_id}"
-    created = wire_time(data.get("created_at"), "created_at", owner)
+    created = _required_time(data, "created_at", owner)
+    updated = wire_time(data.get("updated_at"), "updated_at", owner)
+    survey = data.get("survey")
+    channel = survey.get("channel") if isinstance(survey, Mapping) else data.get("channel")
     survey_id = data.get("survey_id")
+    email, properties = _survey_time_end_user(data, owner)
     return SurveyResponse(
         id=response_id,
         end_user_id=wire_int(data["end_user_id"], "end_user_id", owner, low=1),
-        score=wire_int(data["score"], "score", owner),
-        created_at=created if created is not None else 0,
-        text=data.get("text"),
+        score=wire_int(data["score"], "score", owner, low=0, high=10,
+                       beyond="not a score from 0 to 10"),
+        created_at=created,
+        updated_at=created if updated is None else updated,
+        text=_optional_text(data, "text", owner),
         survey_id=None if survey_id is None else wire_int(survey_id, "survey_id", owner),
-        completed=bool(data.get("completed", True)),
+        completed=_flag(data, "completed", owner, True),
+        excluded_from_calculations=_flag(data, "excluded_from_calculations", owner, False),
         channel=None if channel is None else str(channel),
+        ip_address=_optional_text(data, "ip_address", owner),
+        origin_url=_optional_text(data, "origin_url", owner),
+        tags=_texts(data, "tags", owner),
+        notes=_texts(data, "notes", owner),
+        end_user_email=email,
+        end_user_properties=properties,
     )
+
+
+def decline_from_wire(data: object) -> SurveyDecline:
+    """One declined survey, of `/v1/declines` or `/v1/end_users/{id}/declines` alike."""
+    if not isinstance(data, Mapping):
+        raise ProtocolError("expected a survey decline object in the service's answer")
+    _required(data, ("id", "end_user_id", "created_at"), "a survey decline")
+    decline_id = wire_int(data["id"], "id", "a survey decline", low=1)
+    owner = f"survey decline {decline_id}"
+    created = _required_time(data, "created_at", owner)
+    updated = wire_time(data.get("updated_at"), "updated_at", owner)
+    survey_id = data.get("survey_id")
+    return SurveyDecline(
+        id=decline_id,
+        end_user_id=wire_int(data["end_user_id"], "end_user_id", owner, low=1),
+        created_at=created,
+        updated_at=created if updated is None else updated,
+        survey_id=None if survey_id is None else wire_int(survey_id, "survey_id", owner),
+        origin_url=_optional_text(data, "origin_url", owner),
+    )
+
+
+def responses_from_wire(data: object) -> list[SurveyResponse]:
+    """A list endpoint's bare JSON array of survey responses."""
+    if not isinstance(data, list):
+        raise ProtocolError("expected a JSON array of survey responses")
+    return [response_from_wire(item) for item in data]
+
+
+def declines_from_wire(data: object) -> list[SurveyDecline]:
+    """A list endpoint's bare JSON array of survey declines."""
+    if not isinstance(data, list):
+        raise ProtocolError("expected a JSON array of survey declines")
+    return [decline_from_wire(item) for item in data]
 
 
 def error_details(data: object) -> tuple[str | None, str | None, str | None]:

@@ -17,7 +17,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from desktop_app.cache.writes import edits, row_edits, saved_lists, sync
+from desktop_app.cache.writes import edits, history, row_edits, saved_lists, sync
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.schema.database import (
     BEGIN_OPTION,
@@ -27,6 +27,7 @@ from desktop_app.cache.schema.database import (
     prepare_schema,
 )
 from desktop_app.cache.writes.edits import EditOp
+from desktop_app.cache.reading.history import HistoryReads
 from desktop_app.cache.reading.store_reads import CacheReads
 from desktop_app.cache.records import (
     CacheBusy,
@@ -47,7 +48,7 @@ from desktop_app.cache.writes.validation import (
     check_property_value,
 )
 from desktop_app.clock import Clock, SystemClock
-from desktop_app.domain import EndUser, PropertyValue
+from desktop_app.domain import EndUser, PropertyValue, SurveyDecline, SurveyResponse
 from desktop_app.private_dirs import make_private_dirs
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
-class Cache(CacheReads):
+class Cache(CacheReads, HistoryReads):
     """One account's cache. Build it with `Cache.open(path)`; close it (or use `with`)."""
 
     def __init__(self, path: Path, engine: Engine, clock: Clock) -> None:
@@ -420,6 +421,24 @@ class Cache(CacheReads):
 
         return self._write(work, durable=False)
 
+    def ingest_responses(self, responses: Sequence[SurveyResponse],
+                         cursors: Mapping[str, int | None]) -> CacheChanges:
+        """Store pulled responses, their end users' summaries and `cursors`, in one transaction."""
+        def work(connection: Connection) -> CacheChanges:
+            return CacheChanges(Initiator.PULL, _listed(
+                history.ingest_responses(connection, responses, cursors)))
+
+        return self._write(work, durable=False)
+
+    def ingest_declines(self, declines: Sequence[SurveyDecline],
+                        cursors: Mapping[str, int | None]) -> CacheChanges:
+        """Store pulled declines, their end users' summaries and `cursors`, in one transaction."""
+        def work(connection: Connection) -> CacheChanges:
+            return CacheChanges(Initiator.PULL, _listed(
+                history.ingest_declines(connection, declines, cursors)))
+
+        return self._write(work, durable=False)
+
     def set_cursor(self, key: str, value: int | None) -> None:
         def work(connection: Connection) -> CacheChanges:
             sync.set_cursor(connection, key, value)
@@ -501,6 +520,7 @@ class Cache(CacheReads):
         def work(connection: Connection) -> CacheChanges:
             removed, outbox, conflicts = sync.remove_end_users(connection, targets,
                                                                       self._now())
+            history.forget_history(connection)  # their responses and declines go with them
             return CacheChanges(Initiator.RECONCILE, _listed(targets),
                                 rows_added_or_removed=removed > 0, outbox_changed=outbox,
                                 conflicts_changed=conflicts)

@@ -1,4 +1,5 @@
-"""Reconciling the local cache with the service: pull, push with three-way merge, reconcile."""
+"""Reconciling the local cache with the service: pull (end users, survey history), push with
+three-way merge, reconcile."""
 
 from __future__ import annotations
 

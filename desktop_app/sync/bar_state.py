@@ -44,6 +44,10 @@ _PHASES = {SyncPhase.PUSH: BarState.SENDING, SyncPhase.PULL: BarState.RECEIVING,
 _PHASE_WORDS = {BarState.SENDING: "Sending edits", BarState.RECEIVING: "Receiving end users",
                 BarState.CHECKING: "Checking for deletions",
                 BarState.INDEXING: "Building the search index"}
+# Receiving, but not end users: what the survey-history phases bring.
+_HISTORY_WORDS = {SyncPhase.RESPONSES: "Receiving survey responses",
+                  SyncPhase.DECLINES: "Receiving declined surveys"}
+_UNCOUNTED = frozenset({SyncPhase.PULL, *_HISTORY_WORDS})  # the lists give no total
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +178,15 @@ def _headline(state: BarState, status: SyncStatus, now: float) -> str:
 
 
 def _syncing(state: BarState, status: SyncStatus, now: float) -> str:
-    phase = _PHASE_WORDS.get(state) or _PHASE_WORDS[_PHASES.get(status.phase, BarState.RECEIVING)]
+    phase = (_HISTORY_WORDS.get(status.phase) or _PHASE_WORDS.get(state)
+             or _PHASE_WORDS[_PHASES.get(status.phase, BarState.RECEIVING)])
     parts = [phase]
     if status.total:
         parts.append(f"{status.done:,} of {max(status.total, status.done):,}")
     elif status.done:
         parts.append(f"{status.done:,} so far, total not known")
     else:
-        parts.append("total not known yet" if status.phase is SyncPhase.PULL else "starting")
+        parts.append("total not known yet" if status.phase in _UNCOUNTED else "starting")
     if status.rate_per_s:
         parts.append(f"{status.rate_per_s:,.0f}/s")
     if status.next_retry_at is not None:  # the client waits for the service's rate limit

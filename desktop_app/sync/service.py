@@ -17,6 +17,13 @@ from desktop_app.cache.records import SyncOutcome
 from desktop_app.cancellation import Cancelled
 from desktop_app.clock import Clock, SystemClock
 from desktop_app.sync.estimate import PhaseEstimate
+from desktop_app.sync.history_pull import (
+    DEFAULT_REREAD_DAYS,
+    HistoryList,
+    HistoryResult,
+    bounded_reread_days,
+    pull_history,
+)
 from desktop_app.sync.pacing import Pacer
 from desktop_app.sync.pull import CURSOR_KEY, PullProgress, pull_changes
 from desktop_app.sync.push import push_all
@@ -49,7 +56,8 @@ class SyncCancelled(Cancelled):
 
 
 class SyncService:
-    """Runs sync on its own thread: push queued edits, pull changes, reconcile deletions.
+    """Runs sync on its own thread: push queued edits, pull changes (end users, then survey
+    responses and declines), reconcile deletions.
 
     One run at a time (a lock file guards against the command line running beside the app);
     every run is recorded in the cache with its outcome. Offline, it backs off and retries by
@@ -75,6 +83,7 @@ class SyncService:
         cpu_share: float | None = None,
         records_every: float = RECORDS_EVERY_S,
         grace: float = 0.0,
+        reread_days: float = DEFAULT_REREAD_DAYS,
     ) -> None:
         # The window builds its sync before the file is open; the thread starts after the open.
         self._cache = cache if isinstance(cache, CacheFuture) else CacheFuture.of(cache)
@@ -100,9 +109,11 @@ class SyncService:
         self._thread: threading.Thread | None = None
         self._edit_timer: threading.Timer | None = None
         self._grace = max(0.0, grace)
+        self._reread_days = bounded_reread_days(reread_days)
         self._hold_until: float | None = None  # service clock: no push before then (undo grace)
         self._hold_lock = threading.Lock()  # its own: status updates read it under _status_lock
         self._flushing = False  # stopping: push the held edits, then end
+        self._edited = threading.Event()  # a local edit since this run's push began
         self._flushed = threading.Event()
         self._pacer = Pacer(cpu_share, sleep=self._cancel.wait)  # a cancel ends a rest at once
         self._unsubscribe_cache = self._cache.subscribe(self._on_cache_change)
@@ -177,6 +188,16 @@ class SyncService:
             self._release_hold()
             self._wake.set()
 
+    @property
+    def reread_days(self) -> float:
+        """Days of responses and declines each sync reads again (their tags, exclusions and
+        notes change after creation, and no list filters on `updated`)."""
+        return self._reread_days
+
+    def set_reread_days(self, days: float) -> None:
+        """A new trailing window from the next run on (brought into 0..MAX_REREAD_DAYS)."""
+        self._reread_days = bounded_reread_days(days)
+
     def cancel(self) -> None:
         self._cancel.set()
         self._interrupt_waits()
@@ -250,6 +271,7 @@ class SyncService:
         self._check_cancel()  # a cancel between the start of the run and allow_waits()
         pace = self._pacer
         pace.begin()
+        self._edited.clear()  # what is queued now goes out with this push
         status = self._counts(self.status)
         self._begin_phase(client, status.pending)  # the push's total is the outbox's size
         self._publish(replace(status, state=SyncState.SYNCING, phase=SyncPhase.PUSH, done=0,
@@ -278,6 +300,11 @@ class SyncService:
         if pulled.rows >= BIG_PULL_ROWS:
             self.cache.refresh_query_indexes()
         self._build_search_index()
+        history: list[HistoryResult] = []
+        for kind in HistoryList:
+            if self._history_gives_way():
+                break  # the next run resumes the history from its cursors
+            history.append(self._pull_history(client, kind))
         # Edits made while the pull ran go out now rather than a whole interval later.
         pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held, pace=pace)
         removed = 0
@@ -305,12 +332,22 @@ class SyncService:
             pulled=pulled.rows, requests=pulled.requests, unreachable=pulled.unreachable,
             removed=removed,
         )
+        for listed in history:
+            counts[listed.kind.value] = listed.rows
+            counts[f"{listed.kind.value}_requests"] = listed.requests
         note = ""
         if pulled.unreachable:
             note = (f" {pulled.unreachable} groups of end users could not be fully read from "
                     "the service; see the log.")
             for line in pulled.notes:
                 log.warning("pull: %s", line)
+        for listed in history:
+            if listed.unreachable:
+                seconds = "1 second" if listed.unreachable == 1 else f"{listed.unreachable} seconds"
+                note += (f" {seconds} of {listed.kind.value} could not be fully read from the "
+                         "service; see the log.")
+                for line in listed.notes:
+                    log.warning("%s: %s", listed.kind.value, line)
         self.cache.finish_sync_run(run_id, SyncOutcome.COMPLETED, note.strip(), counts)
         self._failures = 0
         self._publish(self._counts(replace(
@@ -390,6 +427,7 @@ class SyncService:
             with self._hold_lock:
                 self._hold_until = self.clock.now() + self._grace
         if changes.initiator in (Initiator.EDIT, Initiator.UNDO, Initiator.RESOLVE):
+            self._edited.set()
             self._publish_counts()
             if self._thread is not None and not self._work_offline:
                 self._wake_soon()
@@ -490,6 +528,25 @@ class SyncService:
         self._publish(replace(self.status, phase=phase, done=done,
                               total=None if total is None else max(total, done),
                               rate_per_s=rate, eta_s=eta, next_retry_at=None))
+
+    def _pull_history(self, client: WootricClient, kind: HistoryList) -> HistoryResult:
+        """One history list after the end users' pull; a cancel ends the run after its page."""
+        phase = SyncPhase(kind.value)
+        self._begin_phase(client, None)
+        self._publish(replace(self.status, phase=phase, done=0, total=None, rate_per_s=None,
+                              eta_s=None, next_retry_at=None,
+                              message=f"Receiving survey {kind.value}…"))
+        result = pull_history(client, self.cache, kind, reread_days=self._reread_days,
+                              server_now=self.clock.now, cancelled=self._history_gives_way,
+                              progress=lambda n: self._phase(phase, n), pace=self._pacer)
+        self._check_cancel()
+        return result
+
+    def _history_gives_way(self) -> bool:
+        """Stop the history walk after its page: on a cancel, or for a local edit past its undo
+        grace. A re-read of months of responses takes minutes against a rate-limited service;
+        the edit goes out in this run's late push and the next run resumes the walk."""
+        return self._cancelled() or (self._edited.is_set() and not self._held())
 
     def _pull_progress(self, p: PullProgress) -> None:
         # No total and no estimate: the service never says how many end users changed, and a

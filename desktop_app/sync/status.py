@@ -21,6 +21,8 @@ class SyncPhase(enum.StrEnum):
     NONE = ""  # no run is going
     PUSH = "push"  # sending queued edits
     PULL = "pull"  # receiving changed end users
+    RESPONSES = "responses"  # receiving survey responses (new ones, and the trailing re-read)
+    DECLINES = "declines"  # receiving declined surveys
     INDEX = "index"  # building the search index after a first pull
     RECONCILE = "reconcile"  # checking the service for deleted end users
 

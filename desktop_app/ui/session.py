@@ -78,7 +78,7 @@ class DeskSession:
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.operations import Operations
         from desktop_app.ui.services import AppServices
-        from desktop_app.ui.sync_settings import undo_grace
+        from desktop_app.ui.sync_settings import response_reread_days, undo_grace
 
         self.profile = profile
         self.account: SignedInAccount | None = None
@@ -89,7 +89,8 @@ class DeskSession:
         self.query = EndUserQuery(self.reads)
         # Its thread starts once the cache is open; until then the window shows its status.
         self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,
-                                             cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace())
+                                             cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace(),
+                                             reread_days=response_reread_days())
         self.responses = _ResponsesReader(self._client)
         self.ops = Operations(tasks, self.cache)
         self.services = AppServices(

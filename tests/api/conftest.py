@@ -15,6 +15,7 @@ import pytest
 from desktop_app.api.account import Credentials
 from desktop_app.api.client import WootricClient
 from desktop_app.api.errors import NotFoundError, ValidationError
+from desktop_app.api.walk import Listing, WalkDimension
 from desktop_app.domain import EndUser
 
 _OPS: dict[str, Callable[[int, int], bool]] = {
@@ -46,16 +47,21 @@ class ListingModel:
     Filters `updated[op]`/`created[op]`/`email`, `sort_key` with a stable tie order by id,
     `page` <= max_page and `per_page` <= max_per_page like the service. `desc_reverses_ties`
     chooses whether a descending sort also reverses the id tie order.
+
+    `created_only` makes it `GET /v1/responses` (or `/v1/declines`): only `created[op]` filters
+    (an `updated[...]`, `email` or `sort_key` is ignored, as Grape ignores undeclared
+    parameters), always ordered by created_at, newest first unless `sort_order=asc`.
     """
 
     def __init__(
         self, rows: Sequence[ModelRow], *, max_per_page: int = 50, max_page: int = 30,
-        desc_reverses_ties: bool = True,
+        desc_reverses_ties: bool = True, created_only: bool = False,
     ) -> None:
         self.rows = {r.id: r for r in rows}
         self.max_per_page = max_per_page
         self.max_page = max_page
         self.desc_reverses_ties = desc_reverses_ties
+        self.created_only = created_only
         self.request_count = 0
         self.on_request: Callable[[ListingModel], None] | None = None
 
@@ -77,17 +83,30 @@ class ListingModel:
         for name, value in query:
             if "[" in name:
                 field, op = name[:-1].split("[")
+                if self.created_only and field != "created":
+                    continue
                 attr = f"{field}_at"
                 test = _OPS[op]
                 rows = [r for r in rows if test(getattr(r, attr), int(value))]
-            elif name == "email":
+            elif name == "email" and not self.created_only:
                 rows = [r for r in rows if r.email == value]
-        key = params.get("sort_key", "email")
-        desc = params.get("sort_order", "asc") == "desc"
+        if self.created_only:
+            key = "created_at"
+            desc = params.get("sort_order", "desc") == "desc"
+        else:
+            key = params.get("sort_key", "email")
+            desc = params.get("sort_order", "asc") == "desc"
         rows.sort(key=lambda r: r.id, reverse=desc and self.desc_reverses_ties)
         rows.sort(key=lambda r: getattr(r, key), reverse=desc)  # stable: keeps the tie order
         start = (page - 1) * per_page
         return [r.end_user() for r in rows[start:start + per_page]]
+
+    def listing(self) -> Listing[EndUser]:
+        """This model as a created-only listing (responses, declines): no GET by id, no other
+        timestamp, no other sort key."""
+        assert self.created_only
+        return Listing("responses", self.list_end_users, lambda: self.request_count,
+                       dimensions=(WalkDimension.CREATED,))
 
     def get_end_user(self, end_user_id: int) -> EndUser:
         self._tick()

@@ -72,6 +72,14 @@ def test_receiving_without_a_total_says_so_and_promises_nothing() -> None:
                             rate_per_s=900.0, eta_s=3))
     assert view.state is BarState.RECEIVING
     assert view.headline == "Receiving end users · 7,655 so far, total not known · 900/s…"
+
+
+def test_the_survey_history_phases_say_what_they_receive() -> None:
+    view = _view(SyncStatus(SyncState.SYNCING, phase="responses", done=2_400, rate_per_s=600.0))
+    assert view.state is BarState.RECEIVING
+    assert view.headline == "Receiving survey responses · 2,400 so far, total not known · 600/s…"
+    view = _view(SyncStatus(SyncState.SYNCING, phase="declines"))
+    assert view.headline == "Receiving declined surveys · total not known yet…"
     assert "left" not in view.headline  # no estimate without a total
     assert view.progress is not None and view.progress.total is None  # a busy bar, no percentage
 

@@ -147,3 +147,46 @@ def _queue_other_kinds(
         disabled = not row.end_user.surveys_disabled
         cache.set_surveys_enabled([who], not disabled)
         expected_disabled[who] = disabled
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
+def test_sigkill_inside_the_response_walk_resumes_from_its_last_committed_page(
+    tmp_path: Path,
+) -> None:
+    with Emulator(users=300, seed=5, responses_per_user=0) as emu:
+        now = int(emu.clock.now())
+        users = sorted(emu.store.all_ids())
+        rnd = random.Random(3)
+        loaded = emu.store.responses.load_responses(
+            [{"end_user_id": rnd.choice(users), "score": rnd.randint(0, 10),
+              "created_at": now - rnd.randint(86_400, 900 * 86_400)} for _ in range(8_000)])
+        emu.faults.latency(0.02)  # 160 pages: some 4 s of responses to kill inside
+        env = _env(emu, tmp_path)
+        account = accounts.account_from_env(env)
+        assert account is not None
+        db_path = account.profile.cache_path(tmp_path)
+        process = subprocess.Popen(_sync_command(), env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        for line in process.stderr:  # progress lines: "responses  1,250 done ..."
+            if line.startswith("responses") and not line.startswith("responses  0 done"):
+                break
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        with Cache.open(db_path) as cache:
+            kept, _ = cache.history_counts()
+            resume = cache.cursor("responses.reread_at")
+        assert 0 < kept < len(loaded) and resume is not None
+
+        emu.faults.clear()
+        final = subprocess.run(_sync_command(quiet=True), env=env, capture_output=True,
+                               text=True, timeout=120)
+        assert final.returncode == 0, final.stderr
+        with Cache.open(db_path) as cache:
+            assert cache.history_counts()[0] == len(loaded)
+            assert cache.cursor("responses.reread_at") is None
+            run = cache.last_sync_runs(1)[0]
+        print(f"\nkilled with {kept} of {len(loaded)} responses cached; the next run read "
+              f"{run.counts['responses']} in {run.counts['responses_requests']} requests")
+        # it went on from the killed walk's last page instead of reading everything again
+        assert run.counts["responses"] <= len(loaded) - kept + 100

@@ -46,3 +46,28 @@ def test_an_unbelievable_row_fails_the_run_and_stores_nothing_of_its_page(
     assert cache_view(cache) == server_view(emu)
     assert all(cache.get(i).end_user.properties["plan"] == "Changed on the service"
                for i in changed)
+
+
+@pytest.mark.parametrize(("path", "field", "value", "said"), [
+    ("/v1/responses", "score", 11, "unusable score in the service's answer (survey response "),
+    ("/v1/responses", "excluded_from_calculations", "false",
+     "unusable excluded_from_calculations"),
+    ("/v1/responses", "created_at", "yesterday", "unusable created_at"),
+    ("/v1/declines", "end_user_id", [7], "unusable end_user_id in the service's answer (survey decline"),
+])
+def test_an_unbelievable_response_or_decline_fails_the_run_and_stores_nothing_of_its_page(
+    emu: Emulator, cache: Cache, service: SyncService, path: str, field: str, value: object,
+    said: str,
+) -> None:
+    emu.faults.tamper_next(field, value, path_prefix=path)
+    status = service.run_once()
+    assert status.state is SyncState.FAILED
+    assert said in status.message, status.message
+    table = "response" if path == "/v1/responses" else "decline"
+    assert cache.history_counts()[0 if table == "response" else 1] == 0  # its first page
+    assert cache.cursor(f"{table}s.created_at") is None
+    assert cache.count_all() == len(emu.store.all_ids())  # the end users came before it
+    assert service.run_once().state is SyncState.IDLE
+    responses, declines = cache.history_counts()
+    assert responses == emu.store.responses.count("response")
+    assert declines == emu.store.responses.count("decline")

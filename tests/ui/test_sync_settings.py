@@ -13,7 +13,10 @@ from desktop_app.ui.app import DemoSettings, DeskApp
 from desktop_app.ui.sync_settings import (
     DEFAULT_UNDO_GRACE_S,
     MAX_UNDO_GRACE_S,
+    RESPONSE_REREAD_KEY,
     UNDO_GRACE_KEY,
+    response_reread_days,
+    set_response_reread_days,
     set_undo_grace,
     undo_grace,
 )
@@ -34,11 +37,22 @@ def test_the_app_hands_the_setting_to_its_sync_service(
     qtbot: QtBot, qapp: QApplication, isolated_settings: Path
 ) -> None:
     set_undo_grace(7)
+    set_response_reread_days(30)
     desk = DeskApp(qapp, isolated_settings, MemoryOnly("test"), demo=True,
                    demo_settings=DemoSettings(users=20, rate_limit=None))
     try:
         desk.start()
         assert desk.session is not None
         assert desk.session.sync.grace == 7
+        assert desk.session.sync.reread_days == 30
     finally:
         desk.shutdown()
+
+
+def test_the_response_re_read_defaults_to_120_days_and_bad_values_fall_back_or_are_bounded() -> None:
+    assert response_reread_days() == 120
+    QSettings().setValue(RESPONSE_REREAD_KEY, "a season")
+    assert response_reread_days() == 120
+    QSettings().setValue(RESPONSE_REREAD_KEY, "-3")
+    assert response_reread_days() == 0
+    assert set_response_reread_days(10**6) == 3_650 == response_reread_days()

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from desktop_app.cache.records import CacheError
+from desktop_app.cache.schema.history_tables import HISTORY_TABLES
 from desktop_app.cache.schema.state_tables import ALL_TABLES
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -79,6 +80,12 @@ def _add_edit_batch_per_row(connection: Connection) -> None:
     connection.exec_driver_sql("ALTER TABLE edit_batch ADD COLUMN per_row BOOLEAN NOT NULL DEFAULT 0")
 
 
+def _add_survey_history(connection: Connection) -> None:
+    # The tables as a fresh file gets them (indexes included); filled by the next sync.
+    for table in HISTORY_TABLES:
+        table.create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
@@ -88,6 +95,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "saved_list and its members: kept lists, for the list:<name> filter", _add_saved_lists),
     Migration(6, "edit_batch.per_row: a batch whose end users each got their own value",
               _add_edit_batch_per_row),
+    Migration(7, "response, decline, survey_summary: the account's survey history",
+              _add_survey_history),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
+from desktop_app.cache.schema.history_tables import HISTORY_TABLES
 from desktop_app.cache.schema.tables import EndUserRow
 
 
@@ -193,4 +194,4 @@ ALL_TABLES = tuple(
         EndUserRow, ServerEndUserRow, EditBatchRow, PendingEditRow, AuditEntryRow, ConflictRow,
         SyncCursorRow, SyncRunRow, PropertyKeyRow, SearchIndexRow, SavedListRow, SavedListMemberRow,
     )
-)
+) + HISTORY_TABLES
