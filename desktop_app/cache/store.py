@@ -361,7 +361,8 @@ class Cache(CacheReads, HistoryReads):
         def work(connection: Connection) -> CacheChanges:
             found.append(saved_lists.save_list(connection, checked, source, identifier_kind, ids,
                                                self._now(), replace=replace))
-            return CacheChanges(Initiator.EDIT)  # no end user changed: nothing to announce
+            # No end user changed, but who `list:<name>` finds did: results and counts are stale.
+            return CacheChanges(Initiator.EDIT, rows_added_or_removed=True)
 
         self._write(work, durable=True)
         return found[0]
@@ -372,7 +373,7 @@ class Cache(CacheReads, HistoryReads):
 
         def work(connection: Connection) -> CacheChanges:
             done.append(saved_lists.delete_list(connection, name.strip()))
-            return CacheChanges(Initiator.EDIT)
+            return CacheChanges(Initiator.EDIT, rows_added_or_removed=done[0])
 
         self._write(work, durable=True)
         return done[0]

@@ -129,6 +129,8 @@ def match_list(
     if action is not None and action.per_row and values is None:
         raise EditRejected("This action takes each person's value from the list's other columns; "
                            "the list has none.")
+    if values is not None and len(values) != len(identifiers):
+        raise ValueError(f"{len(values)} rows of values for {len(identifiers)} identifiers")  # a caller's bug
     first: dict[str, ListedIdentifier] = {}
     duplicates, unreadable, blank = [], [], 0
     for row, raw in enumerate(identifiers):

@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.filters.language import FilterError, InList, Or, compile_filter, CompileContext, parse_filter
 from desktop_app.cache.filters.words import describe_filter
 from desktop_app.cache.reading.query import EndUserQuery, SortSpec
@@ -60,7 +61,10 @@ def test_an_unknown_list_is_a_filter_error_with_a_suggestion(seeded: Cache) -> N
 
 
 def test_a_name_is_kept_once_ignoring_case_unless_replaced(seeded: Cache) -> None:
+    heard: list[CacheChanges] = []
+    seeded.subscribe(heard.append)
     seeded.save_list("Opt-outs", [1, 2], identifier_kind="email")
+    assert heard == [CacheChanges(Initiator.EDIT, rows_added_or_removed=True)]  # list: results are stale
     with pytest.raises(EditRejected, match="already kept"):
         seeded.save_list("opt-outs", [3], identifier_kind="email")
     seeded.save_list("opt-outs", [3], identifier_kind="email", replace=True)
@@ -69,8 +73,10 @@ def test_a_name_is_kept_once_ignoring_case_unless_replaced(seeded: Cache) -> Non
     for bad in ("", "   ", "a\nb", "x" * 101):
         with pytest.raises(EditRejected):
             seeded.save_list(bad, [1], identifier_kind="email")
+    heard.clear()
     assert seeded.delete_list("OPT-OUTS") and not seeded.delete_list("opt-outs")
     assert seeded.saved_lists() == []
+    assert heard == [CacheChanges(Initiator.EDIT, rows_added_or_removed=True)]  # the second changed nothing
 
 
 def test_kept_list_names_complete_newest_first_even_before_the_upgrade(seeded: Cache, clock: StepClock) -> None:
