@@ -8,7 +8,7 @@ re-read is the newer truth, even where the service left `updated_at` alone on a 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection
 
@@ -98,9 +98,33 @@ def ingest_declines(connection: Connection, declines: Sequence[SurveyDecline],
     return touched
 
 
+HISTORY_TABLES = ("response", "decline")
+
+
+def remove_unlisted(connection: Connection, table: str, since: int,
+                    listed: Collection[int]) -> tuple[int, list[int]]:
+    """Rows of `table` created at or after `since` that a whole walk of that range did not list
+    were deleted on the service: they go, and their end users' summaries follow.
+
+    Returns (rows removed, end users whose history changed)."""
+    if table not in HISTORY_TABLES:
+        raise ValueError(f"no survey history table {table!r}")
+    cached = connection.exec_driver_sql(
+        f"SELECT id, end_user_id FROM {table} WHERE created_at >= ?", (since,)).all()
+    gone = [(int(i), int(u)) for i, u in cached if i not in listed]
+    if not gone:
+        return 0, []
+    connection.exec_driver_sql(
+        f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps([i for i, _ in gone]),))
+    touched = sorted({u for _, u in gone})
+    refresh_summaries(connection, touched)
+    return len(gone), touched
+
+
 def forget_history(connection: Connection) -> None:
     """The history of end users in temp.gone_ids leaves with them (deleted on the service)."""
-    for table in ("response", "decline"):
+    for table in HISTORY_TABLES:
         connection.exec_driver_sql(
             f"DELETE FROM {table} WHERE end_user_id IN (SELECT id FROM temp.gone_ids)")
     connection.exec_driver_sql(
