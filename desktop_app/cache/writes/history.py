@@ -74,28 +74,30 @@ def _set_cursors(connection: Connection, cursors: Mapping[str, int | None]) -> N
         set_cursor(connection, key, value)
 
 
+def _ingest(connection: Connection, upsert: str, values: Sequence[tuple[object, ...]],
+            end_user_ids: set[int], cursors: Mapping[str, int | None]) -> list[int]:
+    if values:
+        connection.exec_driver_sql(upsert, values)
+    touched = sorted(end_user_ids)
+    refresh_summaries(connection, touched)
+    _set_cursors(connection, cursors)
+    return touched
+
+
 def ingest_responses(connection: Connection, responses: Sequence[SurveyResponse],
                      cursors: Mapping[str, int | None]) -> list[int]:
     """Upsert a page of responses, refresh their end users' summaries, move the cursors.
 
     Returns the end users whose history changed."""
-    if responses:
-        connection.exec_driver_sql(UPSERT_RESPONSE, [_response_values(r) for r in responses])
-    touched = sorted({r.end_user_id for r in responses})
-    refresh_summaries(connection, touched)
-    _set_cursors(connection, cursors)
-    return touched
+    return _ingest(connection, UPSERT_RESPONSE, [_response_values(r) for r in responses],
+                   {r.end_user_id for r in responses}, cursors)
 
 
 def ingest_declines(connection: Connection, declines: Sequence[SurveyDecline],
                     cursors: Mapping[str, int | None]) -> list[int]:
     """Upsert a page of declines, refresh their end users' summaries, move the cursors."""
-    if declines:
-        connection.exec_driver_sql(UPSERT_DECLINE, [_decline_values(d) for d in declines])
-    touched = sorted({d.end_user_id for d in declines})
-    refresh_summaries(connection, touched)
-    _set_cursors(connection, cursors)
-    return touched
+    return _ingest(connection, UPSERT_DECLINE, [_decline_values(d) for d in declines],
+                   {d.end_user_id for d in declines}, cursors)
 
 
 HISTORY_TABLES = ("response", "decline")
