@@ -19,6 +19,7 @@ from desktop_app.emulator.oauth import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
 )
+from desktop_app.emulator.response_samples import MAX_PER_USER, PER_USER
 from desktop_app.emulator.sample_data import Profile
 from desktop_app.emulator.server import Emulator
 
@@ -43,7 +44,20 @@ def build_parser() -> ArgumentParser:
                         metavar="SECONDS",
                         help="purge an end user this long after an API DELETE marked it "
                              "(default: the next 07:00 UTC, as the service does)")
+    parser.add_argument("--responses-per-user", type=_share_per_user, default=PER_USER, metavar="N",
+                        help="sample survey responses per starting end user, on average "
+                             f"(0 to {MAX_PER_USER:g}; default {PER_USER:g}; 0: none, nor declines)")
     return parser
+
+
+def _share_per_user(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= MAX_PER_USER:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{value:g} is not between 0 and {MAX_PER_USER:g}")
+    return value
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -79,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             end_users=None if args.data is None else _read_lines(args.data),
             profile=args.profile,
             purge_delay=args.purge_delay,
+            responses_per_user=args.responses_per_user,
         )
     except KeyboardInterrupt:
         return 130

@@ -33,6 +33,7 @@ from desktop_app.emulator.response_store import (
 from desktop_app.emulator.sample_data import DAY
 
 PER_USER = 3.0  # responses per end user, on average (the benchmark's 3,000,000 for 1,000,000)
+MAX_PER_USER = 10.0  # a person answers at most 14 times (the packed keys' room): keep the mean well below
 MAX_BURST = 1_200
 _PLANS = ("Free", "Starter", "Pro", "Business", "Enterprise")
 _REGIONS = ("NA", "EMEA", "APAC", "LATAM")
@@ -262,7 +263,9 @@ def sample_declines(tap: HistoryTap, seed: int, now: int) -> Iterator[tuple[Any,
 def load_sample_history(store: ResponseStore, seed: int, now: int, per_user: float = PER_USER) -> tuple[int, int]:
     """Generate and load the responses and declines of every end user in the store (the
     emulator's starting population); returns (responses, declines)."""
-    if per_user <= 0:
+    if not 0 <= per_user <= MAX_PER_USER:
+        raise ValueError(f"responses per user must be from 0 to {MAX_PER_USER:g}")
+    if per_user == 0:
         return 0, 0
     tap = HistoryTap.of(store.survey_population())
     if not len(tap):

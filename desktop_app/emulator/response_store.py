@@ -4,8 +4,9 @@
 read together (a response's `end_user.email` is the end user's current one) and two triggers keep
 them consistent whatever path changes an end user:
 
-- an end user's row deleted (today's DELETE, or a purge of someone marked for deletion) takes its
-  responses and declines with it: they are gone from every route at once;
+- an end user's row deleted (the purge of someone an API DELETE marked, or the admin's DELETE)
+  takes its responses and declines with it: they are gone from every route at once (reads here
+  run the store's due purge first, as its own reads do);
 - an end user's `properties` changed freezes the old hash into each of that person's responses and
   declines that still had none of their own: `properties` NULL means "unchanged since the survey,
   the end user's current ones", so a million sample rows cost no copy of anything until a change.
@@ -26,7 +27,7 @@ import itertools
 import marshal
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any, NamedTuple
@@ -266,10 +267,16 @@ def tags_column(tags: Any) -> str | None:
 class ResponseStore:
     """Responses and declines of the emulator's end users (thread-safe through the shared lock)."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, clock: Clock) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, lock: threading.RLock, clock: Clock,
+        purge_due: Callable[[], None] = lambda: None,
+    ) -> None:
         self._db = db
         self._lock = lock
         self.clock = clock
+        # the end users' purge of marked rows whose time has come (erasure.py), run under the
+        # lock before every read and write here too: a due purge takes its history at once
+        self._purge_due = purge_due
         with self._lock:
             self._db.executescript(_SCHEMA)
             for statement in _INDEXES.values():
@@ -303,6 +310,7 @@ class ResponseStore:
             f"ORDER BY h.created_at {direction}, h.id {direction} LIMIT ? OFFSET ?"
         )
         with self._lock:
+            self._purge_due()
             rows = self._db.execute(sql, (*args, query.limit, query.offset)).fetchall()
         if query.kind == "response":
             return [_response(row) for row in rows]
@@ -319,6 +327,7 @@ class ResponseStore:
     def _one(self, kind: str, item_id: int) -> tuple[Any, ...] | None:
         selected = ", ".join(f"h.{c}" for c in _COLUMNS[kind])
         with self._lock:
+            self._purge_due()
             row: tuple[Any, ...] | None = self._db.execute(
                 f"SELECT {selected}, u.email, u.properties FROM {kind} h "
                 "JOIN end_user u ON u.id = h.end_user_id WHERE h.id = ?", (item_id,)
@@ -328,6 +337,7 @@ class ResponseStore:
     def last_response(self, end_user_id: int) -> LastResponse | None:
         """The end user's newest response (by created_at, then id), or None."""
         with self._lock:
+            self._purge_due()
             row = self._db.execute(
                 "SELECT id, score, text, channel FROM response WHERE end_user_id = ? "
                 "ORDER BY created_at DESC, id DESC LIMIT 1", (end_user_id,)
@@ -338,6 +348,7 @@ class ResponseStore:
         if kind not in _COLUMNS:
             raise ValueError(f"no stored {kind}s")
         with self._lock:
+            self._purge_due()
             return int(self._db.execute(f"SELECT count(*) FROM {kind}").fetchone()[0])
 
     def nps_counts(self, start: int, end: int) -> NpsCounts:
@@ -345,6 +356,7 @@ class ResponseStore:
         declines of the same span; the email channel's share of each."""
         email = CHANNELS.index("email")
         with self._lock:
+            self._purge_due()
             row = self._db.execute(
                 "SELECT coalesce(sum(score >= 9), 0), coalesce(sum(score BETWEEN 7 AND 8), 0), "
                 "coalesce(sum(score <= 6), 0), coalesce(sum(channel = ?), 0) FROM response "
@@ -362,6 +374,7 @@ class ResponseStore:
         first: dict[str, int] = {}
         loads = marshal.loads
         with self._lock:
+            self._purge_due()
             rows = self._db.execute("SELECT created_at, properties FROM end_user").fetchall()
         for created_at, blob in rows:
             for key in loads(blob):
@@ -373,11 +386,13 @@ class ResponseStore:
     def changes(self) -> int:
         """A number that moves with every row written to the database (end users too)."""
         with self._lock:
+            self._purge_due()
             return self._db.total_changes
 
     def survey_population(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
         """(id, created_at, properties) of every end user, by created_at and then id."""
         with self._lock:
+            self._purge_due()
             rows = self._db.execute(
                 "SELECT id, created_at, properties FROM end_user ORDER BY created_at, id").fetchall()
         loads = marshal.loads
@@ -456,6 +471,7 @@ class ResponseStore:
         sql = f"INSERT INTO {kind} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         ids: list[int] = []
         with self._lock:
+            self._purge_due()
             wanted = _json_ids({row[1] for row in rows})
             known = {found for (found,) in self._db.execute(
                 "SELECT id FROM end_user WHERE id IN (SELECT value FROM json_each(?))", (wanted,))}
@@ -572,6 +588,7 @@ class ResponseStore:
             assignments.append("flags = (flags & ~?) | ?")
             args.extend((cleared, raised))
         with self._lock:
+            self._purge_due()
             cursor = self._db.execute(
                 f"UPDATE {kind} SET {', '.join(assignments)} WHERE id = ?", (*args, item_id)
             )
@@ -583,6 +600,7 @@ class ResponseStore:
         if kind not in _COLUMNS:
             raise ValueError(f"no stored {kind}s")
         with self._lock:
+            self._purge_due()
             cursor = self._db.execute(
                 f"DELETE FROM {kind} WHERE id = ? AND end_user_id = ?", (item_id, end_user_id)
             )

@@ -227,7 +227,7 @@ class EmulatorStore:
         self._lookup_indexed: set[str] = set()
         self._next_purge: int | None = None  # the earliest purge_at of a marked row, if any
         # the end users' responses and declines, in this database (they join and cascade)
-        self.responses = ResponseStore(self._db, self._lock, self.clock)
+        self.responses = ResponseStore(self._db, self._lock, self.clock, self._purge_due)
 
     def _now(self) -> int:
         return int(self.clock.now())

@@ -105,3 +105,19 @@ def test_purge_delay_flag_sets_when_a_deleted_end_user_is_purged(
     running.append(refused)
     out, err = refused.communicate(timeout=30)
     assert refused.returncode == 2 and b"--purge-delay" in err and not out
+
+
+def test_responses_per_user_flag(running: list[subprocess.Popen[bytes]]) -> None:
+    for flag, expected in (("0", range(0, 1)), ("5", range(60, 140)), (None, range(30, 90))):
+        proc = _start("--users", "20", "--seed", "2", *(("--responses-per-user", flag) if flag else ()))
+        running.append(proc)
+        base_url = _first_line(proc).removeprefix("listening on ")
+        with httpx.Client(base_url=base_url, timeout=10) as http:
+            assert http.get("/_emulator/responses").json()["count"] in expected, flag
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    for bad in ("lots", "-1", "11", "nan"):
+        refused = _start("--responses-per-user", bad)
+        running.append(refused)
+        out, err = refused.communicate(timeout=30)
+        assert refused.returncode == 2 and b"--responses-per-user" in err and not out, bad

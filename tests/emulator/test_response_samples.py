@@ -132,3 +132,5 @@ def test_no_history_when_asked_for_none(make_emulator: Callable[..., Emulator]) 
     assert quiet.store.responses.count() == 0 and quiet.store.responses.count("decline") == 0
     fewer = make_emulator(users=500, seed=1, responses_per_user=1.0)
     assert 0.7 <= fewer.store.responses.count() / 500 <= 1.4
+    with pytest.raises(ValueError, match="responses per user must be from 0 to 10"):
+        Emulator(users=5, responses_per_user=50)

@@ -441,3 +441,24 @@ def test_unknown_methods_and_routes(http: httpx.Client) -> None:
     assert http.put(f"/v1/end_users/{ALICE}/responses").status_code == 405
     assert http.get(f"/v1/end_users/{ALICE}/declines/promoters").status_code == 404
     assert http.get("/v1/responses.json").status_code == 200  # the old `.json` suffix
+
+
+def test_an_api_delete_keeps_the_history_until_the_purge_then_takes_it(
+    http: httpx.Client, admin: httpx.Client, clock: ScaledClock, emu: Emulator,
+    api_client: Callable[..., httpx.Client],
+) -> None:
+    _load(admin, "responses", [{"end_user_id": ALICE, "score": 1, "created_at": T - 50},
+                               {"end_user_id": BOB, "score": 10, "created_at": T - 40}])
+    _load(admin, "declines", [{"end_user_id": ALICE, "created_at": T - 30}])
+    assert http.delete(f"/v1/end_users/{ALICE}").status_code == 202  # marked (erasure.py)
+    assert {r["end_user_id"] for r in http.get("/v1/responses").json()} == {ALICE, BOB}
+    assert len(http.get(f"/v1/end_users/{ALICE}/responses").json()) == 1
+    clock.advance(2 * 86_400)  # past the next 07:00 UTC: the purge is due
+    http = api_client(emu)  # the old token expired meanwhile
+    # the history's own reads purge what is due first, before any end-user read does
+    assert [r["end_user_id"] for r in http.get("/v1/responses").json()] == [BOB]
+    assert http.get("/v1/declines").json() == []
+    assert admin.get("/_emulator/responses").json() == {"count": 1}
+    summary = http.get("/v1/nps_summary", params={"date[start]": "2025-01-01", "date[end]": "2025-01-31"}).json()
+    assert summary["responses"] == 1 and summary["promoters"] == 1
+    _error(http.get(f"/v1/end_users/{ALICE}/responses"), 404, "The record could not be found")
