@@ -16,11 +16,12 @@ the walk is a keyset scan over one timestamp:
   re-read rows that re-anchoring costs on ordinary data.
 * A page whose 50 rows all share one second `t` means that second is dense: the walk descends
   into it along the other timestamp (`updated[eq]=t`, keyset over `created_at`) and then goes on
-  at `t + 1`. A listing with one timestamp only (responses and declines filter on `created`
-  alone) treats the dense second itself as a cell, read in tie order both ways as below. A page inside that second sharing both seconds means a dense *cell* (a bulk
-  import). A cell has no key left to anchor on, so it is paged in several orders: tie order
-  ascending, then descending until the two reads meet consistently (that proves it whole:
-  3,000 rows at most), then email ascending and descending the same way.
+  at `t + 1`. A page inside that second sharing both seconds means a dense *cell* (a bulk
+  import); a listing with one timestamp only (responses and declines filter on `created`
+  alone) treats the dense second itself as a cell. A cell has no key left to anchor on, so it
+  is paged in several orders: tie order ascending, then descending until the two reads meet
+  consistently (that proves it whole: 3,000 rows at most), then by each further sort key the
+  listing has (end users: email) ascending and descending the same way.
 * A cell no pair of reads covers is probed with GET /v1/end_users/{id} through the id gap
   between the ascending and descending reads, when the service's tie order is by id and ids
   are dense (a narrow gap is probed before trying the email orders); whatever cannot be proven
@@ -378,7 +379,7 @@ class TimestampWalk(Generic[R]):
         missing = [i for i in gap if i not in union]
         # how densely ids fill the two id-ordered reads predicts how full the gap is
         density = (len(asc) + len(desc)) / (asc[-1] - asc[0] + desc[0] - desc[-1] + 2)
-        if density < MIN_ID_DENSITY:
+        if missing and density < MIN_ID_DENSITY:  # nothing missing: whole, however sparse
             note = f"ids too sparse to probe ({density:.0%} of the id range in use)"
         elif len(missing) > self._probe_budget:
             note = (f"{len(missing)} ids in the gap {gap.start}..{gap.stop - 1} exceed the "

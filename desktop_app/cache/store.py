@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -439,6 +439,19 @@ class Cache(CacheReads, HistoryReads):
                 history.ingest_declines(connection, declines, cursors)))
 
         return self._write(work, durable=False)
+
+    def remove_unlisted_history(self, table: str, since: int, listed: Collection[int]) -> int:
+        """After a whole walk of `table` ("response", "decline") from `since`: the cached rows
+        of that range it did not list were deleted on the service and go. Returns how many."""
+        removed: list[int] = []
+
+        def work(connection: Connection) -> CacheChanges:
+            count, touched = history.remove_unlisted(connection, table, since, listed)
+            removed.append(count)
+            return CacheChanges(Initiator.PULL, _listed(touched))
+
+        self._write(work, durable=False)
+        return removed[0]
 
     def set_cursor(self, key: str, value: int | None) -> None:
         def work(connection: Connection) -> CacheChanges:

@@ -10,6 +10,10 @@ cursors per list, committed with each page's rows:
 * `<list>.reread_at`, the position of a walk that has not finished (a crash, a cancel, a
   quit): the next sync resumes there instead of starting its window again. NULL once a walk
   reached the end.
+
+A walk that covers its whole window in one go also shows what the service deleted from it:
+cached rows of the window it did not list are removed (never when a second of it could not be
+read whole).
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ class HistoryList(enum.StrEnum):
     def reread_key(self) -> str:
         return f"{self.value}.reread_at"
 
+    @property
+    def table(self) -> str:
+        """The cache's table of this list."""
+        return self.value[:-1]
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryResult:
@@ -63,6 +72,7 @@ class HistoryResult:
     unreachable: int = 0  # seconds the list API could not hand over whole (reported)
     notes: tuple[str, ...] = ()
     skipped: bool = False  # the service has no such list (an older service or emulator)
+    removed: int = 0  # cached rows of the walked range the service no longer lists
 
 
 def bounded_reread_days(days: float) -> float:
@@ -99,8 +109,12 @@ def pull_history(
     A service answering 404 for the list (one that predates it) is logged and skipped: the
     end users' sync must not fail for it.
     """
+    resumed = cache.cursor(kind.reread_key) is not None
     since = walk_start(cache, kind, int(server_now()), reread_days)
-    reader = _Reader(cache, kind, since, cancelled, progress, pace)
+    # Only a walk of the whole range in one go shows what the service deleted from it (a
+    # resumed walk did not list the rows before its start; a first one has nothing to drop).
+    reader = _Reader(cache, kind, since, cancelled, progress, pace,
+                     set() if since is not None and not resumed else None)
     if kind is HistoryList.RESPONSES:
         return reader.read(client.walk_responses(since), cache.ingest_responses)
     return reader.read(client.walk_declines(since), cache.ingest_declines)
@@ -114,15 +128,19 @@ class _Reader:
     cancelled: Callable[[], bool]
     progress: Callable[[int], None]
     pace: Callable[[], None]
+    listed: set[int] | None  # ids the walk listed, when it covers its whole range
 
     def read(self, walk: TimestampWalk[R],
              ingest: Callable[[Sequence[R], Mapping[str, int | None]], CacheChanges]) -> HistoryResult:
         kind = self.kind
         frontier = self.cache.cursor(kind.frontier_key)
         started = time.monotonic()
-        rows, newest = 0, frontier
+        rows, newest, finished = 0, frontier, False
         try:
             for page in walk:
+                if self.listed is not None:
+                    self.listed.update(r.id for r in page.rows)
+                finished = page.complete_before is None
                 if page.rows:
                     top = max(r.created_at for r in page.rows)
                     newest = top if newest is None else max(newest, top)
@@ -149,6 +167,14 @@ class _Reader:
         notes = tuple(
             f"{c.seen} {kind.value} created at {c.created_at} read; more may exist beyond the "
             f"list API's reach ({c.note})" for c in open_cells)
-        log.debug("%s: %d rows in %d requests from %s (%.1f s)", kind.value, rows,
-                  stats.requests, self.since, time.monotonic() - started)
-        return HistoryResult(kind, rows, stats.requests, self.since, len(open_cells), notes)
+        removed = 0
+        if finished and self.listed is not None and self.since is not None:
+            if open_cells:  # rows it could not reach are not gone
+                log.info("%s: not looking for deletions; %d seconds were not read whole",
+                         kind.value, len(open_cells))
+            else:
+                removed = self.cache.remove_unlisted_history(kind.table, self.since, self.listed)
+        log.debug("%s: %d rows in %d requests from %s (%.1f s), %d gone", kind.value, rows,
+                  stats.requests, self.since, time.monotonic() - started, removed)
+        return HistoryResult(kind, rows, stats.requests, self.since, len(open_cells), notes,
+                             removed=removed)

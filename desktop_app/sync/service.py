@@ -335,6 +335,7 @@ class SyncService:
         for listed in history:
             counts[listed.kind.value] = listed.rows
             counts[f"{listed.kind.value}_requests"] = listed.requests
+            counts[f"{listed.kind.value}_removed"] = listed.removed
         note = ""
         if pulled.unreachable:
             note = (f" {pulled.unreachable} groups of end users could not be fully read from "

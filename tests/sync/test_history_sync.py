@@ -257,3 +257,37 @@ def test_a_local_edit_during_a_long_re_read_goes_out_in_the_same_run(tmp_path: P
             assert _cached_ids(cache, "response") == sorted(loaded)
         finally:
             service.stop()
+
+
+def test_a_response_deleted_on_the_service_leaves_the_cache_within_the_window(
+    tmp_path: Path,
+) -> None:
+    with Emulator(users=50, seed=3, responses_per_user=0) as emu, \
+            Cache.open(tmp_path / "c.sqlite3") as cache:
+        now = int(emu.clock.now())
+        user = sorted(emu.store.all_ids())[0]
+        recent, kept, old = emu.store.responses.load_responses([
+            {"end_user_id": user, "score": 2, "created_at": now - 3 * DAY_S},
+            {"end_user_id": user, "score": 9, "created_at": now - 9 * DAY_S},
+            {"end_user_id": user, "score": 7, "created_at": now - 300 * DAY_S},
+        ])
+        [decline] = emu.store.responses.load_declines(
+            [{"end_user_id": user, "created_at": now - DAY_S}])
+        service = SyncService(cache, lambda: WootricClient(credentials(emu)))
+        try:
+            assert service.run_once().state is SyncState.IDLE
+            summary = cache.survey_summary(user)
+            assert summary is not None and (summary.latest_score, summary.decline_count) == (2, 1)
+            for kind, item in (("response", recent), ("response", old), ("decline", decline)):
+                assert emu.store.responses.delete(kind, user, item)
+            assert service.run_once().state is SyncState.IDLE
+            run = cache.last_sync_runs(1)[0]
+            assert (run.counts["responses_removed"], run.counts["declines_removed"]) == (1, 1)
+            # the deleted answer no longer counts; one older than the window stays (docs)
+            assert [r.id for r in cache.responses_of(user)] == [old, kept]
+            summary = cache.survey_summary(user)
+            assert summary is not None
+            assert (summary.latest_score, summary.response_count, summary.decline_count) == (
+                9, 2, 0)
+        finally:
+            service.stop()

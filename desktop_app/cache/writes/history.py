@@ -8,7 +8,7 @@ re-read is the newer truth, even where the service left `updated_at` alone on a 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection
 
@@ -74,33 +74,59 @@ def _set_cursors(connection: Connection, cursors: Mapping[str, int | None]) -> N
         set_cursor(connection, key, value)
 
 
+def _ingest(connection: Connection, upsert: str, values: Sequence[tuple[object, ...]],
+            end_user_ids: set[int], cursors: Mapping[str, int | None]) -> list[int]:
+    if values:
+        connection.exec_driver_sql(upsert, values)
+    touched = sorted(end_user_ids)
+    refresh_summaries(connection, touched)
+    _set_cursors(connection, cursors)
+    return touched
+
+
 def ingest_responses(connection: Connection, responses: Sequence[SurveyResponse],
                      cursors: Mapping[str, int | None]) -> list[int]:
     """Upsert a page of responses, refresh their end users' summaries, move the cursors.
 
     Returns the end users whose history changed."""
-    if responses:
-        connection.exec_driver_sql(UPSERT_RESPONSE, [_response_values(r) for r in responses])
-    touched = sorted({r.end_user_id for r in responses})
-    refresh_summaries(connection, touched)
-    _set_cursors(connection, cursors)
-    return touched
+    return _ingest(connection, UPSERT_RESPONSE, [_response_values(r) for r in responses],
+                   {r.end_user_id for r in responses}, cursors)
 
 
 def ingest_declines(connection: Connection, declines: Sequence[SurveyDecline],
                     cursors: Mapping[str, int | None]) -> list[int]:
     """Upsert a page of declines, refresh their end users' summaries, move the cursors."""
-    if declines:
-        connection.exec_driver_sql(UPSERT_DECLINE, [_decline_values(d) for d in declines])
-    touched = sorted({d.end_user_id for d in declines})
+    return _ingest(connection, UPSERT_DECLINE, [_decline_values(d) for d in declines],
+                   {d.end_user_id for d in declines}, cursors)
+
+
+HISTORY_TABLES = ("response", "decline")
+
+
+def remove_unlisted(connection: Connection, table: str, since: int,
+                    listed: Collection[int]) -> tuple[int, list[int]]:
+    """Rows of `table` created at or after `since` that a whole walk of that range did not list
+    were deleted on the service: they go, and their end users' summaries follow.
+
+    Returns (rows removed, end users whose history changed)."""
+    if table not in HISTORY_TABLES:
+        raise ValueError(f"no survey history table {table!r}")
+    cached = connection.exec_driver_sql(
+        f"SELECT id, end_user_id FROM {table} WHERE created_at >= ?", (since,)).all()
+    gone = [(int(i), int(u)) for i, u in cached if i not in listed]
+    if not gone:
+        return 0, []
+    connection.exec_driver_sql(
+        f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps([i for i, _ in gone]),))
+    touched = sorted({u for _, u in gone})
     refresh_summaries(connection, touched)
-    _set_cursors(connection, cursors)
-    return touched
+    return len(gone), touched
 
 
 def forget_history(connection: Connection) -> None:
     """The history of end users in temp.gone_ids leaves with them (deleted on the service)."""
-    for table in ("response", "decline"):
+    for table in HISTORY_TABLES:
         connection.exec_driver_sql(
             f"DELETE FROM {table} WHERE end_user_id IN (SELECT id FROM temp.gone_ids)")
     connection.exec_driver_sql(
