@@ -5,6 +5,8 @@ CollectionOp): views say what to do and what to do with the answer, never how.
   once, whether the cache is open or not.
 - `read(fn, done)`: `fn(cache)` reads through the `Cache` (outbox, conflicts, one end user);
   it runs as soon as the cache is open, on a worker, so the GUI thread never waits for it.
+  Until then it waits here, not on a worker: ops waiting for the open never fill the pool the
+  open itself runs on.
 - `write(fn, done)`: `fn(cache)` writes. Writes run one after another in submission order, and
   after each one the undo state is read again and broadcast (`undo_state_changed`), so no view
   refreshes the Undo and Redo actions by hand.
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.cancellation import Cancelled
+from desktop_app.ui.relay import Relay
 from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
@@ -61,6 +64,13 @@ class Operations(QObject):
         self._tasks = tasks
         self._cache = cache  # None for windows without an account yet (sign-in)
         self._undo_key = f"undo-{id(self)}"
+        # Cache ops asked for before the open ended, in order: (latest key, submit).
+        self._deferred: list[tuple[str | None, Callable[[], object]]] = []
+        self._open_ended = cache is None or cache.ready
+        if not self._open_ended and cache is not None:
+            settled = Relay(parent=self)  # the open ends on a worker; the queue is ours
+            settled.delivered.connect(self._open_settled)
+            cache.add_done_callback(settled.push)
 
     @property
     def tasks(self) -> TaskRunner:
@@ -82,13 +92,14 @@ class Operations(QObject):
         return self._tasks.run(fn, done, self._failure(name, failed), latest=latest, name=name)
 
     def read(self, fn: Callable[[Cache], T], done: Callable[[T], None], *, failed: Failure | None = None,
-             latest: str | None = None, name: str) -> TaskHandle[T]:
+             latest: str | None = None, name: str) -> None:
         future = self._future()
-        return self._tasks.run(lambda: fn(future.result()), done, self._failure(name, failed),
-                               latest=latest, name=name)
+        on_failure = self._failure(name, failed)
+        self._when_open(latest, lambda: self._tasks.run(lambda: fn(future.result()), done, on_failure,
+                                                        latest=latest, name=name))
 
     def write(self, fn: Callable[[Cache], T], done: Callable[[T], None], *, failed: Failure | None = None,
-              name: str) -> TaskHandle[T]:
+              name: str) -> None:
         future = self._future()
         on_failure = self._failure(name, failed)
 
@@ -104,7 +115,8 @@ class Operations(QObject):
             finally:
                 self.refresh_undo_state()  # a refused write may still have changed nothing, or much
 
-        return self._tasks.run(lambda: fn(future.result()), succeeded, failed_too, serial=WRITE_QUEUE, name=name)
+        self._when_open(None, lambda: self._tasks.run(lambda: fn(future.result()), succeeded, failed_too,
+                                                      serial=WRITE_QUEUE, name=name))
 
     def refresh_undo_state(self) -> None:
         """Read what undo and redo would do from the cache's edit history, then broadcast it.
@@ -119,6 +131,23 @@ class Operations(QObject):
 
     def pending_writes(self) -> int:
         return self._tasks.pending_count(WRITE_QUEUE)
+
+    def _when_open(self, latest: str | None, submit: Callable[[], object]) -> None:
+        """Submit now, or once the open has ended (a failed open then fails each op at once)."""
+        if self._open_ended:
+            submit()
+            return
+        if latest is not None:  # a newer op of the key replaces the older one still waiting
+            self._deferred = [(key, job) for key, job in self._deferred if key != latest]
+        self._deferred.append((latest, submit))
+
+    def _open_settled(self, _future: object) -> None:
+        # Only here, on the GUI thread, does the queue end: an op asked for between the open's
+        # end and this call still queues behind the older ones, so writes keep their order.
+        self._open_ended = True
+        deferred, self._deferred = self._deferred, []
+        for _latest, submit in deferred:
+            submit()
 
     def _future(self) -> CacheFuture:
         if self._cache is None:

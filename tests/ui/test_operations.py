@@ -57,6 +57,37 @@ def test_a_write_asked_for_before_the_open_runs_once_the_cache_is_ready(
     future.close()
 
 
+def test_ops_waiting_for_the_open_leave_the_pool_to_the_open(qtbot: QtBot, cache_file: Path) -> None:
+    """With one worker thread, reads asked for before the open must not sit on it: the open
+    runs on the same pool (they did sit on it, and the open waited behind them for ever)."""
+    runner = TaskRunner(max_threads=1, urgent_threads=1)
+    future = CacheFuture(cache_file)
+    ops = Operations(runner, future)
+    counted: list[int] = []
+    for n in range(4):
+        ops.read(lambda cache: cache.pending_count(), counted.append, latest=f"read {n}", name="count")
+    opened = ops.work(future.open, lambda _cache: None, name="open the cache")
+    qtbot.waitUntil(lambda: opened.done and len(counted) == 4, timeout=10_000)
+    assert counted == [0, 0, 0, 0]
+    assert runner.shutdown(10_000)
+    future.close()
+
+
+def test_a_newer_read_of_a_key_replaces_an_older_one_still_waiting_for_the_open(
+    qtbot: QtBot, tasks: TaskRunner, cache_file: Path
+) -> None:
+    future = CacheFuture(cache_file)
+    ops = Operations(tasks, future)
+    seen: list[str] = []
+    ops.read(lambda _cache: "older", seen.append, latest="detail", name="load")
+    ops.read(lambda _cache: "newer", seen.append, latest="detail", name="load")
+    threading.Thread(target=future.open).start()
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    qtbot.waitUntil(lambda: tasks.pending_count() == 0, timeout=10_000)
+    assert seen == ["newer"]
+    future.close()
+
+
 def test_a_failed_open_reaches_each_waiting_op_as_its_error(qtbot: QtBot, tasks: TaskRunner,
                                                            tmp_path: Path) -> None:
     folder = tmp_path / "a-folder.db"
