@@ -421,7 +421,7 @@ def cmd_apply_list(args: argparse.Namespace) -> int:
     the report, ask, apply as one batch; --keep keeps who it named as list:NAME."""
     from desktop_app.lists.actions import apply_action, keep_list
     from desktop_app.lists.job import ListJob, action_name, pick_column, report_lines
-    from desktop_app.lists.reading import read_list_file
+    from desktop_app.lists.reading import ListReadError, read_list_file
 
     from desktop_app.cache.writes.saved_lists import check_list_name
 
@@ -431,8 +431,11 @@ def cmd_apply_list(args: argparse.Namespace) -> int:
             check_list_name(args.keep)  # before anything is written, not after the action
     except ValueError as error:  # a key, value or name the edit layer refuses
         raise CommandError(f"{error} Nothing was changed.", EXIT_USAGE) from None
-    table = read_list_file(args.file)
-    guess = pick_column(table, args.column)
+    try:
+        table = read_list_file(args.file)
+        guess = pick_column(table, args.column)
+    except ListReadError as error:  # its file name may hold any bytes: said, and logged, as text
+        raise CommandError(f"{error.headline}: {printable(str(error))}", EXIT_USAGE) from None
     said = "" if args.column else " (guessed; pick another with --column)"
     print(f"{printable(table.source)}: {guess.reason}{said}; read as {guess.kind.words}.")
     job = ListJob(table, guess.column, guess.kind, action)
