@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from desktop_app.cache.store import Cache
@@ -17,8 +17,10 @@ from desktop_app.lists.reading import (
     ColumnGuess,
     ListReadError,
     ListTable,
+    RowProblemKind,
     _name_kind,
     guess_identifier_column,
+    normalise_identifier,
 )
 from desktop_app.lists.wanted import ERASED_FIELD, SURVEYS_FIELD, ActionKind, ListAction
 
@@ -68,9 +70,24 @@ class ListJob:
                 for row in range(len(self.table.rows))]
 
     def match(self, cache: Cache, suppression: Suppression | None = None) -> MatchReport:
-        """The match report (one read snapshot; nothing written)."""
-        return match_list(cache, self.kind, self.identifiers(), self.action, values=self.values(),
-                          suppression=suppression)
+        """The match report (one read snapshot; nothing written). A cell of an email column
+        that no end user has and that is not an address ("call me back") is an unreadable
+        row, with why, not a person missing from the cache."""
+        report = match_list(cache, self.kind, self.identifiers(), self.action, values=self.values(),
+                            suppression=suppression)
+        if self.kind is not IdentifierKind.EMAIL:
+            return report
+        missing, unreadable = [], list(report.unreadable)
+        for listed in report.not_in_cache:
+            problem = normalise_identifier(self.kind, listed.identifier)
+            if isinstance(problem, RowProblemKind):
+                unreadable.append(replace(listed, note=problem.value))
+            else:
+                missing.append(listed)
+        if len(missing) == len(report.not_in_cache):
+            return report
+        return replace(report, not_in_cache=tuple(missing),
+                       unreadable=tuple(sorted(unreadable, key=lambda item: item.row)))
 
 
 def pick_column(table: ListTable, spec: str | None) -> ColumnGuess:

@@ -117,6 +117,15 @@ def match_for_window(cache: Cache, job: ListJob) -> MatchedList:
     return MatchedList(job, report, groups, preview(report, SHOWN_ROWS))
 
 
+MAX_COLUMN_PX = 280  # a long address never pushes the other columns out of sight
+
+
+def _fit_columns(table: QTableWidget) -> None:
+    table.resizeColumnsToContents()
+    for column in range(table.columnCount()):
+        table.setColumnWidth(column, min(table.columnWidth(column), MAX_COLUMN_PX))
+
+
 def confirmation_texts(matched: MatchedList, undo_note: str) -> tuple[str, str, str]:
     """(title, question, details) of the question before applying, as the bulk actions ask it:
     the count, who is left alone, five examples before → after, what undo can do."""
@@ -169,7 +178,7 @@ class ListWindow(QWidget):
         self.paste_edit = QPlainTextEdit(self)
         self.paste_edit.setAccessibleName(_t("Pasted list"))
         self.paste_edit.setPlaceholderText(_t("…or paste emails or ids here: one a line, or separated by commas"))
-        self.paste_edit.setMaximumHeight(70)
+        self.paste_edit.setMaximumHeight(56)
         self.paste_button = QPushButton(_t("&Read the pasted text"), self)
 
         self.column_box = QComboBox(self)
@@ -235,7 +244,7 @@ class ListWindow(QWidget):
         split.addWidget(self.groups)
         split.addWidget(self.group_rows)
         split.setStretchFactor(1, 1)
-        split.setSizes([280, 720])
+        split.setSizes([330, 770])
         report_layout.addWidget(split, 1)
         report_layout.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.preview_table = self._table_widget(_t("Preview: each cell before and after"))
@@ -282,6 +291,8 @@ class ListWindow(QWidget):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)  # dense, as the main table
+        table.setWordWrap(False)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setStretchLastSection(True)
         return table
@@ -416,7 +427,7 @@ class ListWindow(QWidget):
         for r, cells in enumerate(shown.rows):
             for c, value in enumerate(cells):
                 table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
-        table.resizeColumnsToContents()
+        _fit_columns(table)
         self.export_button.setEnabled(shown.total > 0)
         more = shown.total - len(shown.rows)
         table.setToolTip(_t("The first %1 of %2 rows; the CSV export has them all.")
@@ -439,7 +450,7 @@ class ListWindow(QWidget):
                 if not cell.changes:
                     item.setForeground(muted)
                 table.setItem(r, c, item)
-        table.resizeColumnsToContents()
+        _fit_columns(table)
         self.tabs.setTabText(1, _t("Preview (%1)").replace("%1", f"{total:,}"))
 
     # --- export, keep, apply --------------------------------------------------------------------
