@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -51,7 +50,7 @@ from desktop_app.lists.job import (
     value_words,
 )
 from desktop_app.lists.matching import MatchReport
-from desktop_app.lists.reading import ListTable, guess_identifier_column, read_list_file, read_pasted
+from desktop_app.lists.reading import ColumnGuess, ListTable, guess_identifier_column, read_list_file, read_pasted
 from desktop_app.lists.report_csv import ReportGroup, group_table, write_group_csv
 from desktop_app.lists.wanted import ActionKind, ListAction
 from desktop_app.property_types import parse_property_text
@@ -102,6 +101,11 @@ class MatchedList:
     preview: list[RowPreview]
 
 
+def _with_guess(table: ListTable) -> tuple[ListTable, ColumnGuess]:
+    """A read list and the app's guess of its column (a pass over every row: on the worker)."""
+    return table, guess_identifier_column(table)
+
+
 def match_for_window(cache: Cache, job: ListJob) -> MatchedList:
     """Match, then cut each group and the preview to what fits on screen (on the worker)."""
     report = job.match(cache)
@@ -120,10 +124,52 @@ def match_for_window(cache: Cache, job: ListJob) -> MatchedList:
 MAX_COLUMN_PX = 280  # a long address never pushes the other columns out of sight
 
 
-def _fit_columns(table: QTableWidget) -> None:
-    table.resizeColumnsToContents()
-    for column in range(table.columnCount()):
+def _fit_columns(table: QTableView) -> None:
+    table.resizeColumnsToContents()  # measured on the first rows only (setResizeContentsPrecision)
+    model = table.model()
+    for column in range(model.columnCount() if model is not None else 0):
         table.setColumnWidth(column, min(table.columnWidth(column), MAX_COLUMN_PX))
+
+
+class RowsModel(QAbstractTableModel):
+    """Rows of text cells under a header; a row marked muted is greyed (a cell that changes
+    nothing). A model, not a table of items: a thousand rows show in a few milliseconds."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+        self.muted: list[bool] = []
+        self._muted_brush = QBrush(muted_color())
+
+    def set_rows(self, header: list[str], rows: list[list[str]], muted: list[bool] | None = None) -> None:
+        self.beginResetModel()
+        self.header, self.rows = header, rows
+        self.muted = muted if muted is not None else [False] * len(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.header)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and self.muted[index.row()]:
+            return self._muted_brush
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and section < len(self.header):
+            return self.header[section]
+        return None
+
+    def text(self, row: int, column: int) -> str:
+        return self.rows[row][column]
 
 
 def confirmation_texts(matched: MatchedList, undo_note: str) -> tuple[str, str, str]:
@@ -165,6 +211,7 @@ class ListWindow(QWidget):
         self.setObjectName("ListWindow")
         self.setWindowTitle(_t("Work from a list"))
         self.table: ListTable | None = None
+        self._guess: ColumnGuess | None = None
         self.matched: MatchedList | None = None
         # Replaced by tests: the question before applying, and the name a kept list gets.
         self.confirm: Callable[[MatchedList], bool] = self._ask
@@ -248,6 +295,8 @@ class ListWindow(QWidget):
         report_layout.addWidget(split, 1)
         report_layout.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.preview_table = self._table_widget(_t("Preview: each cell before and after"))
+        self.group_model = self._model(self.group_rows)
+        self.preview_model = self._model(self.preview_table)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(report_page, _t("Match report"))
         self.tabs.addTab(self.preview_table, _t("Preview"))
@@ -285,9 +334,17 @@ class ListWindow(QWidget):
         self._action_changed()
         self.status.setText(_t("Open a file or paste a list, then Match. Nothing is written before Apply."))
 
-    def _table_widget(self, name: str) -> QTableWidget:
-        table = QTableWidget(self)
+    @staticmethod
+    def _model(table: QTableView) -> RowsModel:
+        model = table.model()
+        assert isinstance(model, RowsModel)
+        return model
+
+    def _table_widget(self, name: str) -> QTableView:
+        table = QTableView(self)
+        table.setModel(RowsModel(table))
         table.setAccessibleName(name)
+        table.horizontalHeader().setResizeContentsPrecision(60)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.verticalHeader().hide()
@@ -308,18 +365,20 @@ class ListWindow(QWidget):
     def open_file(self, path: str | Path) -> None:
         """Read the file on a worker; a file that cannot be read is said here, nothing kept."""
         self._busy(_t("Reading %1…").replace("%1", Path(path).name))
-        self.services.ops.work(lambda: read_list_file(path), self._read, failed=self._failed, name="read a list")
+        self.services.ops.work(lambda: _with_guess(read_list_file(path)), self._read, failed=self._failed,
+                               name="read a list")
 
     def read_paste(self) -> None:
         text = self.paste_edit.toPlainText()
         self._busy(_t("Reading the pasted text…"))
-        self.services.ops.work(lambda: read_pasted(text), self._read, failed=self._failed, name="read a list")
+        self.services.ops.work(lambda: _with_guess(read_pasted(text)), self._read, failed=self._failed,
+                               name="read a list")
 
-    def _read(self, table: ListTable) -> None:
-        self.table = table
+    def _read(self, read: tuple[ListTable, ColumnGuess]) -> None:
+        table, guess = read
+        self.table, self._guess = table, guess
         self.matched = None
         self._clear_report()
-        guess = guess_identifier_column(table)
         self.column_box.blockSignals(True)
         self.column_box.clear()
         for column in range(table.width):
@@ -339,9 +398,8 @@ class ListWindow(QWidget):
         self.match_button.setEnabled(True)
 
     def _column_changed(self, _index: int) -> None:
-        if self.table is not None:
-            self.guess_label.setText(_t("Picked by you; the app guessed: %1.").replace(
-                "%1", guess_identifier_column(self.table).reason))
+        if self._guess is not None:
+            self.guess_label.setText(_t("Picked by you; the app guessed: %1.").replace("%1", self._guess.reason))
 
     def _action_changed(self, _index: int = 0) -> None:
         kind = self.action_box.currentData()
@@ -389,8 +447,7 @@ class ListWindow(QWidget):
         for group, title in GROUP_TITLES:
             self.groups.addItem(f"{_t(title)} ({matched.groups[group].total:,})")
         first = next((i for i, (g, _) in enumerate(GROUP_TITLES) if matched.groups[g].total), 0)
-        self.groups.setCurrentRow(first)
-        self._show_group(first)
+        self.groups.setCurrentRow(first)  # shows its rows (currentRowChanged)
         self._fill_preview(matched.preview, len(report.matched) + len(report.already))
         counts = report.counts()
         self._idle(_t("%1 rows: %2 will change, %3 already as wanted, %4 refused, %5 not in the cache. "
@@ -403,10 +460,8 @@ class ListWindow(QWidget):
 
     def _clear_report(self) -> None:
         self.groups.clear()
-        for table in (self.group_rows, self.preview_table):
-            table.clear()
-            table.setRowCount(0)
-            table.setColumnCount(0)
+        self.group_model.set_rows([], [])
+        self.preview_model.set_rows([], [])
         self.apply_button.setEnabled(False)
         self.show_button.setEnabled(False)
         self.export_button.setEnabled(False)
@@ -420,13 +475,7 @@ class ListWindow(QWidget):
             return
         shown = self.matched.groups[GROUP_TITLES[row][0]]
         table = self.group_rows
-        table.clear()
-        table.setColumnCount(len(shown.header))
-        table.setHorizontalHeaderLabels(shown.header)
-        table.setRowCount(len(shown.rows))
-        for r, cells in enumerate(shown.rows):
-            for c, value in enumerate(cells):
-                table.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
+        self.group_model.set_rows(shown.header, [["" if v is None else str(v) for v in cells] for cells in shown.rows])
         _fit_columns(table)
         self.export_button.setEnabled(shown.total > 0)
         more = shown.total - len(shown.rows)
@@ -434,23 +483,13 @@ class ListWindow(QWidget):
                          .replace("%1", f"{len(shown.rows):,}").replace("%2", f"{shown.total:,}") if more > 0 else "")
 
     def _fill_preview(self, rows: list[RowPreview], total: int) -> None:
-        table = self.preview_table
-        table.clear()
         header = [_t("End user"), _t("Field"), _t("Before"), _t("After"), _t("Change")]
-        table.setColumnCount(len(header))
-        table.setHorizontalHeaderLabels(header)
         cells = [(row, cell) for row in rows for cell in row.cells]
-        table.setRowCount(len(cells))
-        muted = QBrush(muted_color())
-        for r, (row, cell) in enumerate(cells):
-            texts = [row.email, field_words(cell.field), value_words(cell.field, cell.before),
-                     value_words(cell.field, cell.after), _t("changes") if cell.changes else _t("no change")]
-            for c, text in enumerate(texts):
-                item = QTableWidgetItem(text)
-                if not cell.changes:
-                    item.setForeground(muted)
-                table.setItem(r, c, item)
-        _fit_columns(table)
+        self.preview_model.set_rows(header, [
+            [row.email, field_words(cell.field), value_words(cell.field, cell.before),
+             value_words(cell.field, cell.after), _t("changes") if cell.changes else _t("no change")]
+            for row, cell in cells], [not cell.changes for _row, cell in cells])
+        _fit_columns(self.preview_table)
         self.tabs.setTabText(1, _t("Preview (%1)").replace("%1", f"{total:,}"))
 
     # --- export, keep, apply --------------------------------------------------------------------

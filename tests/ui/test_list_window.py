@@ -74,12 +74,12 @@ def test_a_libreoffice_list_is_matched_previewed_applied_and_undone_in_the_main_
     titles = _group_titles(lists)
     assert titles[:2] == ["Matched: will change (4)", "Already as wanted (2)"]
     assert "Not in the cache (1)" in titles and "Duplicates (counted once) (1)" in titles
-    assert lists.group_rows.rowCount() == 4
+    assert lists.group_model.rowCount() == 4
     lists.groups.setCurrentRow(titles.index("Not in the cache (1)"))
-    assert [lists.group_rows.item(0, c).text() for c in range(2)] == ["8", "nobody@nowhere.example"]  # its line
+    assert [lists.group_model.text(0, c) for c in range(2)] == ["8", "nobody@nowhere.example"]  # its line
     # The preview: every person the action reaches, before → after, and which cells change nothing.
-    preview = lists.preview_table
-    cells = [[preview.item(r, c).text() for c in range(5)] for r in range(preview.rowCount())]
+    cells = lists.preview_model.rows
+    assert lists.preview_model.muted == [row[4] == "no change" for row in cells]
     assert cells[0] == [_email(1), "surveys", "surveys on", "surveys off", "changes"]
     assert [_email(10), "surveys", "surveys off", "surveys off", "no change"] in cells
     assert lists.tabs.tabText(1) == "Preview (6)"
@@ -120,8 +120,8 @@ def test_a_utf16_enable_list_shows_the_self_opted_out_as_refused_and_is_kept_as_
     titles = _group_titles(lists)
     assert titles[:3] == ["Matched: will change (2)", "Already as wanted (0)", "Refused (2)"]
     lists.groups.setCurrentRow(2)
-    header = [lists.group_rows.horizontalHeaderItem(c).text() for c in range(lists.group_rows.columnCount())]
-    reason = [lists.group_rows.item(r, header.index("reason")).text() for r in range(2)]
+    header = lists.group_model.header
+    reason = [lists.group_model.text(r, header.index("reason")) for r in range(2)]
     assert reason == ["opted out of surveys themselves: only they can opt back in"] * 2
 
     lists.ask_list_name = lambda default: default.replace("enable.txt", "enable list")
