@@ -117,7 +117,13 @@ def match_for_window(cache: Cache, job: ListJob) -> MatchedList:
         for row in shown:  # the list's own line, as a spreadsheet shows it, not the row's position
             if isinstance(row[0], int):
                 row[0] = line_of(job.table, row[0] - 1)
-        groups[group] = GroupRows(["line", *header[1:]], shown, counts[group])
+        header = ["line", *header[1:]]
+        # What the action does to each person (now → wanted, why refused) next to who they are:
+        # the columns a person reads first, before the long addresses push them out of sight.
+        first = [c for c, name in enumerate(header) if name.endswith((" now", " wanted")) or name == "reason"]
+        order = [*range(min(3, len(header))), *first, *(c for c in range(3, len(header)) if c not in first)]
+        groups[group] = GroupRows([header[c] for c in order], [[row[c] for c in order] for row in shown],
+                                  counts[group])
     return MatchedList(job, report, groups, preview(report, SHOWN_ROWS))
 
 

@@ -156,3 +156,21 @@ def test_a_file_that_cannot_be_read_is_said_in_the_window_and_nothing_is_written
     lists.match()
     assert lists.problem.isVisible() and "seats_amount" in lists.problem.text()
     assert lists.matched is None
+
+
+def test_external_ids_from_a_column_are_one_undo_step_named_for_the_list(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path,
+) -> None:
+    listed = tmp_path / "crm.csv"
+    listed.write_text(f"email,crm_id\n{_email(2)},CRM-2\n{_email(4)},CRM-4\n{_email(6)},\n", encoding="utf-8")
+    lists = _open(qtbot, window)
+    _read(qtbot, lists, listed)
+    lists.key_edit.setText("crm_id")
+    matched = _match(qtbot, lists, ActionKind.SET_EXTERNAL_ID)
+    assert [m.id for m in matched.report.matched] == [1002, 1004]  # a blank cell leaves its person be
+    assert lists.group_model.header[:5] == ["line", "identifier", "id", "external_id now", "external_id wanted"]
+    lists.confirm = lambda m: True
+    lists.apply()
+    qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Set external ids (2)", timeout=WAIT_MS)
+    rows = window.services.query.rows_by_ids([1002, 1004])
+    assert [rows[i].external_id for i in (1002, 1004)] == ["CRM-2", "CRM-4"]
