@@ -546,6 +546,8 @@ class MainWindow(QMainWindow):
         """Filter the table by a kept list (`list:"name"`), and bring the table forward."""
         self.filter_bar.set_text(f"list:{quote_value(name)}")
         self._refresh_list_names()
+        self.raise_()
+        self.activateWindow()
 
     def _refresh_list_names(self) -> None:
         query = self.services.query
