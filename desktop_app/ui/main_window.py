@@ -254,6 +254,8 @@ class MainWindow(QMainWindow):
         for menu, matching in ((self.bulk_selected_menu, False), (self.bulk_matching_menu, True)):
             self._fill_bulk_menu(menu, matching)
         users.aboutToShow.connect(self._update_bulk_menu_titles)
+        users.addSeparator()
+        users.addAction(self.apply_list_action)  # a list of people is acted on as end users are
 
         sync = bar.addMenu(self.tr("&Sync"))
         self.sync_now_action = self._action(sync, self.tr("Sync &now"), self.sync_now, QKeySequence(Qt.Key.Key_F5))

@@ -174,3 +174,28 @@ def test_external_ids_from_a_column_are_one_undo_step_named_for_the_list(
     qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Set external ids (2)", timeout=WAIT_MS)
     rows = window.services.query.rows_by_ids([1002, 1004])
     assert [rows[i].external_id for i in (1002, 1004)] == ["CRM-2", "CRM-4"]
+
+
+def test_each_persons_own_values_are_previewed_cell_by_cell_and_applied_as_one_step(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path,
+) -> None:
+    listed = tmp_path / "plans.csv"
+    plan_of_1 = USERS[1001].properties["plan"]  # unchanged: the preview says so
+    listed.write_text(f"email,plan,revenue_amount\n{_email(1)},{plan_of_1},7\n{_email(2)},gold,\n", encoding="utf-8")
+    lists = _open(qtbot, window)
+    _read(qtbot, lists, listed)
+    _match(qtbot, lists, ActionKind.SET_COLUMNS)
+    assert lists.preview_model.rows == [
+        [_email(1), "plan", str(plan_of_1), str(plan_of_1), "no change"],
+        [_email(1), "revenue_amount", str(USERS[1001].properties["revenue_amount"]), "7", "changes"],
+        [_email(2), "plan", str(USERS[1002].properties["plan"]), "gold", "changes"],
+    ]
+    assert lists.preview_model.muted == [True, False, False]
+    lists.confirm = lambda m: True
+    lists.apply()
+    qtbot.waitUntil(lambda: window.undo_action.text() == "&Undo Set plan, revenue_amount (2)", timeout=WAIT_MS)
+    rows = window.services.query.rows_by_ids([1001, 1002])
+    assert rows[1001].properties["revenue_amount"] == 7 and rows[1002].properties["plan"] == "gold"
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.services.query.rows_by_ids([1002])[1002].properties["plan"]
+                    == USERS[1002].properties["plan"], timeout=WAIT_MS)
