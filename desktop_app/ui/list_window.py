@@ -337,6 +337,11 @@ class ListWindow(QWidget):
         self.export_button.clicked.connect(lambda: self.export_group())
         self.show_button.clicked.connect(self.show_in_table)
         self.apply_button.clicked.connect(self.apply)
+        # A report is of one column, kind and action: another choice makes it stale.
+        for combo in (self.column_box, self.kind_box, self.action_box):
+            combo.currentIndexChanged.connect(self._choice_changed)
+        for edit in (self.key_edit, self.value_edit):
+            edit.textChanged.connect(self._choice_changed)
         self._action_changed()
         self.status.setText(_t("Open a file or paste a list, then Match. Nothing is written before Apply."))
 
@@ -406,6 +411,13 @@ class ListWindow(QWidget):
     def _column_changed(self, _index: int) -> None:
         if self._guess is not None:
             self.guess_label.setText(_t("Picked by you; the app guessed: %1.").replace("%1", self._guess.reason))
+
+    def _choice_changed(self, *_args: object) -> None:
+        if self.matched is None:
+            return
+        self.matched = None
+        self._clear_report()
+        self._idle(_t("The column or the action changed: Match again before applying."))
 
     def _action_changed(self, _index: int = 0) -> None:
         kind = self.action_box.currentData()

@@ -124,6 +124,11 @@ def test_a_utf16_enable_list_shows_the_self_opted_out_as_refused_and_is_kept_as_
     reason = [lists.group_model.text(r, header.index("reason")) for r in range(2)]
     assert reason == ["opted out of surveys themselves: only they can opt back in"] * 2
 
+    # Another action makes the report stale: nothing can be applied from it
+    lists.action_box.setCurrentIndex(lists.action_box.findData(ActionKind.ERASE))
+    assert lists.matched is None and not lists.apply_button.isEnabled() and lists.groups.count() == 0
+    assert lists.status.text() == "The column or the action changed: Match again before applying."
+    _match(qtbot, lists, ActionKind.ENABLE_SURVEYS)
     lists.ask_list_name = lambda default: default.replace("enable.txt", "enable list")
     lists.show_in_table()
     qtbot.waitUntil(lambda: window.filter_bar.text().startswith('list:"enable list '), timeout=WAIT_MS)
