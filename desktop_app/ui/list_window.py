@@ -10,7 +10,7 @@ the worker too, cut at `SHOWN_ROWS` (a group's CSV export has every row).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,9 +111,11 @@ def match_for_window(cache: Cache, job: ListJob) -> MatchedList:
     report = job.match(cache)
     groups: dict[str, GroupRows] = {}
     counts = report.counts()
+    # Only the rows shown are made into cells: tens of thousands of rows of cells would be
+    # garbage at once, and the collector's pass over them holds every thread, the GUI's too.
+    cut = replace(report, **{group: getattr(report, group)[:SHOWN_ROWS] for group, _title in GROUP_TITLES})
     for group, _title in GROUP_TITLES:
-        header, rows = group_table(report, ReportGroup(group))
-        shown = rows[:SHOWN_ROWS]
+        header, shown = group_table(cut, ReportGroup(group))
         for row in shown:  # the list's own line, as a spreadsheet shows it, not the row's position
             if isinstance(row[0], int):
                 row[0] = line_of(job.table, row[0] - 1)
