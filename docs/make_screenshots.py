@@ -4,7 +4,7 @@
     python3 docs/make_screenshots.py            # re-runs itself under xvfb-run when no display
 
 Writes sign-in.png, sync-progress.png, main-window.png, main-window-1024.png, export.png,
-bulk-confirm.png, editor.png and conflicts.png. Everything
+bulk-confirm.png, list-report.png, list-preview.png, editor.png and conflicts.png. Everything
 runs on loopback against the embedded emulator, in a throwaway data directory.
 """
 
@@ -134,6 +134,34 @@ def main() -> int:
         window.filter_bar.set_text("")
         settle(1.0)
 
+        # 3e. Work from a list: a support team's opt-out list (LibreOffice's `;` CSV), matched.
+        emulator = desk.emulator
+        assert emulator is not None
+        people = [u for u in (emulator.store.get(i) for i in sorted(emulator.store.all_ids())[:180]) if u]
+        off = [u for u in people if u["surveys_disabled"]][:2]  # already off: the preview greys them
+        people = [u for u in people if u not in off]
+        people[2:2], people[5:5] = off[:1], off[1:]
+        rows = ["Name;E-mail"]
+        for n, person in enumerate(people):
+            email = str(person["email"])
+            rows.append(f"Customer {n + 1};{email.upper() if n % 7 == 0 else email}")
+        rows += ["Walk-in;someone@elsewhere.example", "Trade fair;visitor@fair.example",
+                 f"Customer 3 again;{people[2]['email']}", "No address;call me back"]
+        listed = home / "support-optouts.csv"
+        listed.write_bytes(("\n".join(rows) + "\n").encode("utf-8-sig"))
+        window.open_list_window()
+        lists = next(w for w in app.topLevelWidgets() if w.objectName() == "ListWindow")
+        lists.setGeometry(120, 60, 1200, 780)
+        lists.open_file(listed)
+        wait_until("the list read", lambda: lists.table is not None and lists.match_button.isEnabled(), 30)
+        lists.match()
+        wait_until("the match report", lambda: lists.matched is not None, 60)
+        settle(0.8)
+        save(lists, "list-report.png")
+        lists.tabs.setCurrentIndex(1)
+        save(lists, "list-preview.png")
+        lists.close()  # nothing applied: the other shots see the demo data as it was
+
         # 4. The editor: an end user selected, the detail panel ready to edit.
         window.table.selectRow(2)
         settle(0.6)
@@ -143,14 +171,12 @@ def main() -> int:
         save(window, "editor.png")
 
         # 5. Conflicts: the same property changed here and "by a colleague" on the service.
-        emulator = desk.emulator
-        assert emulator is not None
         ids = sorted(emulator.store.all_ids())[:4]
         for n, end_user_id in enumerate(ids):
-            session.cache.set_property([end_user_id], "plan", ["Growth", "Enterprise", "Pro", "Team"][n])
+            session.cache.result().set_property([end_user_id], "plan", ["Growth", "Enterprise", "Pro", "Team"][n])
             emulator.store.set_property(end_user_id, "plan", ["Starter", "Business", "Basic", "Solo"][n])
         session.sync.sync_now()
-        wait_until("conflicts", lambda: session.cache.conflict_count() >= 3, 60)
+        wait_until("conflicts", lambda: session.cache.result().conflict_count() >= 3, 60)
         window.open_conflicts()
         settle(1.0)
         conflicts = next(w for w in app.topLevelWidgets() if w.objectName() == "ConflictsView")
@@ -159,7 +185,7 @@ def main() -> int:
         conflicts.close()
 
         # 6. Sync progress with a total: a bulk edit's push, out of the outbox's size.
-        session.cache.set_property(sorted(emulator.store.all_ids())[10:1510], "plan", "Enterprise")
+        session.cache.result().set_property(sorted(emulator.store.all_ids())[10:1510], "plan", "Enterprise")
         session.sync.sync_now()
 
         def pushing_with_estimate() -> bool:

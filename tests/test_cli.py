@@ -315,3 +315,104 @@ def test_ctrl_c_is_one_line_and_130(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert run_guarded(interrupted) == 130
     assert capsys.readouterr().err == "wootric-desk: interrupted\n"
+
+
+# --- apply-list ------------------------------------------------------------------------------
+
+def _people(emu: Emulator) -> list[dict[str, object]]:
+    return [u for u in (emu.store.get(i) for i in sorted(emu.store.all_ids())) if u is not None]
+
+
+def _opted_out(user: dict[str, object]) -> bool:
+    settings = user["settings"]
+    return isinstance(settings, dict) and bool(settings["surveys_disabled_by_end_user"])
+
+
+def _pending(capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert main(["list", "--count", "--filter", "is:pending"]) == 0
+    return capsys.readouterr().out.strip()
+
+
+def test_apply_list_dry_run_reports_and_writes_nothing_then_yes_applies_one_batch(
+    emu: Emulator, env_account: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    people = [u for u in _people(emu) if not u["surveys_disabled"]][:4]
+    listed = tmp_path / "optouts.csv"
+    # LibreOffice's way: `;` between cells, a header, an address in other case, a stranger
+    lines = ["Name;E-mail"] + [f"P{n};{str(u['email']).upper()}" for n, u in enumerate(people)]
+    lines += ["Stranger;nobody@nowhere.example", "Again;" + str(people[0]["email"])]
+    listed.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    capsys.readouterr()
+    assert main(["apply-list", str(listed), "--disable-surveys", "--dry-run", "--keep", "dry"]) == 0
+    out = capsys.readouterr().out
+    assert 'column 2 "E-mail" holds addresses in 6 of 6 rows (guessed' in out
+    assert "Matched: will change: 4" in out and "Not in the cache: 1" in out
+    assert "line 6: nobody@nowhere.example" in out and "Duplicates (counted once): 1" in out
+    assert "surveys: surveys on → surveys off" in out
+    assert "Dry run: nothing was written and the list was not kept." in out
+    assert _pending(capsys) == "0"
+
+    assert main(["apply-list", str(listed), "--column", "E-mail", "--disable-surveys", "--yes",
+                 "--keep", "support optouts"]) == 0
+    out = capsys.readouterr().out
+    assert "Disable surveys: 4 end user(s) changed locally as one batch" in out
+    assert "Kept 4 end users as list:support optouts" in out
+    assert _pending(capsys) == "4"
+    assert main(["list", "--count", "--filter", 'list:"support optouts" surveys:disabled']) == 0
+    assert capsys.readouterr().out.strip() == "4"
+    assert main(["sync", "--quiet"]) == 0
+    assert all(emu.store.get(int(str(u["id"])))["surveys_disabled"] for u in people)  # type: ignore[index]
+
+
+def test_apply_list_refuses_a_file_it_cannot_read_and_asks_only_in_a_terminal(
+    emu: Emulator, env_account: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    broken = tmp_path / "legacy.csv"
+    broken.write_bytes(b"email\ncaf\xe9@example.com\n")  # Latin-1, not UTF-8
+    capsys.readouterr()
+    assert main(["apply-list", str(broken), "--disable-surveys", "--yes"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("wootric-desk: cannot read the list: legacy.csv, line 2: not UTF-8 text")
+    assert main(["apply-list", str(tmp_path / "missing.csv"), "--erase", "--yes"]) == EXIT_USAGE
+    workbook = tmp_path / "list.xlsx"
+    workbook.write_bytes(b"PK\x03\x04rest")
+    assert main(["apply-list", str(workbook), "--erase", "--yes"]) == EXIT_USAGE
+    assert "save it as CSV" in capsys.readouterr().err
+
+    first = _people(emu)[0]
+    listed = tmp_path / "one.txt"
+    listed.write_text(f"{first['email']}\n", encoding="utf-8")
+    assert main(["apply-list", str(listed), "--column", "7", "--erase", "--yes"]) == EXIT_USAGE
+    assert "has no column 7" in capsys.readouterr().err
+    # stdin is not a terminal under pytest: asking is refused, and nothing is written
+    assert main(["apply-list", str(listed), "--set", "plan", "Gold"]) == EXIT_USAGE
+    assert "Add --yes" in capsys.readouterr().err
+    assert main(["apply-list", str(listed), "--set", "plan", "Gold", "--keep", " "]) == EXIT_USAGE
+    assert _pending(capsys) == "0"
+
+
+def test_apply_list_shows_a_self_opted_out_person_in_an_enable_list_as_refused(
+    emu: Emulator, env_account: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    people = _people(emu)
+    opted_out = next(u for u in people if _opted_out(u))
+    admin_off = next(u for u in people if u["surveys_disabled"] and not _opted_out(u))
+    listed = tmp_path / "enable.tsv"
+    text = f"id\temail\n{opted_out['id']}\t{opted_out['email']}\n{admin_off['id']}\t{admin_off['email']}\n"
+    listed.write_bytes(codecs_utf16(text))  # Excel's "Unicode Text": UTF-16 with a BOM, tabs
+    capsys.readouterr()
+    assert main(["apply-list", str(listed), "--column", "id", "--enable-surveys", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert 'column 1 "id", as asked; read as Wootric ids.' in out
+    assert "Refused: 1" in out and "opted out of surveys themselves" in out
+    assert f"(id {opted_out['id']})" in out.split("Refused: 1", 1)[1]
+    assert "Enable surveys: 1 end user(s) changed locally" in out
+    assert _pending(capsys) == "1"
+
+
+def codecs_utf16(text: str) -> bytes:
+    return b"\xff\xfe" + text.encode("utf-16-le")

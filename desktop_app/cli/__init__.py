@@ -99,6 +99,27 @@ def build_parser() -> ArgumentParser:
                         help="do not neutralize cells a spreadsheet would run as formulas")
     export.add_argument("output")
 
+    apply_list = verbs.add_parser(
+        "apply-list", help="match a list of people (CSV/TSV) against the cache and apply one action")
+    apply_list.add_argument("file", help="the list: CSV or TSV, any delimiter, UTF-8 or UTF-16")
+    apply_list.add_argument("--column", help="the column that identifies people: a header name, a "
+                            "number from 1, or email / external_id / wootric_id (default: guessed)")
+    action = apply_list.add_mutually_exclusive_group()
+    action.add_argument("--disable-surveys", action="store_true", help="turn surveys off (an admin's switch)")
+    action.add_argument("--enable-surveys", action="store_true",
+                        help="turn surveys on (not for people who opted out themselves)")
+    action.add_argument("--set", nargs=2, metavar=("KEY", "VALUE"), help="set one property for everyone")
+    action.add_argument("--unset", metavar="KEY", help="remove a property")
+    action.add_argument("--set-external-id", metavar="COLUMN",
+                        help="each person's external id from this column of the list")
+    action.add_argument("--set-columns", action="store_true",
+                        help="each person's own property values from the list's other columns")
+    action.add_argument("--erase", action="store_true", help="delete the end users (pending until sent)")
+    apply_list.add_argument("--dry-run", action="store_true", help="print the match report; write nothing")
+    apply_list.add_argument("--yes", action="store_true", help="apply without asking")
+    apply_list.add_argument("--keep", metavar="NAME",
+                            help="keep the people the list named as list:NAME for the filter")
+
     verbs.add_parser("emulator", help="run the Wootric API emulator (see --help after it)",
                      add_help=False)
     return parser
@@ -151,7 +172,7 @@ def _run(argv: list[str]) -> int:
         "login": verbs.cmd_login, "logout": verbs.cmd_logout, "status": verbs.cmd_status,
         "sync": verbs.cmd_sync, "list": verbs.cmd_list, "conflicts": verbs.cmd_conflicts,
         "rejected": verbs.cmd_rejected,
-        "export": verbs.cmd_export,
+        "export": verbs.cmd_export, "apply-list": verbs.cmd_apply_list,
         **{verb: verbs.cmd_edit(verb) for verb in EDIT_VERBS},
     }
     return handlers[args.verb](args)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EXIT_INTERRUPTED = 130  # Ctrl+C, the shell's convention (documented in the README)
 
 # Arguments that are file names: any bytes the OS accepts are fine there.
-PATH_ARGUMENTS = frozenset({"output", "data_dir"})
+PATH_ARGUMENTS = frozenset({"output", "data_dir", "file"})
 # Environment variables that must be text (the data directory is a path, so it is not here).
 TEXT_VARIABLES = ("WOOTRIC_CLIENT_ID", "WOOTRIC_CLIENT_SECRET", "WOOTRIC_API_BASE")
 

@@ -1,4 +1,5 @@
-"""The command-line verbs over the Qt-free core: list, edit, sync, conflicts, status, export."""
+"""The command-line verbs over the Qt-free core: list, edit, sync, conflicts, status, export,
+apply-list."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from desktop_app.timestamps import iso_utc
 if TYPE_CHECKING:
     from desktop_app.cache.records import PendingEdit
     from desktop_app.cache.reading.query import ResultRow, SortSpec
+    from desktop_app.lists.wanted import ListAction
 
 
 def _err(text: str) -> None:
@@ -386,6 +388,94 @@ def cmd_export(args: argparse.Namespace) -> int:
         result = export_csv(query, args.filter, destination, options, progress=progress)
         if args.output != "-":
             print(f"Exported {result.rows:,} end users to {printable(args.output)}")
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+def _list_action(args: argparse.Namespace) -> ListAction | None:
+    from desktop_app.lists.wanted import ActionKind, ListAction
+
+    if args.disable_surveys:
+        return ListAction(ActionKind.DISABLE_SURVEYS)
+    if args.enable_surveys:
+        return ListAction(ActionKind.ENABLE_SURVEYS)
+    if args.set is not None:
+        key, text = args.set
+        return ListAction(ActionKind.SET_PROPERTY, key, parse_property_text(key, text))
+    if args.unset is not None:
+        return ListAction(ActionKind.UNSET_PROPERTY, args.unset)
+    if args.set_external_id is not None:
+        return ListAction(ActionKind.SET_EXTERNAL_ID, args.set_external_id.strip())
+    if args.set_columns:
+        return ListAction(ActionKind.SET_COLUMNS)
+    if args.erase:
+        return ListAction(ActionKind.ERASE)
+    return None
+
+
+def cmd_apply_list(args: argparse.Namespace) -> int:
+    """Read the list (a refused file ends here, before the cache is opened), match it, print
+    the report, ask, apply as one batch; --keep keeps who it named as list:NAME."""
+    from desktop_app.lists.actions import apply_action, keep_list
+    from desktop_app.lists.job import ListJob, action_name, pick_column, report_lines
+    from desktop_app.lists.reading import ListReadError, read_list_file
+
+    from desktop_app.cache.writes.saved_lists import check_list_name
+
+    try:
+        action = _list_action(args)
+        if args.keep is not None:
+            check_list_name(args.keep)  # before anything is written, not after the action
+    except ValueError as error:  # a key, value or name the edit layer refuses
+        raise CommandError(f"{error} Nothing was changed.", EXIT_USAGE) from None
+    try:
+        table = read_list_file(args.file)
+        guess = pick_column(table, args.column)
+    except ListReadError as error:  # its file name may hold any bytes: said, and logged, as text
+        raise CommandError(f"{error.headline}: {printable(str(error))}", EXIT_USAGE) from None
+    said = "" if args.column else " (guessed; pick another with --column)"
+    print(f"{printable(table.source)}: {guess.reason}{said}; read as {guess.kind.words}.")
+    job = ListJob(table, guess.column, guess.kind, action)
+    session = open_session()
+    try:
+        cache = session.cache
+        try:
+            report = job.match(cache)
+        except ValueError as error:  # EditRejected: per-row values the list does not have
+            raise CommandError(f"{error} Nothing was changed.", EXIT_USAGE) from None
+        for line in report_lines(report, table):
+            print(printable(line))
+        if args.dry_run:
+            print("Dry run: nothing was written" + (" and the list was not kept." if args.keep else "."))
+            return EXIT_OK
+        if action is not None and report.matched:
+            count = len(report.matched)
+            question = f"{action_name(action)} for {count:,} end user(s)?"
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise CommandError(f"{question} Add --yes to apply without a terminal to ask "
+                                       "in (or --dry-run). Nothing was changed.", EXIT_USAGE)
+                answer = input(f"{question} [y/N] ").strip().casefold()
+                if answer not in ("y", "yes"):
+                    print("Nothing was changed.")
+                    return EXIT_OK
+            try:
+                apply_action(cache, report)
+            except ValueError as error:  # EditRejected: someone changed since the report
+                raise CommandError(f"{error} Nothing was changed.", EXIT_USAGE) from None
+            print(f"{action_name(action)}: {count:,} end user(s) changed locally as one batch; "
+                  f"{cache.pending_count():,} edits wait for the next sync.")
+        elif action is not None:
+            print("Nobody on the list needs a change; nothing was written.")
+        if args.keep is not None:
+            try:
+                keep_list(cache, report, args.keep, source=table.source, replace=True)
+            except ValueError as error:
+                raise CommandError(f"--keep: {error}", EXIT_USAGE) from None
+            print(f"Kept {len(report.member_ids):,} end users as list:{printable(args.keep.strip())}")
     finally:
         session.close()
     return EXIT_OK

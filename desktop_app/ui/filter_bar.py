@@ -157,6 +157,7 @@ class FilterBar(QWidget):
         assert popup is not None
         self.popup: QAbstractItemView = popup
         self._property_keys: list[str] = []
+        self._list_names: list[str] = []  # kept lists, for `list:<name>`
         self._values: dict[str, list[str]] = {}
         # Values of a key are counted over every end user (seconds at a million without an
         # index): asked for only when typing rests on `key:`, never on the way to `key:>=1000`.
@@ -228,6 +229,10 @@ class FilterBar(QWidget):
 
     def set_property_keys(self, keys: Sequence[str]) -> None:
         self._property_keys = sorted(set(keys))
+
+    def set_list_names(self, names: Sequence[str]) -> None:
+        """The kept lists' names, offered after `list:`."""
+        self._list_names = sorted(set(names), key=str.casefold)
 
     def set_values(self, key: str, values: Sequence[str]) -> None:
         """Common values of a property, for completion after `key:`."""
@@ -324,6 +329,8 @@ class FilterBar(QWidget):
             bare = key[5:] if key.lower().startswith("prop.") else key
             if bare.lower() == "has":
                 return [f"{key}:{k}" for k in [*_FIELD_NAMES, *self._property_keys]]
+            if key.lower() == "list":
+                return [f"{key}:{quote_value(name)}" for name in self._list_names]
             if bare in self._property_keys:
                 if value.startswith(("<", ">", "=")) or ".." in value:
                     return []  # a comparison or a range: common values would not help
@@ -336,6 +343,7 @@ class FilterBar(QWidget):
         words = list(_FIXED_TERMS)
         words += [f"{name}:" for name in _FIELD_NAMES]
         words += [f"{k}:" for k in self._property_keys]
+        words += ["list:"] if self._list_names else []
         words += ["OR", "NOT"]
         return sorted(set(words), key=str.lower)
 

@@ -34,7 +34,7 @@ from desktop_app.ui.end_user_table import EndUserTable
 from desktop_app.ui.facet_counts import FacetCounts
 from desktop_app.ui.facet_selection import toggle_value
 from desktop_app.ui.facets import FacetPanel
-from desktop_app.ui.filter_bar import FilterBar
+from desktop_app.ui.filter_bar import FilterBar, quote_value
 from desktop_app.ui.log_viewer import LogViewer
 from desktop_app.ui.conflicts import ConflictsView
 from desktop_app.ui.current_row import CurrentRowDelegate
@@ -70,6 +70,8 @@ def step_label(step: BatchSummary) -> str:
     """An undo step's name, as the action that made it was named: a bulk action (or any edit
     of several end users) counts them, "Disable surveys (1,234)"; one end user's edit from the
     detail panel does not, "Disable surveys"."""
+    if step.kind is EditKind.SET_EXTERNAL_ID and (step.per_row or step.end_users != 1):
+        return f"Set external ids ({step.end_users:,})"  # a list's column, each person their own
     request = _bulk_request(step)
     if request is not None and (step.bulk or step.end_users != 1 or step.kind is EditKind.DELETE):
         return action_label(request, step.end_users)
@@ -204,6 +206,9 @@ class MainWindow(QMainWindow):
         self.sign_out_action = self._action(file_menu, self.tr("Sign &out"), self.sign_out_requested.emit)
         file_menu.addSeparator()
         self.export_action = self._action(file_menu, self.tr("&Export…"), self.export.open, QKeySequence(EXPORT_SHORTCUT))
+        # Work from lists: the window for a list's action; imports and erasure get theirs beside it.
+        self.apply_list_action = self._action(file_menu, self.tr("Apply a &list…"), self.open_list_window,
+                                              QKeySequence("Ctrl+L"))
         file_menu.addSeparator()
         self._action(file_menu, self.tr("&Close window"), self.close, QKeySequence.StandardKey.Close)
         self.quit_action = self._action(file_menu, self.tr("&Quit"), self.quit, QKeySequence("Ctrl+Q"))
@@ -249,6 +254,8 @@ class MainWindow(QMainWindow):
         for menu, matching in ((self.bulk_selected_menu, False), (self.bulk_matching_menu, True)):
             self._fill_bulk_menu(menu, matching)
         users.aboutToShow.connect(self._update_bulk_menu_titles)
+        users.addSeparator()
+        users.addAction(self.apply_list_action)  # a list of people is acted on as end users are
 
         sync = bar.addMenu(self.tr("&Sync"))
         self.sync_now_action = self._action(sync, self.tr("Sync &now"), self.sync_now, QKeySequence(Qt.Key.Key_F5))
@@ -337,6 +344,7 @@ class MainWindow(QMainWindow):
         if self._first_ids:
             self._first_ids = False
             self._refresh_counts()
+            self._refresh_list_names()
             self.services.ops.refresh_undo_state()
         self.facet_counts.result_shown()
         if not self.table.currentIndex().isValid() and count and not self.table.relocating:
@@ -409,6 +417,8 @@ class MainWindow(QMainWindow):
         self._learn_property_keys(changes.new_property_keys)
         if changes.rows_added_or_removed or changes.end_user_ids is None:
             self._refresh_counts()
+            if changes.initiator is not Initiator.PULL:
+                self._refresh_list_names()  # a list kept or forgotten here
         if changes.outbox_changed or changes.initiator is not Initiator.PULL:
             self.services.ops.refresh_undo_state()  # pulled rows never change what undo can do
 
@@ -521,6 +531,30 @@ class MainWindow(QMainWindow):
 
     def open_conflicts(self) -> None:
         self._open_child("conflicts", lambda: ConflictsView(self.services))
+
+    def open_list_window(self) -> None:
+        """File ▸ Apply a list…: a list of people matched, kept as a filter, acted on."""
+        def make() -> QWidget:
+            from desktop_app.ui.list_window import ListWindow  # the lists core loads on first use
+
+            window = ListWindow(self.services)
+            window.show_list_requested.connect(self.show_kept_list)
+            window.applied.connect(self._edit_done)
+            return window
+
+        self._open_child("lists", make)
+
+    def show_kept_list(self, name: str) -> None:
+        """Filter the table by a kept list (`list:"name"`), and bring the table forward."""
+        self.filter_bar.set_text(f"list:{quote_value(name)}")
+        self._refresh_list_names()
+        self.raise_()
+        self.activateWindow()
+
+    def _refresh_list_names(self) -> None:
+        query = self.services.query
+        self.services.ops.query(query.list_names, self.filter_bar.set_list_names, failed=log_failure,
+                                latest=f"list-names-{id(self)}", name="kept list names")
 
     def open_log(self) -> None:
         self._open_child("log", LogViewer)

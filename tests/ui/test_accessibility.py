@@ -247,3 +247,37 @@ def test_the_side_windows_are_named(qtbot: QtBot, window: MainWindow, isolated_s
     assert caption_of(viewer.level) == "Show:"  # on Linux a combo box is named by its buddy caption
     popup.close()
     conflicts.close()
+
+
+def test_the_list_window_its_report_and_its_question_are_named(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    from desktop_app.lists.wanted import ActionKind
+    from desktop_app.ui.list_window import ListWindow
+
+    window.apply_list_action.trigger()
+    lists = window._child_windows["lists"]
+    assert isinstance(lists, ListWindow)
+    qtbot.waitExposed(lists)
+    before = _label_texts(lists)
+    broken = tmp_path / "legacy.csv"
+    broken.write_bytes(b"email\ncaf\xe9@example.com\n")
+    lists.open_file(broken)  # the problem line shows, and says what it is
+    qtbot.waitUntil(lambda: lists.problem.isVisible(), timeout=WAIT_MS)
+    assert spoken_name(lists.problem).startswith("Problem: ⚠ legacy.csv, line 2")
+    listed = tmp_path / "list.csv"
+    listed.write_text("email;plan\n" + "".join(f"{u.email};gold\n" for u in USERS[:6]) + "x@nowhere.example;gold\n",
+                      encoding="utf-8")
+    lists.open_file(listed)
+    qtbot.waitUntil(lambda: lists.table is not None and lists.match_button.isEnabled(), timeout=WAIT_MS)
+    lists.action_box.setCurrentIndex(lists.action_box.findData(ActionKind.SET_PROPERTY))
+    lists.key_edit.setText("plan")
+    lists.value_edit.setText("gold")
+    lists.match()
+    qtbot.waitUntil(lambda: lists.matched is not None, timeout=WAIT_MS)
+    assert caption_of(lists.column_box) == "Identifying column:"
+    assert spoken_name(lists.guess_label).startswith('The app\'s guess: Column 1 "email" holds addresses')
+    box, _ok = lists.confirmation_box(lists.matched)
+    problems = accessibility_problems([lists, box])
+    assert problems == [], "\n".join(problems)
+    assert _uncaptioned_values(before, lists) == []
+    box.reject()
+    lists.close()
