@@ -35,7 +35,7 @@ HOSTILE_FILTERS = ["a*" * 25_000, "%_" * 25_000, "(" * 5_000]
 HOSTILE_OUTPUTS = [".", "missing-folder/out.csv", "/proc/version", "/dev/full",
                    os.fsdecode(b"\xff.csv"), "y" * 50_000]
 VALID_POSITIONALS = {"key": "plan", "value": "Pro", "email": "new@example.com",
-                     "external_id": "ext-1", "output": "out.csv"}
+                     "external_id": "ext-1", "output": "out.csv", "file": "people.csv"}
 
 
 @pytest.fixture(scope="module")

@@ -99,6 +99,19 @@ def build_parser() -> ArgumentParser:
                         help="do not neutralize cells a spreadsheet would run as formulas")
     export.add_argument("output")
 
+    importing = verbs.add_parser(
+        "import", help="import a file in Wootric's upload convention (email, then property columns)")
+    new_people = importing.add_mutually_exclusive_group()
+    new_people.add_argument("--create", dest="new_people", action="store_const", const="create",
+                            help="create the end users no row matches (and update the others)")
+    new_people.add_argument("--update-only", dest="new_people", action="store_const",
+                            const="update-only", help="update the end users who match; create nobody")
+    new_people.add_argument("--skip-new", dest="new_people", action="store_const", const="skip-new",
+                            help="the same as --update-only: rows that match nobody are skipped")
+    importing.add_argument("--dry-run", action="store_true", help="print the report; write nothing")
+    importing.add_argument("--yes", action="store_true", help="confirm an import of many end users")
+    importing.add_argument("file")
+
     verbs.add_parser("emulator", help="run the Wootric API emulator (see --help after it)",
                      add_help=False)
     return parser
@@ -151,7 +164,7 @@ def _run(argv: list[str]) -> int:
         "login": verbs.cmd_login, "logout": verbs.cmd_logout, "status": verbs.cmd_status,
         "sync": verbs.cmd_sync, "list": verbs.cmd_list, "conflicts": verbs.cmd_conflicts,
         "rejected": verbs.cmd_rejected,
-        "export": verbs.cmd_export,
+        "export": verbs.cmd_export, "import": verbs.cmd_import,
         **{verb: verbs.cmd_edit(verb) for verb in EDIT_VERBS},
     }
     return handlers[args.verb](args)
