@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from desktop_app.cache.records import EditKind
 from desktop_app.cache.rows import EFFECTIVE_COLUMNS, SERVER_COLUMNS, dump_json, settings_json
@@ -61,23 +61,36 @@ def create_local(connection: Connection, batch_id: int, people: Sequence[NewEndU
     """Insert `people` as local rows of `batch_id`, each with its CREATE entry and audit entry;
     their ids (`ids` given: a redo re-creating the rows an undo removed, under the same ids)."""
     local_ids = list(ids) if ids is not None else _next_local_ids(connection, len(people))
-    settings = SurveySettings()
-    rows = [(local_id, person.email, person.external_id, None, None, None, now, now,
-             settings.surveys_disabled, settings.disabled_by.value, settings_json(settings),
-             dump_json(dict(person.properties or {})))
-            for local_id, person in zip(local_ids, people, strict=True)]
-    if not rows:
+    if not people:
         return []
-    marks = ", ".join("?" for _ in SERVER_COLUMNS)
+    settings = SurveySettings()
+    # One statement over a JSON array per table, as overlay.fill_ids loads ids: 50k people in
+    # a fraction of a second, where executemany over four tables took seconds.
     connection.exec_driver_sql(
-        f"INSERT INTO end_user ({', '.join(EFFECTIVE_COLUMNS)}) VALUES ({marks}, 1, 0, 0)", rows)
+        "CREATE TEMP TABLE IF NOT EXISTS new_end_user (id INTEGER PRIMARY KEY, email TEXT NOT NULL,"
+        " external_id TEXT, properties_json TEXT NOT NULL, value_json TEXT NOT NULL)")
+    connection.exec_driver_sql("DELETE FROM temp.new_end_user")
     connection.exec_driver_sql(
-        f"INSERT INTO server_end_user ({', '.join(SERVER_COLUMNS)}) VALUES ({marks})", rows)
-    connection.exec_driver_sql(
+        "INSERT INTO temp.new_end_user SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+        " json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')"
+        " FROM json_each(?)",
+        (json.dumps([[local_id, person.email, person.external_id,
+                      dump_json(dict(person.properties or {})), dump_json(person.value())]
+                     for local_id, person in zip(local_ids, people, strict=True)], ensure_ascii=False),))
+    server = (f"n.id, n.email, n.external_id, NULL, NULL, NULL, :now, :now, {int(settings.surveys_disabled)},"
+              f" '{settings.disabled_by.value}', :settings, n.properties_json")
+    params = {"now": now, "settings": settings_json(settings), "batch": batch_id,
+              "kind": EditKind.CREATE.value}
+    connection.execute(text(
+        f"INSERT INTO end_user ({', '.join(EFFECTIVE_COLUMNS)}) SELECT {server}, 1, 0, 0"
+        " FROM temp.new_end_user n ORDER BY n.id DESC"), params)
+    connection.execute(text(
+        f"INSERT INTO server_end_user ({', '.join(SERVER_COLUMNS)}) SELECT {server}"
+        " FROM temp.new_end_user n ORDER BY n.id DESC"), params)
+    connection.execute(text(
         'INSERT INTO pending_edit (end_user_id, batch_id, kind, "key", base_json, value_json,'
-        " created_at, state) VALUES (?, ?, ?, NULL, 'null', ?, ?, 'queued')",
-        [(local_id, batch_id, EditKind.CREATE.value, dump_json(person.value()), now)
-         for local_id, person in zip(local_ids, people, strict=True)])
+        " created_at, state) SELECT n.id, :batch, :kind, NULL, 'null', n.value_json, :now, 'queued'"
+        " FROM temp.new_end_user n ORDER BY n.id DESC"), params)
     connection.exec_driver_sql(
         'INSERT INTO audit_entry (edit_id, batch_id, end_user_id, kind, "key", before_json,'
         " after_json, created_at, outcome) SELECT id, batch_id, end_user_id, kind, NULL, 'null',"
