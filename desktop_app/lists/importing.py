@@ -165,9 +165,9 @@ def upload_from_table(table: ListTable) -> UploadFile:
 def typed_value(key: str, text: str) -> PropertyValue:
     """A cell in its column's type; ValueError with plain words when it does not fit."""
     value = parse_property_text(key, text.strip())
-    if property_type(key) is PropertyType.NUMBER and key.lower().endswith("_amount"):
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-            raise ValueError(f"{key} holds whole numbers; {text.strip()!r} is not one")
+    if (property_type(key) is PropertyType.NUMBER and key.lower().endswith("_amount")
+            and isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
+        raise ValueError(f"{key} holds whole numbers; {text.strip()!r} is not one")
     try:
         return check_property_value(value)
     except EditRejected as error:

@@ -203,8 +203,10 @@ def push_created(client: WootricClient, cache: Cache, local_id: int) -> PushResu
                 return PushResult(1, rejected=1)
     elif _differs(found, row):  # someone holds the email already: our values go onto them
         properties = {**found.properties, **row.properties}
-        found = client.update_end_user(found.id, properties=properties,
-                                       **({"external_id": row.external_id} if row.external_id else {}))
+        if row.external_id:
+            found = client.update_end_user(found.id, properties=properties, external_id=row.external_id)
+        else:
+            found = client.update_end_user(found.id, properties=properties)
     cache.adopt_created(local_id, found, carried)
     rest = push_end_user(client, cache, found.id) if len(carried) < len(edits) else PushResult()
     return PushResult(1, len(carried) + rest.edits_done, rest.conflicts, rest.rejected)

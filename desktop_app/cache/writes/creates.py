@@ -156,7 +156,7 @@ def adopt_service_id(connection: Connection, local_id: int, server: EndUser,
     new_id = server.id
     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # children follow in this transaction
     exists = connection.exec_driver_sql("SELECT 1 FROM end_user WHERE id = ?", (new_id,)).first()
-    tables = _RENAMED
+    tables: tuple[str, ...] = _RENAMED
     if exists:
         connection.exec_driver_sql("DELETE FROM server_end_user WHERE id = ?", (local_id,))
         connection.exec_driver_sql("DELETE FROM end_user WHERE id = ?", (local_id,))
