@@ -174,3 +174,18 @@ def test_100000_rows_half_known_half_new(cache: Cache, tmp_path: Path) -> None:
     assert cache.pending_count() == 2 * known + known  # two cells each, or one create
     assert cache.undo() is not None
     assert cache.count_all() == known
+
+
+def test_created_rows_page_sort_and_export_like_any_other(cache: Cache, tmp_path: Path) -> None:
+    from desktop_app.cache.reading.results import SortSpec
+
+    cache.ingest_pulled([end_user(1, email="m@example.com")], "end_users", 1)
+    plan = plan_import(cache, read_upload(_write(tmp_path, "i.csv", b"email,plan\na@example.com,pro\nz@example.com,pro\n")),
+                       NewPeople.CREATE)
+    apply_import(cache, plan)
+    query = EndUserQuery(cache.engine)
+    page = query.page("", SortSpec("email"), 0, 10)
+    assert [row.email for row in page] == ["a@example.com", "m@example.com", "z@example.com"]
+    assert list(query.ids("", SortSpec("id"))) == [-2, -1, 1]
+    exported = [row for batch in query.iter_rows("plan:pro") for row in batch]
+    assert sorted(row.id for row in exported) == [-2, -1]

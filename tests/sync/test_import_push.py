@@ -104,3 +104,20 @@ def test_created_then_deleted_before_the_push_sends_nothing(emu: Emulator, cache
         assert client.request_count == before
     assert cache.count_all() == 0 and cache.pending_count() == 0
     assert _on_service(emu, "never@example.com") == []
+
+
+def test_a_pull_that_brought_the_created_person_in_first_merges_the_local_row_into_it(
+        emu: Emulator, cache: Cache) -> None:
+    _c, [local] = cache.import_end_users([], [NewEndUser("early@example.com", None, {"plan": "pro"})])
+    cache.set_surveys_enabled([local], False)
+    [create] = [e for e in cache.pending_for(local) if e.kind is EditKind.CREATE]
+    cache.mark_sent(local, [create.id])
+    with WootricClient(credentials(emu)) as client:
+        made = client.create_end_user("early@example.com", properties={"plan": "pro"})
+        cache.ingest_pulled([made], "end_users", made.updated_at)  # a pull ran before the push
+        assert sorted(cache.all_ids()) == [local, made.id]
+        push_all(client, cache)
+    assert sorted(cache.all_ids()) == [made.id] and cache.pending_count() == 0
+    assert _on_service(emu, "early@example.com") == [made.id]
+    served = emu.store.fetch(made.id)
+    assert served is not None and served.surveys_disabled  # the edit made on the local row went out

@@ -157,15 +157,16 @@ def adopt_service_id(connection: Connection, local_id: int, server: EndUser,
     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # children follow in this transaction
     exists = connection.exec_driver_sql("SELECT 1 FROM end_user WHERE id = ?", (new_id,)).first()
     tables: tuple[str, ...] = _RENAMED
-    if exists:
-        connection.exec_driver_sql("DELETE FROM server_end_user WHERE id = ?", (local_id,))
-        connection.exec_driver_sql("DELETE FROM end_user WHERE id = ?", (local_id,))
+    if exists:  # only the entries move; the local row goes after them (deleting it cascades)
         tables = tuple(t for t in _RENAMED if t not in _ID_COLUMN)
     for table in tables:
         column = _ID_COLUMN.get(table, "end_user_id")
         verb = "UPDATE OR IGNORE" if table == "saved_list_member" else "UPDATE"
         connection.exec_driver_sql(f"{verb} {table} SET {column} = ? WHERE {column} = ?",
                                    (new_id, local_id))
+    if exists:
+        connection.exec_driver_sql("DELETE FROM server_end_user WHERE id = ?", (local_id,))
+        connection.exec_driver_sql("DELETE FROM end_user WHERE id = ?", (local_id,))
     connection.exec_driver_sql("DELETE FROM saved_list_member WHERE end_user_id = ?", (local_id,))
     if exists:  # the kept row gains our entries: count and lay them again
         connection.exec_driver_sql(
