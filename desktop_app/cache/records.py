@@ -40,6 +40,11 @@ _FIELD_OF_KIND = {
 }
 
 
+def is_local(end_user_id: int) -> bool:
+    """Whether an end user id is a local one: created here, not yet on the service (negative)."""
+    return end_user_id < 0
+
+
 class EditState(enum.StrEnum):
     """Where an outbox entry stands."""
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.api.errors import NotFoundError, ValidationError
-from desktop_app.cache.records import EditKind, EditState, PendingEdit
-from desktop_app.cache.writes.creates import is_local
+from desktop_app.cache.records import EditKind, EditState, PendingEdit, is_local
 from desktop_app.domain import EndUser
 from desktop_app.sync.merge import MergePlan, plan_push
 

@@ -121,3 +121,12 @@ def test_a_pull_that_brought_the_created_person_in_first_merges_the_local_row_in
     assert _on_service(emu, "early@example.com") == [made.id]
     served = emu.store.fetch(made.id)
     assert served is not None and served.surveys_disabled  # the edit made on the local row went out
+
+
+def test_a_deletion_check_leaves_people_created_here_alone(emu: Emulator, cache: Cache) -> None:
+    from desktop_app.sync.reconcile import reconcile_deletions
+
+    _c, [local] = cache.import_end_users([], [NewEndUser("not.yet@example.com")])
+    with WootricClient(credentials(emu)) as client:
+        assert reconcile_deletions(client, cache) == 0
+    assert local in cache.all_ids()

@@ -40,11 +40,6 @@ class NewEndUser:
                 "properties": dict(self.properties or {})}
 
 
-def is_local(end_user_id: int) -> bool:
-    """Whether an id is one of ours, not yet the service's."""
-    return end_user_id < 0
-
-
 def _next_local_ids(connection: Connection, count: int) -> list[int]:
     last = connection.exec_driver_sql(
         'SELECT value FROM sync_cursor WHERE "key" = ?', (LOCAL_ID_CURSOR,)).scalar()
