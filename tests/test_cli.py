@@ -353,10 +353,15 @@ def test_import_prints_the_report_refuses_a_bad_file_and_creates_on_sync(
     assert "1 end user(s) updated, 2 created locally" in capsys.readouterr().out
     assert main(["list", "--count", "--filter", "plan:importtier"]) == 0
     assert capsys.readouterr().out.strip() == "2"
+    assert main(["list", "--format", "ids", "--filter", "email:second.new@example.org"]) == 0
+    local = capsys.readouterr().out.split()[-1]
+    assert int(local) < 0  # created here: a local id until the sync
+    assert main(["set-property", "--id", local, "seats_amount", "9"]) == 0  # editable before the push
     assert main(["sync", "--quiet"]) == 0
     on_service = [emu.store.fetch(i) for i in emu.store.all_ids()]
     created = [u for u in on_service if u is not None and u.email.endswith("new@example.org")]
     assert sorted(u.email for u in created) == ["first.new@example.org", "second.new@example.org"]
+    assert next(u for u in created if u.email.startswith("second")).properties["seats_amount"] == 9
     updated = emu.store.fetch(known.id)
     assert updated is not None and updated.properties["plan"] == "ImportTier"
     capsys.readouterr()

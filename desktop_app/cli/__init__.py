@@ -25,6 +25,8 @@ EDIT_VERBS = {
 
 MAX_SQL_INTEGER = 2**63 - 1  # SQLite's integers: a larger one is an OverflowError, not "no match"
 _end_user_id = whole_number(1, MAX_SQL_INTEGER)
+# An edit's --id may also be a local one: negative, a person created here and not yet pushed.
+_edit_target_id = whole_number(-MAX_SQL_INTEGER, MAX_SQL_INTEGER)
 _row_limit = whole_number(0, MAX_SQL_INTEGER)
 
 
@@ -65,7 +67,8 @@ def build_parser() -> ArgumentParser:
 
     for verb, help_text in EDIT_VERBS.items():
         edit = verbs.add_parser(verb, help=help_text)
-        edit.add_argument("--id", type=_end_user_id, action="append", help="an end user id (repeatable)")
+        edit.add_argument("--id", type=_edit_target_id, action="append",
+                          help="an end user id (repeatable; negative: created here, not yet synced)")
         edit.add_argument("--filter", help="every end user the filter matches")
         edit.add_argument("--yes", action="store_true", help="confirm an edit of many end users")
         if verb == "set-property":
