@@ -130,3 +130,19 @@ def test_a_deletion_check_leaves_people_created_here_alone(emu: Emulator, cache:
     with WootricClient(credentials(emu)) as client:
         assert reconcile_deletions(client, cache) == 0
     assert local in cache.all_ids()
+
+
+def test_the_push_of_creates_costs_a_lookup_and_a_post_each(emu: Emulator, cache: Cache) -> None:
+    people = [NewEndUser(f"count.{i}@example.com", None, {"plan": "pro", "seats_amount": i}) for i in range(40)]
+    people += [NewEndUser(f"Mixed.{i}@Example.com") for i in range(10)]  # a second lookup: lowercased
+    cache.import_end_users([], people)
+    with WootricClient(credentials(emu)) as client:
+        client.authenticate()
+        before = client.request_count
+        result = push_all(client, cache)
+        requests = client.request_count - before
+    lookups = 40 + 2 * 10
+    print(f"push of {len(people)} created end users: {requests} requests against the bound of "
+          f"{len(people)} creates + {lookups} lookups = {len(people) + lookups}")
+    assert result.edits_done == len(people) and requests == len(people) + lookups
+    assert not [i for i in cache.all_ids() if i < 0]
