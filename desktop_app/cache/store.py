@@ -583,7 +583,8 @@ class Cache(CacheReads, HistoryReads):
             end_user_id = sync.dismiss_rejected(connection, edit_id)
             if end_user_id is None:
                 return CacheChanges(Initiator.EDIT)
-            return CacheChanges(Initiator.EDIT, frozenset({end_user_id}), outbox_changed=True)
+            return CacheChanges(Initiator.EDIT, frozenset({end_user_id}), outbox_changed=True,
+                                rows_added_or_removed=end_user_id < 0)  # a refused create's row goes
 
         return self._write(work, durable=True)
 

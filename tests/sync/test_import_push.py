@@ -146,3 +146,14 @@ def test_the_push_of_creates_costs_a_lookup_and_a_post_each(emu: Emulator, cache
           f"{len(people)} creates + {lookups} lookups = {len(people) + lookups}")
     assert result.edits_done == len(people) and requests == len(people) + lookups
     assert not [i for i in cache.all_ids() if i < 0]
+
+
+def test_dismissing_a_refused_create_removes_the_local_row(cache: Cache) -> None:
+    _c, [local, kept] = cache.import_end_users([], [NewEndUser("refused@example.com"), NewEndUser("fine@example.com")])
+    cache.set_property([local], "plan", "pro")
+    [create] = [e for e in cache.pending_for(local) if e.kind is EditKind.CREATE]
+    cache.reject_push(local, [create.id], "email is invalid", None)
+    [rejected] = cache.rejected_edits()
+    cache.dismiss_rejected(rejected.id)
+    assert sorted(cache.all_ids()) == [kept]  # no row left that could never reach the service
+    assert {e.outcome for e in cache.audit_log(local)} == {AuditOutcome.REJECTED, AuditOutcome.DISCARDED}
