@@ -160,7 +160,9 @@ def setup_logging(
         tighten_private_dir(folder)
         path = folder / LOG_FILE
         handler = _PrivateRotatingFileHandler(
-            path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+            # A file name with bytes that are not UTF-8 (a list, an export) lands in messages
+            # as lone surrogates: written as \udcNN, never an encoding error in the handler.
+            path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8", errors="backslashreplace"
         )
         handler.addFilter(RedactingFilter())
         handler.setFormatter(logging.Formatter(LOG_FORMAT))

@@ -416,3 +416,53 @@ def test_apply_list_shows_a_self_opted_out_person_in_an_enable_list_as_refused(
 
 def codecs_utf16(text: str) -> bytes:
     return b"\xff\xfe" + text.encode("utf-16-le")
+def _outbox_size(home: Path) -> int:
+    import sqlite3
+
+    [db] = list(home.rglob("*.sqlite3"))
+    with sqlite3.connect(db) as connection:
+        return int(connection.execute("SELECT count(*) FROM pending_edit").fetchone()[0])
+
+
+def test_import_prints_the_report_refuses_a_bad_file_and_creates_on_sync(
+    emu: Emulator, env_account: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--quiet"]) == 0
+    known = emu.store.fetch(min(emu.store.all_ids()))
+    assert known is not None
+    upload = tmp_path / "people.csv"
+    upload.write_text(f"email,plan,seats_amount\n{known.email.upper()},ImportTier,40\n"
+                      "first.new@example.org,ImportTier,2\nsecond.new@example.org,team,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", str(upload), "--create", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "matched, to update:        1" in out and "new, would be created:     2" in out
+    assert "Dry run: nothing was written." in out and _outbox_size(env_account) == 0
+
+    assert main(["import", str(upload)]) == EXIT_USAGE  # new rows and no choice: nothing written
+    assert "choose --create" in capsys.readouterr().err and _outbox_size(env_account) == 0
+    assert main(["import", str(upload), "--create"]) == EXIT_USAGE  # 3 end users need --yes
+    assert _outbox_size(env_account) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("plan,email\npro,a@example.org\n", encoding="utf-8")
+    assert main(["import", str(bad), "--create", "--yes"]) == EXIT_USAGE
+    assert "first column must be email" in capsys.readouterr().err and _outbox_size(env_account) == 0
+
+    assert main(["import", str(upload), "--create", "--yes"]) == 0
+    assert "1 end user(s) updated, 2 created locally" in capsys.readouterr().out
+    assert main(["list", "--count", "--filter", "plan:importtier"]) == 0
+    assert capsys.readouterr().out.strip() == "2"
+    assert main(["list", "--format", "ids", "--filter", "email:second.new@example.org"]) == 0
+    local = capsys.readouterr().out.split()[-1]
+    assert int(local) < 0  # created here: a local id until the sync
+    assert main(["set-property", "--id", local, "seats_amount", "9"]) == 0  # editable before the push
+    assert main(["sync", "--quiet"]) == 0
+    on_service = [emu.store.fetch(i) for i in emu.store.all_ids()]
+    created = [u for u in on_service if u is not None and u.email.endswith("new@example.org")]
+    assert sorted(u.email for u in created) == ["first.new@example.org", "second.new@example.org"]
+    assert next(u for u in created if u.email.startswith("second")).properties["seats_amount"] == 9
+    updated = emu.store.fetch(known.id)
+    assert updated is not None and updated.properties["plan"] == "ImportTier"
+    capsys.readouterr()
+    assert main(["list", "--format", "ids", "--filter", "plan:importtier"]) == 0
+    assert all(int(i) > 0 for i in capsys.readouterr().out.split())

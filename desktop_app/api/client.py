@@ -127,6 +127,17 @@ class WootricClient:
         users = end_users_from_wire(answer.body)
         return next((u for u in users if u.email == email), users[0] if users else None)
 
+    def lookup_by_email(self, email: str) -> EndUser | None:
+        """`GET /v1/end_users/{email}?lookup_by_email=true`: the end user with exactly this
+        email (the service compares it as stored, case included), or None."""
+        path = f"{END_USERS}/{quote(email, safe='')}"
+        try:
+            answer = self._t.call("GET", path, query=[("lookup_by_email", "true")],
+                                  label="look up by email")
+        except NotFoundError:
+            return None
+        return end_user_from_wire(answer.body)
+
     def find_by_external_id(self, external_id: str) -> EndUser | None:
         """The end user with this external id, or None."""
         path = f"{END_USERS}/{quote(str(external_id), safe='')}"

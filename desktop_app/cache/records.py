@@ -19,6 +19,9 @@ class EditKind(enum.StrEnum):
     SET_EXTERNAL_ID = "set_external_id"
     SET_SURVEYS = "set_surveys"  # value: True = every channel on, False = every channel off
     DELETE = "delete"
+    # A new end user made here (an import): the row has a local, negative id until the push
+    # creates it on the service and maps that id to the service's. Value: the created fields.
+    CREATE = "create"
 
     @property
     def field(self) -> str:
@@ -33,7 +36,13 @@ _FIELD_OF_KIND = {
     EditKind.SET_EXTERNAL_ID: "external_id",
     EditKind.SET_SURVEYS: "surveys",
     EditKind.DELETE: "delete",
+    EditKind.CREATE: "create",
 }
+
+
+def is_local(end_user_id: int) -> bool:
+    """Whether an end user id is a local one: created here, not yet on the service (negative)."""
+    return end_user_id < 0
 
 
 class EditState(enum.StrEnum):

@@ -17,7 +17,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from desktop_app.cache.writes import edits, history, row_edits, saved_lists, sync
+from desktop_app.cache.writes import creates, edits, history, row_edits, saved_lists, sync
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.schema.database import (
     BEGIN_OPTION,
@@ -348,6 +348,54 @@ class Cache(CacheReads, HistoryReads):
 
         return self._write(work, durable=True)
 
+    def import_end_users(self, cells: Sequence[row_edits.Cell],
+                         people: Sequence[creates.NewEndUser]) -> tuple[CacheChanges, list[int]]:
+        """An import in one batch (one undo step): each matched end user's own property values
+        (`cells`, as `set_values_per_row` takes them) and `people` created here with local
+        ids, each queued as a create for the push. Everything is checked first; a bad email,
+        key or value raises EditRejected and nothing is written. Returns the changes and the
+        local ids, in `people`'s order. An undo before the push removes the created rows."""
+        keys: dict[object, str] = {}
+
+        def key_of(key: object) -> str:
+            return keys[key] if key in keys else keys.setdefault(key, check_property_key(key))
+
+        checked = [(id, key_of(key), check_property_value(value)) for id, key, value in cells]
+        if checked:
+            check_ids([id for id, _k, _v in checked])
+        new = [creates.NewEndUser(
+            check_email(p.email), check_external_id(p.external_id),
+            {key_of(k): check_property_value(v) for k, v in (p.properties or {}).items()})
+            for p in people]
+        created: list[int] = []
+
+        def work(connection: Connection) -> CacheChanges:
+            applied = (row_edits.apply_row_edits(connection, EditKind.SET_PROPERTY, checked, self._now(),
+                                                 listed_limit=LISTED_IDS_LIMIT) if checked else None)
+            if not new:
+                return _edit_changes(Initiator.EDIT, applied) if applied else CacheChanges(Initiator.EDIT)
+            batch_id = applied.batch_id if applied is not None else None
+            if batch_id is None:
+                connection.exec_driver_sql("UPDATE edit_batch SET state = 'discarded' WHERE state = 'undone'")
+                named = sorted({k for p in new for k in (p.properties or {})})
+                batch_id = connection.exec_driver_sql(
+                    'INSERT INTO edit_batch (kind, "key", value_json, created_at, undoable, state,'
+                    " pushed, bulk, per_row) VALUES (?, ?, 'null', ?, 1, 'done', 0, 1, 1)",
+                    (EditKind.CREATE.value, ", ".join(named) or None, self._now())).lastrowid
+            else:
+                connection.exec_driver_sql("UPDATE edit_batch SET kind = ? WHERE id = ?",
+                                           (EditKind.CREATE.value, batch_id))
+            assert batch_id is not None
+            created.extend(creates.create_local(connection, int(batch_id), new, self._now()))
+            updated = applied.end_user_ids if applied is not None else frozenset()
+            ids = None if updated is None else _listed([*updated, *created])
+            return CacheChanges(Initiator.EDIT, ids, rows_added_or_removed=True, outbox_changed=True,
+                                conflicts_changed=bool(applied and applied.conflicts_changed),
+                                new_property_keys=(applied.new_property_keys if applied else frozenset())
+                                | frozenset(k for p in new for k in (p.properties or {})))
+
+        return self._write(work, durable=True), created
+
     # --- kept lists ---------------------------------------------------------------------
 
     def save_list(self, name: str, end_user_ids: Sequence[int], *, identifier_kind: str,
@@ -485,6 +533,31 @@ class Cache(CacheReads, HistoryReads):
 
         return self._write(work, durable=False)
 
+    def adopt_created(self, local_id: int, server: EndUser, edit_ids: Sequence[int]) -> CacheChanges:
+        """A person created here is on the service as `server`: the local id becomes the
+        service's everywhere (row, outbox, audit, kept lists) and `edit_ids` leave as pushed."""
+        def work(connection: Connection) -> CacheChanges:
+            removed, conflicts = creates.adopt_service_id(connection, local_id, server, list(edit_ids),
+                                                          self._now())
+            return CacheChanges(Initiator.PUSH, frozenset({local_id, server.id}),
+                                rows_added_or_removed=True, outbox_changed=True,
+                                conflicts_changed=conflicts or removed)
+
+        return self._write(work, durable=False)
+
+    def drop_unsent_create(self, local_id: int, message: str) -> CacheChanges:
+        """A person created here and deleted again before any push: nothing goes to the
+        service; the row leaves and its audit entries say why."""
+        def work(connection: Connection) -> CacheChanges:
+            connection.exec_driver_sql(
+                "UPDATE audit_entry SET outcome = 'discarded', outcome_at = ?, message = ?"
+                " WHERE end_user_id = ? AND outcome = 'queued'", (self._now(), message, local_id))
+            creates.drop_local_rows(connection, [local_id])
+            return CacheChanges(Initiator.PUSH, frozenset({local_id}), rows_added_or_removed=True,
+                                outbox_changed=True)
+
+        return self._write(work, durable=False)
+
     def reject_push(self, end_user_id: int, edit_ids: Sequence[int], message: str,
                     server_row: EndUser | None) -> CacheChanges:
         """The service refused `edit_ids` with `message`; they stay listed as REJECTED."""
@@ -523,7 +596,8 @@ class Cache(CacheReads, HistoryReads):
             end_user_id = sync.dismiss_rejected(connection, edit_id)
             if end_user_id is None:
                 return CacheChanges(Initiator.EDIT)
-            return CacheChanges(Initiator.EDIT, frozenset({end_user_id}), outbox_changed=True)
+            return CacheChanges(Initiator.EDIT, frozenset({end_user_id}), outbox_changed=True,
+                                rows_added_or_removed=end_user_id < 0)  # a refused create's row goes
 
         return self._write(work, durable=True)
 

@@ -25,6 +25,8 @@ EDIT_VERBS = {
 
 MAX_SQL_INTEGER = 2**63 - 1  # SQLite's integers: a larger one is an OverflowError, not "no match"
 _end_user_id = whole_number(1, MAX_SQL_INTEGER)
+# An edit's --id may also be a local one: negative, a person created here and not yet pushed.
+_edit_target_id = whole_number(-MAX_SQL_INTEGER, MAX_SQL_INTEGER)
 _row_limit = whole_number(0, MAX_SQL_INTEGER)
 
 
@@ -65,7 +67,8 @@ def build_parser() -> ArgumentParser:
 
     for verb, help_text in EDIT_VERBS.items():
         edit = verbs.add_parser(verb, help=help_text)
-        edit.add_argument("--id", type=_end_user_id, action="append", help="an end user id (repeatable)")
+        edit.add_argument("--id", type=_edit_target_id, action="append",
+                          help="an end user id (repeatable; negative: created here, not yet synced)")
         edit.add_argument("--filter", help="every end user the filter matches")
         edit.add_argument("--yes", action="store_true", help="confirm an edit of many end users")
         if verb == "set-property":
@@ -119,6 +122,18 @@ def build_parser() -> ArgumentParser:
     apply_list.add_argument("--yes", action="store_true", help="apply without asking")
     apply_list.add_argument("--keep", metavar="NAME",
                             help="keep the people the list named as list:NAME for the filter")
+    importing = verbs.add_parser(
+        "import", help="import a file in Wootric's upload convention (email, then property columns)")
+    new_people = importing.add_mutually_exclusive_group()
+    new_people.add_argument("--create", dest="new_people", action="store_const", const="create",
+                            help="create the end users no row matches (and update the others)")
+    new_people.add_argument("--update-only", dest="new_people", action="store_const",
+                            const="update-only", help="update the end users who match; create nobody")
+    new_people.add_argument("--skip-new", dest="new_people", action="store_const", const="skip-new",
+                            help="the same as --update-only: rows that match nobody are skipped")
+    importing.add_argument("--dry-run", action="store_true", help="print the report; write nothing")
+    importing.add_argument("--yes", action="store_true", help="confirm an import of many end users")
+    importing.add_argument("file")
 
     verbs.add_parser("emulator", help="run the Wootric API emulator (see --help after it)",
                      add_help=False)
@@ -172,7 +187,7 @@ def _run(argv: list[str]) -> int:
         "login": verbs.cmd_login, "logout": verbs.cmd_logout, "status": verbs.cmd_status,
         "sync": verbs.cmd_sync, "list": verbs.cmd_list, "conflicts": verbs.cmd_conflicts,
         "rejected": verbs.cmd_rejected,
-        "export": verbs.cmd_export, "apply-list": verbs.cmd_apply_list,
+        "export": verbs.cmd_export, "apply-list": verbs.cmd_apply_list, "import": verbs.cmd_import,
         **{verb: verbs.cmd_edit(verb) for verb in EDIT_VERBS},
     }
     return handlers[args.verb](args)

@@ -479,3 +479,36 @@ def cmd_apply_list(args: argparse.Namespace) -> int:
     finally:
         session.close()
     return EXIT_OK
+
+
+# --- import ----------------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """`import FILE`: the report first; writes only with a choice for new rows and --yes."""
+    from desktop_app.lists.importing import NewPeople, apply_import, plan_import, read_upload, report_lines
+
+    upload = read_upload(args.file)  # a refused file: exit 2 before the cache is even opened
+    session = open_session()
+    try:
+        choice = NewPeople(args.new_people) if args.new_people else NewPeople.UPDATE_ONLY
+        plan = plan_import(session.cache, upload, choice, suppression=None)  # §4 plugs its list in here
+        for line in report_lines(plan, dry_run=args.dry_run):
+            print(printable(line))
+        if args.dry_run:
+            print("Dry run: nothing was written.")
+            return EXIT_OK
+        if plan.new and args.new_people is None:
+            raise CommandError(f"{len(plan.new):,} row(s) match no end user: choose --create, "
+                               "--update-only or --skip-new. Nothing was written.", EXIT_USAGE)
+        touched = len(plan.report.matched) + (len(plan.new) if plan.creates else 0)
+        if touched > 1 and not args.yes:
+            raise CommandError(f"The import changes or creates {touched:,} end users: add --yes. "
+                               "Nothing was written.", EXIT_USAGE)
+        outcome = apply_import(session.cache, plan)
+        print(f"import: {outcome.updated:,} end user(s) updated, {len(outcome.created):,} created "
+              f"locally; {session.cache.pending_count():,} edits wait for the next sync.")
+    except ValueError as error:  # EditRejected: the edit layer refused a row; nothing written
+        raise CommandError(str(error), EXIT_USAGE) from None
+    finally:
+        session.close()
+    return EXIT_OK

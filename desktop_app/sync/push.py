@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.api.errors import NotFoundError, ValidationError
-from desktop_app.cache.records import EditKind, EditState, PendingEdit
+from desktop_app.cache.records import EditKind, EditState, PendingEdit, is_local
 from desktop_app.domain import EndUser
 from desktop_app.sync.merge import MergePlan, plan_push
 
@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens an
 log = logging.getLogger(__name__)
 
 GONE_MESSAGE = "This end user no longer exists on the service."
+DELETED_BEFORE_SENT = "Created here and deleted again before it was sent: nothing went to the service."
+# What a create's POST carries from the effective row: edits of these kinds made on the local
+# row before the push travel with it and leave the outbox with the create.
+_CARRIED = (EditKind.CREATE, EditKind.SET_PROPERTY, EditKind.UNSET_PROPERTY, EditKind.SET_EMAIL,
+            EditKind.SET_EXTERNAL_ID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,8 @@ def push_all(
 
 def push_end_user(client: WootricClient, cache: Cache, end_user_id: int) -> PushResult:
     """Merge and send one end user's queued edits; every outcome is stored before returning."""
+    if is_local(end_user_id):
+        return push_created(client, cache, end_user_id)
     edits = [e for e in cache.pending_for(end_user_id) if e.state is EditState.QUEUED]
     if not edits:
         return PushResult()
@@ -150,3 +157,60 @@ def _send(
         # not reading it again here saves a request per end user against the rate limit.
         server = replace(server, settings=settings)
     return server, done, refused
+
+
+def lookup_emails(created_email: str, row_email: str) -> list[str]:
+    """The emails a create looks up before its POST, in order: as the file gave it (the CREATE
+    entry's), as the local row has it now (edited since), and lowercased. The service compares
+    emails exactly while the cache casefolds, so one person may be on the service in a case
+    the file does not use; each distinct form costs one GET."""
+    return list(dict.fromkeys((created_email, row_email, row_email.lower())))
+
+
+def push_created(client: WootricClient, cache: Cache, local_id: int) -> PushResult:
+    """Create a person made here, exactly once across crashes although the service has no
+    idempotency key: look the email up first and adopt an id found (our own earlier POST
+    whose answer a crash lost, or a colleague's person); otherwise mark the create sent in a
+    durable commit, then POST. The local id then becomes the service's everywhere, and edits
+    the POST could not carry (surveys, a delete) go out as ordinary edits of the new id."""
+    cached = cache.get(local_id)
+    edits = [e for e in (cached.pending if cached else ()) if e.state is EditState.QUEUED]
+    create = next((e for e in edits if e.kind is EditKind.CREATE), None)
+    if cached is None or create is None:
+        return PushResult()  # a refused create stays listed; nothing to send
+    if create.sent_at is None and any(e.kind is EditKind.DELETE for e in edits):
+        cache.drop_unsent_create(local_id, DELETED_BEFORE_SENT)
+        return PushResult(1, len(edits))
+    row = cached.end_user
+    value = create.value if isinstance(create.value, dict) else {}
+    found: EndUser | None = None
+    for email in lookup_emails(str(value.get("email") or row.email), row.email):
+        found = client.lookup_by_email(email)
+        if found is not None:
+            break
+    carried = [e.id for e in edits if e.kind in _CARRIED]
+    if found is None:
+        cache.mark_sent(local_id, [create.id])  # durable before the POST: a crash resolves by lookup
+        try:
+            found = client.create_end_user(
+                row.email, external_id=row.external_id, properties=dict(row.properties) or None)
+        except ValidationError as error:
+            if error.field == "email":  # taken since our lookup: adopt whoever holds it
+                found = client.lookup_by_email(row.email)
+            if found is None:
+                cache.reject_push(local_id, [create.id], str(error.message or error), None)
+                return PushResult(1, rejected=1)
+    elif _differs(found, row):  # someone holds the email already: our values go onto them
+        properties = {**found.properties, **row.properties}
+        if row.external_id:
+            found = client.update_end_user(found.id, properties=properties, external_id=row.external_id)
+        else:
+            found = client.update_end_user(found.id, properties=properties)
+    cache.adopt_created(local_id, found, carried)
+    rest = push_end_user(client, cache, found.id) if len(carried) < len(edits) else PushResult()
+    return PushResult(1, len(carried) + rest.edits_done, rest.conflicts, rest.rejected)
+
+
+def _differs(server: EndUser, row: EndUser) -> bool:
+    wanted = {**server.properties, **row.properties}
+    return dict(server.properties) != wanted or bool(row.external_id and row.external_id != server.external_id)

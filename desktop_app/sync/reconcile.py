@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from desktop_app.api.errors import NotFoundError
+from desktop_app.cache.records import is_local
 
 if TYPE_CHECKING:  # SQLModel and httpx stay unimported until the cache opens and sync runs
     from desktop_app.api.client import WootricClient
@@ -34,7 +35,8 @@ def reconcile_deletions(
         if cancelled():
             return None
         pace()
-    missing = sorted(cache.all_ids() - live)
+    # People created here and not pushed yet (local ids) are on no service list by nature.
+    missing = sorted(i for i in cache.all_ids() - live if not is_local(i))
     # Confirm each one by id: deletions are rare, and a row the list walk could not reach
     # must never be mistaken for a deleted one.
     gone = []

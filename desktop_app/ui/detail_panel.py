@@ -69,6 +69,8 @@ def edit_label(kind: EditKind, key: str | None = None, value: object = None) -> 
         return tr("Set %1").replace("%1", key or "")
     if kind is EditKind.UNSET_PROPERTY:
         return tr("Remove %1").replace("%1", key or "")
+    if kind is EditKind.CREATE:
+        return tr("Import end users")
     return tr("Delete")
 
 

@@ -46,6 +46,8 @@ class _ResponsesReader:
         self._lock = threading.Lock()
 
     def __call__(self, end_user_id: int) -> list[SurveyResponse]:
+        if end_user_id < 0:  # created here and not pushed yet (a local id): nobody surveyed them
+            return []
         with self._lock:
             if self._client is None:
                 self._client = self._factory()

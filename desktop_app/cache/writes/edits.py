@@ -13,7 +13,8 @@ from functools import cache
 
 from sqlalchemy import Connection, TextClause, text
 
-from desktop_app.cache.writes.overlay import fill_ids, relay
+from desktop_app.cache.writes.creates import created_in_batch, drop_local_rows, recreate_undone
+from desktop_app.cache.writes.overlay import EDITABLE_COLUMNS, fill_ids, relay
 from desktop_app.cache.records import BatchSummary, EditKind, EditRejected, UndoState
 from desktop_app.cache.rows import SERVER_COLUMNS, dump_json, load_json
 from desktop_app.cache.writes.validation import describe_ids
@@ -316,9 +317,13 @@ def undo_batch(connection: Connection, batch_id: int, now: int, *,
         " AND outcome IN ('queued', 'rejected', 'conflicted')", (now, batch_id))
     kind = EditKind(connection.exec_driver_sql(
         "SELECT kind FROM edit_batch WHERE id = ?", (batch_id,)).scalar_one())
+    created = created_in_batch(connection, batch_id)
     connection.exec_driver_sql("DELETE FROM pending_edit WHERE batch_id = ?", (batch_id,))
+    if created:  # never sent (the batch is undoable): the people it created go again
+        drop_local_rows(connection, created)
+        connection.exec_driver_sql("DELETE FROM temp.edit_target WHERE id < 0")
     relay(connection, [row[0] for row in connection.exec_driver_sql(
-        "SELECT id FROM temp.edit_target")], changed_columns=COLUMNS_OF_KIND[kind])
+        "SELECT id FROM temp.edit_target")], changed_columns=COLUMNS_OF_KIND.get(kind, EDITABLE_COLUMNS))
     connection.exec_driver_sql("UPDATE edit_batch SET state = 'undone' WHERE id = ?", (batch_id,))
     return AppliedEdit(batch_id, kind, count, _listed_targets(connection, count, listed_limit),
                        had_conflicts is not None)
@@ -329,6 +334,15 @@ def redo_batch(connection: Connection, batch_id: int, now: int, *,
     """Apply an undone batch again to the end users it had changed, with fresh bases."""
     kind, key, value_json, per_row = connection.exec_driver_sql(
         'SELECT kind, "key", value_json, per_row FROM edit_batch WHERE id = ?', (batch_id,)).one()
+    if kind == EditKind.CREATE.value:  # an import: its new people first, then its updates
+        from desktop_app.cache.writes.row_edits import redo_row_batch
+
+        created = recreate_undone(connection, batch_id, now)
+        updated = redo_row_batch(connection, batch_id, EditKind.SET_PROPERTY, now, listed_limit=listed_limit)
+        connection.exec_driver_sql("UPDATE edit_batch SET state = 'done' WHERE id = ?", (batch_id,))
+        ids = None if updated.end_user_ids is None else updated.end_user_ids | frozenset(created)
+        return AppliedEdit(batch_id, EditKind.CREATE, updated.count + len(created), ids,
+                           updated.conflicts_changed, updated.new_property_keys)
     if per_row:  # each end user's own value, as its audit entries keep it
         from desktop_app.cache.writes.row_edits import redo_row_batch
 

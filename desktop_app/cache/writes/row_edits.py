@@ -160,6 +160,6 @@ def redo_row_batch(connection: Connection, batch_id: int, kind: EditKind, now: i
     """Re-apply an undone per-row batch: each (end user, key)'s newest undone value."""
     cells = [(int(user), key, json.loads(after)) for user, key, after in connection.exec_driver_sql(
         'SELECT end_user_id, "key", after_json FROM audit_entry WHERE id IN (SELECT max(id)'
-        " FROM audit_entry WHERE batch_id = ? AND outcome = 'undone' GROUP BY end_user_id, \"key\")",
-        (batch_id,))]
+        " FROM audit_entry WHERE batch_id = ? AND outcome = 'undone' AND kind = ?"
+        " GROUP BY end_user_id, \"key\")", (batch_id, kind.value))]
     return apply_row_edits(connection, kind, cells, now, redo_batch=batch_id, listed_limit=listed_limit)

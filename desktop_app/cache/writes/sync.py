@@ -327,11 +327,20 @@ def resolve_conflict(connection: Connection, conflict_id: int, choice: ConflictC
 def dismiss_rejected(connection: Connection, edit_id: int) -> int | None:
     """Drop a REJECTED entry from the outbox (its audit entry keeps the service's message)."""
     row = connection.exec_driver_sql(
-        "SELECT end_user_id FROM pending_edit WHERE id = ? AND state = 'rejected'", (edit_id,)
+        "SELECT end_user_id, kind FROM pending_edit WHERE id = ? AND state = 'rejected'", (edit_id,)
     ).first()
     if row is None:
         return None
     connection.exec_driver_sql("DELETE FROM pending_edit WHERE id = ?", (edit_id,))
+    if row[1] == EditKind.CREATE.value and row[0] < 0:
+        # A person the service refused to create: without the create the local row could never
+        # reach it, so it goes (with any edits made on it; the audit keeps them, discarded).
+        connection.exec_driver_sql(
+            "UPDATE audit_entry SET outcome = 'discarded', outcome_at = CAST(strftime('%s', 'now') AS INTEGER), message ="
+            " 'The service refused to create this end user.' WHERE end_user_id = ?"
+            " AND outcome = 'queued'", (row[0],))
+        connection.exec_driver_sql("DELETE FROM saved_list_member WHERE end_user_id = ?", (row[0],))
+        connection.exec_driver_sql("DELETE FROM end_user WHERE id = ?", (row[0],))
     return int(row[0])
 
 
