@@ -10,7 +10,7 @@ description is a text summary of every bar or point.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QStyle, QStyleOptionFocusRect, QWidget
 
 from desktop_app.cache.reading.nps import MonthScores, ScoreCounts
@@ -26,6 +26,17 @@ def group_of(score: int) -> int:
 
 def signed(nps: int) -> str:
     return f"+{nps}" if nps > 0 else str(nps)
+
+
+def compact(n: int) -> str:
+    """A count short enough to sit above a narrow bar: 950, 1.2k, 12k, 1.3M."""
+    if n < 1000:
+        return str(n)
+    if n < 10_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n / 1_000_000:.1f}M"
 
 
 def month_label(month: MonthScores, with_year: bool) -> str:
@@ -50,6 +61,18 @@ class _Chart(QWidget):
         if text != self.accessibleDescription():
             self.setAccessibleDescription(text)
         self.setToolTip(text)
+
+    def _title(self, painter: QPainter, color: QColor) -> float:
+        """The chart's name across its top (what it shows, on screen as for a screen reader);
+        returns the height it took."""
+        font = QFont(self.font())
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(color)
+        height = QFontMetrics(font).height()
+        painter.drawText(QRectF(4, 2, self.width() - 8, height), Qt.AlignmentFlag.AlignLeft, self.accessibleName())
+        painter.setFont(self.font())
+        return height + 4
 
     def _frame(self, painter: QPainter) -> None:
         if self.hasFocus():
@@ -92,7 +115,8 @@ class ScoreBars(_Chart):
         line_h = metrics.height()
         peak = max(self._counts) or 1
         left, right = 8, 8
-        top, bottom = line_h + 6, line_h + 8  # counts above the bars, scores below
+        top = self._title(painter, text) + line_h + 4  # the title, then counts above the bars
+        bottom = line_h + 8  # scores below
         area = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
         slot = area.width() / 11
         bar_w = max(4.0, slot * 0.7)
@@ -106,6 +130,8 @@ class ScoreBars(_Chart):
             centre = QRectF(area.left() + slot * score, area.bottom() + 4, slot, line_h)
             painter.drawText(centre, Qt.AlignmentFlag.AlignCenter, str(score))
             shown = f"{n:,}"
+            if metrics.horizontalAdvance(shown) > slot + 2:
+                shown = compact(n)
             if n and metrics.horizontalAdvance(shown) <= slot + 2:  # no count that would overlap the next
                 above = QRectF(area.left() + slot * score - 1, area.bottom() - height - line_h - 2, slot + 2, line_h)
                 painter.drawText(above, Qt.AlignmentFlag.AlignCenter, shown)
@@ -146,7 +172,9 @@ class MonthLine(_Chart):
         metrics = QFontMetrics(self.font())
         line_h = metrics.height()
         axis_w = metrics.horizontalAdvance("+100") + 8
-        area = QRectF(axis_w, line_h / 2 + 4, self.width() - axis_w - 12, self.height() - line_h * 2 - 10)
+        head = self._title(painter, text) + line_h / 2 + 2
+        right = metrics.horizontalAdvance("+100") + 6  # room for the last month's value
+        area = QRectF(axis_w, head, self.width() - axis_w - right, self.height() - head - line_h - 8)
 
         def y_of(value: float) -> float:
             return area.top() + area.height() * (100 - value) / 200
@@ -193,5 +221,12 @@ class MonthLine(_Chart):
             painter.setBrush(QColor(line))
             for point in points:
                 painter.drawEllipse(point, 3.2, 3.2)
+            last = next((m for m in reversed(self._months) if m.counts.nps is not None), None)
+            if last is not None and points:  # the latest month's NPS, written beside its point
+                value = signed(last.counts.nps)  # type: ignore[arg-type]  # not None here
+                end = points[-1]
+                above = end.y() - line_h - 4 if end.y() - line_h - 4 > area.top() - line_h / 2 else end.y() + 4
+                painter.setPen(text)
+                painter.drawText(QRectF(end.x() - 40, above, 80, line_h), Qt.AlignmentFlag.AlignCenter, value)
         self._frame(painter)
         painter.end()

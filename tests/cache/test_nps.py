@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from desktop_app.cache.reading import nps
 from desktop_app.cache.reading.nps import ACCOUNT_ZONE, month_bounds, months_back, round_half_away
+from desktop_app.cache.reading.plan import Plan
 from desktop_app.cache.reading.query import EndUserQuery
 from desktop_app.cache.schema import database
 from desktop_app.cache.store import Cache
@@ -136,17 +138,23 @@ def test_last_months_start_on_the_first_of_the_month_in_the_account_zone() -> No
     assert _at("2024-04-01T00:00:00") % DAY == 7 * 3600
 
 
-def test_the_read_takes_its_scores_from_the_nps_index(history) -> None:
+def test_both_reads_come_from_the_nps_indexes_alone(history) -> None:
     cache, _, _ = history
     raw = sqlite3.connect(cache.path)
     try:
-        plan = raw.execute(
-            "EXPLAIN QUERY PLAN SELECT score, count(*) FROM response INDEXED BY ix_response_nps"
-            " WHERE excluded_from_calculations = 0 AND created_at >= 0 AND created_at < 9 GROUP BY score"
-        ).fetchall()
+        account = raw.execute(f"EXPLAIN QUERY PLAN {nps._RANGE_COUNT}", (1, 0, 9)).fetchall()
+        plan = Plan("end_user", "id > 5", {}, "")
+        shown = raw.execute(
+            "EXPLAIN QUERY PLAN SELECT r.score FROM (SELECT id FROM end_user WHERE id > 5) AS shown"
+            f" CROSS JOIN response AS r INDEXED BY {nps.NPS_USER_INDEX} ON r.end_user_id = shown.id"
+            " WHERE r.excluded_from_calculations = 0 AND r.created_at >= 0 AND r.created_at < 9").fetchall()
+        assert nps.read_nps(raw, plan, T0, T0 + 1).empty
     finally:
         raw.close()
-    assert any("COVERING INDEX ix_response_nps" in str(row[3]) for row in plan)
+    assert any("COVERING INDEX ix_response_nps (score=? AND created_at>? AND created_at<?)" in str(row[3])
+               for row in account)
+    assert any("COVERING INDEX ix_response_nps_by_user (end_user_id=? AND created_at>? AND created_at<?)"
+               in str(row[3]) for row in shown)
 
 
 def test_a_v7_cache_gains_the_nps_index_as_a_fresh_file_has_it(tmp_path: Path, cache_path: Path) -> None:
@@ -155,19 +163,20 @@ def test_a_v7_cache_gains_the_nps_index_as_a_fresh_file_has_it(tmp_path: Path, c
     Cache.open(cache_path).close()
     connection = sqlite3.connect(cache_path)
     connection.execute("DROP INDEX ix_response_nps")
+    connection.execute("DROP INDEX ix_response_nps_by_user")
     connection.execute("PRAGMA user_version = 7")
     connection.close()
     with Cache.open(cache_path) as cache:
         cache.ingest_responses([SurveyResponse(1, 7, 9, T0, T0)], {})
         assert EndUserQuery(cache.engine).nps("").counts.promoters == 1
 
-    def ddl(path: Path) -> str | None:
+    def ddl(path: Path) -> list[str]:
         c = sqlite3.connect(path)
         try:
-            row = c.execute("SELECT sql FROM sqlite_master WHERE name = 'ix_response_nps'").fetchone()
-            return None if row is None else str(row[0])
+            return [str(sql) for (sql,) in c.execute(
+                "SELECT sql FROM sqlite_master WHERE name LIKE 'ix_response_nps%' ORDER BY name")]
         finally:
             c.close()
 
     assert database.SCHEMA_VERSION == 8
-    assert ddl(cache_path) is not None and ddl(cache_path) == ddl(fresh)
+    assert len(ddl(cache_path)) == 2 and ddl(cache_path) == ddl(fresh)

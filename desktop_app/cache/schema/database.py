@@ -86,12 +86,15 @@ def _add_survey_history(connection: Connection) -> None:
         table.create(connection)
 
 
-def _add_nps_index(connection: Connection) -> None:
-    # The DDL `create_all` writes for ix_response_nps (a file upgraded from 6 has it already).
+def _add_nps_indexes(connection: Connection) -> None:
+    # The DDL `create_all` writes for them (a file upgraded from 6 has them already).
+    where = " WHERE excluded_from_calculations = 0"
     connection.exec_driver_sql(
-        "CREATE INDEX IF NOT EXISTS ix_response_nps ON response (created_at, score, end_user_id,"
-        " excluded_from_calculations)"
-        " WHERE excluded_from_calculations = 0")
+        "CREATE INDEX IF NOT EXISTS ix_response_nps ON response"
+        " (score, created_at, excluded_from_calculations)" + where)
+    connection.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_response_nps_by_user ON response"
+        " (end_user_id, created_at, score, excluded_from_calculations)" + where)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -105,8 +108,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_edit_batch_per_row),
     Migration(7, "response, decline, survey_summary: the account's survey history",
               _add_survey_history),
-    Migration(8, "ix_response_nps: the NPS panel reads a period's scores from one index",
-              _add_nps_index),
+    Migration(8, "ix_response_nps(_by_user): the NPS panel reads a period's scores from indexes",
+              _add_nps_indexes),
 )
 
 

@@ -19,10 +19,13 @@ class ResponseRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_response_end_user_created", "end_user_id", "created_at"),
         Index("ix_response_created", "created_at"),
-        # The NPS panel's one read (cache/reading/nps.py): a period's scores and their end
-        # users from the index alone, only the responses that count towards NPS (the flag is
-        # a column too: SQLite 3.40 reads a partial index's WHERE columns from the table).
-        Index("ix_response_nps", "created_at", "score", "end_user_id", "excluded_from_calculations",
+        # The NPS panel's reads (cache/reading/nps.py), from the indexes alone and only over
+        # the responses that count towards NPS (the flag is a column too: SQLite 3.40 reads a
+        # partial index's WHERE columns from the table): the account's by score, a filter's
+        # by end user.
+        Index("ix_response_nps", "score", "created_at", "excluded_from_calculations",
+              sqlite_where=text("excluded_from_calculations = 0")),
+        Index("ix_response_nps_by_user", "end_user_id", "created_at", "score", "excluded_from_calculations",
               sqlite_where=text("excluded_from_calculations = 0")),
     )
 
