@@ -223,10 +223,10 @@ class MonthLine(_Chart):
                 painter.drawEllipse(point, 3.2, 3.2)
             last = next((m for m in reversed(self._months) if m.counts.nps is not None), None)
             if last is not None and points:  # the latest month's NPS, written beside its point
-                value = signed(last.counts.nps)  # type: ignore[arg-type]  # not None here
+                latest = signed(last.counts.nps or 0)
                 end = points[-1]
                 above = end.y() - line_h - 4 if end.y() - line_h - 4 > area.top() - line_h / 2 else end.y() + 4
                 painter.setPen(text)
-                painter.drawText(QRectF(end.x() - 40, above, 80, line_h), Qt.AlignmentFlag.AlignCenter, value)
+                painter.drawText(QRectF(end.x() - 40, above, 80, line_h), Qt.AlignmentFlag.AlignCenter, latest)
         self._frame(painter)
         painter.end()

@@ -180,3 +180,13 @@ def test_a_v7_cache_gains_the_nps_index_as_a_fresh_file_has_it(tmp_path: Path, c
 
     assert database.SCHEMA_VERSION == 8
     assert len(ddl(cache_path)) == 2 and ddl(cache_path) == ddl(fresh)
+
+
+def test_a_cancelled_nps_read_stops_like_any_other_read(history) -> None:
+    from desktop_app.cache.reading.turns import interrupted_when
+
+    cache, _, _ = history
+    query = EndUserQuery(cache.engine)
+    with interrupted_when(lambda: True), pytest.raises(sqlite3.OperationalError, match="interrupt"):
+        query.nps("-plan:free", 0, 2**40)
+    assert query.nps("-plan:free", 0, 2**40).counts.responses > 0  # the next read runs as ever

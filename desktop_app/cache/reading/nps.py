@@ -23,13 +23,13 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
 
 from desktop_app.cache.reading.plan import Plan
 from desktop_app.timestamps import PACIFIC
 
 ACCOUNT_ZONE: tzinfo = PACIFIC  # where the service's days and months begin (wootric-api.md)
 SCORES = range(11)
+LONGEST_PERIOD_S = 100 * 366 * 86_400  # a longer period is cut to the responses' own span
 NPS_INDEX = "ix_response_nps"  # (score, created_at, ...): the whole account's counts
 NPS_USER_INDEX = "ix_response_nps_by_user"  # (end_user_id, created_at, score): a filter's
 
@@ -147,6 +147,23 @@ _RANGE_COUNT = (f"SELECT count(*) FROM response INDEXED BY {NPS_INDEX}"
                 " WHERE excluded_from_calculations = 0 AND score = ? AND created_at >= ? AND created_at < ?")
 
 
+_OF_SCORE = f"FROM response INDEXED BY {NPS_INDEX} WHERE excluded_from_calculations = 0 AND score = ?"
+
+
+def _scalar(raw: sqlite3.Connection, sql: str, score: int) -> int | None:
+    value = raw.execute(sql, (score,)).fetchone()[0]
+    return None if value is None else int(value)
+
+
+def _data_span(raw: sqlite3.Connection) -> tuple[int | None, int | None]:
+    """The first and last created_at of the responses that count."""
+    # min and max apart: SQLite seeks for one of them, but scans the range for both at once
+    lows = [_scalar(raw, f"SELECT min(created_at) {_OF_SCORE}", score) for score in SCORES]
+    highs = [_scalar(raw, f"SELECT max(created_at) {_OF_SCORE}", score) for score in SCORES]
+    return (min((v for v in lows if v is not None), default=None),
+            max((v for v in highs if v is not None), default=None))
+
+
 def _account_grid(raw: sqlite3.Connection, edges: Sequence[int]) -> list[list[int]]:
     return [[raw.execute(_RANGE_COUNT, (score, low, high)).fetchone()[0] for score in SCORES]
             for low, high in zip(edges, edges[1:])]
@@ -178,16 +195,13 @@ def read_nps(raw: sqlite3.Connection, plan: Plan | None, start: int | None, end:
     `start`/`end` None stretch the period to the first/last cached response that counts.
     Runs in the caller's snapshot; a cancel reaches it through the caller's progress handler.
     """
-    if start is None or end is None:
-        ends = [raw.execute(f"SELECT min(created_at), max(created_at) FROM response INDEXED BY {NPS_INDEX}"
-                            " WHERE excluded_from_calculations = 0 AND score = ?", (score,)).fetchone()
-                for score in SCORES]  # two seeks a score
-        lows, highs = [e[0] for e in ends if e[0] is not None], [e[1] for e in ends if e[1] is not None]
-        low, high = (min(lows), max(highs)) if lows else (None, None)
-        if low is None:
+    if start is None or end is None or end - start > LONGEST_PERIOD_S:
+        # None, or a period longer than the months worth drawing: what the responses span
+        low, high = _data_span(raw)
+        if low is None or high is None:
             return NpsReport(start, end, ScoreCounts((0,) * 11), ())
-        start = int(low) if start is None else start
-        end = int(high) + 1 if end is None else end
+        start = low if start is None else max(start, low)
+        end = high + 1 if end is None else min(end, high + 1)
     if end <= start:
         return NpsReport(start, end, ScoreCounts((0,) * 11), ())
     bounds = month_bounds(start, end, zone)
