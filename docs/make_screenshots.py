@@ -4,7 +4,7 @@
     python3 docs/make_screenshots.py            # re-runs itself under xvfb-run when no display
 
 Writes sign-in.png, sync-progress.png, main-window.png, main-window-1024.png, export.png,
-bulk-confirm.png, list-report.png, list-preview.png, editor.png and conflicts.png. Everything
+nps.png, bulk-confirm.png, list-report.png, list-preview.png, editor.png and conflicts.png. Everything
 runs on loopback against the embedded emulator, in a throwaway data directory.
 """
 
@@ -114,6 +114,17 @@ def main() -> int:
         export_dialog.move(300, 120)
         save(export_dialog, "export.png")
         export_dialog.close()
+
+        # 3c'. View ▸ NPS over plan:pro: the NPS of what the filter shows, by score and by month.
+        from PySide6.QtCore import Qt
+
+        window.show_nps_action.trigger()
+        window.resizeDocks([window.nps_dock], [330], Qt.Orientation.Vertical)
+        panel = window.nps
+        wait_until("the NPS of plan:pro", lambda: panel.report is not None and not panel.counting
+                   and panel._shown_for == ("plan:pro", panel.period.currentIndex()), 60)
+        save(window, "nps.png")
+        window.show_nps_action.trigger()  # hidden again: the other shots show the table
 
         # 3d. A bulk action's confirmation: the filter in words, its count, before -> after.
         from desktop_app.ui.bulk_actions import BulkKind, BulkRequest, BulkScope

@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettin
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QInputDialog,
     QMainWindow,
     QMenu,
@@ -35,6 +36,7 @@ from desktop_app.ui.facet_counts import FacetCounts
 from desktop_app.ui.facet_selection import toggle_value
 from desktop_app.ui.facets import FacetPanel
 from desktop_app.ui.filter_bar import FilterBar, quote_value
+from desktop_app.ui.nps_panel import NpsPanel
 from desktop_app.ui.log_viewer import LogViewer
 from desktop_app.ui.conflicts import ConflictsView
 from desktop_app.ui.current_row import CurrentRowDelegate
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.activity)
         self.setCentralWidget(central)
         self._install_status_bar()
+        self._install_nps_panel()
         self._build_menus()
 
         # --- wiring ---
@@ -177,6 +180,19 @@ class MainWindow(QMainWindow):
                                         lambda: self._property_keys, lambda: self.model.loaded, self)
 
     # --- building ---------------------------------------------------------------------------------
+
+    def _install_nps_panel(self) -> None:
+        """The NPS of whatever the filter shows, in a dock below the table (View ▸ NPS)."""
+        self.nps = NpsPanel(self.services.ops, self.services.query, self)
+        dock = QDockWidget(self.tr("NPS"), self)
+        dock.setObjectName("nps_dock")
+        dock.setWidget(self.nps)
+        dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
+        self.nps_dock = dock
 
     def _install_status_bar(self) -> None:
         bar = SyncStatusBar(self.services, self)
@@ -246,6 +262,10 @@ class MainWindow(QMainWindow):
         self.show_detail_action = QAction(self.tr("&Details"), self, checkable=True, checked=True)
         self.show_detail_action.toggled.connect(self.detail.setVisible)
         view.addAction(self.show_detail_action)
+        self.show_nps_action = self.nps_dock.toggleViewAction()
+        self.show_nps_action.setText(self.tr("&NPS"))
+        self.show_nps_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        view.addAction(self.show_nps_action)
 
         users = bar.addMenu(self.tr("End &users"))
         users.setToolTipsVisible(True)  # a disabled "matching the filter" says why
@@ -328,6 +348,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.set_count(None, self._total)
         self.facets.facets.set_filter_text(text)
         self.model.set_filter(text)
+        self.nps.set_filter(text)
 
     def _escape(self) -> None:
         if self.filter_bar.text():
@@ -413,6 +434,7 @@ class MainWindow(QMainWindow):
 
     def _on_cache_changes(self, changes: CacheChanges) -> None:
         self.model.apply_cache_changes(changes)
+        self.nps.data_changed()
         self.detail.apply_cache_changes(changes)
         self._learn_property_keys(changes.new_property_keys)
         if changes.rows_added_or_removed or changes.end_user_ids is None:
@@ -615,6 +637,7 @@ class MainWindow(QMainWindow):
         detail = str(settings.value("main_window/show_detail", "true")).lower() != "false"
         self.show_facets_action.setChecked(facets)
         self.show_detail_action.setChecked(detail)
+        self.nps_dock.setVisible(str(settings.value("main_window/show_nps", "false")).lower() == "true")
 
     def save_window_state(self) -> None:
         settings = QSettings()
@@ -622,6 +645,7 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/splitter", self.splitter.saveState())
         settings.setValue("main_window/show_facets", "true" if self.show_facets_action.isChecked() else "false")
         settings.setValue("main_window/show_detail", "true" if self.show_detail_action.isChecked() else "false")
+        settings.setValue("main_window/show_nps", "true" if self.show_nps_action.isChecked() else "false")
         settings.setValue("main_window/sort_column", self.model.sort_spec.column)
         settings.setValue("main_window/sort_descending", "true" if self.model.sort_spec.descending else "false")
         self.table.save_columns()

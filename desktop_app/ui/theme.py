@@ -119,3 +119,32 @@ def emphasis_font(base: QFont, *, italic: bool = False, strike: bool = False, bo
 def muted_color() -> QColor:
     """Secondary text (placeholders, hints) from the palette, never a fixed grey."""
     return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+
+
+def _toward(color: QColor, target: QColor, share: float) -> QColor:
+    return QColor(
+        round(color.red() + (target.red() - color.red()) * share),
+        round(color.green() + (target.green() - color.green()) * share),
+        round(color.blue() + (target.blue() - color.blue()) * share),
+    )
+
+
+def nps_group_colors() -> tuple[QColor, QColor, QColor]:
+    """Detractors, passives, promoters: red, amber and green (the dashboard's own reading), pulled
+    toward the text colour so each keeps contrast on a light or a dark base. Charts also say
+    the groups in words and by position, never by colour alone."""
+    pal = QGuiApplication.palette()
+    text = pal.color(QPalette.ColorRole.WindowText)
+    dark_base = pal.color(QPalette.ColorRole.Base).lightnessF() < 0.5
+    hues = (QColor("#d64545"), QColor("#d9a21b"), QColor("#2e9d5b")) if dark_base else (
+        QColor("#c23030"), QColor("#b07d00"), QColor("#1e7f45"))
+    first, second, third = (_toward(h, text, 0.12) for h in hues)
+    return first, second, third
+
+
+def chart_colors() -> tuple[QColor, QColor, QColor]:
+    """Axis text, grid lines and the line of a line chart, from the palette."""
+    pal = QGuiApplication.palette()
+    text = pal.color(QPalette.ColorRole.WindowText)
+    grid = _toward(pal.color(QPalette.ColorRole.Base), text, 0.18)
+    return text, grid, pal.color(QPalette.ColorRole.Highlight)

@@ -281,3 +281,24 @@ def test_the_list_window_its_report_and_its_question_are_named(qtbot: QtBot, win
     assert _uncaptioned_values(before, lists) == []
     box.reject()
     lists.close()
+
+
+def test_the_nps_panel_is_named_and_its_charts_say_what_they_show(qtbot: QtBot, window: MainWindow,
+                                                                  desk_cache: object) -> None:
+    from desktop_app.domain import SurveyResponse
+
+    now = int(time.time())
+    desk_cache.ingest_responses(  # type: ignore[attr-defined]  # the fixture's Cache
+        [SurveyResponse(i + 1, u.id, i % 11, now - i * 3600, now - i * 3600) for i, u in enumerate(USERS)], {})
+    before = _label_texts(window)
+    window.show_nps_action.trigger()
+    panel = window.nps
+    qtbot.waitUntil(lambda: panel.report is not None and not panel.counting, timeout=WAIT_MS)
+    assert spoken_name(panel.score) == f"NPS: {panel.score.text()}"
+    assert spoken_name(panel.promoters).startswith("Promoters (9–10): ")
+    assert spoken_name(panel.bars) == "Score distribution"
+    assert panel.bars.accessibleDescription().startswith("Responses by score, 0 to 10 — 0: ")
+    assert panel.line.accessibleDescription().startswith("NPS by month — ")
+    problems = accessibility_problems([window])
+    assert problems == [], "\n".join(problems)
+    assert _uncaptioned_values(before, window) == []

@@ -35,6 +35,7 @@ from desktop_app.cache.filters.language import (
 )
 from desktop_app.cache.indexes.expressions import property_sql, sample_properties
 from desktop_app.cache.reading.list_match import saved_list_names
+from desktop_app.cache.reading.nps import ACCOUNT_ZONE, NpsReport, read_nps
 from desktop_app.cache.reading.plan import Order, Plan, QueryPlanner, keyset_pages, property_keys
 from desktop_app.cache.reading.results import (
     ROW_SQL,
@@ -228,6 +229,15 @@ class EndUserQuery:
                 )
             }
         return {"total": total, "surveys_enabled": total - counts["surveys_disabled"], **counts}
+
+    def nps(self, filter_text: str = "", start: int | None = None, end: int | None = None,
+            zone: tzinfo = ACCOUNT_ZONE) -> NpsReport:
+        """The NPS of the end users the filter shows, over [start, end) (None: from the first or
+        to the last response), by score and by month of `zone` (see `reading/nps.py`)."""
+        node = self._parse(filter_text)
+        with self._read(snapshot=True) as raw:
+            plan = None if isinstance(node, MatchAll) else self._planner.plan(raw, node, None, None)
+            return read_nps(raw, plan, start, end, zone)
 
     def list_names(self) -> list[str]:
         """The kept lists' names, newest first: what completes after `list:` in the filter bar."""

@@ -45,7 +45,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -86,6 +86,17 @@ def _add_survey_history(connection: Connection) -> None:
         table.create(connection)
 
 
+def _add_nps_indexes(connection: Connection) -> None:
+    # The DDL `create_all` writes for them (a file upgraded from 6 has them already).
+    where = " WHERE excluded_from_calculations = 0"
+    connection.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_response_nps ON response"
+        " (score, created_at, excluded_from_calculations)" + where)
+    connection.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_response_nps_by_user ON response"
+        " (end_user_id, created_at, score, excluded_from_calculations)" + where)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
@@ -97,6 +108,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_edit_batch_per_row),
     Migration(7, "response, decline, survey_summary: the account's survey history",
               _add_survey_history),
+    Migration(8, "ix_response_nps(_by_user): the NPS panel reads a period's scores from indexes",
+              _add_nps_indexes),
 )
 
 
