@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from desktop_app.cache.records import CacheError
 from desktop_app.cache.schema.history_tables import HISTORY_TABLES
-from desktop_app.cache.schema.state_tables import ALL_TABLES
+from desktop_app.cache.schema.state_tables import ALL_TABLES, ErasureRow, SuppressionSaltRow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -86,6 +86,12 @@ def _add_survey_history(connection: Connection) -> None:
         table.create(connection)
 
 
+def _add_erasure(connection: Connection) -> None:
+    # The tables as a fresh file gets them; the salt is made with the first erasure.
+    for model in (ErasureRow, SuppressionSaltRow):
+        model.__table__.create(connection)  # type: ignore[attr-defined]  # set on table models
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
@@ -97,6 +103,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_edit_batch_per_row),
     Migration(7, "response, decline, survey_summary: the account's survey history",
               _add_survey_history),
+    Migration(8, "erasure, suppression_salt: deletes tracked until purged, erased identifiers "
+                 "as salted hashes", _add_erasure),
 )
 
 
