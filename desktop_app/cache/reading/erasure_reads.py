@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from desktop_app.cache.suppression import EMAIL, EXTERNAL_ID, hashes_of, normal_email, normal_external_id
+from desktop_app.cache.suppression import EMAIL, EXTERNAL_ID, among, normal_email, normal_external_id
 
 WOOTRIC_ID = "wootric_id"
 _HASH_COLUMN = {EMAIL: "email_hash", EXTERNAL_ID: "external_id_hash"}
@@ -40,7 +40,7 @@ class ErasureReads:
         """Those of `identifiers` (of `kind`: email, external_id or wootric_id) that name a
         person erased, or being erased, here: they must not be imported or created again.
         Emails compare casefolded and trimmed; the answer is the identifiers as given.
-        One read of the (small) list, then one keyed hash per identifier: 100k in 0.15-0.3 s."""
+        One read of the (small) list, then one keyed hash per identifier: 100k in 0.1-0.3 s."""
         if not identifiers:
             return set()
         with self._engine.connect() as connection:
@@ -55,9 +55,5 @@ class ErasureReads:
                 return set()  # nobody was ever erased here
             known = {row[0] for row in connection.exec_driver_sql(
                 f"SELECT {column} FROM erasure WHERE {column} IS NOT NULL")}
-        normal = normal_email if kind == EMAIL else normal_external_id
-        by_normal: dict[str, list[str]] = {}
-        for given in identifiers:
-            by_normal.setdefault(normal(given), []).append(given)
-        hits = hashes_of(bytes(salt_row[0]), kind, by_normal)
-        return {given for digest, value in hits.items() if digest in known for given in by_normal[value]}
+        return among(bytes(salt_row[0]), kind, identifiers, known,
+                     normal_email if kind == EMAIL else normal_external_id)

@@ -76,11 +76,19 @@ def accept(connection: Connection, end_user_id: int, now: int) -> None:
         "UPDATE end_user SET pending_delete = ? WHERE id = ?", (ERASURE_PENDING, end_user_id))
 
 
+def zero_what_is_deleted(connection: Connection) -> None:
+    """From here on this connection overwrites what it deletes: an erased person's row (email,
+    external id, properties) must not linger in a freed cell of the file. Only the erasing
+    writes turn it on; a connection kept in the pool simply keeps zeroing."""
+    connection.exec_driver_sql("PRAGMA secure_delete = ON")
+
+
 def mark_erased(connection: Connection, ids: Sequence[int], now: int, *,
                 record_missing: bool = False) -> int:
     """These people are gone from the service: their pending records become erased (and, with
     `record_missing`, a delete of ours that found them gone gets its record). Call before the
     rows leave: a missing record's hashes come from the row. Returns the records changed."""
+    zero_what_is_deleted(connection)
     if record_missing:
         for end_user_id in ids:
             record_sent(connection, end_user_id, now)
