@@ -89,7 +89,7 @@ def _add_survey_history(connection: Connection) -> None:
 def _add_erasure(connection: Connection) -> None:
     # The tables as a fresh file gets them; the salt is made with the first erasure.
     for model in (ErasureRow, SuppressionSaltRow):
-        model.__table__.create(connection)  # type: ignore[attr-defined]  # set on table models
+        model.__table__.create(connection)  # type: ignore[union-attr]  # SQLModel sets it on table models
 
 
 MIGRATIONS: tuple[Migration, ...] = (
