@@ -479,6 +479,8 @@ class Cache(CacheReads, HistoryReads, ErasureReads):
             removed, conflicts = sync.complete_push(
                 connection, end_user_id, list(edit_ids), server_row, self._now(),
                 erasure_accepted=erasure_accepted)
+            if removed:  # their responses carry their email: they go with them (temp.gone_ids)
+                history.forget_history(connection)
             return CacheChanges(Initiator.PUSH, frozenset({end_user_id}),
                                 rows_added_or_removed=removed, outbox_changed=True,
                                 conflicts_changed=conflicts)

@@ -86,20 +86,27 @@ def _file_bytes(folder: Path) -> bytes:
 def test_the_cache_file_never_holds_an_erased_identifier_in_plain_text(
         emu: Emulator, tmp_path: Path) -> None:
     path = tmp_path / "account.sqlite3"
-    leaving = sorted(emu.store.all_ids())[2]
+    leaving, purged_first = sorted(emu.store.all_ids())[2:4]
     emu.store.update(leaving, email="Unique.Erasure.Probe@Example.org", external_id="crm-erase-probe-77")
+    emu.store.update(purged_first, email="Second.Probe@Example.org")
     _sync(emu, path)
-    assert b"Unique.Erasure.Probe@Example.org" in _file_bytes(tmp_path)  # the probe sees it
+    data = _file_bytes(tmp_path)
+    assert b"Unique.Erasure.Probe@Example.org" in data and b"Second.Probe@Example.org" in data
     with Cache.open(path) as cache:
-        cache.delete_end_users([leaving])
+        assert cache.survey_summary(purged_first) is not None  # their responses are cached
+        cache.delete_end_users([leaving, purged_first])
+    emu.store.delete(purged_first)  # gone before our push: its GET answers 404 (the other path)
     _sync(emu, path)
     emu.store.purge_marked()
     _sync(emu, path, reconcile=True)
     with Cache.open(path) as cache:
-        assert cache.get(leaving) is None
+        assert cache.get(leaving) is None and cache.get(purged_first) is None
+        assert {r.state for r in cache.erasures()} == {"erased"}
+        assert cache.suppressed("email", ["second.probe@example.org"])
         assert cache.suppressed("email", ["  unique.erasure.probe@example.ORG "])
         assert cache.suppressed("external_id", ["crm-erase-probe-77"]) == {"crm-erase-probe-77"}
     data = _file_bytes(tmp_path)
-    for plain in ("Unique.Erasure.Probe@Example.org", "unique.erasure.probe@example.org", "crm-erase-probe-77"):
+    for plain in ("Unique.Erasure.Probe@Example.org", "unique.erasure.probe@example.org", "crm-erase-probe-77",
+                  "Second.Probe@Example.org"):
         for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
             assert plain.encode(encoding) not in data, (plain, encoding)

@@ -46,8 +46,9 @@ def _identifiers(connection: Connection, end_user_id: int) -> tuple[str, str | N
     return None if row is None else (str(row[0]), row[1])
 
 
-def record_sent(connection: Connection, end_user_id: int, now: int) -> None:
-    """A DELETE of this person is about to go out: the record exists before the request."""
+def record_sent(connection: Connection, end_user_id: int, now: int, *, sending: bool = True) -> None:
+    """A DELETE of this person is about to go out: the record exists before the request.
+    `sending` False: only make sure a record exists (its sent time, if any, stays)."""
     identifiers = _identifiers(connection, end_user_id)
     if identifiers is None:
         return
@@ -59,15 +60,16 @@ def record_sent(connection: Connection, end_user_id: int, now: int) -> None:
     connection.exec_driver_sql(
         "INSERT INTO erasure (end_user_id, email_hash, external_id_hash, requested_at, sent_at,"
         " state) VALUES (?, ?, ?, ?, ?, 'pending') ON CONFLICT(end_user_id) DO UPDATE SET"
-        " sent_at = excluded.sent_at WHERE erasure.state = 'pending'",
+        " sent_at = CASE WHEN ? THEN excluded.sent_at ELSE coalesce(erasure.sent_at, excluded.sent_at) END"
+        " WHERE erasure.state = 'pending'",
         (end_user_id, email_hash(key, identifiers[0]), external_id_hash(key, identifiers[1]),
-         int(requested if requested is not None else now), now))
+         int(requested if requested is not None else now), now, int(sending)))
 
 
 def accept(connection: Connection, end_user_id: int, now: int) -> None:
     """The service answered 202: the row shows the server's values, marked erasure pending.
     Called once the outbox entries of this person have left (nothing is laid over the row)."""
-    record_sent(connection, end_user_id, now)  # in case no record was written before the send
+    record_sent(connection, end_user_id, now, sending=False)  # in case none was written before
     connection.exec_driver_sql(
         "UPDATE erasure SET accepted_at = coalesce(accepted_at, ?) WHERE end_user_id = ?"
         " AND state = 'pending'", (now, end_user_id))
@@ -91,7 +93,7 @@ def mark_erased(connection: Connection, ids: Sequence[int], now: int, *,
     zero_what_is_deleted(connection)
     if record_missing:
         for end_user_id in ids:
-            record_sent(connection, end_user_id, now)
+            record_sent(connection, end_user_id, now, sending=False)
     return int(connection.exec_driver_sql(
         "UPDATE erasure SET state = 'erased', erased_at = ? WHERE state = 'pending'"
         " AND end_user_id IN (SELECT value FROM json_each(?))",

@@ -190,6 +190,7 @@ def complete_push(connection: Connection, end_user_id: int, edit_ids: Sequence[i
             erasure.accept(connection, end_user_id, now)
             return False, conflicts_changed
         erasure.mark_erased(connection, [end_user_id], now, record_missing=True)
+        fill_ids(connection, "gone_ids", [end_user_id])  # the caller forgets their history
         connection.exec_driver_sql("DELETE FROM end_user WHERE id = ?", (end_user_id,))
         return True, conflicts_changed
     remember_property_keys(connection, server.properties)
