@@ -460,11 +460,14 @@ class Cache(CacheReads, HistoryReads, ErasureReads):
         if edit_ids:
             self._write(work, durable=True)
 
-    def erasure_sent(self, end_user_id: int) -> None:
+    def erasure_sent(self, end_user_id: int, edit_ids: Sequence[int] = ()) -> None:
         """Before a DELETE goes out: its erasure record (hashes, sent time), durably, so a
-        crash after the service's 202 still knows whom it must not bring back."""
+        crash after the service's 202 still knows whom it must not bring back; the delete's
+        outbox entries are marked sent like any edit on the wire (no undo from here on)."""
         def work(connection: Connection) -> CacheChanges:
             erasure.record_sent(connection, end_user_id, self._now())
+            if edit_ids:
+                sync.mark_sent(connection, end_user_id, list(edit_ids), self._now())
             return CacheChanges(Initiator.PUSH)
 
         self._write(work, durable=True)

@@ -92,7 +92,7 @@ def push_end_user(client: WootricClient, cache: Cache, end_user_id: int) -> Push
         # The record (hashes, sent time) is durable before the request: a crash after the 202
         # leaves it and the outbox entry, and the next push sends the DELETE again (202 again)
         # or finds the person purged (404); both end in the same records.
-        cache.erasure_sent(end_user_id)
+        cache.erasure_sent(end_user_id, list(plan.done))
         try:
             client.delete_end_user(end_user_id)
             accepted = True  # 202: marked on the service, purged later (erasure pending)

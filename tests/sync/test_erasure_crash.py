@@ -60,6 +60,7 @@ def test_a_crash_between_the_202_and_its_commit_converges(
         assert cached is not None and cached.pending_delete and len(cached.pending) == 1
         [record] = cache.erasures()
         assert record.state == "pending" and record.sent_at is not None and record.accepted_at is None
+        assert cache.undo_state().undo is None  # it was on the wire: no undo brings them back
     if purged_meanwhile:
         emu.store.purge_marked()
     _sync(emu, path)
