@@ -402,7 +402,10 @@ class DetailPanel(QWidget):
                                  "later (by its next nightly run); then they leave this list as erased."))
         icon = theme.marker_icon(bool(queued), has_conflict, deleted)
         self.banner_icon.setPixmap(icon.pixmap(48, 16) if icon else QPixmap())
-        self.banner_icon.setAccessibleName(marker_name(bool(queued), has_conflict, deleted))
+        spoken = marker_name(bool(queued), has_conflict, cached.pending_delete)
+        if cached.erasure_pending:
+            spoken = ", ".join(w for w in (spoken, self.tr("Erasure pending")) if w)
+        self.banner_icon.setAccessibleName(spoken)
         self.banner.setText(" ".join(notes) or self.tr("In sync with the last pull."))
         self.resolve_button.setVisible(has_conflict)
 

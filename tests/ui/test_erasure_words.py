@@ -58,3 +58,4 @@ def test_an_end_user_being_erased_reads_as_erasure_pending(
     qtbot.waitUntil(lambda: panel.cached is not None and panel.cached.end_user.id == 1014, timeout=10_000)
     assert panel.banner.text().startswith("Erasure pending: the service took the delete")
     assert not panel.email_edit.isEnabled() and not panel.surveys_button.isEnabled()
+    assert panel.banner_icon.accessibleName() == "Erasure pending"
