@@ -155,6 +155,7 @@ class CachedEndUser:
     has_conflict: bool
     pending_delete: bool
     server: EndUser | None  # the last pulled (or pushed) server row
+    erasure_pending: bool = False  # the service took the delete (202) and purges them later
 
 
 @dataclass(frozen=True, slots=True)

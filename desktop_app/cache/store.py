@@ -17,7 +17,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from desktop_app.cache.writes import creates, edits, history, row_edits, saved_lists, sync
+from desktop_app.cache.writes import creates, edits, erasure, history, row_edits, saved_lists, sync
 from desktop_app.cache.changes import CacheChanges, Initiator
 from desktop_app.cache.schema.database import (
     BEGIN_OPTION,
@@ -27,6 +27,7 @@ from desktop_app.cache.schema.database import (
     prepare_schema,
 )
 from desktop_app.cache.writes.edits import EditOp
+from desktop_app.cache.reading.erasure_reads import ErasureReads
 from desktop_app.cache.reading.history import HistoryReads
 from desktop_app.cache.reading.store_reads import CacheReads
 from desktop_app.cache.records import (
@@ -96,7 +97,7 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
-class Cache(CacheReads, HistoryReads):
+class Cache(CacheReads, HistoryReads, ErasureReads):
     """One account's cache. Build it with `Cache.open(path)`; close it (or use `with`)."""
 
     def __init__(self, path: Path, engine: Engine, clock: Clock) -> None:
@@ -520,13 +521,30 @@ class Cache(CacheReads, HistoryReads):
         if edit_ids:
             self._write(work, durable=True)
 
+    def erasure_sent(self, end_user_id: int, edit_ids: Sequence[int] = ()) -> None:
+        """Before a DELETE goes out: its erasure record (hashes, sent time), durably, so a
+        crash after the service's 202 still knows whom it must not bring back; the delete's
+        outbox entries are marked sent like any edit on the wire (no undo from here on)."""
+        def work(connection: Connection) -> CacheChanges:
+            erasure.record_sent(connection, end_user_id, self._now())
+            if edit_ids:
+                sync.mark_sent(connection, end_user_id, list(edit_ids), self._now())
+            return CacheChanges(Initiator.PUSH)
+
+        self._write(work, durable=True)
+
     def complete_push(self, end_user_id: int, edit_ids: Sequence[int],
-                      server_row: EndUser | None) -> CacheChanges:
+                      server_row: EndUser | None, *, erasure_accepted: bool = False) -> CacheChanges:
         """The service took `edit_ids`: they leave the outbox, the audit says pushed, and the
-        server's row (None: the end user is gone after a delete) is stored under what remains."""
+        server's row is stored under what remains. None: a delete, which with
+        `erasure_accepted` (a 202) leaves the row marked erasure pending, and otherwise (the
+        service no longer has them) removes it, its erasure record kept as erased."""
         def work(connection: Connection) -> CacheChanges:
             removed, conflicts = sync.complete_push(
-                connection, end_user_id, list(edit_ids), server_row, self._now())
+                connection, end_user_id, list(edit_ids), server_row, self._now(),
+                erasure_accepted=erasure_accepted)
+            if removed:  # their responses carry their email: they go with them (temp.gone_ids)
+                history.forget_history(connection)
             return CacheChanges(Initiator.PUSH, frozenset({end_user_id}),
                                 rows_added_or_removed=removed, outbox_changed=True,
                                 conflicts_changed=conflicts)

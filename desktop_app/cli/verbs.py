@@ -486,12 +486,13 @@ def cmd_apply_list(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """`import FILE`: the report first; writes only with a choice for new rows and --yes."""
     from desktop_app.lists.importing import NewPeople, apply_import, plan_import, read_upload, report_lines
+    from desktop_app.lists.suppression import CacheSuppression
 
     upload = read_upload(args.file)  # a refused file: exit 2 before the cache is even opened
     session = open_session()
     try:
         choice = NewPeople(args.new_people) if args.new_people else NewPeople.UPDATE_ONLY
-        plan = plan_import(session.cache, upload, choice, suppression=None)  # §4 plugs its list in here
+        plan = plan_import(session.cache, upload, choice, suppression=CacheSuppression(session.cache))
         for line in report_lines(plan, dry_run=args.dry_run):
             print(printable(line))
         if args.dry_run:

@@ -54,6 +54,26 @@ def _row(person: MatchedEndUser) -> RowPreview:
     return RowPreview(person.id, person.identifier, person.email, cells)
 
 
+def opted_out_words(opted_out: int, total: int) -> str:
+    """The warning an erase confirmation gives (the lists' preview and the table's bulk
+    delete): an opt-out lives on the end user, so erasing them erases it too."""
+    if not opted_out:
+        return ""
+    who = ("1 of them" if total > 1 else "This person") if opted_out == 1 else f"{opted_out:,} of them"
+    return (f"{who} opted out of surveys themselves. The opt-out is erased with the person: "
+            "if someone creates them again later (an import, a create, the service's own "
+            "tracking), they will be surveyed again.")
+
+
+def erase_warning(report: MatchReport) -> str:
+    """For an erase: how many of the people it erases turned surveys off themselves, and what
+    that means if they come back; "" for any other action or when nobody did."""
+    if report.action is None or report.action.kind is not ActionKind.ERASE:
+        return ""
+    opted_out = sum(1 for person in report.matched if person.disabled_by == "end_user")
+    return opted_out_words(opted_out, len(report.matched))
+
+
 def apply_action(cache: Cache, report: MatchReport) -> CacheChanges | None:
     """Apply the report's action to its matched people as one bulk batch; None when nobody
     needs a change. The edit layer checks every row again in the write transaction, so a

@@ -22,6 +22,7 @@ from desktop_app.lists.reading import (
     guess_identifier_column,
     normalise_identifier,
 )
+from desktop_app.lists.suppression import CacheSuppression
 from desktop_app.lists.wanted import ERASED_FIELD, SURVEYS_FIELD, ActionKind, ListAction
 
 # The report's groups in the order they are shown, with their names in words.
@@ -72,9 +73,10 @@ class ListJob:
     def match(self, cache: Cache, suppression: Suppression | None = None) -> MatchReport:
         """The match report (one read snapshot; nothing written). A cell of an email column
         that no end user has and that is not an address ("call me back") is an unreadable
-        row, with why, not a person missing from the cache."""
+        row, with why, not a person missing from the cache. Erased people are the suppressed
+        group (the cache's suppression list, unless the caller hands another)."""
         report = match_list(cache, self.kind, self.identifiers(), self.action, values=self.values(),
-                            suppression=suppression)
+                            suppression=suppression if suppression is not None else CacheSuppression(cache))
         if self.kind is not IdentifierKind.EMAIL:
             return report
         missing, unreadable = [], list(report.unreadable)

@@ -3,7 +3,7 @@
 Every row of a list lands in exactly one group: matched (the action changes them), already in
 the wanted state, refused (the action may not touch them), ambiguous (the identifier is on
 several end users), not in the cache, unreadable (not an identifier of that kind), suppressed
-(erased earlier; §4 of issue 14 fills it through `Suppression`), or a duplicate of an earlier
+(erased earlier, or being erased: `lists.suppression.CacheSuppression` answers), or a duplicate of an earlier
 row (counted once: the first row's values win).
 """
 
@@ -34,6 +34,7 @@ _COLUMN: dict[IdentifierKind, MatchColumn] = {
 }
 OPTED_OUT = "opted out of surveys themselves: only they can opt back in"
 DELETED_HERE = "deleted here and not yet sent: undo the delete before changing them"
+BEING_ERASED = "being erased: the service took the delete and purges them soon"
 
 Cells = tuple[tuple[str, object], ...]  # (field, value) pairs: a property key, or one of wanted.*_FIELD
 
@@ -225,6 +226,8 @@ def _classify(listed: ListedIdentifier, hit: KeyMatch, action: ListAction | None
     else:
         wanted = single
     current = _current(hit, [name for name, _ in wanted])
+    if hit.pending_delete == 2:
+        return "refused", _person(listed, hit, current, wanted, BEING_ERASED)
     if hit.pending_delete and action.kind is not ActionKind.ERASE:
         return "refused", _person(listed, hit, current, wanted, DELETED_HERE)
     if action.kind is ActionKind.ENABLE_SURVEYS and hit.disabled_by == "end_user":

@@ -96,11 +96,16 @@ def push_end_user(client: WootricClient, cache: Cache, end_user_id: int) -> Push
         rejected += len(plan.rejected)
 
     if plan.delete:
+        # The record (hashes, sent time) is durable before the request: a crash after the 202
+        # leaves it and the outbox entry, and the next push sends the DELETE again (202 again)
+        # or finds the person purged (404); both end in the same records.
+        cache.erasure_sent(end_user_id, list(plan.done))
         try:
             client.delete_end_user(end_user_id)
+            accepted = True  # 202: marked on the service, purged later (erasure pending)
         except NotFoundError:
-            pass
-        cache.complete_push(end_user_id, list(plan.done), None)
+            accepted = False  # already purged: erased
+        cache.complete_push(end_user_id, list(plan.done), None, erasure_accepted=accepted)
         return PushResult(1, len(plan.done), rejected=rejected)
 
     # Durable before the first request: a crash after the service took it must not make our

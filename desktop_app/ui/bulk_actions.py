@@ -77,7 +77,9 @@ class BulkPreview:
     request: BulkRequest
     target_ids: tuple[int, ...]  # the ids the action will be applied to
     scope_size: int  # end users in the scope
-    opted_out: int = 0  # surveys off by the end user themself: left unchanged
+    # surveys off by the end user themself: left unchanged (for a delete: among those deleted,
+    # whose opt-out goes with them)
+    opted_out: int = 0
     already: int = 0  # already in the requested state: left unchanged
     scope: BulkScope = BulkScope()
     samples: tuple[SampleChange, ...] = ()  # the first few of target_ids, in table order
@@ -121,7 +123,10 @@ def preview_text(preview: BulkPreview) -> str:
     else:
         text = _t("Delete %1? They are removed from the service when the change is sent.").replace("%1", users)
     notes: list[str] = []
-    if preview.opted_out:
+    if kind is BulkKind.DELETE:
+        if preview.opted_out:
+            notes.append(_opt_out_erased(preview.opted_out, count))
+    elif preview.opted_out:
         notes.append(
             _t("%1 opted out themselves and are unchanged.").replace("%1", _n(preview.opted_out))
             if preview.opted_out != 1 else _t("1 opted out themself and is unchanged.")
@@ -129,6 +134,17 @@ def preview_text(preview: BulkPreview) -> str:
     if preview.already:
         notes.append(_t("%1 already match and are unchanged.").replace("%1", _n(preview.already)))
     return " ".join([text, *notes])
+
+
+def _opt_out_erased(opted_out: int, count: int) -> str:
+    """The delete's warning (lists.actions.opted_out_words says the same for a list)."""
+    if opted_out == 1:
+        who = _t("1 of them opted") if count > 1 else _t("This end user opted")
+    else:
+        who = _t("%1 of them opted").replace("%1", _n(opted_out))
+    return who + _t(" out of surveys themselves. The opt-out is erased with them: if someone "
+                    "creates them again later (an import, a create, the service's own tracking), "
+                    "they will be surveyed again.")
 
 
 def _row_changes(request: BulkRequest, row: Any) -> str:
@@ -229,7 +245,8 @@ def _classify(query: Any, request: BulkRequest, scope: BulkScope, sort: Any) -> 
     else:
         ids = query.ids(scope.filter_text or "", sort)
     if request.kind is BulkKind.DELETE:
-        return BulkPreview(request, tuple(int(i) for i in ids), len(ids))
+        return BulkPreview(request, tuple(int(i) for i in ids), len(ids),
+                           opted_out=_opted_out_among(query, scope, ids))
     target: list[int] = []
     opted_out = already = 0
     for start in range(0, len(ids), ROW_CHUNK):
@@ -247,6 +264,20 @@ def _classify(query: Any, request: BulkRequest, scope: BulkScope, sort: Any) -> 
             else:
                 already += 1
     return BulkPreview(request, tuple(target), len(ids), opted_out, already)
+
+
+def _opted_out_among(query: Any, scope: BulkScope, ids: Sequence[int]) -> int:
+    """How many of the people a delete erases turned surveys off themselves."""
+    if scope.ids is None:
+        try:
+            return int(query.count(_within(scope.filter_text or "", "disabled_by:end_user")))
+        except FilterError:
+            pass
+    count = 0
+    for start in range(0, len(ids), ROW_CHUNK):
+        rows = query.rows_by_ids([int(i) for i in ids[start:start + ROW_CHUNK]])
+        count += sum(1 for row in rows.values() if row.disabled_by is DisabledBy.END_USER)
+    return count
 
 
 def scope_text(preview: BulkPreview) -> str:

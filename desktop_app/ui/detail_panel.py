@@ -386,7 +386,7 @@ class DetailPanel(QWidget):
         queued = [e for e in cached.pending if e.state is not EditState.REJECTED]
         conflicted = [e for e in cached.pending if e.state is EditState.CONFLICTED]
         has_conflict = cached.has_conflict or bool(conflicted)
-        deleted = cached.pending_delete
+        deleted = cached.pending_delete or cached.erasure_pending  # read-only either way
         self.title.setText(user.email)
 
         notes: list[str] = []
@@ -397,11 +397,17 @@ class DetailPanel(QWidget):
                 self.tr("1 edit is waiting to sync.") if len(queued) == 1
                 else self.tr("%1 edits are waiting to sync.").replace("%1", str(len(queued)))
             )
-        if deleted:
+        if cached.pending_delete:
             notes.append(self.tr("Deleted here; the service has not confirmed it yet."))
+        if cached.erasure_pending:
+            notes.append(self.tr("Erasure pending: the service took the delete and purges this end user "
+                                 "later (by its next nightly run); then they leave this list as erased."))
         icon = theme.marker_icon(bool(queued), has_conflict, deleted)
         self.banner_icon.setPixmap(icon.pixmap(48, 16) if icon else QPixmap())
-        self.banner_icon.setAccessibleName(marker_name(bool(queued), has_conflict, deleted))
+        spoken = marker_name(bool(queued), has_conflict, cached.pending_delete)
+        if cached.erasure_pending:
+            spoken = ", ".join(w for w in (spoken, self.tr("Erasure pending")) if w)
+        self.banner_icon.setAccessibleName(spoken)
         self.banner.setText(" ".join(notes) or self.tr("In sync with the last pull."))
         self.resolve_button.setVisible(has_conflict)
 

@@ -26,6 +26,9 @@ def markers_text(row: Any) -> str:
         )
     if getattr(row, "pending_delete", False):
         parts.append(QGuiApplication.translate("EndUserTableModel", "Deleted here, not yet synced"))
+    if getattr(row, "erasure_pending", False):
+        parts.append(QGuiApplication.translate(
+            "EndUserTableModel", "Erasure pending: the service took the delete and purges this person later"))
     return "\n".join(parts)
 
 
@@ -48,14 +51,15 @@ def cell_roles(row: Any, spec: ColumnSpec) -> dict[int, Any]:
     if kind is ColumnKind.MARKERS:
         pending = bool(getattr(row, "pending_count", 0))
         conflict = bool(getattr(row, "has_conflict", False))
-        deleting = bool(getattr(row, "pending_delete", False))
+        # Erasure pending draws the deleted cross too; the words tell the two apart.
+        deleting = bool(getattr(row, "pending_delete", False) or getattr(row, "erasure_pending", False))
         words = markers_text(row) if pending or conflict or deleting else ""
         roles: dict[int, Any] = {_DECORATION: theme.marker_icon(pending, conflict, deleting)}
         if words:
             roles[_TOOLTIP] = roles[_ACCESSIBLE] = words
         return roles
     roles = {}
-    if getattr(row, "pending_delete", False):
+    if getattr(row, "pending_delete", False) or getattr(row, "erasure_pending", False):
         roles[_FONT] = theme.emphasis_font(QGuiApplication.font(), strike=True)
     field_kind = spec.field.kind if spec.field is not None else None
     if field_kind is FieldKind.INTEGER:

@@ -35,7 +35,7 @@ VALUES_AFTER_MS = 400  # a key's common values are asked for once typing rests o
 # Terms with fixed values, offered before any property key.
 _FIXED_TERMS = (
     "surveys:enabled", "surveys:disabled", "disabled_by:admin", "disabled_by:end_user",
-    "is:pending", "is:conflict", "is:deleted", "has:",
+    "is:pending", "is:conflict", "is:deleted", "is:erasure-pending", "has:",
 )
 _TOKEN_START = re.compile(r'(?:^|[\s(])(-?)([^\s()]*)$')
 

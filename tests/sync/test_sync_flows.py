@@ -169,11 +169,13 @@ def test_deletions_both_ways(emu: Emulator, cache: Cache, service: SyncService) 
     # the service marks what the push deleted (202) and purges it later: the reconcile, which
     # still lists it meanwhile, does not bring it back
     assert list(emu.store.marked()) == [deleted_here]
-    assert cache.get(gone_on_server) is None and cache.get(deleted_here) is None
+    assert cache.get(gone_on_server) is None and cache.get(deleted_here).erasure_pending
     service.run_once(reconcile=True)
-    assert cache.get(deleted_here) is None
+    assert cache.get(deleted_here).erasure_pending  # still there: "erasure pending"
     assert emu.store.purge_marked() == [deleted_here]
     assert deleted_here not in emu.store.all_ids()
+    service.run_once(reconcile=True)
+    assert cache.get(deleted_here) is None  # erased
     assert cache_view(cache) == server_view(emu)
 
 

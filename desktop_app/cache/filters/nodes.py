@@ -153,6 +153,7 @@ class State(enum.Enum):
     PENDING = "pending"
     CONFLICT = "conflict"
     DELETED = "deleted"
+    ERASURE_PENDING = "erasure_pending"
     SURVEYS_DISABLED = "surveys_disabled"
     SURVEYS_ENABLED = "surveys_enabled"
     DISABLED_BY_ADMIN = "disabled_by_admin"

@@ -64,7 +64,8 @@ FILTER_PROPERTY_PREFIX = "prop."
 
 _STATE_WORDS: dict[str, dict[str, State]] = {
     "is": {"pending": State.PENDING, "conflict": State.CONFLICT, "conflicts": State.CONFLICT,
-           "deleted": State.DELETED},
+           "deleted": State.DELETED, "erasure-pending": State.ERASURE_PENDING,
+           "erasure_pending": State.ERASURE_PENDING},
     "surveys": {"disabled": State.SURVEYS_DISABLED, "off": State.SURVEYS_DISABLED,
                 "enabled": State.SURVEYS_ENABLED, "on": State.SURVEYS_ENABLED},
     "disabled_by": {"admin": State.DISABLED_BY_ADMIN, "end_user": State.DISABLED_BY_END_USER,
@@ -519,7 +520,7 @@ def describe_syntax() -> str:
         "Numbers and dates: revenue_amount:>=1000  seats_count:10..50  created:2024-01..2024-06\n"
         "  last_surveyed:<30d (within the last 30 days; h d w m y)  last_surveyed:>1y (longer ago)\n"
         "has:external_id  has:plan  surveys:disabled|enabled  disabled_by:admin|end_user\n"
-        "is:pending  is:conflict  is:deleted  list:\"last week\" (the people a kept list matched)\n"
+        "is:pending  is:conflict  is:deleted  is:erasure-pending  list:\"last week\" (the people a kept list matched)\n"
         "Combine: space = AND, OR, NOT or a leading -, and (parentheses)."
     )
 

@@ -98,6 +98,7 @@ _STATE_SQL = {
     State.PENDING: "pending_count > 0",
     State.CONFLICT: "has_conflict = 1",
     State.DELETED: "pending_delete = 1",
+    State.ERASURE_PENDING: "pending_delete = 2",  # the service took the delete, purge awaited
     State.SURVEYS_DISABLED: "surveys_disabled = 1",
     State.SURVEYS_ENABLED: "surveys_disabled = 0",
     State.DISABLED_BY_ADMIN: "(surveys_disabled = 1 AND disabled_by = 'admin')",

@@ -33,6 +33,7 @@ _STATE_WORDS = {
     State.PENDING: "with local edits not yet sent",
     State.CONFLICT: "with a conflict to resolve",
     State.DELETED: "deleted here, not yet on the service",
+    State.ERASURE_PENDING: "being erased: the service took the delete and purges them later",
     State.SURVEYS_DISABLED: "with surveys off",
     State.SURVEYS_ENABLED: "with surveys on",
     State.DISABLED_BY_ADMIN: "with surveys turned off by an admin",

@@ -39,6 +39,7 @@ _FIXED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_q_pending ON end_user(pending_count) WHERE pending_count > 0",
     "CREATE INDEX IF NOT EXISTS ix_q_conflict ON end_user(has_conflict) WHERE has_conflict = 1",
     "CREATE INDEX IF NOT EXISTS ix_q_deleted ON end_user(pending_delete) WHERE pending_delete = 1",
+    "CREATE INDEX IF NOT EXISTS ix_q_erasure ON end_user(pending_delete) WHERE pending_delete = 2",
     "CREATE INDEX IF NOT EXISTS ix_q_disabled_by ON end_user(disabled_by) WHERE surveys_disabled = 1",
 )
 NUMERIC_SHARE = 0.8  # a key is numeric when this share of its sampled values are numbers

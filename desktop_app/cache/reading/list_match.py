@@ -19,7 +19,7 @@ MatchColumn = Literal["email", "external_id", "id"]
 
 _KEYS = "temp.list_key"
 # The state a match report shows, read with each matched end user.
-_STATE = ("e.id, e.email, e.external_id, e.surveys_disabled = 1, coalesce(e.disabled_by, ''), e.pending_delete = 1,"
+_STATE = ("e.id, e.email, e.external_id, e.surveys_disabled = 1, coalesce(e.disabled_by, ''), e.pending_delete,"
           " coalesce(e.properties_json, '{}')")
 _JOIN: dict[MatchColumn, str] = {
     # CROSS JOIN: the list's keys drive, each one probing the end users' index.
@@ -42,7 +42,7 @@ class KeyMatch(NamedTuple):
     external_id: str | None
     surveys_disabled: int  # 0 or 1
     disabled_by: str
-    pending_delete: int  # 0 or 1
+    pending_delete: int  # 0, 1 deleted here, 2 erasure pending (the service took the delete)
     properties_json: str
     unchanged: int  # 1: the action's edit would change nothing for this end user
 

@@ -59,7 +59,8 @@ class ResultRow:
     properties: dict[str, Any] = field(hash=False)
     pending_count: int = 0
     has_conflict: bool = False
-    pending_delete: bool = False
+    pending_delete: bool = False  # deleted here, not yet sent
+    erasure_pending: bool = False  # the service took the delete (202) and purges them later
 
     @classmethod
     def from_sql(cls, row: Sequence[Any]) -> ResultRow:
@@ -68,7 +69,7 @@ class ResultRow:
         return cls(
             id_, email, external_id, external_created_at, last_surveyed, phone, created, updated,
             bool(disabled), _disabled_by(disabled_by), _settings(settings_json),
-            decode_properties(properties_json), pending or 0, bool(conflict), bool(deleting),
+            decode_properties(properties_json), pending or 0, bool(conflict), deleting == 1, deleting == 2,
         )
 
     def to_end_user(self) -> EndUser:

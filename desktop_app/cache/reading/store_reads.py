@@ -87,7 +87,8 @@ class CacheReads:
             server = effective if not pending_count else None
         return CachedEndUser(
             end_user=effective, pending=tuple(_pending_edit(p) for p in pending),
-            has_conflict=bool(has_conflict), pending_delete=bool(pending_delete), server=server)
+            has_conflict=bool(has_conflict), pending_delete=pending_delete == 1, server=server,
+            erasure_pending=pending_delete == 2)
 
     def count_all(self) -> int:
         with self._engine.connect() as connection:

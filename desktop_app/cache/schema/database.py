@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from desktop_app.cache.records import CacheError
 from desktop_app.cache.schema.history_tables import HISTORY_TABLES
-from desktop_app.cache.schema.state_tables import ALL_TABLES
+from desktop_app.cache.schema.state_tables import ALL_TABLES, ErasureRow, SuppressionSaltRow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -95,6 +95,10 @@ def _add_nps_indexes(connection: Connection) -> None:
     connection.exec_driver_sql(
         "CREATE INDEX IF NOT EXISTS ix_response_nps_by_user ON response"
         " (end_user_id, created_at, score, excluded_from_calculations)" + where)
+def _add_erasure(connection: Connection) -> None:
+    # The tables as a fresh file gets them; the salt is made with the first erasure.
+    for model in (ErasureRow, SuppressionSaltRow):
+        model.__table__.create(connection)  # type: ignore[union-attr]  # SQLModel sets it on table models
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -110,6 +114,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_survey_history),
     Migration(8, "ix_response_nps(_by_user): the NPS panel reads a period's scores from indexes",
               _add_nps_indexes),
+    Migration(9, "erasure, suppression_salt: deletes tracked until purged, erased identifiers "
+                 "as salted hashes", _add_erasure),
 )
 
 

@@ -188,10 +188,41 @@ class SavedListMemberRow(SQLModel, table=True):
     end_user_id: int = Field(primary_key=True)
 
 
+class ErasureRow(SQLModel, table=True):
+    """A delete sent to the service, tracked until the service no longer has the person.
+
+    pending: sent (`sent_at`), and once the service answered 202 (`accepted_at`) the person's
+    row stays, marked `pending_delete = 2`, until a reconcile or a push finds them gone; then
+    erased (`erased_at`): the row leaves, this record stays. Identifiers only as salted hashes
+    (`cache.suppression`): this is also the suppression list.
+    """
+
+    __tablename__ = "erasure"
+
+    end_user_id: int = Field(primary_key=True)  # no foreign key: the record outlives the row
+    email_hash: str = Field(index=True)
+    external_id_hash: str | None = Field(default=None, index=True)
+    requested_at: int  # when the person asked for the delete (the outbox entry's time)
+    sent_at: int | None = None
+    accepted_at: int | None = None  # the service's 202
+    erased_at: int | None = None
+    state: str = "pending"  # pending, erased
+
+
+class SuppressionSaltRow(SQLModel, table=True):
+    """The one random salt of this cache file's identifier hashes (see cache.suppression)."""
+
+    __tablename__ = "suppression_salt"
+
+    id: int = Field(default=1, primary_key=True)
+    salt: bytes
+
+
 ALL_TABLES = tuple(
     model.__table__  # type: ignore[union-attr]  # SQLModel sets it on table models; its types do not say so
     for model in (
         EndUserRow, ServerEndUserRow, EditBatchRow, PendingEditRow, AuditEntryRow, ConflictRow,
         SyncCursorRow, SyncRunRow, PropertyKeyRow, SearchIndexRow, SavedListRow, SavedListMemberRow,
+        ErasureRow, SuppressionSaltRow,
     )
 ) + HISTORY_TABLES

@@ -178,6 +178,9 @@ def _check_targets(connection: Connection, op: EditOp, redo: bool) -> None:
         if missing:
             raise EditRejected(f"Unknown end user id(s): {describe_ids(missing)}. "
                                "They are not in the cache; sync, then try again.")
+    _reject_listed(connection, "e.pending_delete = 2", {}, (
+        "End user(s) {ids} are being erased: the service accepted the delete and purges them "
+        "soon, so they can no longer be changed."))
     if op.kind is not EditKind.DELETE:
         _reject_listed(connection, "e.pending_delete", {}, (
             "End user(s) {ids} are deleted locally and not yet pushed; "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from desktop_app.cache.writes import erasure
 from desktop_app.cache.writes.overlay import LAID_SQL, fill_ids, relay
 from desktop_app.cache.records import ConflictChoice, EditKind, EditRejected
 from desktop_app.cache.rows import (
@@ -82,6 +83,9 @@ def ingest(connection: Connection, end_users: Sequence[EndUser], cursor_key: str
         if held is None or user.updated_at >= held[I_UPDATED_AT]:
             rows[user.id] = values
         keys.update(user.properties)
+    erased, erasure_pending = erasure.screen_pulled(connection, list(rows))
+    for end_user_id in erased:  # purged after this page was read: never back as a live row
+        del rows[end_user_id]
     ids = list(rows)
     # Which rows exist (for "added") and which carry edits, in one statement for the page.
     pending_counts: dict[int, int] = dict(connection.exec_driver_sql(
@@ -93,6 +97,8 @@ def ingest(connection: Connection, end_users: Sequence[EndUser], cursor_key: str
         connection.exec_driver_sql(UPSERT_PULLED, plain)
     if under_edits:
         relay(connection, list(under_edits), under_edits, newer_only=True)
+    if erasure_pending:  # a row brought back while its purge is awaited keeps the mark
+        erasure.mark_pending_rows(connection, erasure_pending)
     new_keys = remember_property_keys(connection, keys)
     set_cursor(connection, cursor_key, cursor_value)
     return Ingested(ids, added=len(pending_counts) < len(rows), new_property_keys=new_keys)
@@ -156,8 +162,12 @@ def _rebase_on_our_answer(connection: Connection, end_user_id: int, server: EndU
 
 
 def complete_push(connection: Connection, end_user_id: int, edit_ids: Sequence[int],
-                  server: EndUser | None, now: int) -> tuple[bool, bool]:
-    """The service took these edits. Returns (end user removed, conflicts changed)."""
+                  server: EndUser | None, now: int, *,
+                  erasure_accepted: bool = False) -> tuple[bool, bool]:
+    """The service took these edits. Returns (end user removed, conflicts changed).
+
+    `server` None: a delete; `erasure_accepted` the service answered 202 and purges later
+    (the row stays, erasure pending), otherwise the person is already gone (erased)."""
     fill_ids(connection, "push_edits", edit_ids)
     conflicts_changed = _conflicts_among_push_edits(connection)
     if server is not None:
@@ -175,6 +185,12 @@ def complete_push(connection: Connection, end_user_id: int, edit_ids: Sequence[i
             "SELECT id FROM pending_edit WHERE end_user_id = ?", (end_user_id,))])
         conflicts_changed = conflicts_changed or _conflicts_among_push_edits(connection)
         _mark_audit(connection, end_user_id, "discarded", now, GONE_MESSAGE)
+        if erasure_accepted:
+            connection.exec_driver_sql("DELETE FROM pending_edit WHERE end_user_id = ?", (end_user_id,))
+            erasure.accept(connection, end_user_id, now)
+            return False, conflicts_changed
+        erasure.mark_erased(connection, [end_user_id], now, record_missing=True)
+        fill_ids(connection, "gone_ids", [end_user_id])  # the caller forgets their history
         connection.exec_driver_sql("DELETE FROM end_user WHERE id = ?", (end_user_id,))
         return True, conflicts_changed
     remember_property_keys(connection, server.properties)
@@ -358,6 +374,7 @@ def remove_end_users(connection: Connection, ids: Sequence[int], now: int) -> tu
     connection.exec_driver_sql(
         "UPDATE audit_entry SET outcome = 'discarded', outcome_at = ?, message = ?"
         " WHERE edit_id IN (SELECT id FROM temp.push_edits)", (now, GONE_MESSAGE))
+    erasure.mark_erased(connection, list(ids), now)  # erasure pending -> erased; records stay
     removed = connection.exec_driver_sql(
         "DELETE FROM end_user WHERE id IN (SELECT id FROM temp.gone_ids)").rowcount
     return int(removed), outbox_changed, conflicts_changed
