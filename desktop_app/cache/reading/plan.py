@@ -52,6 +52,7 @@ from desktop_app.cache.indexes.expressions import (
 )
 from desktop_app.cache.reading.list_match import saved_list_names
 from desktop_app.cache.reading.results import SortSpec
+from desktop_app.cache.indexes.history import HISTORY_INDEX_TABLES
 from desktop_app.cache.indexes.properties import OTHER, PROPERTY_INDEX
 from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
@@ -194,7 +195,11 @@ class QueryPlanner:
                     f"AND kind = {OTHER} AND val = 'array')", (key,)).fetchone()[0]
             ):
                 array_free.add(key)
-        return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free))
+        history_index = raw.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE name IN ({', '.join('?' for _ in HISTORY_INDEX_TABLES)})",
+            HISTORY_INDEX_TABLES).fetchone()[0] == len(HISTORY_INDEX_TABLES)
+        return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free),
+                              history_index=history_index)
 
     def order(self, raw: sqlite3.Connection, sort: SortSpec) -> Order:
         """`sort` as SQL, with the index that serves it if there is one."""

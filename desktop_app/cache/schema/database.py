@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
+from desktop_app.cache.indexes.history import FILL_HISTORY_INDEXES, HISTORY_INDEX_DDL
 from desktop_app.cache.records import CacheError
 from desktop_app.cache.schema.history_tables import HISTORY_TABLES
 from desktop_app.cache.schema.state_tables import ALL_TABLES
@@ -45,7 +46,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -86,6 +87,12 @@ def _add_survey_history(connection: Connection) -> None:
         table.create(connection)
 
 
+def _add_history_indexes(connection: Connection) -> None:
+    # The trigram index over response text and the tag table, filled from cached responses.
+    for statement in (*HISTORY_INDEX_DDL, *FILL_HISTORY_INDEXES):
+        connection.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "pending_edit.sent_at: the outbox remembers what a push may have sent",
               _add_pending_edit_sent_at),
@@ -97,6 +104,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_edit_batch_per_row),
     Migration(7, "response, decline, survey_summary: the account's survey history",
               _add_survey_history),
+    Migration(8, "response_text, response_tag: comment: and tag: filters find responses by index",
+              _add_history_indexes),
 )
 
 
@@ -200,6 +209,8 @@ def prepare_schema(engine: Engine, path: Path) -> Path | None:
                         raise CacheError(f"{path} is an SQLite file but not a Wootric Desk cache.")
                     for table in ALL_TABLES:
                         table.create(connection)
+                    for statement in HISTORY_INDEX_DDL:
+                        connection.exec_driver_sql(statement)
                     connection.exec_driver_sql(f"PRAGMA user_version = {target}")
                     return None
     except DBAPIError as error:
