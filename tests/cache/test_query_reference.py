@@ -527,7 +527,8 @@ def sort_key(sort: SortSpec, row: Row, kind: str | None) -> tuple[Any, ...]:
             number = number_of(value)
             return (0,) if number is None else (1, number)
         return sqlite_text_order(value)
-    value = row.values[column]
+    history = {"latest_score": "latest_score", "response_count": "response_count"}
+    value = history_value(history[column], row.history) if column in history else row.values[column]
     if value is None:
         return (0,)
     if column == "email":
@@ -655,7 +656,8 @@ def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 SORTS = [SortSpec("email"), SortSpec("email", True), SortSpec("last_surveyed", True), SortSpec("id"),
-         SortSpec("created_at"), SortSpec("prop:plan"), SortSpec("prop:revenue_amount", True)]
+         SortSpec("created_at"), SortSpec("prop:plan"), SortSpec("prop:revenue_amount", True),
+         SortSpec("latest_score"), SortSpec("response_count", True)]
 
 
 def expected_ids(rows: list[Row], node: FilterNode, sort: SortSpec, kinds: dict[str, str]) -> list[int]:
@@ -750,7 +752,7 @@ def test_dates_agree_with_the_reference_on_the_edges(scenario: Scenario, field: 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw_rows=end_users, history=history_terms(), other=terms(), joiner=st.sampled_from([" ", " OR ", " -", " NOT "]),
-       negate=st.booleans(), sort=st.sampled_from(SORTS[:5]))
+       negate=st.booleans(), sort=st.sampled_from([*SORTS[:5], *SORTS[-2:]]))
 def test_survey_history_agrees_with_the_reference(scenario: Scenario, planner_mode: str,
                                                   raw_rows: list[tuple[Any, ...]], history: str, other: str,
                                                   joiner: str, negate: bool, sort: SortSpec) -> None:

@@ -56,7 +56,7 @@ from desktop_app.cache.indexes.history import HISTORY_INDEX_TABLES
 from desktop_app.cache.indexes.properties import OTHER, PROPERTY_INDEX
 from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
-from desktop_app.fields import property_key
+from desktop_app.fields import FIELDS_BY_KEY, property_key
 
 FILTER_FIRST_ROWS = 20_000  # a page finds and sorts its rows first when an index gives this few
 WALK_ALL_SHARE = 0.3  # all rows walk the sort's index when at least this share of them match
@@ -210,6 +210,9 @@ class QueryPlanner:
         if column == "email":
             return Order("email COLLATE NOCASE", _known(catalog, EMAIL_INDEX), desc, {})
         key = property_key(column)
+        history = FIELDS_BY_KEY[column].history_sql if column in FIELDS_BY_KEY else ""
+        if history:  # read per row from the survey history: no index of end_user orders it
+            return Order(history, None, desc, {})
         if key is None:
             return Order(column, _known(catalog, f"ix_end_user_{column}"), desc, {})
         sql = property_sql(key, "_sort_key")
