@@ -72,3 +72,28 @@ def test_the_score_columns_are_offered_filled_and_sorted(qtbot: QtBot, scored: t
     qtbot.waitUntil(lambda: str(win.model.data(win.model.index(0, count))) == "2", timeout=10_000)
     assert {win.model.data(win.model.index(r, score)) for r in range(2)} == {"2", "5"}
 
+
+
+def test_completion_offers_nps_words_history_terms_and_the_cached_tags(
+    qtbot: QtBot, services: AppServices, desk_cache: Cache
+) -> None:
+    first = sample_end_users()[0].id
+    desk_cache.ingest_responses([_response(1, first, 3, T, tags=("Billing", "speed")),
+                                 _response(2, first + 1, 9, T, tags=("billing",))], {})
+    win = MainWindow(services)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.model.loaded, timeout=10_000)
+    bar = win.filter_bar
+    bar.edit.setFocus()
+    qtbot.keyClicks(bar.edit, "nps:")
+    assert {"nps:detractor", "nps:passive", "nps:promoter"} <= set(bar.completer.model().stringList())
+    bar.edit.clear()
+    qtbot.keyClicks(bar.edit, "sc")
+    assert "score:" in bar.completer.model().stringList()
+    bar.edit.clear()
+    qtbot.keyClicks(bar.edit, "tag:")
+    # The tags load from the cache in the background, the most used first.
+    qtbot.waitUntil(lambda: bar.completer.model().stringList()[:2] == ["tag:billing", "tag:speed"]
+                    or bar.completer.model().stringList()[:2] == ["tag:Billing", "tag:speed"], timeout=10_000)
+    win.close()
