@@ -81,6 +81,10 @@ class CompileContext:
     # The survey history's search tables (indexes/history.py): `comment:` through the trigram
     # index over response text, `tag:` through the tag table. Without them, a scan of `response`.
     history_index: bool = False
+    # History terms as per-row probes (`EXISTS` on the end user's own summary or responses)
+    # instead of id lists: for the planner's sample and for walking the sort's index, where
+    # few rows are checked and building a list of every match would cost more than the read.
+    history_probe: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +165,17 @@ class SqlCompiler:
                 return self.history(field, node)
             case NpsIs(group):
                 low, high = group.value
-                return (f"id IN (SELECT end_user_id FROM survey_summary WHERE latest_score"
-                        f" BETWEEN {self.bind(low)} AND {self.bind(high)})")
+                return self.summary(f"latest_score BETWEEN {self.bind(low)} AND {self.bind(high)}")
             case HasHistory(what):
                 column = "response_count" if what == "response" else "decline_count"
-                return f"id IN (SELECT end_user_id FROM survey_summary WHERE {column} > 0)"
+                return self.summary(f"{column} > 0")
             case CommentHas(text):
+                if self.context.history_probe:
+                    return f"EXISTS ({self.comment_rows(text, probe=True)})"
                 return f"id IN ({self.comment_rows(text)})"
             case TagIs(values):
+                if self.context.history_probe:
+                    return f"EXISTS ({self.tag_rows(values, probe=True)})"
                 return f"id IN ({self.tag_rows(values)})"
             case Has(SeedField(column, kind)):
                 return f"{column} > ''" if kind is FieldKind.TEXT else f"{column} IS NOT NULL"
@@ -203,30 +210,42 @@ class SqlCompiler:
         counts: where zero meets the condition, the others are excluded instead of listed."""
         condition = self.node(replace(node, target=SeedField(field.column, field.kind)))
         if field.column in ("response_count", "decline_count") and _zero_meets(node):
-            return f"id NOT IN (SELECT end_user_id FROM survey_summary WHERE ({condition}) IS NOT 1)"
+            return f"NOT {self.summary(f'({condition}) IS NOT 1')}"
+        return self.summary(condition)
+
+    def summary(self, condition: str) -> str:
+        """The end users whose `survey_summary` row meets `condition` (over its columns)."""
+        if self.context.history_probe:
+            return (f"EXISTS (SELECT 1 FROM survey_summary AS s WHERE s.end_user_id = end_user.id"
+                    f" AND {condition})")
         return f"id IN (SELECT end_user_id FROM survey_summary WHERE {condition})"
 
-    def comment_rows(self, text: Text) -> str:
+    def comment_rows(self, text: Text, probe: bool = False) -> str:
         """The end users with a response whose text contains `text` (LIKE decides; the
-        trigram index, when there is one and the text is long enough, only narrows)."""
+        trigram index, when there is one and the text is long enough, only narrows). A
+        `probe` reads the row's own end user's responses (their end_user_id index)."""
         like = f"text LIKE {self.bind(like_pattern(text, substring=True))} {_ESC}"
-        match = text_match([text]) if self.context.history_index else None
+        match = text_match([text]) if self.context.history_index and not probe else None
+        if probe:
+            return f"SELECT 1 FROM response AS r WHERE r.end_user_id = end_user.id AND {like}"
         if match is None:
             return f"SELECT end_user_id FROM response WHERE {like}"
         return (f"SELECT end_user_id FROM response WHERE id IN (SELECT rowid FROM {RESPONSE_TEXT}"
                 f" WHERE {RESPONSE_TEXT} MATCH {self.bind(match)}) AND {like}")
 
-    def tag_rows(self, values: tuple[Text, ...]) -> str:
+    def tag_rows(self, values: tuple[Text, ...], probe: bool = False) -> str:
         """The end users with a response tagged with one of `values` (ignoring case)."""
         literals = [v.text for v in values if v.literal]
         patterns = [like_pattern(v) for v in values if not v.literal]
-        if self.context.history_index:  # the tag table's column compares NOCASE
+        if self.context.history_index and not probe:  # the tag table's column compares NOCASE
             source, column = f"{RESPONSE_TAG}", "tag"
         else:
             source, column = "response, json_each(response.tags_json) AS t", "t.value COLLATE NOCASE"
         terms = [f"{column} IN ({self.binds(literals)})"] if literals else []
         terms += [f"{column} LIKE {self.bind(p)} {_ESC}" for p in patterns]
-        text_only = "" if self.context.history_index else "t.type = 'text' AND "  # as the table holds
+        text_only = "" if self.context.history_index and not probe else "t.type = 'text' AND "  # as the table holds
+        if probe:
+            text_only += "response.end_user_id = end_user.id AND "
         return f"SELECT end_user_id FROM {source} WHERE {text_only}({' OR '.join(terms)})"
 
     def looks_up(self, key: str) -> bool:

@@ -290,7 +290,11 @@ class QueryPlanner:
         catalog = self.catalog(raw)
         conjuncts: list[FilterNode] = list(node.children) if isinstance(node, And) else [node]
         inner, pieces, whole = _compile(compiler, conjuncts)
-        shares = self._shares(raw, [*pieces, whole], params)
+        # The sample (and a walk along the sort's index) checks few rows: history terms probe
+        # each row's own summary rather than listing every match first.
+        probe = SqlCompiler(replace(compiler.context, history_probe=True))
+        _, probe_pieces, probe_whole = _compile(probe, conjuncts)
+        shares = self._shares(raw, [*probe_pieces, probe_whole], probe.params)
         share = shares[-1]
         page_may_walk = wanted is not None and sortable and walk is not False
         text_index = self._text_index_pays(raw, catalog, conjuncts, shares, page_may_walk)
@@ -332,7 +336,9 @@ class QueryPlanner:
 
         full_walk = bool(walk and sortable and wanted is None and one_statement)
         if walk and sortable and not full_walk:
-            return Plan(sort.source(), whole, params, natural, True, share)
+            walker = SqlCompiler(replace(compiler.context, history_probe=True))
+            _, _, walked = _compile(walker, conjuncts)
+            return Plan(sort.source(), walked, walker.params, natural, True, share)
         terms = []
         for i, conjunct in enumerate(conjuncts):
             negated = isinstance(conjunct, Not)
