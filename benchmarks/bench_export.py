@@ -66,10 +66,11 @@ def build_cache(path: Path, rows: int, seed: int = 7) -> float:
     from sqlmodel import SQLModel
 
     from desktop_app.cache.indexes.expressions import ensure_query_indexes
+    from desktop_app.cache.schema.history_tables import HISTORY_TABLES
     from desktop_app.cache.schema.tables import EndUserRow
 
     engine = create_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])
+    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__, *HISTORY_TABLES])  # rows read history
     engine.dispose()
     rnd = random.Random(seed)
     # Values both sides write alike (no formula-like text), so the outputs can be compared

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from desktop_app.property_types import PropertyType, is_date_property, property_type
 
 __all__ = [
-    "FIELDS", "FIELDS_BY_KEY", "MARKERS", "PROPERTY_PREFIX", "SURVEYS", "FieldKind", "PropertyType",
+    "FIELDS", "FIELDS_BY_KEY", "HISTORY_FIELDS", "MARKERS", "PROPERTY_PREFIX", "SURVEYS", "FieldKind", "PropertyType",
     "EndUserField", "field_named", "filter_fields", "is_date_property", "property_key", "property_type",
     "sort_names",
 ]
@@ -62,6 +62,9 @@ class EndUserField:
     sorts: bool = True
     exports: bool = True
     local: bool = False  # the cache's own state, not the service's
+    # Read from the survey history, not the `end_user` row: the SQL expression (over
+    # `end_user.id`) a read selects and sorts by.
+    history_sql: str = ""
 
     @property
     def filter_name(self) -> str:
@@ -91,6 +94,21 @@ FIELDS: tuple[EndUserField, ...] = (
     EndUserField("pending_delete", "Deleted locally", FieldKind.BOOL, "deleted locally", table=MARKERS,
               local=True),
 )
+
+# The survey history beside each row, from `survey_summary` (kept with the responses): the
+# latest response that counts (not excluded from calculations, as NPS) and how many there are.
+_SUMMARY = "(SELECT {col} FROM survey_summary AS s WHERE s.end_user_id = end_user.id)"
+HISTORY_FIELDS: tuple[EndUserField, ...] = (
+    EndUserField("latest_score", "Latest score", FieldKind.INTEGER, "latest score", table="latest_score",
+                 history_sql=_SUMMARY.format(col="s.latest_score")),
+    # The comment of that same response, so the score and its reason line up.
+    EndUserField("latest_comment", "Latest comment", FieldKind.TEXT, "latest comment", table="latest_comment",
+                 history_sql="(SELECT r.text FROM survey_summary AS s JOIN response AS r"
+                             " ON r.id = s.latest_response_id WHERE s.end_user_id = end_user.id)"),
+    EndUserField("response_count", "Responses", FieldKind.INTEGER, "responses", table="response_count",
+                 history_sql=f"coalesce({_SUMMARY.format(col='s.response_count')}, 0)"),
+)
+FIELDS = FIELDS + HISTORY_FIELDS
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
 _BY_NAME = {**FIELDS_BY_KEY, **{f.short: f for f in FIELDS if f.short}}
 

@@ -62,7 +62,8 @@ def build_parser() -> ArgumentParser:
     _filter_args(listing)
     listing.add_argument("--limit", type=_row_limit, default=50)
     listing.add_argument("--format", choices=["table", "json", "ids"], default="table")
-    listing.add_argument("--columns", help="extra property columns, comma-separated")
+    listing.add_argument("--columns", help="extra columns, comma-separated: property keys, prop:KEY,"
+                         " or latest_score, latest_comment, response_count")
     listing.add_argument("--count", action="store_true", help="print only the number of matches")
 
     for verb, help_text in EDIT_VERBS.items():

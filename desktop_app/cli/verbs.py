@@ -130,6 +130,15 @@ def _sort(args: argparse.Namespace) -> SortSpec:
                            "or prop:KEY for a property.", EXIT_USAGE) from None
 
 
+def _list_column(name: str) -> str:
+    """A `list --columns` name: a field of the catalogue (`latest_score`), `prop:KEY`, or, as
+    before, a bare property key."""
+    name = name.strip()
+    if name in FIELDS_BY_KEY or property_key(name) is not None:
+        return name
+    return PROPERTY_PREFIX + name
+
+
 def _format_row(row: ResultRow, columns: Sequence[str]) -> list[str]:
     out = []
     for column in columns:
@@ -172,7 +181,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                                  ensure_ascii=False))
         else:
             columns = ["id", "email", "external_id", "surveys", "state"]
-            columns += [PROPERTY_PREFIX + c for c in args.columns.split(",")] if args.columns else []
+            columns += [_list_column(c) for c in args.columns.split(",")] if args.columns else []
             table = [[c.removeprefix(PROPERTY_PREFIX) for c in columns]] + [_format_row(r, columns) for r in rows]
             widths = [min(40, max(len(line[i]) for line in table)) for i in range(len(columns))]
             for line in table:

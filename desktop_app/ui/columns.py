@@ -88,6 +88,7 @@ def _shown_in(table_column: str) -> tuple[EndUserField, ...]:
 _PLACES: dict[str, int] = {
     MARKERS: 44, "email": 260, SURVEYS: 150, "external_id": 130, "id": 90, "phone_number": 130,
     "created_at": 110, "updated_at": 110, "last_surveyed": 110, "external_created_at": 120,
+    "latest_score": 90, "latest_comment": 260, "response_count": 90,
 }
 _ORDER = {key: place for place, key in enumerate(_PLACES)}
 _COMPOSED = {MARKERS: ColumnKind.MARKERS, SURVEYS: ColumnKind.SURVEYS}

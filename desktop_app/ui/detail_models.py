@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from desktop_app.domain import PropertyValue, SurveyResponse
+from desktop_app.domain import PropertyValue, SurveyDecline, SurveyResponse
 from desktop_app.ui import theme
 from desktop_app.ui.columns import format_datetime, format_property
 from desktop_app.ui.property_editors import KEY_ROLE, VALUE_ROLE, PropertyInputError
@@ -126,45 +126,73 @@ class PropertiesModel(QAbstractTableModel):
         return flags
 
 
-class ResponsesModel(QAbstractTableModel):
-    """An end user's survey responses, newest first: score, comment, date."""
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of the history: a response, or a declined survey (`response` None)."""
 
-    SCORE, COMMENT, DATE = 0, 1, 2
+    created_at: int
+    response: SurveyResponse | None = None
+    counted: bool = True  # a response not excluded from calculations
+
+
+class HistoryModel(QAbstractTableModel):
+    """An end user's survey history from the cache, newest first: responses (score, comment,
+    tags) and declined surveys, each with its date."""
+
+    SCORE, COMMENT, TAGS, DATE = 0, 1, 2, 3
+    _TITLES = ("Score", "Comment", "Tags", "Date")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._responses: list[SurveyResponse] = []
+        self._entries: list[HistoryEntry] = []
 
-    def set_responses(self, responses: Sequence[SurveyResponse]) -> None:
+    def set_history(self, responses: Sequence[SurveyResponse], declines: Sequence[SurveyDecline] = ()) -> None:
+        entries = [HistoryEntry(r.created_at, r, not r.excluded_from_calculations) for r in responses]
+        entries += [HistoryEntry(d.created_at) for d in declines]
         self.beginResetModel()
-        self._responses = sorted(responses, key=lambda r: r.created_at, reverse=True)
+        self._entries = sorted(entries, key=lambda e: (e.created_at, e.response is not None), reverse=True)
         self.endResetModel()
 
+    def entry(self, row: int) -> HistoryEntry:
+        return self._entries[row]
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._responses)
+        return 0 if parent.isValid() else len(self._entries)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 3
+        return 0 if parent.isValid() else len(self._TITLES)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 3:
-            return (self.tr("Score"), self.tr("Comment"), self.tr("Date"))[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self._TITLES):
+            return self.tr(self._TITLES[section])
         return None
 
+    def _text(self, entry: HistoryEntry, column: int) -> str:
+        response = entry.response
+        if column == self.DATE:
+            return format_datetime(entry.created_at)
+        if response is None:
+            return self.tr("Declined") if column == self.SCORE else ""
+        if column == self.SCORE:
+            # Wootric leaves excluded responses out of NPS; so do score: and nps:
+            return str(response.score) if entry.counted else self.tr("%1 (excluded)").replace("%1", str(response.score))
+        if column == self.COMMENT:
+            return response.text or ""
+        return ", ".join(response.tags)
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._responses):
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
             return None
-        response = self._responses[index.row()]
+        entry = self._entries[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if column == self.SCORE:
-                return str(response.score)
-            if column == self.COMMENT:
-                return response.text or ""
-            if column == self.DATE:
-                return format_datetime(response.created_at)
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.COMMENT:
-            return response.text or None
+            return self._text(entry, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.SCORE and not entry.counted:
+                return self.tr("Excluded from calculations: not in NPS, score: or nps:")
+            if column in (self.COMMENT, self.TAGS):
+                return self._text(entry, column) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.SCORE:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.api.errors import AuthError, NetworkError, RateLimitedError, ServerError
 from desktop_app.cache.changes import CacheChanges
 from desktop_app.cache.records import CachedEndUser, EditKind, EditRejected, EditState
 from desktop_app.cache.writes.validation import check_email, check_external_id
@@ -33,17 +33,17 @@ from desktop_app.fields import FIELDS, FieldKind
 from desktop_app.ui import theme
 from desktop_app.ui.accessible import ValueLabel, marker_name, point_buddies_at_fields
 from desktop_app.ui.columns import format_datetime
-from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
+from desktop_app.ui.detail_models import HistoryModel, PropertiesModel
 from desktop_app.ui.property_editors import PropertyValueDelegate, PropertyValueDialog
 from desktop_app.ui.unsaved_changes import UnsavedChoice, ask_about_unsaved
 
 if TYPE_CHECKING:
+    from desktop_app.cache.reading.history import SurveyHistory
     from desktop_app.cache.store import Cache
     from desktop_app.ui.services import AppServices
 
 log = logging.getLogger(__name__)
 
-_OFFLINE_STATES = {"offline", "working_offline", "auth_failed"}
 _NO_SWITCH = object()  # no row switch waits for the unsaved-changes question
 
 
@@ -76,7 +76,25 @@ def edit_label(kind: EditKind, key: str | None = None, value: object = None) -> 
 
 # The fields shown as plain text, in the catalogue's order: the ones with a table column of
 # their own, less email and external id, which the panel edits.
-_READ_ONLY = tuple(f for f in FIELDS if f.table == f.key and f.key not in ("email", "external_id"))
+# (The survey history has its own section.)
+_READ_ONLY = tuple(f for f in FIELDS if f.table == f.key and f.key not in ("email", "external_id")
+                   and not f.history_sql)
+
+
+def history_summary(history: SurveyHistory) -> str:
+    """One line over the history table: counts, and the score `score:`/`nps:` read."""
+    tr = functools.partial(QCoreApplication.translate, "DetailPanel")
+    responses, declines = len(history.responses), len(history.declines)
+    if not responses and not declines:
+        return tr("No survey responses yet.")
+    parts = [tr("1 response") if responses == 1 else tr("%1 responses").replace("%1", f"{responses:,}")]
+    if declines:
+        parts.append(tr("1 decline") if declines == 1 else tr("%1 declines").replace("%1", f"{declines:,}"))
+    latest = history.latest_counted
+    if latest is not None:
+        group = tr("detractor") if latest.score <= 6 else tr("passive") if latest.score <= 8 else tr("promoter")
+        parts.append(tr("latest score %1 (%2)").replace("%1", str(latest.score)).replace("%2", group))
+    return " · ".join(parts)
 
 
 class DetailPanel(QWidget):
@@ -209,14 +227,14 @@ class DetailPanel(QWidget):
         props_layout.addLayout(buttons)
         layout.addWidget(props)
 
-        # --- responses ---
-        responses = QGroupBox(self.tr("Recent survey responses"), body)
+        # --- survey history (from the cache: works offline) ---
+        responses = QGroupBox(self.tr("Survey history"), body)
         responses_layout = QVBoxLayout(responses)
-        self.responses_status = ValueLabel(self.tr("Survey responses status"), responses)
-        self.responses = ResponsesModel(self)
+        self.responses_status = ValueLabel(self.tr("Survey history status"), responses)
+        self.responses = HistoryModel(self)
         self.responses_view = QTableView(responses)
         self.responses_view.setModel(self.responses)
-        self.responses_view.setAccessibleName(self.tr("Survey responses"))
+        self.responses_view.setAccessibleName(self.tr("Survey history"))
         self.responses_view.verticalHeader().hide()
         self.responses_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.responses_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -374,8 +392,7 @@ class DetailPanel(QWidget):
         self._cached = cached
         self._render(cached)
         self.stack.setCurrentIndex(1)
-        if self._responses_for != end_user_id:
-            self._load_responses(end_user_id)
+        self._load_history(cached.end_user.id)  # a cache read: again with every change to this end user
 
     def _load_failed(self, exc: BaseException) -> None:
         log.warning("could not load end user %s: %s", self._id, exc)
@@ -446,47 +463,35 @@ class DetailPanel(QWidget):
         for widget in (self.email_edit, self.external_id_edit, self.add_property_button, self.remove_property_button):
             widget.setEnabled(not deleted)
 
-    def retry_responses(self) -> None:
-        """The service answers again: responses shown as unavailable are read now."""
-        if self._id is not None and self.responses_status.text() == self.tr("Not available offline."):
-            self._load_responses(self._id)
-
-    def _load_responses(self, end_user_id: int | None) -> None:
-        self._responses_for = end_user_id
-        self.responses.set_responses([])
-        fetch = self._services.responses
-        sync = self._services.sync
-        state = str(sync.status.state) if sync is not None else ""
-        if fetch is None or end_user_id is None or state in _OFFLINE_STATES:
-            self.responses_status.setText(self.tr("Not available offline."))
-            return
-        self.responses_status.setText(self.tr("Loading responses…"))
-        self._services.ops.work(
-            lambda: fetch(end_user_id),
-            lambda found: self._responses_loaded(end_user_id, found),
-            failed=lambda exc: self._responses_failed(end_user_id, exc),
-            latest=f"responses-{id(self)}",
-            name="load survey responses",
+    def _load_history(self, end_user_id: int) -> None:
+        if self._responses_for != end_user_id:
+            self._responses_for = end_user_id
+            self.responses.set_history([])
+            self.responses_status.setText(self.tr("Loading the survey history…"))
+        self._services.ops.read(
+            lambda cache: cache.survey_history(end_user_id),
+            lambda found: self._history_loaded(end_user_id, found),
+            failed=lambda exc: self._history_failed(end_user_id, exc),
+            latest=f"history-{id(self)}",
+            name="load survey history",
         )
 
-    def _responses_loaded(self, end_user_id: int | None, found: list[Any]) -> None:
+    def _history_loaded(self, end_user_id: int, found: SurveyHistory | None) -> None:
         if end_user_id != self._id:
             return
-        self.responses.set_responses(found[:50])
+        if found is None:  # the account's responses have never been walked
+            self.responses.set_history([])
+            self.responses_status.setText(self.tr("Survey history not synced yet."))
+            return
+        self.responses.set_history(found.responses, found.declines)
+        self.responses_status.setText(history_summary(found))
+
+    def _history_failed(self, end_user_id: int, exc: BaseException) -> None:
+        if end_user_id != self._id:
+            return
+        self._responses_for = None
         self.responses_status.setText(
-            self.tr("No survey responses yet.") if not found
-            else self.tr("%1 responses").replace("%1", f"{len(found):,}") if len(found) != 1
-            else self.tr("1 response")
-        )
-
-    def _responses_failed(self, end_user_id: int | None, exc: BaseException) -> None:
-        if end_user_id != self._id:
-            return
-        self._responses_for = None  # try again next time this end user is shown
-        if isinstance(exc, (NetworkError, RateLimitedError, ServerError, AuthError, OSError)):
-            self.responses_status.setText(self.tr("Not available offline."))
-        else:
-            self.responses_status.setText(self.tr("Could not load responses: %1").replace("%1", edit_message(exc)))
+            self.tr("Could not read the survey history: %1").replace("%1", edit_message(exc)))
 
     # --- editing --------------------------------------------------------------------------------
 

@@ -35,8 +35,10 @@ VALUES_AFTER_MS = 400  # a key's common values are asked for once typing rests o
 # Terms with fixed values, offered before any property key.
 _FIXED_TERMS = (
     "surveys:enabled", "surveys:disabled", "disabled_by:admin", "disabled_by:end_user",
-    "is:pending", "is:conflict", "is:deleted", "is:erasure-pending", "has:",
+    "is:pending", "is:conflict", "is:deleted", "is:erasure-pending", "has:", "nps:detractor", "nps:passive",
+    "nps:promoter", "has:response", "has:decline",
 )
+TAGS_KEY = "tag"  # `tag:` completes to the cache's response tags (`values_wanted` with this key)
 _TOKEN_START = re.compile(r'(?:^|[\s(])(-?)([^\s()]*)$')
 
 
@@ -81,6 +83,7 @@ class FilterBar(QWidget):
 
     filter_changed = Signal(str)  # valid filter text only; a bad filter keeps the old results
     values_wanted = Signal(str)  # the window answers with set_values(key, values)
+    tags_wanted = Signal()  # the window answers with set_values(TAGS_KEY, tags)
     export_requested = Signal()  # the Export… button beside the count
 
     def __init__(self, saved: SavedFiltersModel | None = None, parent: QWidget | None = None) -> None:
@@ -159,6 +162,7 @@ class FilterBar(QWidget):
         self._property_keys: list[str] = []
         self._list_names: list[str] = []  # kept lists, for `list:<name>`
         self._values: dict[str, list[str]] = {}
+        self._tags: dict[str, list[str]] = {}  # TAGS_KEY -> the response tags, once read
         # Values of a key are counted over every end user (seconds at a million without an
         # index): asked for only when typing rests on `key:`, never on the way to `key:>=1000`.
         self._values_timer = QTimer(self)
@@ -235,8 +239,9 @@ class FilterBar(QWidget):
         self._list_names = sorted(set(names), key=str.casefold)
 
     def set_values(self, key: str, values: Sequence[str]) -> None:
-        """Common values of a property, for completion after `key:`."""
-        self._values[key] = list(values)
+        """Common values of a property (or, for TAGS_KEY, the response tags), for completion
+        after `key:`."""
+        (self._tags if key == TAGS_KEY else self._values)[key] = list(values)
         start, token = current_token(self.edit.text(), self.edit.cursorPosition())
         if token.lower().startswith(key.lower() + ":"):
             self._update_completion(self.edit.text())
@@ -328,9 +333,15 @@ class FilterBar(QWidget):
         if sep:
             bare = key[5:] if key.lower().startswith("prop.") else key
             if bare.lower() == "has":
-                return [f"{key}:{k}" for k in [*_FIELD_NAMES, *self._property_keys]]
+                return [f"{key}:{k}" for k in ["response", "decline", *_FIELD_NAMES, *self._property_keys]]
             if key.lower() == "list":
                 return [f"{key}:{quote_value(name)}" for name in self._list_names]
+            if key.lower() == TAGS_KEY:  # response tags (`prop.tag:` is the property)
+                if TAGS_KEY not in self._tags:
+                    self._values_key = TAGS_KEY
+                    self._values_timer.start()
+                    return []
+                return [f"{key}:{quote_value(v)}" for v in self._tags[TAGS_KEY]]
             if bare in self._property_keys:
                 if value.startswith(("<", ">", "=")) or ".." in value:
                     return []  # a comparison or a range: common values would not help
@@ -352,6 +363,9 @@ class FilterBar(QWidget):
         _start, token = current_token(self.edit.text(), self.edit.cursorPosition())
         name, sep, value = token.partition(":")
         bare = name[5:] if name.lower().startswith("prop.") else name
+        if key == TAGS_KEY and sep and name.lower() == TAGS_KEY and TAGS_KEY not in self._tags:
+            self.tags_wanted.emit()
+            return
         if key and sep and bare == key and key not in self._values and not value.startswith(("<", ">", "=")):
             self.values_wanted.emit(key)
 

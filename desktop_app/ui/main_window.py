@@ -35,7 +35,7 @@ from desktop_app.ui.end_user_table import EndUserTable
 from desktop_app.ui.facet_counts import FacetCounts
 from desktop_app.ui.facet_selection import toggle_value
 from desktop_app.ui.facets import FacetPanel
-from desktop_app.ui.filter_bar import FilterBar, quote_value
+from desktop_app.ui.filter_bar import TAGS_KEY, FilterBar, quote_value
 from desktop_app.ui.nps_panel import NpsPanel
 from desktop_app.ui.log_viewer import LogViewer
 from desktop_app.ui.conflicts import ConflictsView
@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.relay.delivered.connect(self._on_cache_changes)
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.values_wanted.connect(self._load_completion_values)
+        self.filter_bar.tags_wanted.connect(self._load_completion_tags)
         self.filter_bar.export_requested.connect(self.export.open)
         self.facets.term_activated.connect(self._facet_clicked)
         self.model.ids_applied.connect(self._ids_applied)
@@ -201,7 +202,6 @@ class MainWindow(QMainWindow):
         bar.conflicts_requested.connect(self.open_conflicts)
         bar.sign_in_requested.connect(self.sign_in_requested.emit)
         bar.work_offline_toggled.connect(self._work_offline)
-        bar.reachable_again.connect(self.detail.retry_responses)
         bar.status_shown.connect(self._sync_status_shown)
 
     def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, *, context: Qt.ShortcutContext | None = None) -> QAction:
@@ -420,6 +420,15 @@ class MainWindow(QMainWindow):
             return
         self._set_property_keys(sorted(new.union(self._property_keys)))
         self.facet_counts.data_changed()
+
+    def _load_completion_tags(self) -> None:
+        query = self.services.query
+        self.services.ops.query(
+            lambda: [tag for tag, _count in query.response_tags(20)],
+            lambda tags: self.filter_bar.set_values(TAGS_KEY, tags),
+            failed=log_failure,
+            name="completion tags",
+        )
 
     def _load_completion_values(self, key: str) -> None:
         query = self.services.query

@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # the core is imported for types only: the UI must start with
     from desktop_app.cache.changes import CacheChanges
     from desktop_app.cache.opening import CacheFuture
     from desktop_app.cache.reading.query import EndUserQuery
-    from desktop_app.domain import SurveyResponse
     from desktop_app.sync import SyncService
     from desktop_app.ui.operations import Operations
 
@@ -27,7 +26,6 @@ class AppServices:
     query: EndUserQuery
     sync: SyncService | None
     ops: Operations  # the one way a view runs work off the GUI thread
-    responses: Callable[[int], list[SurveyResponse]] | None  # an end user's survey responses
     account_label: str
     demo: object | None = None  # the embedded emulator when running with --demo
     rows_readable: bool = True  # False while a new cache file is created: the table waits for

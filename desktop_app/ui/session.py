@@ -7,7 +7,6 @@ accounts and on quit.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,6 @@ from desktop_app.ui.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
     from desktop_app.api.client import WootricClient
-    from desktop_app.domain import SurveyResponse
     from desktop_app.emulator import Emulator
     from desktop_app.sync import SyncService
     from desktop_app.ui.main_window import MainWindow
@@ -35,30 +33,6 @@ PAINT_GRACE_MS = 50
 # has its bound (with Cache.close's 0.3 s and the app's task pool, 1.7 s if all are stuck):
 SYNC_STOP_S = 0.5  # the sync thread, when no edit in its undo grace is to be sent first
 CLOSE_WAIT_S = 0.5  # running queries and edits, to reach the window and the file
-
-
-class _ResponsesReader:
-    """An end user's survey responses, read on demand through one shared client."""
-
-    def __init__(self, factory: Callable[[], WootricClient]) -> None:
-        self._factory = factory
-        self._client: WootricClient | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, end_user_id: int) -> list[SurveyResponse]:
-        if end_user_id < 0:  # created here and not pushed yet (a local id): nobody surveyed them
-            return []
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            client = self._client
-        return client.list_responses(end_user_id)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
 
 
 class DeskSession:
@@ -93,10 +67,9 @@ class DeskSession:
         self.sync: SyncService = SyncService(self.cache, self._client, interval=sync_interval,
                                              cpu_share=SHARE_BESIDE_A_WINDOW, grace=undo_grace(),
                                              reread_days=response_reread_days())
-        self.responses = _ResponsesReader(self._client)
         self.ops = Operations(tasks, self.cache)
         self.services = AppServices(
-            cache=self.cache, query=self.query, sync=self.sync, ops=self.ops, responses=self.responses,
+            cache=self.cache, query=self.query, sync=self.sync, ops=self.ops,
             account_label=profile.display_name, demo=demo, rows_readable=readable,
         )
         self.window: MainWindow = MainWindow(self.services)
@@ -202,7 +175,6 @@ class DeskSession:
         while self._others_running() and time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         self.window.deleteLater()
-        self.responses.close()
         self._remember_filter_keys()
         self.cache.close()
         self.reads.close()

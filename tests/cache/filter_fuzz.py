@@ -18,13 +18,14 @@ from desktop_app.cache.reading.query import EndUserQuery
 KEYS = ["email", "external_id", "id", "phone", "plan", "seats", "revenue_amount", "signup_date",
         "renewed_at", "features_array", "prop.plan", "prop.email", '"revenue amount"', "is",
         "has", "surveys", "disabled_by", "created", "created_at", "updated", "last_surveyed",
-        "pla", "", "Ünïcode", "x" * 300, "list", "LIST", "prop.list"]
+        "pla", "", "Ünïcode", "x" * 300, "list", "LIST", "prop.list", "score", "nps", "responded",
+        "responses", "declines", "comment", "tag", "prop.score"]
 VALUES = ["pro", "Pro|team", "", "*", "**", "*@acme.com", ">=1000", "<10", "10..50", "..", ">",
           ">=", "=>", "<30d", ">1y", "<0d", "<99999999y", "2024", "2024-01..2024-06", "2024-13-45",
           ">2024-06", "1e308", "-1", "nan", "inf", "0x10", "99999999999999999999999", "pending",
           "pendng", "conflict", "deleted", "disabled", "enabled", "admin|end_user", '"quoted"',
           '"unbalanced', "'single'", "%", "_", "\\", "\\*", "(", ")", "|", "||", "a|", "|a",
-          "week", '"last week"', '"Last Week"|week', "wek", '"x\') OR 1=1 --"']
+          "week", '"last week"', '"Last Week"|week', "wek", "detractor", "promotr", "<=6", "slow", "billing", "response", '"x\') OR 1=1 --"']
 JOINERS = [" ", " ", " ", " AND ", " OR ", " NOT ", " -", " (", ") ", "  ", "\t", "\n"]
 ODD = ["\x00", "\ud800", "\udfff", "\U0001f600", "\u202e", "\ufeff", "＝", "ß", "İ", "\r\n",
        "\u0301", "\x7f", "\\\"", "'", "`", ";", "--", "/*", "*/", "DROP TABLE end_user"]

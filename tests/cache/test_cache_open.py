@@ -184,7 +184,7 @@ def test_an_old_cache_gains_the_bulk_mark_and_names_its_undo_step(cache_path: Pa
             "plan", "Pro", 1, False)
         cache.set_property([7], "plan", "Team", bulk=True)
         assert cache.undo_state().undo.bulk
-    assert user_version(cache_path) == database.SCHEMA_VERSION == 9
+    assert user_version(cache_path) == database.SCHEMA_VERSION == 10
     assert "bulk" in columns(cache_path, "edit_batch")
 
 

@@ -166,6 +166,10 @@ def test_a_v7_cache_gains_the_nps_index_as_a_fresh_file_has_it(tmp_path: Path, c
     connection.execute("DROP INDEX ix_response_nps_by_user")
     for table in ("erasure", "suppression_salt"):  # schema 9's tables came after
         connection.execute(f"DROP TABLE {table}")
+    for table in ("response_text", "response_tag"):  # schema 10's search tables came after
+        connection.execute(f"DROP TABLE {table}")
+    for trigger in ("ai", "ad", "text_au", "tag_au"):
+        connection.execute(f"DROP TRIGGER response_history_{trigger}")
     connection.execute("PRAGMA user_version = 7")
     connection.close()
     with Cache.open(cache_path) as cache:
@@ -180,7 +184,7 @@ def test_a_v7_cache_gains_the_nps_index_as_a_fresh_file_has_it(tmp_path: Path, c
         finally:
             c.close()
 
-    assert database.SCHEMA_VERSION == 9
+    assert database.SCHEMA_VERSION == 10
     assert len(ddl(cache_path)) == 2 and ddl(cache_path) == ddl(fresh)
 
 

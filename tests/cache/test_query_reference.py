@@ -34,15 +34,19 @@ from desktop_app.cache.filters.language import (
     And,
     Between,
     CalendarSpan,
+    CommentHas,
     Compare,
     Equals,
     FieldKind,
     FilterNode,
     FreeText,
     Has,
+    HasHistory,
+    HistoryField,
     InList,
     MatchAll,
     Not,
+    NpsIs,
     Number,
     Op,
     Or,
@@ -50,12 +54,16 @@ from desktop_app.cache.filters.language import (
     SeedField,
     State,
     StateIs,
+    TagIs,
     Text,
     parse_filter,
 )
 from desktop_app.cache.indexes.expressions import number_index_name, property_sql, text_index_name
 from desktop_app.cache.reading.query import EndUserQuery, SortSpec
+from desktop_app.cache.indexes.history import HISTORY_INDEX_DDL
 from desktop_app.cache.indexes.search import build_search_index, drop_search_index
+from desktop_app.cache.schema.history_tables import ResponseRow  # noqa: F401  (registers the tables)
+from desktop_app.cache.writes.history import REFRESH_SUMMARIES
 from desktop_app.cache.schema.state_tables import SearchIndexRow  # noqa: F401  (registers the table)
 from desktop_app.cache.schema.tables import EndUserRow  # noqa: F401  (registers the table)
 
@@ -149,6 +157,83 @@ def make_rows(count: int, seed: int) -> list[tuple[Any, ...]]:
     return rows
 
 
+# -- survey history ----------------------------------------------------------------------------
+# Each end user's responses and declines follow from its row (so `load` and the reference draw
+# the same ones): scores on the group edges, comments and tags from near-miss words, some
+# responses excluded from calculations, equal created_at seconds, and history of an id no end
+# user has (a response that arrived before its end user).
+
+COMMENTS = ["too slow", "Too SLOW!", "slowness", "great", "é bien", "a%b", "100% fine", "", None, "sl ow"]
+TAGS = ["billing", "Billing", "bug", "bugs", "ux", "é", "a%b", "10"]
+ORPHAN = 10**9 + 1
+
+
+@dataclass
+class History:
+    responses: list[dict[str, Any]]
+    declines: list[int]  # created_at of each
+
+
+def make_history(raw_rows: list[tuple[Any, ...]]) -> dict[int, History]:
+    out: dict[int, History] = {}
+    next_id = 1
+    for end_user_id in [row[0] for row in raw_rows] + [ORPHAN]:
+        rnd = random.Random(f"{end_user_id}:{len(raw_rows)}:{raw_rows[0][1] if raw_rows else ''}")
+        responses = []
+        for _ in range(rnd.choice([0, 0, 1, 1, 2, 3])):
+            tags: list[Any] = rnd.sample(TAGS, rnd.choice([0, 0, 1, 2]))
+            if rnd.random() < 0.1:
+                tags.append(10)  # a number in the tag list: not a tag the filter can name
+            responses.append({
+                "id": next_id, "score": rnd.choice([0, 5, 6, 7, 8, 9, 10, 3]),
+                "text": rnd.choice(COMMENTS), "excluded": rnd.random() < 0.25,
+                "created_at": rnd.choice(EDGES[:6] + [NOW - 5 * DAY, NOW - 100 * DAY]) + rnd.choice([-1, 0, 0]),
+                "tags": tags,
+            })
+            next_id += 1
+        declines = [rnd.choice(EDGES) for _ in range(rnd.choice([0, 0, 0, 1, 2, 3]))]
+        out[end_user_id] = History(responses, declines)
+    return out
+
+
+def load_history(raw: sqlite3.Connection, raw_rows: list[tuple[Any, ...]]) -> None:
+    raw.execute("DELETE FROM response")
+    raw.execute("DELETE FROM decline")
+    raw.execute("DELETE FROM survey_summary")
+    history = make_history(raw_rows)
+    decline_id = 1
+    for end_user_id, h in history.items():
+        raw.executemany(
+            "INSERT INTO response (id, end_user_id, score, text, completed, excluded_from_calculations,"
+            " created_at, updated_at, tags_json, notes_json, end_user_properties_json)"
+            " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, '[]', '{}')",
+            [(r["id"], end_user_id, r["score"], r["text"], r["excluded"], r["created_at"], r["created_at"],
+              json.dumps(r["tags"], ensure_ascii=False)) for r in h.responses])
+        for created in h.declines:
+            raw.execute("INSERT INTO decline (id, end_user_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                        (decline_id, end_user_id, created, created))
+            decline_id += 1
+    # As the sync writes them: a summary row only for end users some history arrived for.
+    touched = sorted(i for i, h in history.items() if h.responses or h.declines)
+    raw.execute(REFRESH_SUMMARIES, (json.dumps(touched),))
+
+
+def latest_counted(h: History) -> dict[str, Any] | None:
+    counted = [r for r in h.responses if not r["excluded"]]
+    return max(counted, key=lambda r: (r["created_at"], r["id"])) if counted else None
+
+
+def history_value(column: str, h: History) -> float | None:
+    latest = latest_counted(h)
+    if column == "response_count":
+        return len(h.responses)
+    if column == "decline_count":
+        return len(h.declines)
+    if latest is None:
+        return None
+    return latest["score"] if column == "latest_score" else latest["created_at"]
+
+
 end_users = st.builds(make_rows, st.integers(0, 30), st.integers(0, 2**32))
 texts = st.text(TEXT_ALPHABET, max_size=5)
 
@@ -189,9 +274,40 @@ LISTS = {"week": lambda id: id % 2 == 0, "last week": lambda id: id % 5 == 0, "e
 list_names = st.sampled_from(["week", "WEEK", '"last week"', '"Last Week"', "empty", '"week"|"last week"'])
 
 
+score_values = st.sampled_from(["<=6", "6", "9|10", "0..6", "7..8", ">=9", "<7", "..6", "9..", ">10", "0"])
+count_values = st.sampled_from([">=3", ">=2", "0", "1", "<3", "<=0", "0..1", "2..", "..1", ">0", "1|3"])
+comment_values = st.sampled_from(["slow", '"too slow"', "SLOW", "sl*w", "%", "a%b", "é", "ow", "great|slow", '"o s"'])
+tag_values = st.sampled_from(["billing", "BILLING", "bug", "bug*", "b*", "é", "a%b", "10", "ux|bugs", '"billing"'])
+
+
+@st.composite
+def history_terms(draw: st.DrawFn) -> str:
+    kind = draw(st.integers(0, 7))
+    if kind == 0:
+        return f"score:{draw(score_values)}"
+    if kind == 1:
+        return f"nps:{draw(st.sampled_from(['detractor', 'passive', 'promoter', 'Promoters', 'detractor|passive']))}"
+    if kind == 2:
+        form = draw(st.integers(0, 2))
+        if form == 0:
+            return f"responded:{draw(ops)}{draw(st.sampled_from([1, 7, 30, 90, 365]))}{draw(units)}"
+        if form == 1:
+            return f"responded:{draw(time_ops)}{draw(dates)}"
+        return f"responded:{draw(dates)}..{draw(dates)}"
+    if kind == 3:
+        return f"{draw(st.sampled_from(['responses', 'declines']))}:{draw(count_values)}"
+    if kind == 4:
+        return f"comment:{draw(comment_values)}"
+    if kind == 5:
+        return f"tag:{draw(tag_values)}"
+    return f"has:{draw(st.sampled_from(['response', 'decline', 'responses']))}"
+
+
 @st.composite
 def terms(draw: st.DrawFn) -> str:
-    kind = draw(st.integers(0, 14))
+    kind = draw(st.integers(0, 16))
+    if kind == 16:
+        return draw(history_terms())
     if kind == 0:
         return draw(words)
     if kind == 1:
@@ -287,13 +403,15 @@ def number_of(value: object) -> float | None:
 class Row:
     values: dict[str, Any]
     props: dict[str, Any]
+    history: History
 
 
 def to_rows(raw_rows: list[tuple[Any, ...]]) -> list[Row]:
     names = ["id", "email", "external_id", "external_created_at", "last_surveyed", "phone_number",
              "created_at", "updated_at", "surveys_disabled", "disabled_by", "settings_json",
              "properties_json", "pending_count", "has_conflict", "pending_delete"]
-    return [Row(dict(zip(names, r)), json.loads(r[11])) for r in raw_rows]
+    history = make_history(raw_rows)
+    return [Row(dict(zip(names, r)), json.loads(r[11]), history[r[0]]) for r in raw_rows]
 
 
 def matches(node: FilterNode, row: Row) -> bool:
@@ -321,6 +439,20 @@ def matches(node: FilterNode, row: Row) -> bool:
                 State.DISABLED_BY_ADMIN: v["surveys_disabled"] == 1 and v["disabled_by"] == "admin",
                 State.DISABLED_BY_END_USER: v["surveys_disabled"] == 1 and v["disabled_by"] == "end_user",
             }[state]
+        case Equals(HistoryField(column), wanted):
+            value = history_value(column, row.history)
+            return value is not None and any(value == w.value for w in wanted if isinstance(w, Number))
+        case NpsIs(group):
+            latest = latest_counted(row.history)
+            return latest is not None and group.value[0] <= latest["score"] <= group.value[1]
+        case HasHistory(what):
+            return bool(row.history.responses if what == "response" else row.history.declines)
+        case CommentHas(text):
+            return any(like(text.parts, r["text"], True) for r in row.history.responses)
+        case TagIs(wanted):
+            return any(isinstance(tag, str) and any(
+                fold(tag) == fold(w.text) if w.literal else like(w.parts, tag, False) for w in wanted)
+                for r in row.history.responses for tag in r["tags"])
         case Has(SeedField(column, kind)):
             return v[column] is not None and (kind is not FieldKind.TEXT or v[column] != "")
         case Has(PropertyField(key)):
@@ -366,7 +498,9 @@ def property_equals(value: object, wanted: list[Text], top: bool) -> bool:
     return False
 
 
-def value_of(target: SeedField | PropertyField, row: Row) -> float | None:
+def value_of(target: SeedField | PropertyField | HistoryField, row: Row) -> float | None:
+    if isinstance(target, HistoryField):
+        return history_value(target.column, row.history)
     if isinstance(target, SeedField):
         return row.values[target.column]
     return number_of(row.props.get(target.key))
@@ -393,7 +527,8 @@ def sort_key(sort: SortSpec, row: Row, kind: str | None) -> tuple[Any, ...]:
             number = number_of(value)
             return (0,) if number is None else (1, number)
         return sqlite_text_order(value)
-    value = row.values[column]
+    history = {"latest_score": "latest_score", "response_count": "response_count"}
+    value = history_value(history[column], row.history) if column in history else row.values[column]
     if value is None:
         return (0,)
     if column == "email":
@@ -445,7 +580,9 @@ def make_scenario(path: Path, indexed: dict[str, str], search: str = "") -> Scen
                 raw.execute(f'CREATE INDEX "{number_index_name(key)}" ON end_user({sql.number})')
             else:
                 raw.execute(f'CREATE INDEX "{text_index_name(key)}" ON end_user({sql.value} COLLATE NOCASE)')
-        if search:
+        if search:  # the history's search tables too: without them, comment: and tag: scan
+            for statement in HISTORY_INDEX_DDL:
+                raw.execute(statement)
             raw.commit()
             build_search_index(raw)
     return Scenario(engine, path, EndUserQuery(engine, clock=FixedClock()), dict(indexed), search)
@@ -457,6 +594,7 @@ def load(scenario: Scenario, raw_rows: list[tuple[Any, ...]]) -> None:
         raw.execute("DELETE FROM end_user")
         raw.executemany(INSERT, raw_rows)
         load_lists(raw, [row[0] for row in raw_rows])
+        load_history(raw, raw_rows)
     if scenario.search == "rebuilt":
         with closing(sqlite3.connect(scenario.path)) as raw:
             drop_search_index(raw)
@@ -518,7 +656,8 @@ def planner_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 SORTS = [SortSpec("email"), SortSpec("email", True), SortSpec("last_surveyed", True), SortSpec("id"),
-         SortSpec("created_at"), SortSpec("prop:plan"), SortSpec("prop:revenue_amount", True)]
+         SortSpec("created_at"), SortSpec("prop:plan"), SortSpec("prop:revenue_amount", True),
+         SortSpec("latest_score"), SortSpec("response_count", True)]
 
 
 def expected_ids(rows: list[Row], node: FilterNode, sort: SortSpec, kinds: dict[str, str]) -> list[int]:
@@ -609,6 +748,23 @@ def test_dates_agree_with_the_reference_on_the_edges(scenario: Scenario, field: 
     text = f"{field}:{value}"
     wanted = expected_ids(to_rows(raw_rows), parse_filter(text), SortSpec("id"), scenario.kinds)
     assert list(scenario.query.ids(text, SortSpec("id"))) == wanted, text
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw_rows=end_users, history=history_terms(), other=terms(), joiner=st.sampled_from([" ", " OR ", " -", " NOT "]),
+       negate=st.booleans(), sort=st.sampled_from([*SORTS[:5], *SORTS[-2:]]))
+def test_survey_history_agrees_with_the_reference(scenario: Scenario, planner_mode: str,
+                                                  raw_rows: list[tuple[Any, ...]], history: str, other: str,
+                                                  joiner: str, negate: bool, sort: SortSpec) -> None:
+    load(scenario, raw_rows)
+    text = f"{'-' if negate else ''}{history}{joiner}{other}"
+    wanted = expected_ids(to_rows(raw_rows), parse_filter(text), sort, scenario.kinds)
+    assert query_count_and_ids(scenario, text, sort) == (len(wanted), wanted), text
+    assert [r.id for r in scenario.query.page(text, sort, 0, 3)] == wanted[:3], text
+
+
+def query_count_and_ids(scenario: Scenario, text: str, sort: SortSpec) -> tuple[int, list[int]]:
+    return scenario.query.count(text), list(scenario.query.ids(text, sort))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -84,8 +84,8 @@ def always_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 PROPERTY_FILTERS = [
     "plan:pro", "plan:PRO|team", "plan:t*", "-plan:pro", "has:plan", "-has:tags", "tags:sso", "tags:1",
-    "seats:>100", "seats:10..20", "seats:<=5 plan:free", "flag:true", "flag:1", "tags:true", "score:>=2.5",
-    "score:2.5", "(plan:pro OR has:flag) -seats:>200", "prop.\"a b\":x", "region:eu seats:>50",
+    "seats:>100", "seats:10..20", "seats:<=5 plan:free", "flag:true", "flag:1", "tags:true", "prop.score:>=2.5",
+    "prop.score:2.5", "(plan:pro OR has:flag) -seats:>200", "prop.\"a b\":x", "region:eu seats:>50",
 ]
 
 

@@ -102,7 +102,7 @@ def test_a_v4_cache_gains_the_history_tables_as_a_fresh_file_has_them(
     Cache.open(fresh).close()
     Cache.open(cache_path).close()
     connection = sqlite3.connect(cache_path)  # what schema 4 was: no history tables
-    for table in (*history, "erasure", "suppression_salt"):  # schema 9's tables went too
+    for table in ("response_text", "response_tag", *history, "erasure", "suppression_salt"):  # and what came after
         connection.execute(f"DROP TABLE {table}")
     connection.execute("PRAGMA user_version = 6")  # the schema before the history came
     connection.close()
@@ -110,7 +110,7 @@ def test_a_v4_cache_gains_the_history_tables_as_a_fresh_file_has_them(
     with Cache.open(cache_path) as cache:
         cache.ingest_responses([response(1, 7, 9, T0)], {})
         assert cache.survey_summary(7).latest_score == 9
-    assert database.SCHEMA_VERSION == 9
+    assert database.SCHEMA_VERSION == 10
     assert _schema(cache_path, history) == _schema(fresh, history)  # indexes included
     names = {name for name, _ in _schema(cache_path, history)}
     assert {"ix_response_end_user_created", "ix_response_created", "ix_decline_end_user_created",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, insert
 from sqlmodel import SQLModel
 
+from desktop_app.cache.schema.history_tables import HISTORY_TABLES
 from desktop_app.cache.schema.tables import EndUserRow
 
 LONG_VALUE = ('long, "quoted"\r\nvalue ' * 5000)[:100_000]  # 100k characters
@@ -154,7 +155,7 @@ NASTY_USERS: tuple[SeedUser, ...] = (
 def make_cache(path: Path, users: Sequence[SeedUser]) -> Engine:
     """A cache file with the real `end_user` table holding `users`."""
     engine = create_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__])
+    SQLModel.metadata.create_all(engine, tables=[EndUserRow.__table__, *HISTORY_TABLES])  # rows read history
     rows = [
         {
             "id": u.id,

@@ -44,7 +44,8 @@ class GeneratedQuery:
             "last_surveyed": 1_700_000_000 + i, "phone_number": None, "created_at": 1_600_000_000 + i * 3600,
             "updated_at": 1_700_000_000 + i, "surveys_disabled": i % 2, "disabled_by": "",
             "settings_json": "{}", "properties_json": "", "pending_count": 0,
-            "has_conflict": 0, "pending_delete": 0,
+            "has_conflict": 0, "pending_delete": 0, "latest_score": i % 11, "latest_comment": "slow",
+            "response_count": i % 4,
         }
         assert set(stored) == TUPLE_COLUMNS
         stored["properties_json"] = json.dumps(properties) if "properties_json" in columns else "{}"

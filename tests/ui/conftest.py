@@ -114,7 +114,6 @@ def services(desk_cache: Cache, tasks: TaskRunner) -> AppServices:
         query=EndUserQuery(desk_cache.engine),
         sync=None,
         ops=Operations(tasks, future),
-        responses=None,
         account_label="Test account",
         demo=None,
     )

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.cache.changes import CacheChanges, Initiator
-from desktop_app.domain import SurveyResponse
+from desktop_app.domain import SurveyDecline, SurveyResponse
 from desktop_app.ui.columns import ColumnLayout
-from desktop_app.ui.detail_models import PropertiesModel, ResponsesModel
+from desktop_app.ui.detail_models import HistoryModel, PropertiesModel
 from desktop_app.ui.end_user_model import ID_ROLE, EndUserTableModel
 from desktop_app.ui.facets import FacetModel, groups_from_counts, toggle_term
 from desktop_app.ui.saved_filters import SavedFiltersModel
@@ -195,15 +195,16 @@ def test_properties_model_asks_for_writes_and_checks_types(qtmodeltester: Any) -
     assert "waiting to sync" in model.data(model.index(model.row_of("plan") or 0, 0), Qt.ItemDataRole.ToolTipRole)
 
 
-def test_responses_model(qtmodeltester: Any) -> None:
-    model = ResponsesModel()
-    model.set_responses([
-        SurveyResponse(id=1, end_user_id=7, score=9, created_at=1_700_000_000, text="Great"),
+def test_history_model(qtmodeltester: Any) -> None:
+    model = HistoryModel()
+    model.set_history([
+        SurveyResponse(id=1, end_user_id=7, score=9, created_at=1_700_000_000, text="Great", tags=("ux", "billing")),
         SurveyResponse(id=2, end_user_id=7, score=3, created_at=1_710_000_000, text=None),
-    ])
+    ], [SurveyDecline(5, 7, 1_705_000_000, 1_705_000_000)])
     qtmodeltester.check(model)
     assert model.data(model.index(0, 0)) == "3"  # newest first
-    assert model.data(model.index(1, 1)) == "Great"
+    assert model.data(model.index(1, 0)) == "Declined"
+    assert (model.data(model.index(2, 1)), model.data(model.index(2, 2))) == ("Great", "ux, billing")
 
 
 class _GatedIds:

@@ -34,7 +34,17 @@ class PropertyField:
     key: str
 
 
-Target = SeedField | PropertyField
+@dataclass(frozen=True, slots=True)
+class HistoryField:
+    """A number of the end user's survey history, kept in `survey_summary` (`score:`,
+    `responded:`, `responses:`, `declines:`). `name` is the term's name, for words and errors."""
+
+    column: str
+    kind: FieldKind
+    name: str
+
+
+Target = SeedField | PropertyField | HistoryField
 
 
 class Op(enum.Enum):
@@ -174,6 +184,42 @@ class InList:
     position: int = field(default=0, compare=False)
 
 
+class NpsGroup(enum.Enum):
+    """Wootric's three groups of a 0-10 score: (lowest, highest) score of each."""
+
+    DETRACTOR = (0, 6)
+    PASSIVE = (7, 8)
+    PROMOTER = (9, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class NpsIs:
+    """`nps:detractor`: the latest counted response's score falls in the group."""
+
+    group: NpsGroup
+
+
+@dataclass(frozen=True, slots=True)
+class HasHistory:
+    """`has:response` / `has:decline`: at least one, excluded responses included."""
+
+    what: str  # "response" or "decline"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentHas:
+    """`comment:"too slow"`: some response's text contains this (ignoring case; * a wildcard)."""
+
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class TagIs:
+    """`tag:billing`: some response carries a tag equal to one of these (ignoring case)."""
+
+    values: tuple[Text, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class And:
     children: tuple[FilterNode, ...]
@@ -189,4 +235,5 @@ class Not:
     child: FilterNode
 
 
-FilterNode = MatchAll | FreeText | Equals | Compare | Between | Has | StateIs | InList | And | Or | Not
+FilterNode = (MatchAll | FreeText | Equals | Compare | Between | Has | StateIs | InList | NpsIs | HasHistory
+              | CommentHas | TagIs | And | Or | Not)

@@ -15,15 +15,20 @@ from desktop_app.cache.filters.nodes import (
     And,
     Between,
     CalendarSpan,
+    CommentHas,
     Compare,
     Equals,
     FieldKind,
     FilterNode,
     FreeText,
     Has,
+    HasHistory,
+    HistoryField,
     InList,
     MatchAll,
     Not,
+    NpsGroup,
+    NpsIs,
     Number,
     Op,
     Or,
@@ -31,6 +36,7 @@ from desktop_app.cache.filters.nodes import (
     SeedField,
     State,
     StateIs,
+    TagIs,
     Target,
     Text,
 )
@@ -56,8 +62,26 @@ _SEED_FIELDS: dict[str, SeedField] = {
     for field in filter_fields()
     for name in (field.short, field.key) if name
 }
-_SPECIAL_FIELDS = ("has", "is", "surveys", "disabled_by", "list")
-FIELD_NAMES: tuple[str, ...] = (*_SEED_FIELDS, *_SPECIAL_FIELDS)
+# The survey history's terms (`survey_summary`; see docs/filter-language.md "Scores"): `score:`
+# and `responded:` read the latest response that counts (not excluded from calculations, as
+# Wootric's NPS), `responses:`/`declines:` count every one. These names shadow properties of
+# the same name, which `prop.score:` still reaches.
+HISTORY_FIELDS: dict[str, HistoryField] = {
+    "score": HistoryField("latest_score", FieldKind.INTEGER, "score"),
+    "responded": HistoryField("latest_response_at", FieldKind.DATE, "responded"),
+    "responses": HistoryField("response_count", FieldKind.INTEGER, "responses"),
+    "declines": HistoryField("decline_count", FieldKind.INTEGER, "declines"),
+}
+_HISTORY_EXAMPLES = {"score": "score:<=6", "responses": "responses:>=3", "declines": "declines:>=2"}
+NPS_WORDS: dict[str, NpsGroup] = {
+    "detractor": NpsGroup.DETRACTOR, "detractors": NpsGroup.DETRACTOR,
+    "passive": NpsGroup.PASSIVE, "passives": NpsGroup.PASSIVE,
+    "promoter": NpsGroup.PROMOTER, "promoters": NpsGroup.PROMOTER,
+}
+HAS_HISTORY_WORDS = {"response": "response", "responses": "response", "decline": "decline",
+                     "declines": "decline"}
+_SPECIAL_FIELDS = ("has", "is", "surveys", "disabled_by", "list", "nps", "comment", "tag")
+FIELD_NAMES: tuple[str, ...] = (*_SEED_FIELDS, *HISTORY_FIELDS, *_SPECIAL_FIELDS)
 # `prop.name:value` names a property whose name a seed field or a word also has. (Columns,
 # sorts and exports spell it `prop:name`, `fields.PROPERTY_PREFIX`; a filter's colon is taken.)
 FILTER_PROPERTY_PREFIX = "prop."
@@ -297,12 +321,20 @@ class _Parser:
             states = [self._state(lowered, alt, pos) for alt, pos in alternatives]
             return _any_of([StateIs(s) for s in states])
         if not explicit and lowered == "has":
-            return _any_of([Has(_target(_plain(alt, pos, "has"))) for alt, pos in alternatives])
+            return _any_of([_has(_plain(alt, pos, "has")) for alt, pos in alternatives])
+        if not explicit and lowered == "nps":
+            return _any_of([NpsIs(_nps_group(_plain(alt, pos, "nps"), pos)) for alt, pos in alternatives])
+        if not explicit and lowered == "comment":  # any response's text, as free text is read
+            return _any_of([CommentHas(_text(alt)) for alt, _ in alternatives])
+        if not explicit and lowered == "tag":
+            return TagIs(tuple(_text(alt) for alt, _ in alternatives))
         if not explicit and lowered == "list":  # a kept list's name, literally (no wildcards)
             return _any_of([InList(_plain(alt, pos, "list").strip(), start) for alt, pos in alternatives])
-        target: Target = (
-            PropertyField(name) if explicit or lowered not in _SEED_FIELDS else _SEED_FIELDS[lowered]
-        )
+        target: Target
+        if explicit or lowered not in (*_SEED_FIELDS, *HISTORY_FIELDS):
+            target = PropertyField(name)
+        else:
+            target = _SEED_FIELDS.get(lowered) or HISTORY_FIELDS[lowered]
         label = name if isinstance(target, PropertyField) else lowered
         nodes = [_value_node(target, label, alt, pos) for alt, pos in alternatives]
         equal = [n for n in nodes if isinstance(n, Equals)]
@@ -383,6 +415,21 @@ def _plain(alt: list[_Piece], position: int, field_name: str) -> str:
     return word
 
 
+def _has(name: str) -> FilterNode:
+    if name.lower() in HAS_HISTORY_WORDS:
+        return HasHistory(HAS_HISTORY_WORDS[name.lower()])
+    return Has(_target(name))
+
+
+def _nps_group(word: str, position: int) -> NpsGroup:
+    group = NPS_WORDS.get(word.lower())
+    if group is not None:
+        return group
+    close = difflib.get_close_matches(word.lower(), list(NPS_WORDS), n=1)
+    hint = f" — did you mean '{close[0]}'?" if close else " — use detractor, passive or promoter"
+    raise FilterError(f"Unknown value '{word}' for nps:{hint}", position)
+
+
 def _target(name: str) -> Target:
     if name.lower().startswith(FILTER_PROPERTY_PREFIX):
         return PropertyField(name[len(FILTER_PROPERTY_PREFIX):])
@@ -415,7 +462,7 @@ def _value_node(target: Target, label: str, alt: list[_Piece], position: int) ->
         return Equals(target, (_text(alt),))
     dates = _dated(target)
     if quoted:
-        if op is not None or isinstance(target, SeedField):
+        if op is not None or not isinstance(target, PropertyField):
             raise FilterError(f"'{raw}' is not a number or a date", where)
         return Equals(target, (_text(alt),))
     if ".." in raw:
@@ -428,7 +475,7 @@ def _value_node(target: Target, label: str, alt: list[_Piece], position: int) ->
         high = _range_end(target, label, high_raw, where + len(low_raw) + 2) if high_raw else None
         return Between(target, low, high)
     age = _AGE.match(raw)
-    integer = isinstance(target, SeedField) and target.kind is FieldKind.INTEGER
+    integer = not isinstance(target, PropertyField) and target.kind is FieldKind.INTEGER
     if age and not integer and (dates or op is not None):
         bound = _age(age, where)
         if op is None:
@@ -452,27 +499,28 @@ def _value_node(target: Target, label: str, alt: list[_Piece], position: int) ->
 
 def _dated(target: Target) -> bool:
     """Whether a bare year means a year (created:2024) rather than a number (seats_count:2024)."""
-    if isinstance(target, SeedField):
+    if not isinstance(target, PropertyField):
         return target.kind is FieldKind.DATE
     return is_date_property(target.key)
 
 
 def _range_end(target: Target, label: str, raw: str, position: int) -> Number | CalendarSpan:
-    integer = isinstance(target, SeedField) and target.kind is FieldKind.INTEGER
+    integer = not isinstance(target, PropertyField) and target.kind is FieldKind.INTEGER
     span = None if integer else _span(raw, position, dash_only=not _dated(target))
     if span is not None:
         return span
-    if isinstance(target, SeedField):
+    if not isinstance(target, PropertyField):
         return _seed_number(target, label, raw, position)
     if _NUMBER.match(raw):
         return Number(float(raw))
     raise FilterError(f"'{raw}' is not a number or a date (quote text that contains '..')", position)
 
 
-def _seed_number(target: SeedField, label: str, raw: str, position: int) -> Number:
+def _seed_number(target: SeedField | HistoryField, label: str, raw: str, position: int) -> Number:
     if target.kind is FieldKind.INTEGER:
         if not raw.isdigit():
-            raise FilterError(f"'{raw}' is not a whole number — {label} takes numbers like {label}:12345", position)
+            example = _HISTORY_EXAMPLES.get(label, f"{label}:12345")
+            raise FilterError(f"'{raw}' is not a whole number — {label} takes numbers like {example}", position)
         return Number(float(int(raw)))
     if _UNIX.match(raw):
         return Number(float(int(raw)))
@@ -521,6 +569,8 @@ def describe_syntax() -> str:
         "  last_surveyed:<30d (within the last 30 days; h d w m y)  last_surveyed:>1y (longer ago)\n"
         "has:external_id  has:plan  surveys:disabled|enabled  disabled_by:admin|end_user\n"
         "is:pending  is:conflict  is:deleted  is:erasure-pending  list:\"last week\" (the people a kept list matched)\n"
+        "Survey history: score:<=6  nps:detractor|passive|promoter (latest counted response)\n"
+        "  responded:<90d  responses:>=3  declines:>=2  comment:\"too slow\"  tag:billing  has:response\n"
         "Combine: space = AND, OR, NOT or a leading -, and (parentheses)."
     )
 

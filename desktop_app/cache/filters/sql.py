@@ -7,7 +7,7 @@ Every value is a bound parameter. Property keys reach SQL text only through
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timezone, tzinfo
 from typing import Any
 
@@ -17,15 +17,19 @@ from desktop_app.cache.filters.nodes import (
     Between,
     Bound,
     CalendarSpan,
+    CommentHas,
     Compare,
     Equals,
     FieldKind,
     FilterNode,
     FreeText,
     Has,
+    HasHistory,
+    HistoryField,
     InList,
     MatchAll,
     Not,
+    NpsIs,
     Number,
     Op,
     Or,
@@ -33,6 +37,7 @@ from desktop_app.cache.filters.nodes import (
     SeedField,
     State,
     StateIs,
+    TagIs,
     Target,
     Text,
 )
@@ -54,6 +59,7 @@ from desktop_app.cache.indexes.properties import (
     TOP_NUMBER,
     TOP_NUMERIC_TEXT,
 )
+from desktop_app.cache.indexes.history import RESPONSE_TAG, RESPONSE_TEXT
 from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
 
 
@@ -72,6 +78,13 @@ class CompileContext:
     text_index: bool = False
     # Properties without an expression index go through the side tables (property_index.py).
     property_index: bool = False
+    # The survey history's search tables (indexes/history.py): `comment:` through the trigram
+    # index over response text, `tag:` through the tag table. Without them, a scan of `response`.
+    history_index: bool = False
+    # History terms as per-row probes (`EXISTS` on the end user's own summary or responses)
+    # instead of id lists: for the planner's sample and for walking the sort's index, where
+    # few rows are checked and building a list of every match would cost more than the read.
+    history_probe: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +161,23 @@ class SqlCompiler:
                 # saved_list.name compares ignoring case (its column's collation, its index)
                 return (f"id IN (SELECT m.end_user_id FROM saved_list l JOIN saved_list_member m"
                         f" ON m.list_id = l.id WHERE l.name = {self.bind(name)})")
+            case Compare(HistoryField() as field, _, _) | Between(HistoryField() as field, _, _) | \
+                    Equals(HistoryField() as field, _):
+                return self.history(field, node)
+            case NpsIs(group):
+                low, high = group.value
+                return self.summary(f"latest_score BETWEEN {self.bind(low)} AND {self.bind(high)}")
+            case HasHistory(what):
+                column = "response_count" if what == "response" else "decline_count"
+                return self.summary(f"{column} > 0")
+            case CommentHas(text):
+                if self.context.history_probe:
+                    return f"EXISTS ({self.comment_rows(text, probe=True)})"
+                return f"id IN ({self.comment_rows(text)})"
+            case TagIs(values):
+                if self.context.history_probe:
+                    return f"EXISTS ({self.tag_rows(values, probe=True)})"
+                return f"id IN ({self.tag_rows(values)})"
             case Has(SeedField(column, kind)):
                 return f"{column} > ''" if kind is FieldKind.TEXT else f"{column} IS NOT NULL"
             case Has(PropertyField(key)) | Equals(PropertyField(key), _) | Compare(PropertyField(key), _, _) | \
@@ -174,6 +204,50 @@ class SqlCompiler:
                     terms.append(f"{expr} {below} {self.bind(value)}")
                 return "(" + " AND ".join(terms) + ")"
         raise TypeError(f"not a filter node: {node!r}")
+
+    def history(self, field: HistoryField, node: Compare | Between | Equals) -> str:
+        """A summary number's condition, as the same condition over a plain column of
+        `survey_summary`. An end user without a summary row has no latest response and zero
+        counts: where zero meets the condition, the others are excluded instead of listed."""
+        condition = self.node(replace(node, target=SeedField(field.column, field.kind)))
+        if field.column in ("response_count", "decline_count") and _zero_meets(node):
+            return f"NOT {self.summary(f'({condition}) IS NOT 1')}"
+        return self.summary(condition)
+
+    def summary(self, condition: str) -> str:
+        """The end users whose `survey_summary` row meets `condition` (over its columns)."""
+        if self.context.history_probe:
+            return (f"EXISTS (SELECT 1 FROM survey_summary AS s WHERE s.end_user_id = end_user.id"
+                    f" AND {condition})")
+        return f"id IN (SELECT end_user_id FROM survey_summary WHERE {condition})"
+
+    def comment_rows(self, text: Text, probe: bool = False) -> str:
+        """The end users with a response whose text contains `text` (LIKE decides; the
+        trigram index, when there is one and the text is long enough, only narrows). A
+        `probe` reads the row's own end user's responses (their end_user_id index)."""
+        like = f"text LIKE {self.bind(like_pattern(text, substring=True))} {_ESC}"
+        match = text_match([text]) if self.context.history_index and not probe else None
+        if probe:
+            return f"SELECT 1 FROM response AS r WHERE r.end_user_id = end_user.id AND {like}"
+        if match is None:
+            return f"SELECT end_user_id FROM response WHERE {like}"
+        return (f"SELECT end_user_id FROM response WHERE id IN (SELECT rowid FROM {RESPONSE_TEXT}"
+                f" WHERE {RESPONSE_TEXT} MATCH {self.bind(match)}) AND {like}")
+
+    def tag_rows(self, values: tuple[Text, ...], probe: bool = False) -> str:
+        """The end users with a response tagged with one of `values` (ignoring case)."""
+        literals = [v.text for v in values if v.literal]
+        patterns = [like_pattern(v) for v in values if not v.literal]
+        if self.context.history_index and not probe:  # the tag table's column compares NOCASE
+            source, column = f"{RESPONSE_TAG}", "tag"
+        else:
+            source, column = "response, json_each(response.tags_json) AS t", "t.value COLLATE NOCASE"
+        terms = [f"{column} IN ({self.binds(literals)})"] if literals else []
+        terms += [f"{column} LIKE {self.bind(p)} {_ESC}" for p in patterns]
+        text_only = "" if self.context.history_index and not probe else "t.type = 'text' AND "  # as the table holds
+        if probe:
+            text_only += "response.end_user_id = end_user.id AND "
+        return f"SELECT end_user_id FROM {source} WHERE {text_only}({' OR '.join(terms)})"
 
     def looks_up(self, key: str) -> bool:
         """True when `key`'s filters read the property side tables."""
@@ -245,6 +319,8 @@ class SqlCompiler:
         return "<", bound.end(zone)
 
     def numeric(self, target: Target) -> str:
+        if isinstance(target, HistoryField):  # `history` compiles these over survey_summary
+            raise TypeError(f"a history field outside survey_summary: {target!r}")
         if isinstance(target, SeedField):
             return target.column
         return self.prop(target.key).number
@@ -332,6 +408,19 @@ class SqlCompiler:
         members = " OR ".join(element)
         branches.append(f"({guard} AND EXISTS (SELECT 1 FROM {sql.elements} AS e WHERE {members}))")
         return "(" + " OR ".join(branches) + ")"
+
+
+def _zero_meets(node: Compare | Between | Equals) -> bool:
+    """Whether a count of zero meets a count's condition (`responses:<3` does)."""
+    match node:
+        case Compare(_, op, Number(value)):
+            return {Op.LT: value > 0, Op.LE: value >= 0, Op.GT: value < 0, Op.GE: value <= 0}[op]
+        case Between(_, low, high):
+            return (low is None or isinstance(low, Number) and low.value <= 0) and (
+                high is None or isinstance(high, Number) and high.value >= 0)
+        case Equals(_, values):
+            return any(isinstance(v, Number) and v.value == 0 for v in values)
+    return False
 
 
 def _exact(number: Number) -> float | int:

@@ -9,20 +9,26 @@ from desktop_app.cache.filters.nodes import (
     And,
     Between,
     CalendarSpan,
+    CommentHas,
     Compare,
     Equals,
     FilterNode,
     FreeText,
     Has,
+    HasHistory,
+    HistoryField,
     InList,
     MatchAll,
     Not,
+    NpsGroup,
+    NpsIs,
     Number,
     Op,
     Or,
     PropertyField,
     State,
     StateIs,
+    TagIs,
     Target,
     Text,
 )
@@ -39,6 +45,11 @@ _STATE_WORDS = {
     State.DISABLED_BY_ADMIN: "with surveys turned off by an admin",
     State.DISABLED_BY_END_USER: "who opted out of surveys themselves",
 }
+# The history's numbers inside a sentence ("whose latest score is at most 6").
+_HISTORY_WORDS = {"latest_score": "latest score", "latest_response_at": "last responded",
+                  "response_count": "responses", "decline_count": "declines"}
+_NPS_WORDS = {NpsGroup.DETRACTOR: "detractors (latest score 0–6)", NpsGroup.PASSIVE: "passives (latest score 7–8)",
+              NpsGroup.PROMOTER: "promoters (latest score 9–10)"}
 _UNITS = {"h": "hour", "d": "day", "w": "week", "m": "month", "y": "year"}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
@@ -74,6 +85,14 @@ def describe_node(node: FilterNode) -> str:
         return _STATE_WORDS[node.state]
     if isinstance(node, InList):
         return f"on the kept list “{node.name}”"
+    if isinstance(node, NpsIs):
+        return _NPS_WORDS[node.group]
+    if isinstance(node, HasHistory):
+        return "who responded to a survey" if node.what == "response" else "who declined a survey"
+    if isinstance(node, CommentHas):
+        return f"with a response comment containing {_text(node.text)}"
+    if isinstance(node, TagIs):
+        return "with a response tagged " + " or ".join(_text(v) for v in node.values)
     if isinstance(node, And):
         return " and ".join(_grouped(child, Or) for child in node.children)
     if isinstance(node, Or):
@@ -91,6 +110,8 @@ def _grouped(node: FilterNode, other: type) -> str:
 def _field(target: Target) -> str:
     if isinstance(target, PropertyField):
         return target.key
+    if isinstance(target, HistoryField):
+        return _HISTORY_WORDS[target.column]
     seed = FIELDS_BY_KEY.get(target.column)
     return seed.words if seed is not None else target.column
 

@@ -41,10 +41,48 @@ def _response(row: Sequence[Any]) -> SurveyResponse:  # a row as SQLite holds it
         end_user_email=email, end_user_properties=json.loads(props_json))
 
 
+@dataclass(frozen=True, slots=True)
+class SurveyHistory:
+    """What the detail panel shows of one end user's survey history, read in one snapshot."""
+
+    responses: tuple[SurveyResponse, ...]  # oldest first
+    declines: tuple[SurveyDecline, ...]
+    summary: SurveySummary | None
+
+    @property
+    def latest_counted(self) -> SurveyResponse | None:
+        """The response `score:` and `nps:` read (the newest not excluded from calculations)."""
+        wanted = self.summary.latest_response_id if self.summary else None
+        return next((r for r in self.responses if r.id == wanted), None)
+
+
 class HistoryReads:
     """Read methods of Cache over `response`, `decline` and `survey_summary`."""
 
     _engine: Engine
+
+    def survey_history(self, end_user_id: int) -> SurveyHistory | None:
+        """The end user's whole history from the cache; None while the account's responses
+        have never been walked (nothing to say yet, rather than "no responses")."""
+        with self._engine.connect() as connection, connection.begin():
+            walked = connection.exec_driver_sql(
+                "SELECT EXISTS (SELECT 1 FROM sync_cursor WHERE key IN ('responses.created_at',"
+                " 'responses.reread_at')) OR EXISTS (SELECT 1 FROM response)").scalar_one()
+            if not walked:
+                return None
+            responses = connection.exec_driver_sql(
+                f"{_RESPONSE_SQL} WHERE end_user_id = ? ORDER BY created_at, id", (end_user_id,)).all()
+            declines = connection.exec_driver_sql(
+                "SELECT id, end_user_id, created_at, updated_at, survey_id, origin_url"
+                " FROM decline WHERE end_user_id = ? ORDER BY created_at, id", (end_user_id,)).all()
+            summary = connection.exec_driver_sql(
+                "SELECT end_user_id, response_count, decline_count, latest_response_id,"
+                " latest_score, latest_response_at, latest_decline_at FROM survey_summary"
+                " WHERE end_user_id = ?", (end_user_id,)).first()
+        return SurveyHistory(
+            tuple(_response(row) for row in responses),
+            tuple(SurveyDecline(int(i), int(u), int(c), int(m), s, o) for i, u, c, m, s, o in declines),
+            None if summary is None else SurveySummary(*summary))
 
     def responses_of(self, end_user_id: int) -> list[SurveyResponse]:
         """The end user's cached responses, oldest first."""

@@ -52,10 +52,11 @@ from desktop_app.cache.indexes.expressions import (
 )
 from desktop_app.cache.reading.list_match import saved_list_names
 from desktop_app.cache.reading.results import SortSpec
+from desktop_app.cache.indexes.history import HISTORY_INDEX_TABLES
 from desktop_app.cache.indexes.properties import OTHER, PROPERTY_INDEX
 from desktop_app.cache.indexes.search import TEXT_INDEX, text_match
 from desktop_app.clock import Clock
-from desktop_app.fields import property_key
+from desktop_app.fields import FIELDS_BY_KEY, property_key
 
 FILTER_FIRST_ROWS = 20_000  # a page finds and sorts its rows first when an index gives this few
 WALK_ALL_SHARE = 0.3  # all rows walk the sort's index when at least this share of them match
@@ -194,7 +195,11 @@ class QueryPlanner:
                     f"AND kind = {OTHER} AND val = 'array')", (key,)).fetchone()[0]
             ):
                 array_free.add(key)
-        return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free))
+        history_index = raw.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE name IN ({', '.join('?' for _ in HISTORY_INDEX_TABLES)})",
+            HISTORY_INDEX_TABLES).fetchone()[0] == len(HISTORY_INDEX_TABLES)
+        return CompileContext(self._clock.now(), self._zone, catalog, frozenset(array_free),
+                              history_index=history_index)
 
     def order(self, raw: sqlite3.Connection, sort: SortSpec) -> Order:
         """`sort` as SQL, with the index that serves it if there is one."""
@@ -205,6 +210,9 @@ class QueryPlanner:
         if column == "email":
             return Order("email COLLATE NOCASE", _known(catalog, EMAIL_INDEX), desc, {})
         key = property_key(column)
+        history = FIELDS_BY_KEY[column].history_sql if column in FIELDS_BY_KEY else ""
+        if history:  # read per row from the survey history: no index of end_user orders it
+            return Order(history, None, desc, {})
         if key is None:
             return Order(column, _known(catalog, f"ix_end_user_{column}"), desc, {})
         sql = property_sql(key, "_sort_key")
@@ -282,7 +290,11 @@ class QueryPlanner:
         catalog = self.catalog(raw)
         conjuncts: list[FilterNode] = list(node.children) if isinstance(node, And) else [node]
         inner, pieces, whole = _compile(compiler, conjuncts)
-        shares = self._shares(raw, [*pieces, whole], params)
+        # The sample (and a walk along the sort's index) checks few rows: history terms probe
+        # each row's own summary rather than listing every match first.
+        probe = SqlCompiler(replace(compiler.context, history_probe=True))
+        _, probe_pieces, probe_whole = _compile(probe, conjuncts)
+        shares = self._shares(raw, [*probe_pieces, probe_whole], probe.params)
         share = shares[-1]
         page_may_walk = wanted is not None and sortable and walk is not False
         text_index = self._text_index_pays(raw, catalog, conjuncts, shares, page_may_walk)
@@ -324,7 +336,9 @@ class QueryPlanner:
 
         full_walk = bool(walk and sortable and wanted is None and one_statement)
         if walk and sortable and not full_walk:
-            return Plan(sort.source(), whole, params, natural, True, share)
+            walker = SqlCompiler(replace(compiler.context, history_probe=True))
+            _, _, walked = _compile(walker, conjuncts)
+            return Plan(sort.source(), walked, walker.params, natural, True, share)
         terms = []
         for i, conjunct in enumerate(conjuncts):
             negated = isinstance(conjunct, Not)

@@ -35,6 +35,7 @@ from desktop_app.cache.filters.language import (
 )
 from desktop_app.cache.indexes.expressions import property_sql, sample_properties
 from desktop_app.cache.reading.list_match import saved_list_names
+from desktop_app.cache.indexes.history import RESPONSE_TAG
 from desktop_app.cache.reading.nps import ACCOUNT_ZONE, NpsReport, read_nps
 from desktop_app.cache.reading.plan import Order, Plan, QueryPlanner, keyset_pages, property_keys
 from desktop_app.cache.reading.results import (
@@ -176,6 +177,17 @@ class EndUserQuery:
             catalog = self._planner.catalog(raw)
             keys = set(sample_properties(raw, 5000).presence)
         return sorted(keys | catalog.text_indexed | catalog.number_indexed)
+
+    def response_tags(self, limit: int = 20) -> list[tuple[str, int]]:
+        """The most used response tags (grouped ignoring case), with how many end users carry
+        each on some response: what `tag:` completes to. Reads the tag table (indexed by tag)."""
+        with self._read(snapshot=True) as raw:
+            if not raw.execute(f"SELECT count(*) FROM sqlite_master WHERE name = '{RESPONSE_TAG}'").fetchone()[0]:
+                return []
+            rows = raw.execute(
+                f"SELECT max(tag), count(DISTINCT end_user_id) AS n FROM {RESPONSE_TAG} GROUP BY tag"
+                " ORDER BY n DESC, tag LIMIT ?", (max(0, limit),)).fetchall()
+        return [(str(tag), int(n)) for tag, n in rows]
 
     def property_values(self, key: str, limit: int = 20, filter_text: str = "") -> list[tuple[str, int]]:
         """The most common values of a property among the matching end users, with row counts.
@@ -379,7 +391,7 @@ class EndUserQuery:
         def fetch(tail: str, params: dict[str, Any]) -> list[Any]:
             return raw.execute(f"SELECT {ROW_SQL}, {order.expr} FROM {plan.source} {tail}", params).fetchall()
 
-        for rows in keyset_pages(plan, order, batch_size, fetch, lambda row: (row[15], row[0])):
+        for rows in keyset_pages(plan, order, batch_size, fetch, lambda row: (row[-1], row[0])):  # key last
             yield [ResultRow.from_sql(r) for r in rows]
 
     def _tuple_batches(self, node: FilterNode, sort: SortSpec, select: TupleSelect, batch_size: int,

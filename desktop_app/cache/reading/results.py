@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from desktop_app.domain import DisabledBy, EndUser, SurveySettings
-from desktop_app.fields import PROPERTY_PREFIX, field_named, sort_names
+from desktop_app.fields import HISTORY_FIELDS, PROPERTY_PREFIX, field_named, sort_names
 
 # The seed columns a read can sort by and return (`desktop_app.fields` describes each).
 COLUMN_KEYS = frozenset(sort_names())
@@ -61,15 +61,21 @@ class ResultRow:
     has_conflict: bool = False
     pending_delete: bool = False  # deleted here, not yet sent
     erasure_pending: bool = False  # the service took the delete (202) and purges them later
+    # From the survey history (`fields.HISTORY_FIELDS`): None when nothing is cached.
+    latest_score: int | None = None
+    latest_comment: str | None = None
+    response_count: int = 0
 
     @classmethod
     def from_sql(cls, row: Sequence[Any]) -> ResultRow:
         (id_, email, external_id, external_created_at, last_surveyed, phone, created, updated,
-         disabled, disabled_by, settings_json, properties_json, pending, conflict, deleting) = row[:15]
+         disabled, disabled_by, settings_json, properties_json, pending, conflict, deleting,
+         score, comment, responses) = row[:18]
         return cls(
             id_, email, external_id, external_created_at, last_surveyed, phone, created, updated,
             bool(disabled), _disabled_by(disabled_by), _settings(settings_json),
             decode_properties(properties_json), pending or 0, bool(conflict), deleting == 1, deleting == 2,
+            score, comment, responses or 0,
         )
 
     def to_end_user(self) -> EndUser:
@@ -84,7 +90,7 @@ class ResultRow:
 ROW_SQL = (
     "id, email, external_id, external_created_at, last_surveyed, phone_number, created_at, "
     "updated_at, surveys_disabled, disabled_by, settings_json, properties_json, pending_count, "
-    "has_conflict, pending_delete"
+    "has_conflict, pending_delete, " + ", ".join(f.history_sql for f in HISTORY_FIELDS)
 )
 _SETTINGS_FIELDS = frozenset(f.name for f in fields(SurveySettings))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from desktop_app.cache.reading.plan import Order, Plan, keyset_pages
 from desktop_app.cache.reading.results import COLUMN_KEYS, decode_properties
-from desktop_app.fields import property_key
+from desktop_app.fields import FIELDS_BY_KEY, property_key
 
 TUPLE_COLUMNS = frozenset(COLUMN_KEYS | {"settings_json", "properties_json"})
 # Keys SQLite's JSON path `$."key"` finds exactly: no double quote (a path cannot spell one)
@@ -44,7 +44,10 @@ class TupleSelect:
         self._tokens: list[tuple[int, str]] = []  # (position, key) of each property text
         for position, column in enumerate(columns):
             key = property_key(column)
-            if column in TUPLE_COLUMNS:
+            history = FIELDS_BY_KEY[column].history_sql if column in FIELDS_BY_KEY else ""
+            if history:
+                sql.append(history)
+            elif column in TUPLE_COLUMNS:
                 sql.append(f"end_user.{column}")
             elif key is not None and property_token_key(key):
                 name = f"_tk{position}"

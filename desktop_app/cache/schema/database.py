@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
+from desktop_app.cache.indexes.history import FILL_HISTORY_INDEXES, HISTORY_INDEX_DDL
 from desktop_app.cache.records import CacheError
 from desktop_app.cache.schema.history_tables import HISTORY_TABLES
 from desktop_app.cache.schema.state_tables import ALL_TABLES, ErasureRow, SuppressionSaltRow
@@ -45,7 +46,7 @@ class Migration:
 
 # The schema a fresh file gets is the current models (`create_all`); existing files walk these
 # steps in order. Add a step (and bump SCHEMA_VERSION) whenever a table changes shape.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _add_pending_edit_sent_at(connection: Connection) -> None:
@@ -95,10 +96,18 @@ def _add_nps_indexes(connection: Connection) -> None:
     connection.exec_driver_sql(
         "CREATE INDEX IF NOT EXISTS ix_response_nps_by_user ON response"
         " (end_user_id, created_at, score, excluded_from_calculations)" + where)
+
+
 def _add_erasure(connection: Connection) -> None:
     # The tables as a fresh file gets them; the salt is made with the first erasure.
     for model in (ErasureRow, SuppressionSaltRow):
         model.__table__.create(connection)  # type: ignore[union-attr]  # SQLModel sets it on table models
+
+
+def _add_history_indexes(connection: Connection) -> None:
+    # The trigram index over response text and the tag table, filled from cached responses.
+    for statement in (*HISTORY_INDEX_DDL, *FILL_HISTORY_INDEXES):
+        connection.exec_driver_sql(statement)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -116,6 +125,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _add_nps_indexes),
     Migration(9, "erasure, suppression_salt: deletes tracked until purged, erased identifiers "
                  "as salted hashes", _add_erasure),
+    Migration(10, "response_text, response_tag: comment: and tag: filters find responses by index",
+              _add_history_indexes),
 )
 
 
@@ -219,6 +230,8 @@ def prepare_schema(engine: Engine, path: Path) -> Path | None:
                         raise CacheError(f"{path} is an SQLite file but not a Wootric Desk cache.")
                     for table in ALL_TABLES:
                         table.create(connection)
+                    for statement in HISTORY_INDEX_DDL:
+                        connection.exec_driver_sql(statement)
                     connection.exec_driver_sql(f"PRAGMA user_version = {target}")
                     return None
     except DBAPIError as error:
