@@ -62,7 +62,8 @@ def main() -> int:
         end = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {what}")
+                status = desk.session.sync.status if desk.session is not None else None
+                raise SystemExit(f"timed out waiting for {what} (sync: {status})")
             app.processEvents()
             time.sleep(0.02)
 
@@ -201,8 +202,8 @@ def main() -> int:
 
         def pushing_with_estimate() -> bool:
             s = session.sync.status
-            return (s.state is SyncState.SYNCING and s.phase == "push" and bool(s.total)
-                    and s.done > 150 and s.eta_s is not None and s.next_retry_at is None)
+            # Between the rate limit's minutes the bar says how long it waits: either is the shot.
+            return s.state is SyncState.SYNCING and s.phase == "push" and bool(s.total) and s.done > 150
 
         wait_until("push progress", pushing_with_estimate, 240)
         settle(0.5)

@@ -363,7 +363,7 @@ def test_apply_list_dry_run_reports_and_writes_nothing_then_yes_applies_one_batc
     assert main(["list", "--count", "--filter", 'list:"support optouts" surveys:disabled']) == 0
     assert capsys.readouterr().out.strip() == "4"
     assert main(["sync", "--quiet"]) == 0
-    assert all(emu.store.get(int(str(u["id"])))["surveys_disabled"] for u in people)  # type: ignore[index]
+    assert all(emu.store.get(int(str(u["id"])))["surveys_disabled"] for u in people)
 
 
 def test_apply_list_refuses_a_file_it_cannot_read_and_asks_only_in_a_terminal(

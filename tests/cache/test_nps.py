@@ -26,7 +26,7 @@ PLANS = ("free", "pro", "business")
 DAY = 86_400
 
 
-def _at(text: str, zone: ZoneInfo = ACCOUNT_ZONE) -> int:  # type: ignore[assignment]
+def _at(text: str, zone: ZoneInfo = ACCOUNT_ZONE) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=zone).timestamp())
 
 

@@ -12,7 +12,7 @@ from desktop_app.lists.reading import ListReadError, read_list_text
 from desktop_app.lists.wanted import ActionKind, ListAction
 
 
-def _table(text: str):  # type: ignore[no-untyped-def]
+def _table(text: str):
     return read_list_text(text, "list.csv", "utf-8")
 
 

@@ -42,7 +42,7 @@ def _crash_after_the_202(emu: Emulator, path: Path, leaving: int) -> None:
         def killed(*args: object, **kwargs: object) -> None:
             raise Killed()
 
-        cache.complete_push = killed  # type: ignore[method-assign]
+        cache.complete_push = killed
         with pytest.raises(Killed):
             push_end_user(WootricClient(credentials(emu)), cache, leaving)
     assert leaving in emu.store.marked()  # the service took it

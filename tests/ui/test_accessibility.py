@@ -288,7 +288,7 @@ def test_the_nps_panel_is_named_and_its_charts_say_what_they_show(qtbot: QtBot, 
     from desktop_app.domain import SurveyResponse
 
     now = int(time.time())
-    desk_cache.ingest_responses(  # type: ignore[attr-defined]  # the fixture's Cache
+    desk_cache.ingest_responses(
         [SurveyResponse(i + 1, u.id, i % 11, now - i * 3600, now - i * 3600) for i, u in enumerate(USERS)], {})
     before = _label_texts(window)
     window.show_nps_action.trigger()

@@ -95,7 +95,7 @@ def test_new_responses_from_a_sync_are_counted(qtbot: QtBot, window: MainWindow,
     window.show_nps_action.trigger()
     qtbot.waitUntil(lambda: _settled(window) and window.nps.report.empty, timeout=WAIT_MS)
     now = int(time.time())
-    window.nps.data_changed = window.nps.refresh  # type: ignore[method-assign]  # no calm wait in a test
+    window.nps.data_changed = window.nps.refresh
     desk_cache.ingest_responses([SurveyResponse(1, USERS[0].id, 10, now - 60, now - 60)], {})
     qtbot.waitUntil(lambda: _settled(window) and window.nps.report.counts.promoters == 1, timeout=WAIT_MS)
     assert window.nps.score.text() == "+100" and window.nps.bars.isVisible()
