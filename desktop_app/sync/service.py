@@ -305,8 +305,15 @@ class SyncService:
             if self._history_gives_way():
                 break  # the next run resumes the history from its cursors
             history.append(self._pull_history(client, kind))
-        # Edits made while the pull ran go out now rather than a whole interval later.
-        pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held, pace=pace)
+        # Edits made while the pull ran go out now rather than a whole interval later, with the
+        # push's own phase and total (the bar said "Receiving survey responses" while it sent).
+        late = self._counts(self.status).pending
+        if late:
+            self._begin_phase(client, late)
+            self._publish(replace(self.status, phase=SyncPhase.PUSH, done=0, total=late, rate_per_s=None,
+                                  eta_s=None, next_retry_at=None, message="Sending local edits…"))
+        pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held,
+                               progress=lambda n: self._phase(SyncPhase.PUSH, n) if late else None, pace=pace)
         removed = 0
         if first_pull and reconcile is None:
             # Into an empty cache, the pull itself read the service's whole id set as of its
