@@ -129,8 +129,10 @@ class Operations(QObject):
         self.read(lambda cache: cache.undo_state(), self.undo_state_changed.emit, failed=log_failure,
                   latest=self._undo_key, name="undo state")
 
-    def pending_writes(self) -> int:
-        return self._tasks.pending_count(WRITE_QUEUE)
+    @property
+    def waiting_for_cache(self) -> int:
+        """Cache ops asked for before the open ended, waiting here (not on a worker)."""
+        return len(self._deferred)
 
     def _when_open(self, latest: str | None, submit: Callable[[], object]) -> None:
         """Submit now, or once the open has ended (a failed open then fails each op at once)."""

@@ -62,8 +62,9 @@ def test_closing_the_window_while_the_cache_opens_quits_at_once(
         assert session is not None
         window = session.window
         qtbot.waitUntil(lambda: session._opening_started, timeout=10_000)  # the open has begun
-        # ... and the window's undo-state read waits for it (the cache's stand-in holds it).
-        qtbot.waitUntil(lambda: desk.tasks.pending_count() >= 2, timeout=10_000)
+        # ... and the window's undo-state read waits for it, in the ops layer, not on a worker.
+        qtbot.waitUntil(lambda: desk.tasks.pending_count() >= 1 and session.ops.waiting_for_cache >= 1,
+                        timeout=10_000)
         qtbot.wait(300)
         assert not session.cache.ready  # held up by the lock
         began = time.monotonic()
@@ -72,8 +73,8 @@ def test_closing_the_window_while_the_cache_opens_quits_at_once(
         took = time.monotonic() - began
         assert took < QUIT_WITHIN_S, f"quitting took {took:.1f} s"
         assert not window.isVisible()
-        # Only the open is left behind (the undo-state read that waited for it gave up), and
-        # the process would end without it (run_gui).
+        # Only the open is left behind (the undo-state read that waited for it never took a
+        # thread), and the process would end without it (run_gui).
         assert desk.work_left_running == ["open the cache"]
     finally:
         holder.rollback()
