@@ -26,7 +26,7 @@ from desktop_app.sync.history_pull import (
 )
 from desktop_app.sync.pacing import Pacer
 from desktop_app.sync.pull import CURSOR_KEY, PullProgress, pull_changes
-from desktop_app.sync.push import push_all
+from desktop_app.sync.push import PushResult, push_all
 from desktop_app.sync.reconcile import LAST_RECONCILE_KEY, reconcile_deletions
 from desktop_app.sync.run_lock import RunLock
 from desktop_app.sync.status import SyncPhase, SyncState, SyncStatus
@@ -272,13 +272,7 @@ class SyncService:
         pace = self._pacer
         pace.begin()
         self._edited.clear()  # what is queued now goes out with this push
-        status = self._counts(self.status)
-        self._begin_phase(client, status.pending)  # the push's total is the outbox's size
-        self._publish(replace(status, state=SyncState.SYNCING, phase=SyncPhase.PUSH, done=0,
-                              total=status.pending, rate_per_s=None, eta_s=None,
-                              next_retry_at=None, message="Sending local edits…"))
-        pushed = push_all(client, self.cache, cancelled=self._cancelled, held=self._held,
-                          progress=lambda n: self._phase(SyncPhase.PUSH, n), pace=pace)
+        pushed = self._push(client, self._counts(self.status), pace)
         self._check_cancel()
         if self._flushing:  # quitting: the held edits are out; the pull can wait for next time
             counts.update(pushed_end_users=pushed.end_users, edits_done=pushed.edits_done,
@@ -307,13 +301,9 @@ class SyncService:
             history.append(self._pull_history(client, kind))
         # Edits made while the pull ran go out now rather than a whole interval later, with the
         # push's own phase and total (the bar said "Receiving survey responses" while it sent).
-        late = self._counts(self.status).pending
-        if late:
-            self._begin_phase(client, late)
-            self._publish(replace(self.status, phase=SyncPhase.PUSH, done=0, total=late, rate_per_s=None,
-                                  eta_s=None, next_retry_at=None, message="Sending local edits…"))
-        pushed_late = push_all(client, self.cache, cancelled=self._cancelled, held=self._held,
-                               progress=lambda n: self._phase(SyncPhase.PUSH, n) if late else None, pace=pace)
+        late = self._counts(self.status)
+        pushed_late = (self._push(client, late, pace) if late.pending
+                       else push_all(client, self.cache, cancelled=self._cancelled, held=self._held, pace=pace))
         removed = 0
         if first_pull and reconcile is None:
             # Into an empty cache, the pull itself read the service's whole id set as of its
@@ -513,6 +503,15 @@ class SyncService:
             return forced
         last = self.cache.cursor(LAST_RECONCILE_KEY)
         return last is None or self.clock.now() - last >= self.reconcile_every
+
+    def _push(self, client: WootricClient, status: SyncStatus, pace: Pacer) -> PushResult:
+        """Send the outbox as the run's push phase, its total the outbox's size (`status.pending`)."""
+        self._begin_phase(client, status.pending)
+        self._publish(replace(status, state=SyncState.SYNCING, phase=SyncPhase.PUSH, done=0,
+                              total=status.pending, rate_per_s=None, eta_s=None,
+                              next_retry_at=None, message="Sending local edits…"))
+        return push_all(client, self.cache, cancelled=self._cancelled, held=self._held,
+                        progress=lambda n: self._phase(SyncPhase.PUSH, n), pace=pace)
 
     def _begin_phase(self, client: WootricClient, total: int | None) -> None:
         self._estimate = PhaseEstimate(
